@@ -1,0 +1,285 @@
+package streetdesk
+
+import (
+	_ "embed"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// ChinaTZ is the time zone deadlines are counted in. A fixed UTC+8 zone keeps
+// the arithmetic independent of the machine's tzdata.
+var ChinaTZ = time.FixedZone("CST", 8*3600)
+
+// DayKind marks a calendar date as a public holiday or a make-up workday (调休).
+type DayKind string
+
+// Day kinds.
+const (
+	DayHoliday DayKind = "holiday"
+	DayWorkday DayKind = "workday"
+)
+
+// Calendar decides which days are working days: Monday to Friday, minus
+// public holidays, plus make-up workdays that fall on weekends.
+type Calendar struct {
+	loc  *time.Location
+	days map[string]DayKind // "2006-01-02" → kind
+	name map[string]string
+}
+
+//go:embed holidays_cn.csv
+var defaultHolidays string
+
+// DefaultCalendar returns the built-in calendar for 2026–2027 in ChinaTZ.
+func DefaultCalendar() *Calendar {
+	return must(LoadCalendar(strings.NewReader(defaultHolidays), ChinaTZ))
+}
+
+// LoadCalendar reads a holiday table in CSV: date (YYYY-MM-DD), kind
+// (holiday|workday), optional name. Blank lines and lines starting with '#'
+// are skipped. Errors name the line.
+func LoadCalendar(r io.Reader, loc *time.Location) (*Calendar, error) {
+	if loc == nil {
+		loc = ChinaTZ
+	}
+	c := &Calendar{loc: loc, days: map[string]DayKind{}, name: map[string]string{}}
+	cr := csv.NewReader(r)
+	cr.Comment = '#'
+	cr.FieldsPerRecord = -1
+	cr.TrimLeadingSpace = true
+	for {
+		rec, err := cr.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		line, _ := cr.FieldPos(0)
+		if err != nil {
+			return nil, Errorf(EINVALID, "holiday table: %v", err)
+		}
+		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
+			continue
+		}
+		if len(rec) < 2 || len(rec) > 3 {
+			return nil, Errorf(EINVALID, "holiday table line %d: want date,kind[,name], got %d fields", line, len(rec))
+		}
+		d, err := time.ParseInLocation("2006-01-02", strings.TrimSpace(rec[0]), loc)
+		if err != nil {
+			return nil, Errorf(EINVALID, "holiday table line %d: bad date %q (want YYYY-MM-DD)", line, rec[0])
+		}
+		kind := DayKind(strings.TrimSpace(rec[1]))
+		if kind != DayHoliday && kind != DayWorkday {
+			return nil, Errorf(EINVALID, "holiday table line %d: kind %q is neither holiday nor workday", line, rec[1])
+		}
+		key := d.Format("2006-01-02")
+		if _, dup := c.days[key]; dup {
+			return nil, Errorf(EINVALID, "holiday table line %d: %s listed twice", line, key)
+		}
+		c.days[key] = kind
+		if len(rec) == 3 {
+			c.name[key] = strings.TrimSpace(rec[2])
+		}
+	}
+	return c, nil
+}
+
+// Location returns the calendar's time zone.
+func (c *Calendar) Location() *time.Location { return c.loc }
+
+// IsWorkday reports whether t's date (in the calendar's zone) is a working day.
+func (c *Calendar) IsWorkday(t time.Time) bool {
+	t = t.In(c.loc)
+	switch c.days[t.Format("2006-01-02")] {
+	case DayHoliday:
+		return false
+	case DayWorkday:
+		return true
+	}
+	wd := t.Weekday()
+	return wd != time.Saturday && wd != time.Sunday
+}
+
+// HolidayName returns the name of a listed day, or "".
+func (c *Calendar) HolidayName(t time.Time) string {
+	return c.name[t.In(c.loc).Format("2006-01-02")]
+}
+
+// AddWorkdays returns the same clock time n working days after t. A start on
+// a non-working day counts from that day, so Saturday 10:00 + 1 is the next
+// working day at 10:00.
+func (c *Calendar) AddWorkdays(t time.Time, n int) time.Time {
+	if n <= 0 {
+		return t
+	}
+	d := t.In(c.loc)
+	for n > 0 {
+		d = d.AddDate(0, 0, 1)
+		if c.IsWorkday(d) {
+			n--
+		}
+	}
+	return d
+}
+
+// WorkdaysBetween counts the working days in (a, b] by date; it is negative
+// when b is before a.
+func (c *Calendar) WorkdaysBetween(a, b time.Time) int {
+	if b.Before(a) {
+		return -c.WorkdaysBetween(b, a)
+	}
+	ad := dateOf(a.In(c.loc))
+	bd := dateOf(b.In(c.loc))
+	n := 0
+	for d := ad.AddDate(0, 0, 1); !d.After(bd); d = d.AddDate(0, 0, 1) {
+		if c.IsWorkday(d) {
+			n++
+		}
+	}
+	return n
+}
+
+func dateOf(t time.Time) time.Time {
+	y, m, d := t.Date()
+	return time.Date(y, m, d, 12, 0, 0, 0, t.Location())
+}
+
+// TimeLimit is how long the street office has for an order of a category.
+type TimeLimit struct {
+	AcceptWorkdays  int // 签收 within (default 1)
+	ContactWorkdays int // first contact with the citizen within (default 1)
+	ResolveWorkdays int // 办理时限 (consultation 1, complaint 5, complex 15)
+}
+
+// ComputeDeadlines returns the accept-by, first-contact-by and resolve-by of
+// an order dispatched at t. Urgent orders must be accepted within 2 hours
+// and critical ones within 1 hour and resolved within 24 hours, whatever the
+// calendar says.
+func (c *Calendar) ComputeDeadlines(t time.Time, lim TimeLimit, u Urgency) Deadlines {
+	if lim.AcceptWorkdays <= 0 {
+		lim.AcceptWorkdays = 1
+	}
+	if lim.ContactWorkdays <= 0 {
+		lim.ContactWorkdays = 1
+	}
+	if lim.ResolveWorkdays <= 0 {
+		lim.ResolveWorkdays = 5
+	}
+	d := Deadlines{
+		AcceptBy:       c.AddWorkdays(t, lim.AcceptWorkdays),
+		FirstContactBy: c.AddWorkdays(t, lim.ContactWorkdays),
+		ResolveBy:      c.AddWorkdays(t, lim.ResolveWorkdays),
+	}
+	switch u {
+	case UrgencyUrgent:
+		d.AcceptBy = t.Add(2 * time.Hour).In(c.loc)
+		d.FirstContactBy = minTime(d.FirstContactBy, t.Add(4*time.Hour).In(c.loc))
+	case UrgencyCritical:
+		d.AcceptBy = t.Add(time.Hour).In(c.loc)
+		d.FirstContactBy = t.Add(2 * time.Hour).In(c.loc)
+		d.ResolveBy = minTime(d.ResolveBy, t.Add(24*time.Hour).In(c.loc))
+	}
+	return d
+}
+
+// ReopenDeadline is the new resolve-by of an order reopened at t.
+func (c *Calendar) ReopenDeadline(t time.Time) time.Time {
+	return c.AddWorkdays(t, DefaultReopenDays)
+}
+
+// CheckExtension validates a requested new resolve-by against the current
+// one: later than it and at most MaxExtensionDays working days after it.
+func (c *Calendar) CheckExtension(current, requested time.Time) error {
+	if !requested.After(current) {
+		return Errorf(EINVALID, "the new deadline must be after the current one (%s)", current.In(c.loc).Format("2006-01-02 15:04"))
+	}
+	if n := c.WorkdaysBetween(current, requested); n > MaxExtensionDays {
+		return Errorf(EINVALID, "an extension may add at most %d working days (asked for %d)", MaxExtensionDays, n)
+	}
+	return nil
+}
+
+func minTime(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+// Risk orders work by how close it is to missing its deadline. Lower is more
+// urgent: overdue, then due within 2 hours, then due today, then the rest.
+type Risk int
+
+// Risk levels.
+const (
+	RiskOverdue Risk = iota
+	RiskDueSoon
+	RiskDueToday
+	RiskLater
+	RiskNone // no running clock (resolved, terminal)
+)
+
+// RiskAt returns the order's deadline risk at now in the calendar's zone.
+func (c *Calendar) RiskAt(w *WorkOrder, now time.Time) Risk {
+	d := w.CurrentDeadline()
+	switch {
+	case d.IsZero():
+		return RiskNone
+	case now.After(d):
+		return RiskOverdue
+	case d.Sub(now) <= DueSoonWindow:
+		return RiskDueSoon
+	}
+	ny, nm, nd := now.In(c.loc).Date()
+	dy, dm, dd := d.In(c.loc).Date()
+	if ny == dy && nm == dm && nd == dd {
+		return RiskDueToday
+	}
+	return RiskLater
+}
+
+// FormatRemaining renders the time to a deadline as the queue shows it:
+// "剩余 5小时" / "超时 2小时" (zh) or "5h left" / "2h overdue" (en).
+func FormatRemaining(deadline, now time.Time, lang string) string {
+	if deadline.IsZero() {
+		return ""
+	}
+	d := deadline.Sub(now)
+	over := d < 0
+	if over {
+		d = -d
+	}
+	var amount string
+	zh := isChinese(lang)
+	switch {
+	case d >= 48*time.Hour:
+		n := int(d / (24 * time.Hour))
+		amount = fmt.Sprintf("%d天", n)
+		if !zh {
+			amount = fmt.Sprintf("%dd", n)
+		}
+	case d >= time.Hour:
+		n := int(d / time.Hour)
+		amount = fmt.Sprintf("%d小时", n)
+		if !zh {
+			amount = fmt.Sprintf("%dh", n)
+		}
+	default:
+		n := int(d / time.Minute)
+		amount = fmt.Sprintf("%d分钟", n)
+		if !zh {
+			amount = fmt.Sprintf("%dmin", n)
+		}
+	}
+	switch {
+	case zh && over:
+		return "超时 " + amount
+	case zh:
+		return "剩余 " + amount
+	case over:
+		return amount + " overdue"
+	}
+	return amount + " left"
+}

@@ -1,0 +1,66 @@
+package streetdesk
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Application error codes. Adapters translate their own errors into these at
+// their edge; anything that is not an application error is EINTERNAL.
+const (
+	EINVALID      = "invalid"
+	ENOTFOUND     = "not_found"
+	ECONFLICT     = "conflict"
+	EFORBIDDEN    = "forbidden"
+	EUNAUTHORIZED = "unauthorized"
+	EINTERNAL     = "internal"
+)
+
+// Error is an application error: a code for programs and a message for people.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("streetdesk error: code=%s message=%s", e.Code, e.Message)
+}
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// ErrorCode returns the code of the first application error in err's chain,
+// EINTERNAL for any other error and "" for nil.
+func ErrorCode(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	var t *TransitionError
+	if errors.As(err, &t) {
+		return t.Code
+	}
+	return EINTERNAL
+}
+
+// ErrorMessage returns the human message of the first application error in
+// err's chain, or a generic message for internal errors.
+func ErrorMessage(err error) string {
+	if err == nil {
+		return ""
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	var t *TransitionError
+	if errors.As(err, &t) {
+		return t.Error()
+	}
+	return "internal error"
+}

@@ -1,0 +1,264 @@
+package streetdesk
+
+import (
+	"context"
+	"time"
+)
+
+// SortOrder orders the queue.
+type SortOrder string
+
+// Sort orders.
+const (
+	SortRisk       SortOrder = "risk"       // deadline risk, then urgency (default)
+	SortDispatched SortOrder = "dispatched" // newest dispatch first
+	SortUrgency    SortOrder = "urgency"    // most urgent first, then deadline
+)
+
+// QueueFilter selects and orders a page of the local queue. Zero values mean
+// "no filter".
+type QueueFilter struct {
+	Statuses     []Status
+	Overdue      bool          // only orders past their current deadline
+	DueWithin    time.Duration // only orders due within this window (not yet overdue)
+	CategoryCode string        // a level-1, -2 or -3 code; matches by prefix
+	District     string
+	StreetOffice string
+	Community    string
+	AssigneeID   string
+	Text         string // full-text search (Chinese substrings, any length ≥ 1)
+	Sort         SortOrder
+	Offset       int
+	Limit        int // default DefaultPageSize, at most MaxPageSize
+	// Now is the clock for overdue/due filters and risk sort; zero means the store's clock.
+	Now time.Time
+}
+
+// ItemSync is the sync state of a local item, as the UI shows it.
+type ItemSync string
+
+// Item sync states. "Saved on this computer" (pending) and "sent to the
+// platform" (synced) are never blurred.
+const (
+	SyncSynced    ItemSync = "synced"    // 已同步: the platform confirmed it
+	SyncPending   ItemSync = "pending"   // 待同步: saved here, not yet confirmed
+	SyncUploading ItemSync = "uploading" // a photo whose bytes are on their way
+	SyncConflict  ItemSync = "conflict"  // the platform did not apply it; see Needs attention
+)
+
+// QueueItem is one row of the queue: the order as the user should see it
+// (the shadow with pending intents applied) plus its local markers.
+type QueueItem struct {
+	Order     WorkOrder
+	Pending   int  // outbox rows not yet confirmed by a pull
+	Conflicts int  // unresolved conflicts for this order
+	Revoked   bool // the order left this user's view (reassigned, cancelled) but has local work
+}
+
+// QueuePage is one page of the queue and the total matching count.
+type QueuePage struct {
+	Items []QueueItem
+	Total int
+}
+
+// LocalNote is a note with its local sync state.
+type LocalNote struct {
+	Note
+	Sync ItemSync
+}
+
+// LocalPhoto is a photo reference with its local file and upload state.
+type LocalPhoto struct {
+	PhotoRef
+	Sync      ItemSync
+	Path      string // local file, "" when not downloaded yet
+	Uploaded  int64  // bytes confirmed by the platform, for progress
+	Missing   bool   // the local file disappeared before upload
+	Width     int
+	Height    int
+	Thumbnail string // path of an orientation-corrected thumbnail, if made
+}
+
+// LocalResolution is a resolution with its local sync state.
+type LocalResolution struct {
+	Resolution
+	Sync ItemSync
+}
+
+// TimelineEntry is one line of an order's timeline.
+type TimelineEntry struct {
+	At    time.Time
+	Kind  string // an Operation name, or "dispatch", "callback", "reopen"
+	Actor string
+	Text  string
+	Sync  ItemSync
+}
+
+// OrderDetail is everything the detail screen shows about one order.
+type OrderDetail struct {
+	Order       WorkOrder // overlaid
+	Notes       []LocalNote
+	Photos      []LocalPhoto
+	Resolutions []LocalResolution
+	Timeline    []TimelineEntry
+	Pending     int
+	Conflicts   []Conflict
+	Revoked     bool
+	RevokeNote  string
+	// Allowed is what the signed-in user may do now (lifecycle × role).
+	Allowed []Operation
+}
+
+// Conflict is an entry of the "needs attention" inbox: an intent the
+// platform did not apply as asked, with its full content kept.
+type Conflict struct {
+	ID          int64
+	MutationID  int64
+	MutationKey string
+	OrderID     string
+	OrderTitle  string
+	Name        string // the mutation name
+	Status      ResultStatus
+	Code        ResultCode
+	Explanation string // one plain sentence: what happened and what was kept
+	Intent      string // the full local intent (JSON args)
+	CreatedAt   time.Time
+	Dismissed   bool
+}
+
+// Counts summarise the local store for the status line and `streetdesk status`.
+type Counts struct {
+	ByStatus  map[Status]int
+	Overdue   int
+	DueSoon   int
+	Pending   int // outbox rows not yet confirmed
+	Conflicts int // open conflicts
+	Uploads   int // photos waiting to upload
+	LastSync  time.Time
+}
+
+// ContactInput is a contact record as the user enters it.
+type ContactInput struct {
+	Method  ContactMethod
+	Reached bool
+	Body    string
+}
+
+// ResolveInput is a resolution as the user enters it.
+type ResolveInput struct {
+	Outcome     Outcome
+	Reply       string
+	PhotoRefIDs []string
+}
+
+// ImportedPhoto is a photo file already stored content-addressed on disk
+// (see package media), ready to be attached.
+type ImportedPhoto struct {
+	SHA256  string
+	Path    string
+	Size    int64
+	MIME    string
+	Width   int
+	Height  int
+	TakenAt time.Time
+	Lat     float64
+	Lng     float64
+	HasGPS  bool
+	Camera  string
+	// Orientation is the EXIF orientation 1–8 (0 read as 1).
+	Orientation int
+}
+
+// PhotoInput names a file to attach and how to tag it.
+type PhotoInput struct {
+	Path    string
+	Tag     PhotoTag
+	Caption string
+}
+
+// OrderService is the local side of the application services: reads of the
+// overlay and writes that commit their effect and outbox row in one
+// transaction. localdb implements it. Every write checks the lifecycle for
+// the signed-in user's role against the order as the user sees it and
+// returns EINVALID/EFORBIDDEN (a *TransitionError) otherwise, ENOTFOUND for
+// an unknown order, EINVALID for bad input; nothing is changed on error.
+type OrderService interface {
+	Queue(ctx context.Context, f QueueFilter) (QueuePage, error)
+	Order(ctx context.Context, id string) (*OrderDetail, error)
+	Counts(ctx context.Context) (Counts, error)
+
+	Accept(ctx context.Context, id string) error
+	RecordContact(ctx context.Context, id string, in ContactInput) error
+	AddNote(ctx context.Context, id, body string) error
+	AttachPhoto(ctx context.Context, id string, p ImportedPhoto, tag PhotoTag, caption string) (PhotoRef, error)
+	Resolve(ctx context.Context, id string, in ResolveInput) (Resolution, error)
+	RequestReturn(ctx context.Context, id string, reason ReturnReason, text string) error
+	RequestExtension(ctx context.Context, id string, reason string, newResolveBy time.Time) error
+	Reassign(ctx context.Context, ids []string, to, reason string) error
+	ApproveReview(ctx context.Context, id string) error
+	SendBack(ctx context.Context, id, comment string) error
+
+	Conflicts(ctx context.Context, includeDismissed bool) ([]Conflict, error)
+	DismissConflict(ctx context.Context, id int64) error
+}
+
+// SyncState is the engine's published state.
+type SyncState string
+
+// Sync states.
+const (
+	SyncIdle       SyncState = "idle"
+	SyncSyncing    SyncState = "syncing"
+	SyncOffline    SyncState = "offline"
+	SyncPausedAuth SyncState = "paused-auth" // needs sign-in; the queue is kept
+	SyncError      SyncState = "error"       // paused with a message (e.g. app too old); queue kept
+)
+
+// UploadProgress is one photo on its way.
+type UploadProgress struct {
+	SHA256  string
+	OrderID string
+	Sent    int64
+	Total   int64
+	// BytesPerSec is a recent average, 0 when unknown.
+	BytesPerSec float64
+}
+
+// SyncStatus is what the sync bar shows.
+type SyncStatus struct {
+	State      SyncState
+	Pending    int // outbox rows not confirmed
+	Uploads    []UploadProgress
+	LastSync   time.Time // last successful full sync
+	NextTry    time.Time // when the engine tries again after a failure
+	Message    string    // plain words: what went wrong and what happens next
+	Current    string    // current item, e.g. "push 3/12" or a photo name
+	BytesSent  int64
+	BytesTotal int64
+}
+
+// Syncer is the sync engine as the UI and CLI see it.
+type Syncer interface {
+	// SyncNow asks for a sync as soon as possible; it never blocks.
+	SyncNow()
+	// Status returns the current published status.
+	Status() SyncStatus
+	// Notify returns a channel that is closed at the next status change.
+	Notify() <-chan struct{}
+}
+
+// Desk is the whole application-service layer the GUI and the CLI share:
+// the local order service, photo import and sync.
+type Desk interface {
+	OrderService
+	// Me is the signed-in user.
+	Me() User
+	// AttachPhotos imports files (hash, EXIF, content-addressed copy) and
+	// attaches them, each in its own transaction; it returns what was
+	// attached and the first error (a clear, user-facing one) if any.
+	AttachPhotos(ctx context.Context, id string, in []PhotoInput) ([]PhotoRef, error)
+	// Team returns the signed-in user's team with its members.
+	Team(ctx context.Context) (*Team, error)
+	// Sync is the engine (or nil when running without one).
+	Sync() Syncer
+}
