@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The test run behind `make test`: every package with the race detector, then
+# the real binary in a real window under Xvfb. Test-only config and cache
+# folders keep the user's own settings out of it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+export XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache" XDG_DATA_HOME="$tmp/data"
+export LANG=en_US.UTF-8
+export STREETDESK_TEST_TMP="$tmp"
+
+start=$(date +%s)
+go test -race -timeout 20m -count=1 ./... 2>&1 | tee "$tmp/go-test.log"
+status=${PIPESTATUS[0]}
+echo "go test took $(( $(date +%s) - start )) s"
+if [ "$status" != 0 ]; then
+  exit "$status"
+fi
+
+make --no-print-directory build
+./scripts/xvfb-smoke.sh
