@@ -1,0 +1,737 @@
+// Package fakedesk is an in-memory streetdesk.Desk for UI tests and previews.
+// It applies the real lifecycle (streetdesk.Apply) for the signed-in user's
+// role, records notes, photos and resolutions as pending sync, and exposes a
+// Syncer whose status tests set. It is deterministic for a fixed clock.
+package fakedesk
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image"
+	_ "image/jpeg" // photo dimensions
+	_ "image/png"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// Options configure a Desk.
+type Options struct {
+	Now    func() time.Time // default: a fixed 2026-03-12 10:00 CST
+	Me     streetdesk.User  // default: 王芳, caseworker of 城管组, 香蜜湖街道
+	Orders int              // generated orders in addition to the hand-written samples
+	// Review turns on 领导签发 for the team.
+	Review bool
+}
+
+// DefaultNow is the clock of a Desk built without Options.Now.
+var DefaultNow = time.Date(2026, 3, 12, 10, 0, 0, 0, streetdesk.ChinaTZ)
+
+type entry struct {
+	order   streetdesk.WorkOrder
+	pending int
+	notes   []streetdesk.LocalNote
+	photos  []streetdesk.LocalPhoto
+	res     []streetdesk.LocalResolution
+	local   []streetdesk.TimelineEntry
+	revoked bool
+}
+
+// Desk is the in-memory desk. Its exported methods are safe for concurrent use.
+type Desk struct {
+	mu        sync.Mutex
+	now       func() time.Time
+	me        streetdesk.User
+	team      streetdesk.Team
+	cal       *streetdesk.Calendar
+	orders    map[string]*entry
+	ids       []string // insertion order, for stable sorts
+	conflicts []streetdesk.Conflict
+	seq       int
+	syncer    *Syncer
+
+	// PhotoMeta, when set, supplies EXIF-like metadata for a file by base name.
+	PhotoMeta map[string]streetdesk.ImportedPhoto
+	// Calls counts the writes by method name (tests).
+	Calls map[string]int
+}
+
+var _ streetdesk.Desk = (*Desk)(nil)
+
+// New returns a Desk with the sample orders and opts.Orders generated ones.
+func New(opts Options) *Desk {
+	if opts.Now == nil {
+		opts.Now = func() time.Time { return DefaultNow }
+	}
+	if opts.Me.ID == "" {
+		opts.Me = streetdesk.User{ID: "u-wangfang", Username: "wangfang", Name: "王芳", Role: streetdesk.RoleCaseworker,
+			TeamID: "t-cg", TeamName: "城管组", StreetOffice: "香蜜湖街道", District: "福田区"}
+	}
+	d := &Desk{
+		now:    opts.Now,
+		me:     opts.Me,
+		cal:    streetdesk.DefaultCalendar(),
+		orders: map[string]*entry{},
+		syncer: NewSyncer(),
+		Calls:  map[string]int{},
+		team: streetdesk.Team{ID: opts.Me.TeamID, Name: opts.Me.TeamName, StreetOffice: opts.Me.StreetOffice,
+			District: opts.Me.District, ReviewResolutions: opts.Review, Members: []streetdesk.User{opts.Me,
+				{ID: "u-lisi", Username: "lisi", Name: "李四", Role: streetdesk.RoleCaseworker, TeamID: opts.Me.TeamID},
+				{ID: "u-zhang", Username: "zhangwei", Name: "张伟", Role: streetdesk.RoleLead, TeamID: opts.Me.TeamID}}},
+	}
+	now := opts.Now()
+	for _, o := range Samples(now, d.me) {
+		d.put(o)
+	}
+	for _, o := range Generate(now, d.me, opts.Orders) {
+		d.put(o)
+	}
+	d.syncer.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: now.Add(-18 * time.Minute)})
+	return d
+}
+
+func (d *Desk) put(o streetdesk.WorkOrder) {
+	if _, ok := d.orders[o.ID]; !ok {
+		d.ids = append(d.ids, o.ID)
+	}
+	d.orders[o.ID] = &entry{order: o}
+}
+
+// AddOrder adds or replaces an order as if a pull brought it (tests: new
+// assignments, reopened orders).
+func (d *Desk) AddOrder(o streetdesk.WorkOrder) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e, ok := d.orders[o.ID]; ok {
+		e.order = o
+		return
+	}
+	d.put(o)
+}
+
+// AddConflict puts an entry into the needs-attention inbox.
+func (d *Desk) AddConflict(c streetdesk.Conflict) int64 {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	c.ID = int64(len(d.conflicts) + 1)
+	if c.CreatedAt.IsZero() {
+		c.CreatedAt = d.now()
+	}
+	if e, ok := d.orders[c.OrderID]; ok && c.OrderTitle == "" {
+		c.OrderTitle = e.order.Title
+	}
+	d.conflicts = append(d.conflicts, c)
+	return c.ID
+}
+
+// SetPhotoSync sets the sync state of every photo of an order (tests).
+func (d *Desk) SetPhotoSync(id string, s streetdesk.ItemSync) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if e, ok := d.orders[id]; ok {
+		for i := range e.photos {
+			e.photos[i].Sync = s
+		}
+	}
+}
+
+// Syncer returns the fake engine (the same as Sync(), typed).
+func (d *Desk) Syncer() *Syncer { return d.syncer }
+
+// Me implements streetdesk.Desk.
+func (d *Desk) Me() streetdesk.User { return d.me }
+
+// Sync implements streetdesk.Desk.
+func (d *Desk) Sync() streetdesk.Syncer { return d.syncer }
+
+// Team implements streetdesk.Desk.
+func (d *Desk) Team(ctx context.Context) (*streetdesk.Team, error) {
+	t := d.team
+	t.Members = slices.Clone(t.Members)
+	return &t, nil
+}
+
+func (d *Desk) get(id string) (*entry, error) {
+	e, ok := d.orders[id]
+	if !ok {
+		return nil, streetdesk.Errorf(streetdesk.ENOTFOUND, "order %s not found", id)
+	}
+	return e, nil
+}
+
+func (d *Desk) item(e *entry) streetdesk.QueueItem {
+	n := 0
+	for _, c := range d.conflicts {
+		if c.OrderID == e.order.ID && !c.Dismissed {
+			n++
+		}
+	}
+	return streetdesk.QueueItem{Order: e.order, Pending: e.pending, Conflicts: n, Revoked: e.revoked}
+}
+
+// Queue implements streetdesk.OrderService.
+func (d *Desk) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.QueuePage, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := f.Now
+	if now.IsZero() {
+		now = d.now()
+	}
+	text := strings.TrimSpace(f.Text)
+	var items []streetdesk.QueueItem
+	for _, id := range d.ids {
+		e := d.orders[id]
+		o := &e.order
+		switch {
+		case len(f.Statuses) > 0 && !slices.Contains(f.Statuses, o.Status),
+			f.Overdue && !o.Overdue(now),
+			f.DueWithin > 0 && !o.DueWithin(now, f.DueWithin),
+			f.CategoryCode != "" && !strings.HasPrefix(o.Category.L3Code, f.CategoryCode),
+			f.District != "" && o.Location.District != f.District,
+			f.StreetOffice != "" && o.Location.StreetOffice != f.StreetOffice,
+			f.Community != "" && o.Location.Community != f.Community,
+			f.AssigneeID != "" && o.AssigneeID != f.AssigneeID,
+			text != "" && !e.matches(text):
+			continue
+		}
+		items = append(items, d.item(e))
+	}
+	sortItems(items, f.Sort, now, d.cal)
+	total := len(items)
+	limit := f.Limit
+	if limit <= 0 {
+		limit = streetdesk.DefaultPageSize
+	}
+	limit = min(limit, streetdesk.MaxPageSize)
+	off := min(max(f.Offset, 0), total)
+	end := min(off+limit, total)
+	return streetdesk.QueuePage{Items: slices.Clone(items[off:end]), Total: total}, nil
+}
+
+func (e *entry) matches(text string) bool {
+	o := &e.order
+	for _, s := range []string{o.ID, o.Title, o.Complaint, o.Location.Address, o.Location.Community} {
+		if strings.Contains(s, text) {
+			return true
+		}
+	}
+	for _, n := range e.notes {
+		if strings.Contains(n.Body, text) {
+			return true
+		}
+	}
+	return false
+}
+
+func sortItems(items []streetdesk.QueueItem, s streetdesk.SortOrder, now time.Time, cal *streetdesk.Calendar) {
+	deadline := func(o *streetdesk.WorkOrder) time.Time {
+		d := o.CurrentDeadline()
+		if d.IsZero() {
+			return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+		}
+		return d
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		a, b := &items[i].Order, &items[j].Order
+		switch s {
+		case streetdesk.SortDispatched:
+			if !a.DispatchedAt.Equal(b.DispatchedAt) {
+				return a.DispatchedAt.After(b.DispatchedAt)
+			}
+		case streetdesk.SortUrgency:
+			if a.Urgency.Rank() != b.Urgency.Rank() {
+				return a.Urgency.Rank() > b.Urgency.Rank()
+			}
+			if da, db := deadline(a), deadline(b); !da.Equal(db) {
+				return da.Before(db)
+			}
+		default:
+			ra, rb := cal.RiskAt(a, now), cal.RiskAt(b, now)
+			if ra != rb {
+				return ra < rb
+			}
+			if da, db := deadline(a), deadline(b); !da.Equal(db) {
+				return da.Before(db)
+			}
+			if a.Urgency.Rank() != b.Urgency.Rank() {
+				return a.Urgency.Rank() > b.Urgency.Rank()
+			}
+		}
+		return a.ID < b.ID
+	})
+}
+
+// Order implements streetdesk.OrderService.
+func (d *Desk) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return nil, err
+	}
+	det := &streetdesk.OrderDetail{
+		Order:       e.order,
+		Notes:       slices.Clone(e.notes),
+		Photos:      slices.Clone(e.photos),
+		Resolutions: slices.Clone(e.res),
+		Pending:     e.pending,
+		Revoked:     e.revoked,
+		Allowed:     streetdesk.Allowed(e.order.Status, d.me.Role),
+	}
+	det.Order.History = slices.Clone(e.order.History)
+	for _, c := range d.conflicts {
+		if c.OrderID == id && !c.Dismissed {
+			det.Conflicts = append(det.Conflicts, c)
+		}
+	}
+	for _, h := range e.order.History {
+		det.Timeline = append(det.Timeline, streetdesk.TimelineEntry{At: h.At, Kind: h.Kind, Actor: h.Actor, Text: h.Text, Sync: streetdesk.SyncSynced})
+	}
+	det.Timeline = append(det.Timeline, e.local...)
+	sort.SliceStable(det.Timeline, func(i, j int) bool { return det.Timeline[i].At.Before(det.Timeline[j].At) })
+	return det, nil
+}
+
+// Counts implements streetdesk.OrderService.
+func (d *Desk) Counts(ctx context.Context) (streetdesk.Counts, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	now := d.now()
+	c := streetdesk.Counts{ByStatus: map[streetdesk.Status]int{}, LastSync: d.syncer.Status().LastSync}
+	for _, e := range d.orders {
+		c.ByStatus[e.order.Status]++
+		if e.order.Overdue(now) {
+			c.Overdue++
+		} else if e.order.DueWithin(now, streetdesk.DueSoonWindow) {
+			c.DueSoon++
+		}
+		c.Pending += e.pending
+		for _, p := range e.photos {
+			if !p.BlobPresent {
+				c.Uploads++
+			}
+		}
+	}
+	for _, x := range d.conflicts {
+		if !x.Dismissed {
+			c.Conflicts++
+		}
+	}
+	return c, nil
+}
+
+// apply checks and performs a lifecycle step and records the local intent.
+func (d *Desk) apply(e *entry, op streetdesk.Operation, text string) error {
+	to, err := streetdesk.Apply(e.order.Status, op, d.me.Role)
+	if err != nil {
+		return err
+	}
+	now := d.now()
+	e.order.Status = to
+	e.order.UpdatedAt = now
+	e.pending++
+	e.local = append(e.local, streetdesk.TimelineEntry{At: now, Kind: string(op), Actor: d.me.Name, Text: text, Sync: streetdesk.SyncPending})
+	d.Calls[string(op)]++
+	d.syncer.addPending(1)
+	return nil
+}
+
+func (d *Desk) newID(prefix string) string {
+	d.seq++
+	return fmt.Sprintf("%s-%04d", prefix, d.seq)
+}
+
+// Accept implements streetdesk.OrderService.
+func (d *Desk) Accept(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if err := d.apply(e, streetdesk.OpAccept, ""); err != nil {
+		return err
+	}
+	e.order.AcceptedAt = d.now()
+	e.order.AssigneeID, e.order.AssigneeName = d.me.ID, d.me.Name
+	return nil
+}
+
+func checkText(field, s string, minRunes, maxRunes int) error {
+	n := utf8.RuneCountInString(strings.TrimSpace(s))
+	if n < minRunes {
+		return streetdesk.Errorf(streetdesk.EINVALID, "%s is required", field)
+	}
+	if utf8.RuneCountInString(s) > maxRunes {
+		return streetdesk.Errorf(streetdesk.EINVALID, "%s is too long: at most %d characters", field, maxRunes)
+	}
+	return nil
+}
+
+func (d *Desk) addNote(id string, n streetdesk.Note, op streetdesk.Operation) error {
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if !streetdesk.Can(e.order.Status, op, d.me.Role) {
+		_, err := streetdesk.Apply(e.order.Status, op, d.me.Role)
+		return err
+	}
+	now := d.now()
+	n.ID, n.WorkOrderID, n.AuthorID, n.AuthorName = d.newID("note"), id, d.me.ID, d.me.Name
+	n.Cycle, n.CreatedAt, n.AuthorWasAssignee = e.order.Cycle, now, true
+	e.notes = append(e.notes, streetdesk.LocalNote{Note: n, Sync: streetdesk.SyncPending})
+	text := n.Body
+	if n.Kind == streetdesk.NoteContact {
+		reached := "未接通"
+		if n.Reached {
+			reached = "已接通"
+		}
+		text = fmt.Sprintf("(%s, %s) %s", n.Method.Label("zh"), reached, n.Body)
+		if e.order.FirstContact.IsZero() {
+			e.order.FirstContact = now
+		}
+	}
+	return d.apply(e, op, text)
+}
+
+// RecordContact implements streetdesk.OrderService.
+func (d *Desk) RecordContact(ctx context.Context, id string, in streetdesk.ContactInput) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if !in.Method.Valid() {
+		return streetdesk.Errorf(streetdesk.EINVALID, "unknown contact method %q", string(in.Method))
+	}
+	if err := checkText("contact record", in.Body, 0, streetdesk.MaxNoteRunes); err != nil {
+		return err
+	}
+	return d.addNote(id, streetdesk.Note{Kind: streetdesk.NoteContact, Body: in.Body, Method: in.Method, Reached: in.Reached}, streetdesk.OpRecordContact)
+}
+
+// AddNote implements streetdesk.OrderService.
+func (d *Desk) AddNote(ctx context.Context, id, body string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if err := checkText("note", body, 1, streetdesk.MaxNoteRunes); err != nil {
+		return err
+	}
+	return d.addNote(id, streetdesk.Note{Kind: streetdesk.NoteSurvey, Body: body}, streetdesk.OpAddNote)
+}
+
+// AttachPhoto implements streetdesk.OrderService.
+func (d *Desk) AttachPhoto(ctx context.Context, id string, p streetdesk.ImportedPhoto, tag streetdesk.PhotoTag, caption string) (streetdesk.PhotoRef, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.attach(id, p, tag, caption)
+}
+
+func (d *Desk) attach(id string, p streetdesk.ImportedPhoto, tag streetdesk.PhotoTag, caption string) (streetdesk.PhotoRef, error) {
+	e, err := d.get(id)
+	if err != nil {
+		return streetdesk.PhotoRef{}, err
+	}
+	if !tag.Valid() {
+		return streetdesk.PhotoRef{}, streetdesk.Errorf(streetdesk.EINVALID, "unknown photo tag %q", string(tag))
+	}
+	if err := checkText("caption", caption, 0, streetdesk.MaxCaptionRunes); err != nil {
+		return streetdesk.PhotoRef{}, err
+	}
+	if len(e.photos) >= streetdesk.MaxPhotosPerOrder {
+		return streetdesk.PhotoRef{}, streetdesk.Errorf(streetdesk.EINVALID, "an order may have at most %d photos", streetdesk.MaxPhotosPerOrder)
+	}
+	if _, err := streetdesk.Apply(e.order.Status, streetdesk.OpAttachPhoto, d.me.Role); err != nil {
+		return streetdesk.PhotoRef{}, err
+	}
+	ref := streetdesk.PhotoRef{ID: d.newID("photo"), WorkOrderID: id, SHA256: p.SHA256, Size: p.Size, MIME: p.MIME, Tag: tag,
+		Caption: caption, TakenAt: p.TakenAt, AuthorID: d.me.ID, Cycle: e.order.Cycle, CreatedAt: d.now()}
+	if p.HasGPS {
+		ref.Lat, ref.Lng = p.Lat, p.Lng
+	}
+	e.photos = append(e.photos, streetdesk.LocalPhoto{PhotoRef: ref, Sync: streetdesk.SyncPending, Path: p.Path,
+		Thumbnail: p.Path, Width: p.Width, Height: p.Height})
+	label := "照片"
+	if l := tag.Label("zh"); l != "" {
+		label += " (" + l + ")"
+	}
+	if caption != "" {
+		label += " " + caption
+	}
+	return ref, d.apply(e, streetdesk.OpAttachPhoto, label)
+}
+
+// AttachPhotos implements streetdesk.Desk: it checks each file the way the
+// real importer does (size, type, dimensions) without copying it.
+func (d *Desk) AttachPhotos(ctx context.Context, id string, in []streetdesk.PhotoInput) ([]streetdesk.PhotoRef, error) {
+	var refs []streetdesk.PhotoRef
+	for _, p := range in {
+		imp, err := d.importFile(p.Path)
+		if err != nil {
+			return refs, err
+		}
+		d.mu.Lock()
+		ref, err := d.attach(id, imp, p.Tag, p.Caption)
+		d.mu.Unlock()
+		if err != nil {
+			return refs, err
+		}
+		refs = append(refs, ref)
+	}
+	return refs, nil
+}
+
+func (d *Desk) importFile(path string) (streetdesk.ImportedPhoto, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "cannot read %s", filepath.Base(path))
+	}
+	switch {
+	case st.Size() == 0:
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the file is empty")
+	case st.Size() > streetdesk.MaxPhotoBytes:
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the file is larger than 50 MiB")
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "cannot read %s", filepath.Base(path))
+	}
+	if len(data) > 12 && string(data[4:8]) == "ftyp" {
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "HEIC photos are not supported; export them as JPEG first")
+	}
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		if bytes.HasPrefix(data, []byte{0xFF, 0xD8}) || bytes.HasPrefix(data, []byte("\x89PNG")) {
+			return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the photo is damaged or incomplete")
+		}
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "this file is not a photo (JPEG or PNG)")
+	}
+	if cfg.Width*cfg.Height > streetdesk.MaxPhotoPixels {
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the photo is too large (more than 100 megapixels)")
+	}
+	imp := streetdesk.ImportedPhoto{SHA256: fmt.Sprintf("%064x", len(data)), Path: path, Size: st.Size(),
+		MIME: "image/" + format, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
+	if m, ok := d.PhotoMeta[filepath.Base(path)]; ok {
+		imp.TakenAt, imp.Lat, imp.Lng, imp.HasGPS, imp.Camera = m.TakenAt, m.Lat, m.Lng, m.HasGPS, m.Camera
+	}
+	return imp, nil
+}
+
+// Resolve implements streetdesk.OrderService.
+func (d *Desk) Resolve(ctx context.Context, id string, in streetdesk.ResolveInput) (streetdesk.Resolution, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return streetdesk.Resolution{}, err
+	}
+	r := streetdesk.Resolution{ID: d.newID("res"), WorkOrderID: id, Cycle: e.order.Cycle, Outcome: in.Outcome, Reply: in.Reply,
+		PhotoRefIDs: slices.Clone(in.PhotoRefIDs), State: streetdesk.ResolutionSubmitted, AuthorID: d.me.ID, CreatedAt: d.now()}
+	if err := r.Validate(); err != nil {
+		return streetdesk.Resolution{}, err
+	}
+	for _, pid := range in.PhotoRefIDs {
+		if !slices.ContainsFunc(e.photos, func(p streetdesk.LocalPhoto) bool { return p.ID == pid }) {
+			return streetdesk.Resolution{}, streetdesk.Errorf(streetdesk.EINVALID, "photo %s is not attached to this order", pid)
+		}
+	}
+	op := streetdesk.OpSubmitResolution
+	if d.team.ReviewResolutions {
+		op, r.State = streetdesk.OpSubmitForReview, streetdesk.ResolutionReview
+	}
+	if err := d.apply(e, op, in.Outcome.Label("zh")+"："+in.Reply); err != nil {
+		return streetdesk.Resolution{}, err
+	}
+	e.res = append(e.res, streetdesk.LocalResolution{Resolution: r, Sync: streetdesk.SyncPending})
+	return r, nil
+}
+
+// RequestReturn implements streetdesk.OrderService.
+func (d *Desk) RequestReturn(ctx context.Context, id string, reason streetdesk.ReturnReason, text string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if !reason.Valid() {
+		return streetdesk.Errorf(streetdesk.EINVALID, "unknown return reason %q", string(reason))
+	}
+	minRunes := 0
+	if reason == streetdesk.ReturnOther {
+		minRunes = 1
+	}
+	if err := checkText("reason text", text, minRunes, streetdesk.MaxReasonRunes); err != nil {
+		return err
+	}
+	if err := d.apply(e, streetdesk.OpRequestReturn, reason.Label("zh")+" "+text); err != nil {
+		return err
+	}
+	e.order.ReturnRequest = &streetdesk.ReturnRequest{Reason: reason, Text: text}
+	return nil
+}
+
+// RequestExtension implements streetdesk.OrderService.
+func (d *Desk) RequestExtension(ctx context.Context, id string, reason string, newResolveBy time.Time) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if err := checkText("reason", reason, 1, streetdesk.MaxReasonRunes); err != nil {
+		return err
+	}
+	if err := d.cal.CheckExtension(e.order.Deadlines.ResolveBy, newResolveBy); err != nil {
+		return err
+	}
+	if err := d.apply(e, streetdesk.OpRequestExtension, reason); err != nil {
+		return err
+	}
+	e.order.ExtensionRequest = &streetdesk.ExtensionRequest{Reason: reason, NewResolveBy: newResolveBy}
+	return nil
+}
+
+// Reassign implements streetdesk.OrderService.
+func (d *Desk) Reassign(ctx context.Context, ids []string, to, reason string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for _, id := range ids {
+		e, err := d.get(id)
+		if err != nil {
+			return err
+		}
+		if _, err := streetdesk.Apply(e.order.Status, streetdesk.OpReassign, d.me.Role); err != nil {
+			return err
+		}
+	}
+	for _, id := range ids {
+		e := d.orders[id]
+		_ = d.apply(e, streetdesk.OpReassign, reason)
+		e.order.AssigneeID = to
+	}
+	return nil
+}
+
+// ApproveReview implements streetdesk.OrderService.
+func (d *Desk) ApproveReview(ctx context.Context, id string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	return d.apply(e, streetdesk.OpApproveReview, "")
+}
+
+// SendBack implements streetdesk.OrderService.
+func (d *Desk) SendBack(ctx context.Context, id, comment string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	if err := d.apply(e, streetdesk.OpSendBack, comment); err != nil {
+		return err
+	}
+	e.order.ReviewComment = comment
+	return nil
+}
+
+// Conflicts implements streetdesk.OrderService.
+func (d *Desk) Conflicts(ctx context.Context, includeDismissed bool) ([]streetdesk.Conflict, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	var out []streetdesk.Conflict
+	for _, c := range d.conflicts {
+		if includeDismissed || !c.Dismissed {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// DismissConflict implements streetdesk.OrderService.
+func (d *Desk) DismissConflict(ctx context.Context, id int64) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := range d.conflicts {
+		if d.conflicts[i].ID == id {
+			d.conflicts[i].Dismissed = true
+			return nil
+		}
+	}
+	return streetdesk.Errorf(streetdesk.ENOTFOUND, "conflict %d not found", id)
+}
+
+// Syncer is a fake sync engine: tests set its status; SyncNow is counted.
+type Syncer struct {
+	mu     sync.Mutex
+	st     streetdesk.SyncStatus
+	ch     chan struct{}
+	calls  int
+	OnSync func() // called (outside the lock) by SyncNow when set
+}
+
+// NewSyncer returns an idle Syncer.
+func NewSyncer() *Syncer {
+	return &Syncer{ch: make(chan struct{}), st: streetdesk.SyncStatus{State: streetdesk.SyncIdle}}
+}
+
+// SyncNow implements streetdesk.Syncer.
+func (s *Syncer) SyncNow() {
+	s.mu.Lock()
+	s.calls++
+	f := s.OnSync
+	s.mu.Unlock()
+	if f != nil {
+		f()
+	}
+}
+
+// Calls returns how many times SyncNow was called.
+func (s *Syncer) Calls() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.calls
+}
+
+// Status implements streetdesk.Syncer.
+func (s *Syncer) Status() streetdesk.SyncStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	st := s.st
+	st.Uploads = slices.Clone(st.Uploads)
+	return st
+}
+
+// Notify implements streetdesk.Syncer.
+func (s *Syncer) Notify() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.ch
+}
+
+// Set publishes a new status and wakes the watchers.
+func (s *Syncer) Set(st streetdesk.SyncStatus) {
+	s.mu.Lock()
+	s.st = st
+	close(s.ch)
+	s.ch = make(chan struct{})
+	s.mu.Unlock()
+}
+
+func (s *Syncer) addPending(n int) {
+	s.mu.Lock()
+	st := s.st
+	s.mu.Unlock()
+	st.Pending += n
+	s.Set(st)
+}

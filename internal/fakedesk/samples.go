@@ -1,0 +1,167 @@
+package fakedesk
+
+import (
+	"fmt"
+	"time"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+var taxonomy = streetdesk.SampleTaxonomy()
+
+func category(l3 string) streetdesk.Category {
+	it, ok := taxonomy.Lookup(l3)
+	if !ok {
+		panic("fakedesk: unknown category " + l3)
+	}
+	return it.Category
+}
+
+type sample struct {
+	id, title, complaint, l3, community, address string
+	lat, lng                                     float64
+	citizen, phone                               string
+	channel                                      streetdesk.Channel
+	urgency                                      streetdesk.Urgency
+	status                                       streetdesk.Status
+	dispatched                                   time.Duration // before now
+	resolveIn                                    time.Duration // after now (negative: overdue)
+	supervised                                   bool
+	cycle                                        int
+}
+
+// Samples returns the hand-written orders every Desk starts with, relative to now.
+func Samples(now time.Time, me streetdesk.User) []streetdesk.WorkOrder {
+	ss := []sample{
+		{id: "SZ12345-20260312-000481", title: "垃圾站凌晨作业噪声扰民", complaint: "凌晨四点垃圾站作业，压缩机噪声很大，已经持续两周，严重影响休息，希望尽快处理。",
+			l3: "010204", community: "星河社区", address: "福田区 星湖花园 3栋旁垃圾站", lat: 22.5489, lng: 114.1182, citizen: "李先生", phone: "138****5521",
+			channel: streetdesk.ChannelHotline, status: streetdesk.StatusAccepted, dispatched: 26 * time.Hour, resolveIn: -2 * time.Hour, supervised: true},
+		{id: "SZ12345-20260312-000502", title: "路灯杆占用人行道", complaint: "建业一路人行道上新立的路灯杆挡住了盲道，轮椅和婴儿车无法通过。",
+			l3: "030103", community: "竹园社区", address: "福田区 建业一路 12号对面", lat: 22.5431, lng: 114.0712, citizen: "张女士", phone: "139****1234",
+			channel: streetdesk.ChannelMiniProgram, status: streetdesk.StatusDispatched, dispatched: 2 * time.Hour, resolveIn: 7 * time.Hour},
+		{id: "SZ12345-20260311-000377", title: "共享单车乱停放堵塞地铁口", complaint: "香蜜湖地铁站B出口每天早高峰共享单车堆满，行人只能走机动车道。",
+			l3: "030201", community: "香蜜社区", address: "福田区 香蜜湖地铁站B出口", lat: 22.5402, lng: 114.0321, citizen: "王先生", phone: "135****8890",
+			channel: streetdesk.ChannelApp, status: streetdesk.StatusAccepted, dispatched: 20 * time.Hour, resolveIn: 72 * time.Hour},
+		{id: "SZ12345-20260312-000519", title: "井盖松动有安全隐患", complaint: "农园路与香梅路交叉口井盖松动，车辆经过时响声很大，担心有人踩空。",
+			l3: "030102", community: "农园社区", address: "福田区 农园路与香梅路交叉口", lat: 22.5468, lng: 114.0345, citizen: "陈女士", phone: "186****0071",
+			channel: streetdesk.ChannelHotline, urgency: streetdesk.UrgencyUrgent, status: streetdesk.StatusDispatched, dispatched: 30 * time.Minute, resolveIn: 90 * time.Minute},
+		{id: "SZ12345-20260309-000154", title: "餐饮油烟扰民", complaint: "楼下新开的烧烤店油烟直排，家里窗户都不敢开。上次处理后又反弹。",
+			l3: "070102", community: "香岭社区", address: "福田区 香蜜湖路 香岭大厦底商", lat: 22.5445, lng: 114.0298, citizen: "刘先生", phone: "137****6612",
+			channel: streetdesk.ChannelHotline, status: streetdesk.StatusReopened, dispatched: 72 * time.Hour, resolveIn: 30 * time.Hour, cycle: 1},
+		{id: "SZ12345-20260310-000233", title: "电动自行车楼道充电", complaint: "12栋2单元楼道里长期有人给电动车充电，电线从窗户拉出来，很危险。",
+			l3: "080302", community: "侨香社区", address: "福田区 侨香村 12栋2单元", lat: 22.5523, lng: 114.0251, citizen: "赵女士", phone: "158****4410",
+			channel: streetdesk.ChannelWeb, status: streetdesk.StatusExtensionRequested, dispatched: 50 * time.Hour, resolveIn: 5 * time.Hour},
+		{id: "SZ12345-20260311-000401", title: "小区绿地违章搭建", complaint: "一楼住户在小区公共绿地上搭建铁皮房，物业劝阻无效。",
+			l3: "020302", community: "香蜜社区", address: "福田区 香蜜三村 5栋前绿地", lat: 22.5411, lng: 114.0301, citizen: "孙先生", phone: "133****2290",
+			channel: streetdesk.ChannelMayorMail, status: streetdesk.StatusResolved, dispatched: 40 * time.Hour},
+		{id: "SZ12345-20260312-000530", title: "咨询老年人助餐点办理", complaint: "想咨询社区老年人助餐点怎么办理，需要带什么材料。",
+			l3: "080201", community: "竹园社区", address: "福田区 竹园社区党群服务中心", lat: 22.5450, lng: 114.0700, citizen: "周阿姨", phone: "132****7788",
+			channel: streetdesk.ChannelHotline, status: streetdesk.StatusAccepted, dispatched: 3 * time.Hour, resolveIn: 30 * time.Hour},
+	}
+	out := make([]streetdesk.WorkOrder, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, s.order(now, me))
+	}
+	return out
+}
+
+func (s sample) order(now time.Time, me streetdesk.User) streetdesk.WorkOrder {
+	if s.urgency == "" {
+		s.urgency = streetdesk.UrgencyNormal
+	}
+	disp := now.Add(-s.dispatched).Truncate(time.Minute)
+	o := streetdesk.WorkOrder{
+		ID: s.id, Title: s.title, Complaint: s.complaint, Channel: s.channel, Category: category(s.l3),
+		Location: streetdesk.Location{District: me.District, StreetOffice: me.StreetOffice, Community: s.community, Address: s.address, Lat: s.lat, Lng: s.lng},
+		Citizen:  streetdesk.Citizen{Name: s.citizen, Phone: s.phone},
+		Urgency:  s.urgency, Status: s.status, TeamID: me.TeamID, Version: 3, Cycle: s.cycle, Supervised: s.supervised,
+		DispatchedAt: disp, UpdatedAt: disp,
+		Deadlines: streetdesk.Deadlines{AcceptBy: disp.Add(4 * time.Hour), FirstContactBy: disp.Add(8 * time.Hour)},
+	}
+	if s.resolveIn != 0 {
+		o.Deadlines.ResolveBy = now.Add(s.resolveIn).Truncate(time.Minute)
+	} else {
+		o.Deadlines.ResolveBy = disp.Add(72 * time.Hour)
+	}
+	if s.status == streetdesk.StatusDispatched {
+		o.Deadlines.AcceptBy = minT(o.Deadlines.ResolveBy, disp.Add(4*time.Hour))
+	}
+	o.History = []streetdesk.Event{{At: disp, Actor: "12345中心", Kind: "dispatch", Text: "派单至" + me.StreetOffice}}
+	if s.status != streetdesk.StatusDispatched {
+		o.AssigneeID, o.AssigneeName = me.ID, me.Name
+		o.AcceptedAt = disp.Add(25 * time.Minute)
+		o.History = append(o.History, streetdesk.Event{At: o.AcceptedAt, Actor: me.Name, Kind: string(streetdesk.OpAccept)})
+	}
+	if s.cycle > 0 {
+		o.Rating = streetdesk.RatingDissatisfied
+		o.ReopenReason = "油烟仍然很大，问题没有解决"
+		o.History = append(o.History,
+			streetdesk.Event{At: disp.Add(30 * time.Hour), Actor: me.Name, Kind: string(streetdesk.OpSubmitResolution), Text: "已责令商户加装油烟净化器"},
+			streetdesk.Event{At: disp.Add(40 * time.Hour), Actor: "回访员", Kind: "callback", Text: "不满意", Cycle: 0},
+			streetdesk.Event{At: disp.Add(40*time.Hour + time.Minute), Actor: "12345中心", Kind: "reopen", Text: o.ReopenReason, Cycle: 1})
+	}
+	if s.status == streetdesk.StatusExtensionRequested {
+		o.ExtensionRequest = &streetdesk.ExtensionRequest{Reason: "需协调供电部门改造充电设施", NewResolveBy: o.Deadlines.ResolveBy.AddDate(0, 0, 7)}
+	}
+	return o
+}
+
+func minT(a, b time.Time) time.Time {
+	if b.Before(a) {
+		return b
+	}
+	return a
+}
+
+var genTitles = []struct{ l3, title, complaint string }{
+	{"010206", "住宅装修噪声扰民", "楼上装修每天早上七点就开始电钻，周末也不停。"},
+	{"010203", "公园广场舞噪声", "晚上九点以后广场舞音响声音还很大。"},
+	{"020101", "生活垃圾清运不及时", "小区门口垃圾桶满了两天没人清运，气味很大。"},
+	{"020201", "流动摊贩占道经营", "早市摊贩占满人行道，行人只能走马路。"},
+	{"020401", "违规张贴小广告", "楼道和电梯里贴满了开锁、通下水道的小广告。"},
+	{"030101", "路面坑洼破损", "路面有一个大坑，下雨积水，电动车容易摔倒。"},
+	{"030202", "机动车占用人行道停放", "晚上很多车停在人行道上，推婴儿车过不去。"},
+	{"040103", "下水道堵塞冒溢", "下水道堵了，污水冒到路面上。"},
+	{"050101", "树木断枝", "台风后大树断枝挂在电线上，随时可能掉下来。"},
+	{"060102", "电梯故障停运", "电梯停运三天了，老人上下楼很困难。"},
+	{"080301", "消防通道堵塞", "消防通道被杂物和车辆堵死。"},
+	{"080202", "邻里纠纷调解", "邻居在公共走廊堆放杂物，沟通无果，请社区协调。"},
+}
+
+var genPlaces = []struct{ community, road string }{
+	{"香蜜社区", "香蜜湖路"}, {"竹园社区", "竹子林路"}, {"农园社区", "农园路"}, {"侨香社区", "侨香路"},
+	{"香岭社区", "香梅北路"}, {"星河社区", "红荔西路"}, {"东海社区", "东海花园"},
+}
+
+// Generate returns n deterministic synthetic orders for volume tests.
+func Generate(now time.Time, me streetdesk.User, n int) []streetdesk.WorkOrder {
+	statuses := []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted, streetdesk.StatusAccepted,
+		streetdesk.StatusAccepted, streetdesk.StatusExtensionRequested, streetdesk.StatusResolved, streetdesk.StatusReopened}
+	out := make([]streetdesk.WorkOrder, 0, n)
+	for i := range n {
+		t := genTitles[i%len(genTitles)]
+		p := genPlaces[(i/3)%len(genPlaces)]
+		s := sample{
+			id:        fmt.Sprintf("SZ12345-20260301-%06d", i+1),
+			title:     t.title,
+			complaint: t.complaint,
+			l3:        t.l3, community: p.community,
+			address:    fmt.Sprintf("%s %s %d号", me.District, p.road, 1+i%200),
+			lat:        22.54 + float64(i%100)*0.0001,
+			lng:        114.03 + float64(i%70)*0.0001,
+			citizen:    []string{"李先生", "张女士", "王先生", "陈女士"}[i%4],
+			phone:      fmt.Sprintf("13%d****%04d", i%10, i%10000),
+			channel:    streetdesk.Channels[i%len(streetdesk.Channels)],
+			urgency:    streetdesk.Urgencies[(i/7)%3],
+			status:     statuses[i%len(statuses)],
+			dispatched: time.Duration(1+i%240) * time.Hour,
+			resolveIn:  time.Duration((i*37)%(24*14)-48)*time.Hour + time.Duration(i%60)*time.Minute,
+			supervised: i%23 == 0,
+		}
+		if s.status == streetdesk.StatusReopened {
+			s.cycle = 1
+		}
+		out = append(out, s.order(now, me))
+	}
+	return out
+}
