@@ -1,0 +1,670 @@
+package sync
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	gosync "sync"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/sync/internal/crashpoint"
+)
+
+// Options configure an Engine. Zero values take the defaults in brackets.
+type Options struct {
+	Logger *slog.Logger
+	Clock  Clock          // [RealClock]
+	Rand   func() float64 // [math/rand/v2.Float64], in [0,1)
+
+	Debounce    time.Duration // after a local write [1 s]
+	Period      time.Duration // periodic sync [60 s]
+	BackoffBase time.Duration // [1 s]
+	BackoffCap  time.Duration // [5 min]
+	BatchSize   int           // mutations per push [100]
+	PullLimit   int           // changes per pull page [500]
+	StallAfter  int           // same head of queue failing this often → stall message [5]
+
+	ChunkSize    int64 // first tus chunk [1 MiB]
+	MinChunk     int64 // [256 KiB]
+	MaxChunk     int64 // [4 MiB]
+	UploadAlerts int   // checksum restarts before giving up on a blob [3]
+
+	// DownloadBudget bounds the bytes of others' photos kept for offline
+	// viewing [200 MiB]; Downloader stores one (cmd plugs media.SaveVerified
+	// in). Without a Downloader nothing is downloaded.
+	DownloadBudget int64
+	Downloader     func(ctx context.Context, r io.Reader, sha256, mime string) (path string, size int64, err error)
+}
+
+func (o *Options) defaults() {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Clock == nil {
+		o.Clock = RealClock{}
+	}
+	if o.Rand == nil {
+		o.Rand = rand.Float64
+	}
+	d := func(p *time.Duration, v time.Duration) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	d(&o.Debounce, time.Second)
+	d(&o.Period, time.Minute)
+	d(&o.BackoffBase, time.Second)
+	d(&o.BackoffCap, 5*time.Minute)
+	i := func(p *int, v int) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	i(&o.BatchSize, streetdesk.MaxPushMutations)
+	if o.BatchSize > streetdesk.MaxPushMutations {
+		o.BatchSize = streetdesk.MaxPushMutations
+	}
+	i(&o.PullLimit, streetdesk.DefaultPullLimit)
+	i(&o.StallAfter, 5)
+	i(&o.UploadAlerts, 3)
+	n := func(p *int64, v int64) {
+		if *p <= 0 {
+			*p = v
+		}
+	}
+	n(&o.ChunkSize, 1<<20)
+	n(&o.MinChunk, 256<<10)
+	n(&o.MaxChunk, 4<<20)
+	n(&o.DownloadBudget, 200<<20)
+}
+
+// Engine pushes the outbox, pulls changes and moves photos. Run is its
+// single goroutine; the other methods are safe from any goroutine.
+type Engine struct {
+	store  Store
+	client *Client
+	opts   Options
+	log    *slog.Logger
+
+	trigger chan struct{} // local write (debounced)
+	now     chan struct{} // SyncNow
+	netUp   chan struct{} // network regained
+	resume  chan struct{} // new token / Resume
+
+	mu     gosync.Mutex
+	status streetdesk.SyncStatus
+	notify chan struct{}
+	stats  Stats
+
+	// Run goroutine only.
+	failures  int
+	paused    bool // auth or stop: wait for Resume/SyncNow
+	headID    int64
+	headCount int
+	chunk     int64
+	restarts  map[string]int
+}
+
+// Stats are counters for tests, benchmarks and support.
+type Stats struct {
+	Cycles      int   // completed sync cycles (success or failure)
+	OK          int   // successful cycles
+	LastErr     error // last cycle's error
+	Pushed      int   // mutations sent (including resends)
+	PullPages   int
+	UploadBytes int64 // bytes sent in PATCH bodies (including re-sends)
+	Forks       int
+	Resyncs     int // checksum mismatches that cleared the cursor
+}
+
+var _ streetdesk.Syncer = (*Engine)(nil)
+
+// New returns an engine; call Run to start it.
+func New(store Store, client *Client, opts Options) *Engine {
+	opts.defaults()
+	return &Engine{
+		store: store, client: client, opts: opts, log: opts.Logger,
+		trigger: make(chan struct{}, 1), now: make(chan struct{}, 1),
+		netUp: make(chan struct{}, 1), resume: make(chan struct{}, 1),
+		notify:   make(chan struct{}),
+		status:   streetdesk.SyncStatus{State: streetdesk.SyncIdle},
+		chunk:    opts.ChunkSize,
+		restarts: map[string]int{},
+	}
+}
+
+func poke(c chan struct{}) {
+	select {
+	case c <- struct{}{}:
+	default:
+	}
+}
+
+// Trigger tells the engine a local write happened (debounced).
+func (e *Engine) Trigger() { poke(e.trigger) }
+
+// SyncNow asks for a sync as soon as possible, also out of a pause.
+func (e *Engine) SyncNow() { poke(e.now) }
+
+// NetworkUp tells the engine the network came back: retry at once.
+func (e *Engine) NetworkUp() { poke(e.netUp) }
+
+// Resume leaves paused-auth after a new sign-in (the token source now has a
+// valid token) and syncs.
+func (e *Engine) Resume() { poke(e.resume) }
+
+// Status returns the published status.
+func (e *Engine) Status() streetdesk.SyncStatus {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	s := e.status
+	s.Uploads = append([]streetdesk.UploadProgress(nil), s.Uploads...)
+	return s
+}
+
+// Notify returns a channel closed at the next status change.
+func (e *Engine) Notify() <-chan struct{} {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.notify
+}
+
+// Stats returns the counters.
+func (e *Engine) Stats() Stats {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.stats
+}
+
+func (e *Engine) update(f func(s *streetdesk.SyncStatus)) {
+	e.mu.Lock()
+	f(&e.status)
+	close(e.notify)
+	e.notify = make(chan struct{})
+	e.mu.Unlock()
+}
+
+func (e *Engine) count(f func(s *Stats)) {
+	e.mu.Lock()
+	f(&e.stats)
+	e.mu.Unlock()
+}
+
+// Run syncs until ctx is cancelled. It syncs once at start (a queue made
+// offline is flushed on connect), then on triggers, every Period and on the
+// backoff timer after a failure. It returns nil after ctx is cancelled and
+// the in-flight request is aborted; it starts no goroutines of its own.
+func (e *Engine) Run(ctx context.Context) error {
+	clk := e.opts.Clock
+	periodic := clk.NewTimer(e.opts.Period)
+	var debounce, retry Timer
+	defer func() {
+		periodic.Stop()
+		if debounce != nil {
+			debounce.Stop()
+		}
+		if retry != nil {
+			retry.Stop()
+		}
+	}()
+	ch := func(t Timer) <-chan time.Time {
+		if t == nil {
+			return nil
+		}
+		return t.C()
+	}
+	run := func() {
+		if debounce != nil {
+			debounce.Stop()
+			debounce = nil
+		}
+		if retry != nil {
+			retry.Stop()
+			retry = nil
+		}
+		d := e.cycle(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if d > 0 {
+			retry = clk.NewTimer(d)
+			e.update(func(s *streetdesk.SyncStatus) { s.NextTry = clk.Now().Add(d) })
+		}
+		periodic.Stop()
+		periodic = clk.NewTimer(e.opts.Period)
+	}
+	run()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-e.trigger:
+			if debounce == nil && !e.paused {
+				debounce = clk.NewTimer(e.opts.Debounce)
+			}
+		case <-ch(debounce):
+			debounce = nil
+			run()
+		case <-e.now:
+			e.paused = false
+			run()
+		case <-e.resume:
+			e.paused = false
+			e.failures = 0
+			run()
+		case <-e.netUp:
+			if !e.paused {
+				e.failures = 0
+				run()
+			}
+		case <-ch(retry):
+			retry = nil
+			run()
+		case <-periodic.C():
+			if e.paused {
+				periodic = clk.NewTimer(e.opts.Period)
+				continue
+			}
+			run()
+		}
+	}
+}
+
+// errFork restarts a cycle after the client was forked.
+var errFork = errors.New("client forked")
+
+// cycle runs push, pull, uploads and downloads once and returns the delay
+// before the next try (0: none needed, wait for a trigger or the period).
+func (e *Engine) cycle(ctx context.Context) time.Duration {
+	e.update(func(s *streetdesk.SyncStatus) {
+		s.State = streetdesk.SyncSyncing
+		s.Current = ""
+	})
+	var err error
+	for range 3 {
+		if err = e.syncOnce(ctx); !errors.Is(err, errFork) {
+			break
+		}
+	}
+	e.count(func(s *Stats) {
+		s.Cycles++
+		s.LastErr = err
+		if err == nil {
+			s.OK++
+		}
+	})
+	if ctx.Err() != nil {
+		return 0
+	}
+	if err == nil {
+		e.failures = 0
+		now := e.opts.Clock.Now()
+		_ = e.store.SetState(ctx, "last_sync", now.UTC().Format(time.RFC3339Nano))
+		e.update(func(s *streetdesk.SyncStatus) {
+			s.State = streetdesk.SyncIdle
+			s.Pending = 0
+			s.LastSync = now
+			s.NextTry = time.Time{}
+			s.Current = ""
+			s.Uploads = nil
+			s.Message = "已同步"
+		})
+		return 0
+	}
+	return e.failed(ctx, err)
+}
+
+// failed publishes the failure and returns the backoff delay, 0 if paused.
+func (e *Engine) failed(ctx context.Context, err error) time.Duration {
+	pending := 0
+	if rows, perr := e.store.PendingMutations(ctx, 1<<20); perr == nil {
+		pending = len(rows)
+	}
+	se := AsError(err)
+	e.log.Warn("sync failed", "err", err)
+	_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: opOf(se), RequestID: ridOf(se), Status: statusOf(se), Detail: err.Error()})
+	keep := fmt.Sprintf("待同步的 %d 项已保存在本机", pending)
+	if pending == 0 {
+		keep = "本机数据已保存"
+	}
+	if se != nil && (se.Kind == KindAuth || se.Kind == KindStop) {
+		e.paused = true
+		state, msg := streetdesk.SyncPausedAuth, "登录已过期，请重新登录后继续同步；"+keep
+		if se.Kind == KindStop {
+			state = streetdesk.SyncError
+			switch {
+			case se.Code == streetdesk.ErrVersionNotSupported || se.Status == 426:
+				msg = "客户端版本过旧，平台已不再支持，请更新后再同步；" + keep
+			case se.Code == streetdesk.ErrKeyPayloadMismatch:
+				msg = fmt.Sprintf("同步已暂停：平台发现第 %d 项与之前送达的内容不一致，请联系管理员；%s", se.MutationID, keep)
+			default:
+				msg = "平台拒绝了本机的同步请求（无权限），请联系管理员；" + keep
+			}
+		}
+		e.update(func(s *streetdesk.SyncStatus) {
+			s.State, s.Message, s.Pending, s.NextTry, s.Current = state, msg, pending, time.Time{}, ""
+		})
+		return 0
+	}
+	d := backoff(e.failures, e.opts.BackoffBase, e.opts.BackoffCap, e.opts.Rand)
+	e.failures++
+	if se != nil && se.RetryAfter > d {
+		d = se.RetryAfter
+	}
+	secs := int((d + time.Second - 1) / time.Second)
+	state := streetdesk.SyncError
+	var msg string
+	switch {
+	case se != nil && se.Kind == KindTransient && (se.Code == CodeNetwork || se.Code == CodeCaptivePortal || se.Code == CodeBadResponse && se.Status == 0):
+		state = streetdesk.SyncOffline
+		msg = fmt.Sprintf("网络不可用，%s，将在 %d 秒后重试", keep, secs)
+		if se.Code == CodeCaptivePortal {
+			msg = fmt.Sprintf("网络需要登录（如酒店或热点的认证页），%s，将在 %d 秒后重试", keep, secs)
+		}
+	case se != nil && se.Kind == KindTransient:
+		msg = fmt.Sprintf("平台暂时无法处理（%d），%s，将在 %d 秒后重试", se.Status, keep, secs)
+	default:
+		msg = fmt.Sprintf("同步出错：%v；%s，将在 %d 秒后重试", err, keep, secs)
+	}
+	if e.headCount >= e.opts.StallAfter {
+		msg = fmt.Sprintf("队首的第 %d 项已连续 %d 次未能送达平台，请联系管理员；%s，将在 %d 秒后重试", e.headID, e.headCount, keep, secs)
+	}
+	e.update(func(s *streetdesk.SyncStatus) {
+		s.State, s.Message, s.Pending, s.Current = state, msg, pending, ""
+	})
+	return d
+}
+
+func opOf(e *Error) string {
+	if e == nil {
+		return "sync"
+	}
+	return e.Op
+}
+
+func ridOf(e *Error) string {
+	if e == nil {
+		return ""
+	}
+	return e.RequestID
+}
+
+func statusOf(e *Error) int {
+	if e == nil {
+		return 0
+	}
+	return e.Status
+}
+
+func (e *Engine) syncOnce(ctx context.Context) error {
+	cid, err := e.store.ClientID(ctx)
+	if err != nil {
+		return fmt.Errorf("client id: %w", err)
+	}
+	e.client.SetClientID(cid)
+	if err := e.push(ctx, cid); err != nil {
+		return err
+	}
+	if err := e.pull(ctx, cid); err != nil {
+		return err
+	}
+	if err := e.uploads(ctx); err != nil {
+		return err
+	}
+	return e.downloads(ctx)
+}
+
+func (e *Engine) fork(ctx context.Context, why string) error {
+	cid, err := e.store.ForkClient(ctx)
+	if err != nil {
+		return fmt.Errorf("fork client: %w", err)
+	}
+	e.log.Warn("forked client id", "why", why, "client_id", cid)
+	_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "push", Detail: "forked client: " + why})
+	e.client.SetClientID(cid)
+	e.count(func(s *Stats) { s.Forks++ })
+	return errFork
+}
+
+// push sends the unanswered outbox in batches until it is empty.
+func (e *Engine) push(ctx context.Context, cid string) error {
+	batch := e.opts.BatchSize
+	total, done := 0, 0
+	for {
+		muts, err := e.store.PendingMutations(ctx, batch)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		if len(muts) == 0 {
+			return nil
+		}
+		muts = trimBytes(muts)
+		if total == 0 {
+			total = len(muts)
+		}
+		if done+len(muts) > total {
+			total = done + len(muts)
+		}
+		e.update(func(s *streetdesk.SyncStatus) {
+			s.Current = fmt.Sprintf("发送 %d/%d", done+len(muts), total)
+		})
+		ids := make([]int64, len(muts))
+		for i, m := range muts {
+			ids[i] = m.ID
+		}
+		crashpoint.Hit("push.before_send")
+		start := e.opts.Clock.Now()
+		resp, err := e.client.Push(ctx, &streetdesk.PushRequest{
+			PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
+			ClientID: cid, Mutations: muts,
+		})
+		e.count(func(s *Stats) { s.Pushed += len(muts) })
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			se := AsError(err)
+			switch {
+			case se != nil && se.Status == 413 && batch > 1:
+				batch /= 2
+				continue
+			case se != nil && se.Code == streetdesk.ErrClientStateNotFound:
+				return e.fork(ctx, "platform lost the client state")
+			case se != nil && se.Code == streetdesk.ErrKeyPayloadMismatch:
+				// A restored or copied database reuses ids the platform
+				// already saw with other keys: ask pull for lastMutationId.
+				if ferr := e.probeFork(ctx, cid); ferr != nil {
+					return ferr
+				}
+			}
+			_ = e.store.RecordPushAttempt(ctx, ids, err.Error())
+			e.noteHead(muts[0].ID)
+			return err
+		}
+		crashpoint.Hit("push.after_send")
+		max, err := e.store.MaxMutationID(ctx)
+		if err != nil {
+			return fmt.Errorf("read outbox: %w", err)
+		}
+		if resp.LastMutationID > max {
+			return e.fork(ctx, fmt.Sprintf("platform lastMutationId %d > local %d", resp.LastMutationID, max))
+		}
+		if err := e.store.RecordPushResults(ctx, resp.Results); err != nil {
+			return fmt.Errorf("record push results: %w", err)
+		}
+		crashpoint.Hit("push.after_results")
+		_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "push", Status: 200,
+			Duration: e.opts.Clock.Now().Sub(start), Detail: fmt.Sprintf("%d sent, %d answered", len(muts), len(resp.Results))})
+		if !answered(resp.Results, muts[0].ID) {
+			// The platform stopped before our first mutation (gap or a
+			// transient failure it did not report): back off, resend.
+			_ = e.store.RecordPushAttempt(ctx, ids, "not processed")
+			e.noteHead(muts[0].ID)
+			return &Error{Kind: KindTransient, Op: "push", Status: 200, Code: "NotProcessed",
+				Message: fmt.Sprintf("platform processed none of the batch (lastMutationId %d)", resp.LastMutationID)}
+		}
+		e.headID, e.headCount = 0, 0
+		done += len(resp.Results)
+	}
+}
+
+func answered(rs []streetdesk.MutationResult, id int64) bool {
+	for _, r := range rs {
+		if r.ID == id {
+			return true
+		}
+	}
+	return false
+}
+
+func (e *Engine) noteHead(id int64) {
+	if e.headID == id {
+		e.headCount++
+	} else {
+		e.headID, e.headCount = id, 1
+	}
+}
+
+// trimBytes keeps a batch under MaxPushBytes (at least one mutation).
+func trimBytes(muts []streetdesk.Mutation) []streetdesk.Mutation {
+	size := 200
+	for i := range muts {
+		b, _ := json.Marshal(&muts[i])
+		size += len(b) + 1
+		if size > streetdesk.MaxPushBytes && i > 0 {
+			return muts[:i]
+		}
+	}
+	return muts
+}
+
+// probeFork reads one pull page (not applied) to learn the platform's
+// lastMutationId for this client and forks if it is ahead of local ids.
+func (e *Engine) probeFork(ctx context.Context, cid string) error {
+	cur, err := e.store.PullCursor(ctx)
+	if err != nil {
+		return err
+	}
+	page, err := e.client.Pull(ctx, cid, cur, 1)
+	if err != nil {
+		return nil
+	}
+	max, err := e.store.MaxMutationID(ctx)
+	if err != nil {
+		return err
+	}
+	if page.LastMutationID > max {
+		return e.fork(ctx, fmt.Sprintf("key mismatch and platform lastMutationId %d > local %d", page.LastMutationID, max))
+	}
+	return nil
+}
+
+// pull applies pages until hasMore is false, then checks the checksum.
+func (e *Engine) pull(ctx context.Context, cid string) error {
+	cursor, err := e.store.PullCursor(ctx)
+	if err != nil {
+		return fmt.Errorf("read cursor: %w", err)
+	}
+	max, err := e.store.MaxMutationID(ctx)
+	if err != nil {
+		return fmt.Errorf("read outbox: %w", err)
+	}
+	resynced := false
+	pages := 0
+	for {
+		e.update(func(s *streetdesk.SyncStatus) { s.Current = fmt.Sprintf("接收第 %d 页", pages+1) })
+		start := e.opts.Clock.Now()
+		page, err := e.client.Pull(ctx, cid, cursor, e.opts.PullLimit)
+		if err != nil {
+			return err
+		}
+		if page.LastMutationID > max {
+			// Applying this page would drop outbox rows the platform has
+			// never seen from us: fork first.
+			return e.fork(ctx, fmt.Sprintf("pull lastMutationId %d > local %d", page.LastMutationID, max))
+		}
+		if err := e.store.ApplyPull(ctx, page); err != nil {
+			return fmt.Errorf("apply pull: %w", err)
+		}
+		pages++
+		e.count(func(s *Stats) { s.PullPages++ })
+		_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "pull", Status: 200,
+			Duration: e.opts.Clock.Now().Sub(start), Detail: fmt.Sprintf("%d changes", len(page.Changes))})
+		if page.HasMore {
+			crashpoint.Hit("pull.mid_apply")
+			cursor = page.Cursor
+			continue
+		}
+		if page.Checksum == nil {
+			return nil
+		}
+		local, err := e.store.ShadowChecksum(ctx)
+		if err != nil {
+			return fmt.Errorf("checksum: %w", err)
+		}
+		if local == *page.Checksum {
+			return nil
+		}
+		if resynced {
+			// Still different right after a full snapshot: the platform
+			// changed in between; the next cycle checks again.
+			e.log.Warn("checksum still differs after resync", "local", local.Hash, "platform", page.Checksum.Hash)
+			return nil
+		}
+		e.log.Warn("checksum mismatch; full resync", "local_count", local.Count, "platform_count", page.Checksum.Count)
+		if err := e.store.ClearCursor(ctx); err != nil {
+			return err
+		}
+		e.count(func(s *Stats) { s.Resyncs++ })
+		resynced, cursor = true, ""
+	}
+}
+
+// downloads fetches others' photos for offline viewing.
+func (e *Engine) downloads(ctx context.Context) error {
+	if e.opts.Downloader == nil {
+		return nil
+	}
+	ds, err := e.store.PendingDownloads(ctx, e.opts.DownloadBudget)
+	if err != nil {
+		return fmt.Errorf("pending downloads: %w", err)
+	}
+	for _, d := range ds {
+		e.update(func(s *streetdesk.SyncStatus) { s.Current = "下载照片 " + short(d.SHA256) })
+		body, mime, err := e.client.GetBlob(ctx, d.SHA256)
+		if err != nil {
+			if se := AsError(err); se != nil && se.Status == 404 {
+				continue // not uploaded yet by its author
+			}
+			return err
+		}
+		if mime == "" {
+			mime = d.MIME
+		}
+		path, size, err := e.opts.Downloader(ctx, body, d.SHA256, mime)
+		_ = body.Close()
+		if err != nil {
+			if ctx.Err() != nil {
+				return err
+			}
+			e.log.Warn("download failed", "sha256", d.SHA256, "err", err)
+			continue
+		}
+		if err := e.store.RegisterDownload(ctx, d.SHA256, path, size, mime); err != nil {
+			return fmt.Errorf("register download: %w", err)
+		}
+	}
+	return nil
+}
+
+func short(sha string) string {
+	if len(sha) > 8 {
+		return sha[:8]
+	}
+	return sha
+}
