@@ -1,13 +1,18 @@
+// Command streetdesk is the StreetDesk desktop app: the GUI by default and
+// CLI subcommands for scripts and headless use (see README).
 package main
 
 import (
-	"fyne.io/fyne/v2/app"
-	"fyne.io/fyne/v2/widget"
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
 )
 
 func main() {
-	a := app.NewWithID("org.streetdesk.desk")
-	w := a.NewWindow("StreetDesk")
-	w.SetContent(widget.NewLabel("StreetDesk"))
-	w.ShowAndRun()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	m := NewMain()
+	code := m.Run(ctx, os.Args[1:])
+	stop()
+	os.Exit(code)
 }

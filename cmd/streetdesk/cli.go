@@ -1,0 +1,545 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+// Main is the program: flags, profile, wiring. End-to-end tests run it in
+// process with their own streams and data folder.
+type Main struct {
+	DataDir string
+	Stdin   io.Reader
+	Stdout  io.Writer
+	Stderr  io.Writer
+	Logger  *slog.Logger
+	Now     func() time.Time
+	// GUI starts the window; nil means the real Fyne app (gui.go).
+	GUI func(ctx context.Context, m *Main) error
+}
+
+// NewMain returns a Main on the process's streams.
+func NewMain() *Main {
+	return &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr, Now: time.Now}
+}
+
+const usage = `streetdesk — the street office's work-order desk
+
+usage:
+  streetdesk [--data DIR]                     the GUI
+  streetdesk [--data DIR] login --server URL --user U --password-stdin
+  streetdesk [--data DIR] logout
+  streetdesk [--data DIR] sync [--once]
+  streetdesk [--data DIR] status [--json]
+  streetdesk [--data DIR] orders [--json] [--status S] [--search Q]
+  streetdesk [--data DIR] accept ORDER-ID
+  streetdesk [--data DIR] note ORDER-ID TEXT
+  streetdesk [--data DIR] contact ORDER-ID --method phone|visit|sms [--reached] [TEXT]
+  streetdesk [--data DIR] photo ORDER-ID FILE… [--tag before|after] [--caption TEXT]
+  streetdesk [--data DIR] resolve ORDER-ID --outcome solved|partly|explained --reply TEXT [--photos ID,…]
+  streetdesk [--data DIR] return ORDER-ID --reason CODE [--text TEXT]
+  streetdesk [--data DIR] extend ORDER-ID --until 2006-01-02T15:04 --reason TEXT
+  streetdesk [--data DIR] reassign ORDER-ID… --to USER [--reason TEXT]
+  streetdesk [--data DIR] export --format csv|xlsx --out FILE
+`
+
+// Run runs one command line and returns the exit status. Errors are one
+// line on stderr.
+func (m *Main) Run(ctx context.Context, args []string) int {
+	if m.Now == nil {
+		m.Now = time.Now
+	}
+	if m.Logger == nil {
+		lvl := slog.LevelWarn
+		if os.Getenv("STREETDESK_DEBUG") != "" {
+			lvl = slog.LevelDebug
+		}
+		m.Logger = slog.New(slog.NewTextHandler(m.Stderr, &slog.HandlerOptions{Level: lvl}))
+	}
+	fs := flag.NewFlagSet("streetdesk", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	data := fs.String("data", m.DataDir, "data folder (default: the OS's app data folder)")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprint(m.Stdout, usage)
+			return 0
+		}
+		return m.fail(streetdesk.Errorf(streetdesk.EINVALID, "%v", err))
+	}
+	m.DataDir = *data
+	if m.DataDir == "" {
+		d, err := defaultDataDir()
+		if err != nil {
+			return m.fail(err)
+		}
+		m.DataDir = d
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		gui := m.GUI
+		if gui == nil {
+			gui = runGUI
+		}
+		return m.exit(gui(ctx, m))
+	}
+	cmd, cargs := rest[0], rest[1:]
+	var err error
+	switch cmd {
+	case "help", "-h", "--help":
+		fmt.Fprint(m.Stdout, usage)
+		return 0
+	case "login":
+		err = m.cmdLogin(ctx, cargs)
+	case "logout":
+		err = m.cmdLogout(ctx, cargs)
+	case "sync":
+		err = m.cmdSync(ctx, cargs)
+	case "status":
+		err = m.cmdStatus(ctx, cargs)
+	case "orders":
+		err = m.cmdOrders(ctx, cargs)
+	case "accept", "note", "contact", "photo", "resolve", "return", "extend":
+		err = m.cmdAction(ctx, cmd, cargs)
+	case "reassign":
+		err = m.cmdReassign(ctx, cargs)
+	case "export":
+		err = m.cmdExport(ctx, cargs)
+	default:
+		err = streetdesk.Errorf(streetdesk.EINVALID, "unknown command %q (see streetdesk --help)", cmd)
+	}
+	return m.exit(err)
+}
+
+func (m *Main) exit(err error) int {
+	if err == nil {
+		return 0
+	}
+	return m.fail(err)
+}
+
+// fail prints one line and returns the exit status: 2 for bad usage or
+// input, 3 for sign-in problems, 1 otherwise.
+func (m *Main) fail(err error) int {
+	msg := streetdesk.ErrorMessage(err)
+	if streetdesk.ErrorCode(err) == streetdesk.EINTERNAL {
+		msg = err.Error()
+	}
+	msg = strings.ReplaceAll(msg, "\n", " ")
+	fmt.Fprintf(m.Stderr, "streetdesk: %s\n", msg)
+	switch streetdesk.ErrorCode(err) {
+	case streetdesk.EINVALID:
+		return 2
+	case streetdesk.EUNAUTHORIZED:
+		return 3
+	}
+	return 1
+}
+
+// flags parses a subcommand's flags, allowing them after positional
+// arguments too (streetdesk note ID TEXT --x).
+func parseInterleaved(fs *flag.FlagSet, args []string) ([]string, error) {
+	fs.SetOutput(io.Discard)
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, streetdesk.Errorf(streetdesk.EINVALID, "%v", err)
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			return pos, nil
+		}
+		pos = append(pos, args[0])
+		args = args[1:]
+	}
+}
+
+func (m *Main) cmdLogin(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("login", flag.ContinueOnError)
+	server := fs.String("server", "", "platform URL, e.g. https://12345.example.gov.cn")
+	user := fs.String("user", "", "username")
+	pwStdin := fs.Bool("password-stdin", false, "read the password from stdin")
+	caFile := fs.String("ca-file", "", "PEM file of a private CA")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	if *server == "" || *user == "" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "login needs --server and --user")
+	}
+	if !*pwStdin {
+		return streetdesk.Errorf(streetdesk.EINVALID, "login needs --password-stdin (the password is never taken from the command line)")
+	}
+	pw, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	pw = strings.TrimRight(pw, "\r\n")
+	if pw == "" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "empty password on stdin")
+	}
+	p, err := m.login(ctx, *server, *user, pw, *caFile)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "signed in as %s (%s, %s) on %s\n", p.User.Name, p.User.Username, p.User.Role, p.Server)
+	return nil
+}
+
+func (m *Main) cmdLogout(ctx context.Context, args []string) error {
+	p, err := loadCurrent(m.DataDir)
+	if err != nil {
+		return err
+	}
+	pending, err := m.logout(ctx, p)
+	if err != nil {
+		return err
+	}
+	if pending > 0 {
+		fmt.Fprintf(m.Stdout, "signed out; %d unsynced change(s) are kept on this computer and will be sent after the next sign-in\n", pending)
+	} else {
+		fmt.Fprintln(m.Stdout, "signed out")
+	}
+	return nil
+}
+
+func (m *Main) cmdSync(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
+	once := fs.Bool("once", false, "sync once and exit")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	s, err := m.openSession(ctx, true)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	if *once {
+		st, err := s.syncOnce(ctx)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(m.Stdout, "synced: %d change(s) pending, %d upload(s) waiting\n", st.Pending, len(st.Uploads))
+		return nil
+	}
+	fmt.Fprintln(m.Stdout, "syncing; Ctrl+C to stop")
+	return s.runEngine(ctx, func(st streetdesk.SyncStatus) {
+		fmt.Fprintf(m.Stdout, "%s %s pending=%d %s\n", m.Now().Format("15:04:05"), st.State, st.Pending, st.Message)
+	})
+}
+
+type statusJSON struct {
+	User      string         `json:"user"`
+	Server    string         `json:"server"`
+	ByStatus  map[string]int `json:"byStatus"`
+	Overdue   int            `json:"overdue"`
+	DueSoon   int            `json:"dueSoon"`
+	Pending   int            `json:"pending"`
+	Conflicts int            `json:"conflicts"`
+	Uploads   int            `json:"uploads"`
+	LastSync  *time.Time     `json:"lastSync"`
+}
+
+func (m *Main) cmdStatus(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("status", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "JSON output")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	s, err := m.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	c, err := s.desk.Counts(ctx)
+	if err != nil {
+		return err
+	}
+	out := statusJSON{User: s.profile.Username, Server: s.profile.Server, ByStatus: map[string]int{},
+		Overdue: c.Overdue, DueSoon: c.DueSoon, Pending: c.Pending, Conflicts: c.Conflicts, Uploads: c.Uploads}
+	for st, n := range c.ByStatus {
+		out.ByStatus[string(st)] = n
+	}
+	if !c.LastSync.IsZero() {
+		out.LastSync = &c.LastSync
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "user\t%s @ %s\n", s.profile.Username, s.profile.Server)
+	for _, st := range streetdesk.Statuses {
+		if n := c.ByStatus[st]; n > 0 {
+			fmt.Fprintf(tw, "%s\t%d\n", st.English(), n)
+		}
+	}
+	fmt.Fprintf(tw, "overdue\t%d\ndue within 2h\t%d\npending changes\t%d\nconflicts\t%d\nphotos to upload\t%d\n",
+		c.Overdue, c.DueSoon, c.Pending, c.Conflicts, c.Uploads)
+	last := "never"
+	if !c.LastSync.IsZero() {
+		last = c.LastSync.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04:05")
+	}
+	fmt.Fprintf(tw, "last sync\t%s\n", last)
+	return tw.Flush()
+}
+
+type orderJSON struct {
+	streetdesk.WorkOrder
+	Pending   int  `json:"pending"`
+	Conflicts int  `json:"conflicts"`
+	Overdue   bool `json:"overdue"`
+}
+
+func (m *Main) cmdOrders(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("orders", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "JSON output")
+	status := fs.String("status", "", "comma-separated states (e.g. dispatched,accepted)")
+	search := fs.String("search", "", "full-text search")
+	limit := fs.Int("limit", 0, "at most this many orders (default all)")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	f := streetdesk.QueueFilter{Text: *search}
+	if *status != "" {
+		for _, v := range strings.Split(*status, ",") {
+			st, err := streetdesk.ParseStatus(strings.TrimSpace(v))
+			if err != nil {
+				return err
+			}
+			f.Statuses = append(f.Statuses, st)
+		}
+	}
+	s, err := m.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	items, err := allOrders(ctx, s.desk, f, *limit)
+	if err != nil {
+		return err
+	}
+	now := m.Now()
+	if *asJSON {
+		out := make([]orderJSON, 0, len(items))
+		for _, it := range items {
+			out = append(out, orderJSON{WorkOrder: it.Order, Pending: it.Pending, Conflicts: it.Conflicts, Overdue: it.Order.Overdue(now)})
+		}
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(out)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	for _, it := range items {
+		o := it.Order
+		marks := ""
+		if o.Supervised {
+			marks += " 督办"
+		}
+		if o.Cycle > 0 {
+			marks += " 重办"
+		}
+		if it.Pending > 0 {
+			marks += " 待同步"
+		}
+		if it.Conflicts > 0 {
+			marks += " ⚠"
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", o.ID, o.Status.String(),
+			streetdesk.FormatRemaining(o.CurrentDeadline(), now, "zh"), o.Title, o.Location.StreetOffice, marks)
+	}
+	return tw.Flush()
+}
+
+// allOrders pages through the queue.
+func allOrders(ctx context.Context, d streetdesk.OrderService, f streetdesk.QueueFilter, limit int) ([]streetdesk.QueueItem, error) {
+	var out []streetdesk.QueueItem
+	f.Limit = streetdesk.MaxPageSize
+	for {
+		page, err := d.Queue(ctx, f)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, page.Items...)
+		if limit > 0 && len(out) >= limit {
+			return out[:limit], nil
+		}
+		if len(page.Items) < f.Limit || len(out) >= page.Total {
+			return out, nil
+		}
+		f.Offset += len(page.Items)
+	}
+}
+
+func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
+	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
+	tag := fs.String("tag", "", "photo tag: before|after")
+	caption := fs.String("caption", "", "photo caption")
+	outcome := fs.String("outcome", "", "resolution outcome: solved|partly|explained")
+	reply := fs.String("reply", "", "the reply text to the citizen")
+	photos := fs.String("photos", "", "comma-separated photo ids for the resolution (default: all photos of this cycle)")
+	reason := fs.String("reason", "", "reason (code for return; text for extend)")
+	text := fs.String("text", "", "explanation")
+	until := fs.String("until", "", "new resolve-by (2006-01-02T15:04, China time)")
+	method := fs.String("method", "phone", "contact method: phone|visit|sms")
+	reached := fs.Bool("reached", false, "the citizen was reached")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return streetdesk.Errorf(streetdesk.EINVALID, "%s needs an ORDER-ID", cmd)
+	}
+	id, rest := pos[0], pos[1:]
+	s, err := m.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	d := s.desk
+	switch cmd {
+	case "accept":
+		err = d.Accept(ctx, id)
+	case "note":
+		if len(rest) == 0 {
+			return streetdesk.Errorf(streetdesk.EINVALID, "note needs TEXT")
+		}
+		err = d.AddNote(ctx, id, strings.Join(rest, " "))
+	case "contact":
+		err = d.RecordContact(ctx, id, streetdesk.ContactInput{Method: streetdesk.ContactMethod(*method), Reached: *reached, Body: strings.Join(rest, " ")})
+	case "photo":
+		if len(rest) == 0 {
+			return streetdesk.Errorf(streetdesk.EINVALID, "photo needs at least one FILE")
+		}
+		in := make([]streetdesk.PhotoInput, 0, len(rest))
+		for _, p := range rest {
+			abs, _ := filepath.Abs(p)
+			in = append(in, streetdesk.PhotoInput{Path: abs, Tag: streetdesk.PhotoTag(*tag), Caption: *caption})
+		}
+		var refs []streetdesk.PhotoRef
+		refs, err = d.AttachPhotos(ctx, id, in)
+		for _, r := range refs {
+			fmt.Fprintf(m.Stdout, "photo %s %s\n", r.ID, r.SHA256)
+		}
+	case "resolve":
+		in := streetdesk.ResolveInput{Outcome: streetdesk.Outcome(*outcome), Reply: *reply}
+		if *photos != "" {
+			in.PhotoRefIDs = strings.Split(*photos, ",")
+		} else {
+			det, derr := d.Order(ctx, id)
+			if derr != nil {
+				return derr
+			}
+			for _, p := range det.Photos {
+				if p.Cycle == det.Order.Cycle && p.AuthorID == d.Me().ID {
+					in.PhotoRefIDs = append(in.PhotoRefIDs, p.ID)
+				}
+			}
+		}
+		_, err = d.Resolve(ctx, id, in)
+	case "return":
+		err = d.RequestReturn(ctx, id, streetdesk.ReturnReason(*reason), *text)
+	case "extend":
+		t, perr := time.ParseInLocation("2006-01-02T15:04", *until, streetdesk.ChinaTZ)
+		if perr != nil {
+			return streetdesk.Errorf(streetdesk.EINVALID, "--until %q: want 2006-01-02T15:04", *until)
+		}
+		err = d.RequestExtension(ctx, id, *reason, t)
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "saved on this computer: %s %s (will sync)\n", cmd, id)
+	return nil
+}
+
+func (m *Main) cmdReassign(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("reassign", flag.ContinueOnError)
+	to := fs.String("to", "", "username or user id of the new assignee")
+	reason := fs.String("reason", "", "why")
+	ids, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(ids) == 0 || *to == "" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "reassign needs ORDER-ID… and --to USER")
+	}
+	s, err := m.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	target := *to
+	if team, err := s.desk.Team(ctx); err == nil {
+		for _, mem := range team.Members {
+			if mem.Username == *to || mem.ID == *to {
+				target = mem.ID
+			}
+		}
+	}
+	if err := s.desk.Reassign(ctx, ids, target, *reason); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "saved on this computer: reassign %d order(s) to %s (will sync)\n", len(ids), *to)
+	return nil
+}
+
+func (m *Main) cmdExport(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("export", flag.ContinueOnError)
+	format := fs.String("format", "csv", "csv|xlsx")
+	out := fs.String("out", "", "output file")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	if *out == "" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "export needs --out FILE")
+	}
+	if *format != "csv" && *format != "xlsx" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "--format must be csv or xlsx")
+	}
+	s, err := m.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	items, err := allOrders(ctx, s.desk, streetdesk.QueueFilter{Sort: streetdesk.SortDispatched}, 0)
+	if err != nil {
+		return err
+	}
+	var buf strings.Builder
+	_ = buf
+	tmp := *out + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return fmt.Errorf("create %s: %w", *out, err)
+	}
+	if *format == "csv" {
+		err = writeLedgerCSV(f, items, m.Now())
+	} else {
+		err = writeLedgerXLSX(f, items, m.Now())
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return fmt.Errorf("write ledger: %w", err)
+	}
+	if err := os.Rename(tmp, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "exported %d order(s) to %s\n", len(items), *out)
+	return nil
+}
