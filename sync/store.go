@@ -4,7 +4,6 @@ package sync
 
 import (
 	"context"
-	"time"
 
 	"github.com/streetdesk/streetdesk"
 )
@@ -81,33 +80,12 @@ type Store interface {
 	Log(ctx context.Context, e LogEntry) error
 }
 
-// Upload is a blob to send.
-type Upload struct {
-	SHA256   string
-	Path     string
-	Size     int64
-	MIME     string
-	OrderID  string // one order it belongs to, for metadata and progress
-	URL      string // persisted tus URL, "" if none yet
-	Offset   int64  // last confirmed offset (progress only; HEAD is the truth)
-	Priority int    // higher first (resolution photos)
-	Attempts int
-}
+// Upload is a blob to send (defined in the root package so that localdb
+// can implement Store without importing sync).
+type Upload = streetdesk.Upload
 
 // Download is a photo to fetch for offline viewing.
-type Download struct {
-	SHA256  string
-	Size    int64
-	MIME    string
-	OrderID string
-}
+type Download = streetdesk.Download
 
 // LogEntry is one line of the sync log.
-type LogEntry struct {
-	At        time.Time
-	Kind      string // push, pull, upload, download, auth
-	RequestID string
-	Status    int
-	Duration  time.Duration
-	Detail    string
-}
+type LogEntry = streetdesk.SyncLogEntry

@@ -1,0 +1,381 @@
+// Package localdb is the caseworker's local store (DESIGN §5): the shadow
+// copy of the platform's orders written only by sync, the transactional
+// outbox of intents, local notes, photos and resolutions, the conflicts
+// inbox and a Chinese full-text index. It implements
+// streetdesk.OrderService and the sync engine's Store.
+package localdb
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/streetdesk/streetdesk"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+//go:embed migrations/*.sql
+var migrationFS embed.FS
+
+// Options configure Open.
+type Options struct {
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Logger receives diagnostics (default: discarded).
+	Logger *slog.Logger
+	// User is the signed-in user: role and id drive lifecycle checks.
+	User streetdesk.User
+	// Calendar computes working days and risk (default streetdesk.DefaultCalendar()).
+	Calendar *streetdesk.Calendar
+	// MaxMigration stops migrating after this number (0: all). For tests of
+	// upgrades only.
+	MaxMigration int
+	// ReadConns is the size of the read pool (default 4).
+	ReadConns int
+}
+
+// DB is an open local store. It is safe for concurrent use.
+type DB struct {
+	w, r *sql.DB
+	now  func() time.Time
+	log  *slog.Logger
+	cal  *streetdesk.Calendar
+
+	mu     sync.Mutex
+	user   streetdesk.User
+	notify chan struct{}
+
+	// search is false while the schema predates the search index (tests of
+	// upgrades open a database at migration 1).
+	search bool
+
+	// failHook, when set (tests only), is called at named points inside write
+	// transactions; an error aborts the transaction.
+	failHook func(stage string) error
+}
+
+// Open opens (creating if needed) the database at path, checks its pragmas
+// and applies pending migrations.
+func Open(ctx context.Context, path string, opts Options) (*DB, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if opts.Calendar == nil {
+		opts.Calendar = streetdesk.DefaultCalendar()
+	}
+	if opts.ReadConns <= 0 {
+		opts.ReadConns = 4
+	}
+	uri, err := fileURI(path, runtime.GOOS == "windows")
+	if err != nil {
+		return nil, err
+	}
+	params := "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)"
+	w, err := sql.Open("sqlite", uri+params+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetMaxIdleConns(1)
+	w.SetConnMaxLifetime(0)
+	db := &DB{w: w, now: opts.Now, log: opts.Logger, cal: opts.Calendar, user: opts.User, notify: make(chan struct{})}
+	if err := db.checkPragmas(ctx, w); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if err := db.migrate(ctx, opts.MaxMigration); err != nil {
+		w.Close()
+		return nil, err
+	}
+	if v, err := db.SchemaVersion(ctx); err == nil && v >= 2 {
+		db.search = true
+	}
+	// The read pool opens after migrating so it never sees a half-made schema.
+	r, err := sql.Open("sqlite", uri+params+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open %s for reading: %w", path, err)
+	}
+	r.SetMaxOpenConns(opts.ReadConns)
+	r.SetMaxIdleConns(opts.ReadConns)
+	db.r = r
+	if err := db.checkPragmas(ctx, r); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// fileURI turns a file system path into a SQLite file: URI, so that '?', '#'
+// and '%' in names and Windows drive letters are read as the path.
+func fileURI(path string, windows bool) (string, error) {
+	if path == "" {
+		return "", streetdesk.Errorf(streetdesk.EINVALID, "database path is empty")
+	}
+	p := path
+	if windows {
+		p = strings.ReplaceAll(p, `\`, "/")
+		if len(p) >= 2 && p[1] == ':' {
+			p = "/" + p // C:/x → /C:/x, so the URI reads file:///C:/x
+		}
+	} else if !filepath.IsAbs(p) {
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return "", fmt.Errorf("database path %s: %w", path, err)
+		}
+		p = abs
+	}
+	u := url.URL{Scheme: "file", Path: p, OmitHost: false}
+	s := u.String()
+	if !strings.HasPrefix(s, "file://") {
+		s = "file://" + strings.TrimPrefix(s, "file:")
+	}
+	return s, nil
+}
+
+func (db *DB) checkPragmas(ctx context.Context, d *sql.DB) error {
+	conn, err := d.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("connect: %w", err)
+	}
+	defer conn.Close()
+	var mode string
+	var syncMode, fk int
+	if err := conn.QueryRowContext(ctx, "PRAGMA journal_mode").Scan(&mode); err != nil {
+		return fmt.Errorf("read journal_mode: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA synchronous").Scan(&syncMode); err != nil {
+		return fmt.Errorf("read synchronous: %w", err)
+	}
+	if err := conn.QueryRowContext(ctx, "PRAGMA foreign_keys").Scan(&fk); err != nil {
+		return fmt.Errorf("read foreign_keys: %w", err)
+	}
+	if !strings.EqualFold(mode, "wal") || syncMode != 2 || fk != 1 {
+		return fmt.Errorf("localdb: database settings not applied (journal_mode=%s synchronous=%d foreign_keys=%d; want wal, 2, 1): is the file on a network or read-only drive?", mode, syncMode, fk)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	var errs []error
+	if db.r != nil {
+		errs = append(errs, db.r.Close())
+	}
+	errs = append(errs, db.w.Close())
+	return errors.Join(errs...)
+}
+
+// SetUser changes the signed-in user (role and id drive lifecycle checks).
+func (db *DB) SetUser(u streetdesk.User) {
+	db.mu.Lock()
+	db.user = u
+	db.mu.Unlock()
+}
+
+// User returns the signed-in user.
+func (db *DB) User() streetdesk.User {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.user
+}
+
+// Notify returns a channel that is closed after the next local commit (a
+// local action or a sync write). Take a new channel after each wake-up.
+func (db *DB) Notify() <-chan struct{} {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.notify
+}
+
+func (db *DB) changed() {
+	db.mu.Lock()
+	close(db.notify)
+	db.notify = make(chan struct{})
+	db.mu.Unlock()
+}
+
+func (db *DB) hook(stage string) error {
+	if db.failHook != nil {
+		return db.failHook(stage)
+	}
+	return nil
+}
+
+// tx runs fn in one write transaction and signals Notify after a commit.
+func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback()
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if err := db.hook("commit"); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return translate(err, "commit")
+	}
+	db.changed()
+	return nil
+}
+
+// migration is one numbered schema step; post runs Go code in the same
+// transaction (e.g. filling a new index from existing rows).
+type migration struct {
+	n    int
+	name string
+	sql  string
+	post func(ctx context.Context, tx *sql.Tx) error
+}
+
+func loadMigrations() ([]migration, error) {
+	ents, err := migrationFS.ReadDir("migrations")
+	if err != nil {
+		return nil, err
+	}
+	var ms []migration
+	for _, e := range ents {
+		num, _, ok := strings.Cut(e.Name(), "_")
+		n, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
+		}
+		b, err := migrationFS.ReadFile("migrations/" + e.Name())
+		if err != nil {
+			return nil, err
+		}
+		m := migration{n: n, name: e.Name(), sql: string(b)}
+		if n == 2 {
+			m.post = reindexAll
+		}
+		ms = append(ms, m)
+	}
+	sort.Slice(ms, func(i, j int) bool { return ms[i].n < ms[j].n })
+	for i, m := range ms {
+		if m.n != i+1 {
+			return nil, fmt.Errorf("migrations must be numbered 1, 2, …: found %s", m.name)
+		}
+	}
+	return ms, nil
+}
+
+// Migrations returns the number of embedded migrations.
+func Migrations() int {
+	ms, _ := loadMigrations()
+	return len(ms)
+}
+
+func (db *DB) migrate(ctx context.Context, max int) error {
+	ms, err := loadMigrations()
+	if err != nil {
+		return err
+	}
+	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
+		return fmt.Errorf("create schema_migrations: %w", err)
+	}
+	var cur int
+	if err := db.w.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&cur); err != nil {
+		return fmt.Errorf("read schema version: %w", err)
+	}
+	if cur > len(ms) {
+		return streetdesk.Errorf(streetdesk.EINVALID, "the local database is from a newer StreetDesk (schema %d, this program knows %d)", cur, len(ms))
+	}
+	for _, m := range ms[cur:] {
+		if max > 0 && m.n > max {
+			break
+		}
+		err := func() error {
+			tx, err := db.w.BeginTx(ctx, nil)
+			if err != nil {
+				return err
+			}
+			defer tx.Rollback()
+			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+				return err
+			}
+			if m.post != nil {
+				if err := m.post(ctx, tx); err != nil {
+					return err
+				}
+			}
+			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", m.n, m.name, db.now().UnixMilli()); err != nil {
+				return err
+			}
+			return tx.Commit()
+		}()
+		if err != nil {
+			return fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		db.log.Info("localdb migrated", "migration", m.name)
+	}
+	return nil
+}
+
+// SchemaVersion returns the highest applied migration.
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	err := db.w.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&v)
+	return v, err
+}
+
+// translate maps database errors to application errors at the edge.
+func translate(err error, what string) error {
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, sql.ErrNoRows) {
+		return streetdesk.Errorf(streetdesk.ENOTFOUND, "%s: not found", what)
+	}
+	var se *sqlite.Error
+	if errors.As(err, &se) {
+		switch se.Code() {
+		case sqlite3.SQLITE_CONSTRAINT_UNIQUE, sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
+			return streetdesk.Errorf(streetdesk.ECONFLICT, "%s: already exists", what)
+		case sqlite3.SQLITE_CONSTRAINT_FOREIGNKEY, sqlite3.SQLITE_CONSTRAINT_CHECK, sqlite3.SQLITE_CONSTRAINT_NOTNULL:
+			return streetdesk.Errorf(streetdesk.EINVALID, "%s: %v", what, se)
+		}
+	}
+	var ae *streetdesk.Error
+	var te *streetdesk.TransitionError
+	if errors.As(err, &ae) || errors.As(err, &te) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", what, err)
+}
+
+func newID() string { return uuid.Must(uuid.NewV7()).String() }
+
+func ms(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UnixMilli()
+}
+
+func fromMS(v sql.NullInt64) time.Time {
+	if !v.Valid {
+		return time.Time{}
+	}
+	return time.UnixMilli(v.Int64)
+}

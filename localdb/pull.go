@@ -1,0 +1,354 @@
+package localdb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+// ApplyPull applies one pull page and its cursor in one transaction (see
+// sync.Store): version-guarded shadow upserts (into the staging table while
+// a reset is in progress), revocations that keep orders with local work,
+// server notes, photo refs and resolutions, mutation results (conflicts
+// first), removal of outbox rows with id ≤ LastMutationID, the swap at the
+// end of a reset and the cursor last.
+func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) error {
+	if page == nil {
+		return streetdesk.Errorf(streetdesk.EINVALID, "nil pull page")
+	}
+	err := db.tx(ctx, func(tx *sql.Tx) error {
+		now := db.now()
+		active, err := getState(ctx, tx, keyResetActive)
+		if err != nil {
+			return err
+		}
+		staging := active == "1"
+		if page.Reset {
+			cur, err := getState(ctx, tx, keyCursor)
+			if err != nil {
+				return err
+			}
+			// A reset page starts a rebuild unless one is already under way
+			// and resuming (a crash mid-reset keeps the staged rows).
+			if !staging || cur == "" {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM work_orders_staging"); err != nil {
+					return err
+				}
+				if err := setState(ctx, tx, keyResetActive, "1"); err != nil {
+					return err
+				}
+				staging = true
+			}
+		}
+		touched := map[string]bool{}
+		// Mutation results first: conflicts must exist before their outbox
+		// rows are removed below.
+		for _, c := range page.Changes {
+			if c.Type == streetdesk.ChangeMutationResult && c.Result != nil {
+				oid, err := db.recordResult(ctx, tx, c.Result)
+				if err != nil {
+					return err
+				}
+				if oid != "" {
+					touched[oid] = true
+				}
+			}
+		}
+		for i := range page.Changes {
+			c := &page.Changes[i]
+			if err := db.applyChange(ctx, tx, c, staging, now, touched); err != nil {
+				return fmt.Errorf("change %d (%s %s %s): %w", i, c.Type, c.Op, c.ID, err)
+			}
+		}
+		if page.LastMutationID > 0 {
+			rows, err := tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox WHERE id <= ?", page.LastMutationID)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var id string
+				if err := rows.Scan(&id); err != nil {
+					rows.Close()
+					return err
+				}
+				touched[id] = true
+			}
+			rows.Close()
+			if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE id <= ?", page.LastMutationID); err != nil {
+				return fmt.Errorf("confirm outbox: %w", err)
+			}
+		}
+		if staging && !page.HasMore {
+			if err := db.swapReset(ctx, tx, now, touched); err != nil {
+				return fmt.Errorf("swap reset: %w", err)
+			}
+		}
+		if err := refreshAll(ctx, tx, touched); err != nil {
+			return err
+		}
+		if err := db.hook("cursor"); err != nil {
+			return err
+		}
+		if !page.HasMore {
+			if err := setState(ctx, tx, keyLastSync, now.UTC().Format(time.RFC3339Nano)); err != nil {
+				return err
+			}
+		}
+		// The cursor goes last.
+		return setState(ctx, tx, keyCursor, page.Cursor)
+	})
+	return translate(err, "apply pull")
+}
+
+func (db *DB) applyChange(ctx context.Context, tx *sql.Tx, c *streetdesk.Change, staging bool, now time.Time, touched map[string]bool) error {
+	switch c.Type {
+	case streetdesk.ChangeWorkOrder:
+		switch c.Op {
+		case streetdesk.OpUpsert:
+			if c.Order == nil {
+				return streetdesk.Errorf(streetdesk.EINVALID, "work order upsert without order")
+			}
+			if !streetdesk.ValidOrderID(c.Order.ID) {
+				return streetdesk.Errorf(streetdesk.EINVALID, "bad order id %q", c.Order.ID)
+			}
+			if staging {
+				return db.stageOrder(ctx, tx, c.Order)
+			}
+			touched[c.Order.ID] = true
+			return db.upsertOrder(ctx, tx, c.Order, now)
+		case streetdesk.OpRevoke:
+			id := c.OrderID
+			if id == "" {
+				id = c.ID
+			}
+			if staging {
+				if _, err := tx.ExecContext(ctx, "DELETE FROM work_orders_staging WHERE id = ?", id); err != nil {
+					return err
+				}
+			}
+			touched[id] = true
+			return db.revoke(ctx, tx, id, c.Revoke)
+		}
+	case streetdesk.ChangeNote:
+		if c.Note == nil {
+			return streetdesk.Errorf(streetdesk.EINVALID, "note change without note")
+		}
+		return db.upsertServerNote(ctx, tx, c.Note)
+	case streetdesk.ChangePhotoRef:
+		if c.Photo == nil {
+			return streetdesk.Errorf(streetdesk.EINVALID, "photo change without photo")
+		}
+		return upsertServerPhoto(ctx, tx, c.Photo, now)
+	case streetdesk.ChangeResolution:
+		if c.Resolution == nil {
+			return streetdesk.Errorf(streetdesk.EINVALID, "resolution change without resolution")
+		}
+		return upsertServerResolution(ctx, tx, c.Resolution)
+	case streetdesk.ChangeMutationResult:
+		return nil // applied first
+	}
+	db.log.Warn("localdb: unknown change ignored", "type", c.Type, "op", c.Op)
+	return nil
+}
+
+// orderColumns are the filter columns copied out of the order JSON.
+func orderColumns(w *streetdesk.WorkOrder) []any {
+	return []any{w.Version, w.Cycle, string(w.Status), w.Urgency.Rank(), w.AssigneeID, w.TeamID, w.Category.L3Code,
+		w.Location.District, w.Location.StreetOffice, w.Location.Community,
+		ms(w.Deadlines.AcceptBy), ms(w.Deadlines.ResolveBy), ms(w.CurrentDeadline()), w.DispatchedAt.UnixMilli()}
+}
+
+const upsertOrderSQL = `INSERT INTO work_orders(id, version, cycle, status, urgency_rank, assignee_id, team_id, category_l3,
+	district, street_office, community, accept_by, resolve_by, deadline, dispatched_at, data, pulled_at, access,
+	revoke_reason, revoke_assignee, revoke_status)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'assigned', '', '', '')
+	ON CONFLICT(id) DO UPDATE SET version = excluded.version, cycle = excluded.cycle, status = excluded.status,
+	urgency_rank = excluded.urgency_rank, assignee_id = excluded.assignee_id, team_id = excluded.team_id,
+	category_l3 = excluded.category_l3, district = excluded.district, street_office = excluded.street_office,
+	community = excluded.community, accept_by = excluded.accept_by, resolve_by = excluded.resolve_by,
+	deadline = excluded.deadline, dispatched_at = excluded.dispatched_at, data = excluded.data,
+	pulled_at = excluded.pulled_at, access = 'assigned', revoke_reason = '', revoke_assignee = '', revoke_status = ''
+	WHERE excluded.version >= work_orders.version`
+
+// upsertOrder writes one shadow row, never letting its version go backwards.
+func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder, now time.Time) error {
+	data, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	args := append([]any{w.ID}, orderColumns(w)...)
+	args = append(args, string(data), now.UnixMilli())
+	res, err := tx.ExecContext(ctx, upsertOrderSQL, args...)
+	if err != nil {
+		return translate(err, "order "+w.ID)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // older than what we have
+	}
+	return db.indexDoc(ctx, tx, "o:"+w.ID, w.ID, orderSearchText(w))
+}
+
+func (db *DB) stageOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder) error {
+	data, err := json.Marshal(w)
+	if err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO work_orders_staging(id, version, data) VALUES (?, ?, ?)
+		ON CONFLICT(id) DO UPDATE SET version = excluded.version, data = excluded.data WHERE excluded.version >= work_orders_staging.version`,
+		w.ID, w.Version, string(data))
+	return err
+}
+
+// hasLocalWork reports whether anything for the order still waits for the
+// platform: outbox rows, unconfirmed local notes, photos or resolutions, or
+// photo bytes not yet uploaded.
+func hasLocalWork(ctx context.Context, q querier, id string) (bool, error) {
+	var n int
+	err := q.QueryRowContext(ctx, `SELECT
+		EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1)
+		OR EXISTS (SELECT 1 FROM notes WHERE order_id = ?1 AND origin = 'local' AND server_seen = 0)
+		OR EXISTS (SELECT 1 FROM resolutions WHERE order_id = ?1 AND origin = 'local' AND server_seen = 0)
+		OR EXISTS (SELECT 1 FROM photo_refs p JOIN blobs b ON b.sha256 = p.sha256 WHERE p.order_id = ?1 AND p.origin = 'local'
+			AND (p.server_seen = 0 OR b.state NOT IN ('verified', 'remote')))`, id).Scan(&n)
+	return n != 0, err
+}
+
+// revoke removes an order from view; with local work it stays as a
+// read-only revoked row so nothing the caseworker did disappears.
+func (db *DB) revoke(ctx context.Context, tx *sql.Tx, id string, r *streetdesk.Revocation) error {
+	work, err := hasLocalWork(ctx, tx, id)
+	if err != nil {
+		return err
+	}
+	if !work {
+		if _, err := tx.ExecContext(ctx, "DELETE FROM work_orders WHERE id = ?", id); err != nil {
+			return err
+		}
+		return db.unindexOrder(ctx, tx, id)
+	}
+	var reason, who, status string
+	if r != nil {
+		reason, who, status = string(r.Reason), r.NewAssignee, string(r.Status)
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE work_orders SET access = 'revoked', revoke_reason = ?, revoke_assignee = ?, revoke_status = ? WHERE id = ?",
+		reason, who, status, id)
+	return err
+}
+
+// swapReset replaces the shadow with the staged snapshot in one go. Orders
+// missing from the snapshot are dropped unless they have local work, in
+// which case they stay as revoked.
+func (db *DB) swapReset(ctx context.Context, tx *sql.Tx, now time.Time, touched map[string]bool) error {
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM work_orders WHERE id NOT IN (SELECT id FROM work_orders_staging)")
+	if err != nil {
+		return err
+	}
+	var gone []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		gone = append(gone, id)
+	}
+	rows.Close()
+	for _, id := range gone {
+		touched[id] = true
+		if err := db.revoke(ctx, tx, id, &streetdesk.Revocation{Reason: streetdesk.CodeNotFound}); err != nil {
+			return err
+		}
+	}
+	rows, err = tx.QueryContext(ctx, "SELECT data FROM work_orders_staging")
+	if err != nil {
+		return err
+	}
+	var staged []string
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			rows.Close()
+			return err
+		}
+		staged = append(staged, data)
+	}
+	rows.Close()
+	for _, data := range staged {
+		var w streetdesk.WorkOrder
+		if err := json.Unmarshal([]byte(data), &w); err != nil {
+			return err
+		}
+		if err := db.upsertOrder(ctx, tx, &w, now); err != nil {
+			return err
+		}
+		// A snapshot row is visible again even if its version did not move.
+		if _, err := tx.ExecContext(ctx, "UPDATE work_orders SET access = 'assigned', revoke_reason = '', revoke_assignee = '', revoke_status = '' WHERE id = ? AND access = 'revoked'", w.ID); err != nil {
+			return err
+		}
+		touched[w.ID] = true
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM work_orders_staging"); err != nil {
+		return err
+	}
+	_, err = tx.ExecContext(ctx, "DELETE FROM sync_state WHERE key = ?", keyResetActive)
+	return err
+}
+
+func (db *DB) upsertServerNote(ctx context.Context, tx *sql.Tx, n *streetdesk.Note) error {
+	if n.ID == "" || n.WorkOrderID == "" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "note without id or order")
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO notes(id, order_id, kind, body, method, reached, author_id, author_name, cycle, created_at,
+		author_was_assignee, origin, server_seen) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'server', 1)
+		ON CONFLICT(id) DO UPDATE SET server_seen = 1, author_name = excluded.author_name,
+		author_was_assignee = excluded.author_was_assignee, cycle = excluded.cycle`,
+		n.ID, n.WorkOrderID, string(n.Kind), n.Body, string(n.Method), n.Reached, n.AuthorID, n.AuthorName, n.Cycle,
+		n.CreatedAt.UnixMilli(), n.AuthorWasAssignee)
+	if err != nil {
+		return err
+	}
+	return db.indexDoc(ctx, tx, "n:"+n.ID, n.WorkOrderID, n.Body)
+}
+
+func upsertServerPhoto(ctx context.Context, tx *sql.Tx, p *streetdesk.PhotoRef, now time.Time) error {
+	if p.ID == "" || p.WorkOrderID == "" || !streetdesk.ValidSHA256(p.SHA256) {
+		return streetdesk.Errorf(streetdesk.EINVALID, "photo ref without id, order or valid sha256")
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO blobs(sha256, size, mime, state, created_at) VALUES (?, ?, ?, 'remote', ?)
+		ON CONFLICT(sha256) DO NOTHING`, p.SHA256, p.Size, p.MIME, p.CreatedAt.UnixMilli()); err != nil {
+		return err
+	}
+	if p.BlobPresent {
+		// The platform holds the bytes: a local blob needs no upload.
+		if _, err := tx.ExecContext(ctx, "UPDATE blobs SET state = 'verified', verified_at = ? WHERE sha256 = ? AND state IN ('local', 'uploading')",
+			now.UnixMilli(), p.SHA256); err != nil {
+			return err
+		}
+	}
+	_, err := tx.ExecContext(ctx, `INSERT INTO photo_refs(id, order_id, sha256, size, mime, tag, caption, taken_at, lat, lng, author_id, cycle,
+		created_at, origin, server_seen, blob_present) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'server', 1, ?)
+		ON CONFLICT(id) DO UPDATE SET server_seen = 1, blob_present = excluded.blob_present, cycle = excluded.cycle`,
+		p.ID, p.WorkOrderID, p.SHA256, p.Size, p.MIME, string(p.Tag), p.Caption, ms(p.TakenAt), p.Lat, p.Lng, p.AuthorID, p.Cycle,
+		p.CreatedAt.UnixMilli(), p.BlobPresent)
+	return err
+}
+
+func upsertServerResolution(ctx context.Context, tx *sql.Tx, r *streetdesk.Resolution) error {
+	if r.ID == "" || r.WorkOrderID == "" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "resolution without id or order")
+	}
+	ids := r.PhotoRefIDs
+	if ids == nil {
+		ids = []string{}
+	}
+	pj, _ := json.Marshal(ids)
+	_, err := tx.ExecContext(ctx, `INSERT INTO resolutions(id, order_id, cycle, outcome, reply, photo_ref_ids, state, author_id, created_at, origin, server_seen)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'server', 1)
+		ON CONFLICT(id) DO UPDATE SET state = excluded.state, server_seen = 1, cycle = excluded.cycle`,
+		r.ID, r.WorkOrderID, r.Cycle, string(r.Outcome), r.Reply, string(pj), string(r.State), r.AuthorID, r.CreatedAt.UnixMilli())
+	return err
+}

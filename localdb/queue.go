@@ -1,0 +1,461 @@
+package localdb
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+// The queue reads the shadow through its indexes and merges in the few
+// orders whose pending intents change status, assignee or deadline (the
+// overlay table), so a page costs the same with or without pending work.
+
+// qcols are the column expressions the filter and sort use: the shadow's
+// own, or the overlay's for overlaid orders.
+type qcols struct{ status, assignee, deadline string }
+
+var (
+	shadowCols  = qcols{"w.status", "w.assignee_id", "w.deadline"}
+	overlayCols = qcols{"o.status", "o.assignee_id", "o.deadline"}
+)
+
+type clock struct {
+	now, soon, tomorrow int64
+}
+
+func (db *DB) clockFor(f *streetdesk.QueueFilter) clock {
+	now := f.Now
+	if now.IsZero() {
+		now = db.now()
+	}
+	loc := db.cal.Location()
+	y, m, d := now.In(loc).Date()
+	tomorrow := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
+	return clock{now.UnixMilli(), now.Add(streetdesk.DueSoonWindow).UnixMilli(), tomorrow.UnixMilli()}
+}
+
+// where builds the filter for one source of rows.
+func (db *DB) where(f *streetdesk.QueueFilter, c qcols, ck clock) (string, []any, error) {
+	var conds []string
+	var args []any
+	if len(f.Statuses) > 0 {
+		ph := make([]string, len(f.Statuses))
+		for i, s := range f.Statuses {
+			ph[i] = "?"
+			args = append(args, string(s))
+		}
+		conds = append(conds, c.status+" IN ("+strings.Join(ph, ",")+")")
+	}
+	if f.Overdue {
+		conds = append(conds, c.deadline+" < ?")
+		args = append(args, ck.now)
+	}
+	if f.DueWithin > 0 {
+		conds = append(conds, c.deadline+" >= ? AND "+c.deadline+" <= ?")
+		args = append(args, ck.now, ck.now+f.DueWithin.Milliseconds())
+	}
+	if f.CategoryCode != "" {
+		conds = append(conds, "w.category_l3 >= ? AND w.category_l3 < ?")
+		args = append(args, f.CategoryCode, f.CategoryCode+"\U0010FFFF")
+	}
+	if f.District != "" {
+		conds = append(conds, "w.district = ?")
+		args = append(args, f.District)
+	}
+	if f.StreetOffice != "" {
+		conds = append(conds, "w.street_office = ?")
+		args = append(args, f.StreetOffice)
+	}
+	if f.Community != "" {
+		conds = append(conds, "w.community = ?")
+		args = append(args, f.Community)
+	}
+	if f.AssigneeID != "" {
+		conds = append(conds, c.assignee+" = ?")
+		args = append(args, f.AssigneeID)
+	}
+	if strings.TrimSpace(f.Text) != "" {
+		if !db.search {
+			return "", nil, streetdesk.Errorf(streetdesk.EINVALID, "search index not built yet")
+		}
+		sc, sa := searchCond(f.Text)
+		conds = append(conds, sc...)
+		args = append(args, sa...)
+	}
+	if len(conds) == 0 {
+		return "1", nil, nil
+	}
+	return strings.Join(conds, " AND "), args, nil
+}
+
+// searchCond turns what the user typed into conditions: words separated by
+// spaces must all match (in the order's text or any of its notes); every
+// word is matched as plain text, whatever FTS syntax it contains.
+func searchCond(text string) ([]string, []any) {
+	var conds []string
+	var args []any
+	for _, word := range strings.Fields(text) {
+		n := utf8.RuneCountInString(word)
+		if n >= 3 {
+			// A quoted FTS5 string: the trigram tokenizer matches it as a
+			// substring; doubling '"' is the only escape FTS5 needs.
+			conds = append(conds, "w.id IN (SELECT d.order_id FROM search_doc d WHERE d.rowid IN (SELECT rowid FROM fts_tri WHERE fts_tri MATCH ?))")
+			args = append(args, `"`+strings.ReplaceAll(word, `"`, `""`)+`"`)
+			continue
+		}
+		var toks []string
+		for _, r := range word {
+			if unicode.IsLetter(r) || unicode.IsDigit(r) {
+				toks = append(toks, string(r))
+			}
+		}
+		if len(toks) == 0 {
+			// Only punctuation: nothing is indexed, scan the texts.
+			conds = append(conds, "w.id IN (SELECT d.order_id FROM search_doc d WHERE instr(lower(d.text), lower(?)) > 0)")
+			args = append(args, word)
+			continue
+		}
+		// One- and two-character words: a phrase over the single-character
+		// index, then the exact substring check (the phrase ignores
+		// punctuation between the characters).
+		conds = append(conds, "w.id IN (SELECT d.order_id FROM search_doc d WHERE d.rowid IN (SELECT rowid FROM fts_uni WHERE fts_uni MATCH ?) AND instr(lower(d.text), lower(?)) > 0)")
+		args = append(args, `"`+strings.Join(toks, " ")+`"`, word)
+	}
+	return conds, args
+}
+
+func orderBy(s streetdesk.SortOrder, ck clock) (string, []any) {
+	switch s {
+	case streetdesk.SortDispatched:
+		return "dispatched_at DESC, id", nil
+	case streetdesk.SortUrgency:
+		return "urgency_rank DESC, deadline IS NULL, deadline, id", nil
+	}
+	return `CASE WHEN deadline IS NULL THEN 4 WHEN deadline < ? THEN 0 WHEN deadline <= ? THEN 1 WHEN deadline < ? THEN 2 ELSE 3 END,
+		urgency_rank DESC, deadline, id`, []any{ck.now, ck.soon, ck.tomorrow}
+}
+
+// sortKey mirrors orderBy for merging overlaid rows into a page.
+type sortKey struct {
+	id         string
+	deadline   sql.NullInt64
+	urgency    int
+	dispatched int64
+}
+
+func less(s streetdesk.SortOrder, ck clock, a, b sortKey) bool {
+	band := func(k sortKey) int {
+		switch {
+		case !k.deadline.Valid:
+			return 4
+		case k.deadline.Int64 < ck.now:
+			return 0
+		case k.deadline.Int64 <= ck.soon:
+			return 1
+		case k.deadline.Int64 < ck.tomorrow:
+			return 2
+		}
+		return 3
+	}
+	dl := func(k sortKey) int64 {
+		if !k.deadline.Valid {
+			return -1 << 62 // NULL sorts first in SQLite
+		}
+		return k.deadline.Int64
+	}
+	switch s {
+	case streetdesk.SortDispatched:
+		if a.dispatched != b.dispatched {
+			return a.dispatched > b.dispatched
+		}
+		return a.id < b.id
+	case streetdesk.SortUrgency:
+		if a.urgency != b.urgency {
+			return a.urgency > b.urgency
+		}
+		if a.deadline.Valid != b.deadline.Valid {
+			return a.deadline.Valid
+		}
+		if dl(a) != dl(b) {
+			return dl(a) < dl(b)
+		}
+		return a.id < b.id
+	}
+	if ba, bb := band(a), band(b); ba != bb {
+		return ba < bb
+	}
+	if a.urgency != b.urgency {
+		return a.urgency > b.urgency
+	}
+	if dl(a) != dl(b) {
+		return dl(a) < dl(b)
+	}
+	return a.id < b.id
+}
+
+// Queue returns one page of the overlaid queue.
+func (db *DB) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.QueuePage, error) {
+	limit := f.Limit
+	if limit <= 0 {
+		limit = streetdesk.DefaultPageSize
+	}
+	if limit > streetdesk.MaxPageSize {
+		limit = streetdesk.MaxPageSize
+	}
+	if f.Offset < 0 {
+		return streetdesk.QueuePage{}, streetdesk.Errorf(streetdesk.EINVALID, "negative offset")
+	}
+	keys, total, err := db.queueKeys(ctx, &f, f.Offset+limit, true)
+	if err != nil {
+		return streetdesk.QueuePage{}, err
+	}
+	if f.Offset >= len(keys) {
+		return streetdesk.QueuePage{Total: total}, nil
+	}
+	keys = keys[f.Offset:]
+	items, err := db.items(ctx, keys)
+	if err != nil {
+		return streetdesk.QueuePage{}, err
+	}
+	return streetdesk.QueuePage{Items: items, Total: total}, nil
+}
+
+// Export returns every row matching f (offset and limit ignored), for the 台账 export.
+func (db *DB) Export(ctx context.Context, f streetdesk.QueueFilter) ([]streetdesk.QueueItem, error) {
+	keys, _, err := db.queueKeys(ctx, &f, -1, false)
+	if err != nil {
+		return nil, err
+	}
+	var out []streetdesk.QueueItem
+	for len(keys) > 0 {
+		n := min(len(keys), 500)
+		items, err := db.items(ctx, keys[:n])
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, items...)
+		keys = keys[n:]
+	}
+	return out, nil
+}
+
+// queueKeys returns the first n ids of the sorted, filtered queue (all when
+// n < 0) and, if count is set, the total.
+func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, count bool) ([]string, int, error) {
+	ck := db.clockFor(f)
+	ob, obArgs := orderBy(f.Sort, ck)
+	sw, sargs, err := db.where(f, shadowCols, ck)
+	if err != nil {
+		return nil, 0, err
+	}
+	ow, oargs, err := db.where(f, overlayCols, ck)
+	if err != nil {
+		return nil, 0, err
+	}
+	conn, err := db.r.Conn(ctx) // one snapshot for both sources
+	if err != nil {
+		return nil, 0, err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, 0, err
+	}
+	defer tx.Rollback()
+
+	// Overlaid orders matching the filter (few).
+	rows, err := tx.QueryContext(ctx, `SELECT w.id, o.deadline, w.urgency_rank, w.dispatched_at
+		FROM overlay o JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("queue: %w", err)
+	}
+	var extra []sortKey
+	for rows.Next() {
+		var k sortKey
+		if err := rows.Scan(&k.id, &k.deadline, &k.urgency, &k.dispatched); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		extra = append(extra, k)
+	}
+	rows.Close()
+
+	base := "FROM work_orders w WHERE " + sw + " AND w.id NOT IN (SELECT order_id FROM overlay)"
+	q := "SELECT id, deadline, urgency_rank, dispatched_at " + base + " ORDER BY " + ob
+	args := append(append([]any{}, sargs...), obArgs...)
+	if n >= 0 {
+		q += " LIMIT ?"
+		args = append(args, n)
+	}
+	rows, err = tx.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, 0, fmt.Errorf("queue: %w", err)
+	}
+	var keys []sortKey
+	for rows.Next() {
+		var k sortKey
+		if err := rows.Scan(&k.id, &k.deadline, &k.urgency, &k.dispatched); err != nil {
+			rows.Close()
+			return nil, 0, err
+		}
+		keys = append(keys, k)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, 0, err
+	}
+	total := 0
+	if count {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) "+base, sargs...).Scan(&total); err != nil {
+			return nil, 0, fmt.Errorf("queue count: %w", err)
+		}
+		total += len(extra)
+	}
+	if len(extra) > 0 {
+		keys = append(keys, extra...)
+		sort.SliceStable(keys, func(i, j int) bool { return less(f.Sort, ck, keys[i], keys[j]) })
+		if n >= 0 && len(keys) > n {
+			keys = keys[:n]
+		}
+	}
+	ids := make([]string, len(keys))
+	for i, k := range keys {
+		ids[i] = k.id
+	}
+	return ids, total, nil
+}
+
+// items loads the overlaid orders for ids, in that order.
+func (db *DB) items(ctx context.Context, ids []string) ([]streetdesk.QueueItem, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	ph := strings.Repeat("?,", len(ids))
+	ph = ph[:len(ph)-1]
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	conn, err := db.r.Conn(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	tx, err := conn.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer tx.Rollback()
+	byID := make(map[string]*streetdesk.QueueItem, len(ids))
+	rows, err := tx.QueryContext(ctx, `SELECT w.id, w.data, w.access,
+		(SELECT count(*) FROM conflicts c WHERE c.order_id = w.id AND c.dismissed_at IS NULL)
+		FROM work_orders w WHERE w.id IN (`+ph+`)`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("queue items: %w", err)
+	}
+	for rows.Next() {
+		var id, data, access string
+		var it streetdesk.QueueItem
+		if err := rows.Scan(&id, &data, &access, &it.Conflicts); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &it.Order); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("decode order %s: %w", id, err)
+		}
+		it.Revoked = access == "revoked"
+		byID[id] = &it
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	// Pending intents of these orders (few), applied in id order.
+	rows, err = tx.QueryContext(ctx, `SELECT id, key, name, order_id, args, state, created_at
+		FROM outbox WHERE order_id IN (`+ph+`) ORDER BY id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("queue outbox: %w", err)
+	}
+	ins := map[string][]intent{}
+	for rows.Next() {
+		var in intent
+		var a string
+		var created int64
+		if err := rows.Scan(&in.ID, &in.Key, &in.Name, &in.OrderID, &a, &in.State, &created); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		in.Args = json.RawMessage(a)
+		in.CreatedAt = fromMSInt(created)
+		ins[in.OrderID] = append(ins[in.OrderID], in)
+	}
+	rows.Close()
+	var team *streetdesk.Team
+	if len(ins) > 0 {
+		team, _ = loadTeam(ctx, tx)
+	}
+	out := make([]streetdesk.QueueItem, 0, len(ids))
+	for _, id := range ids {
+		it, ok := byID[id]
+		if !ok {
+			continue // removed between the two reads
+		}
+		if l := ins[id]; len(l) > 0 {
+			it.Pending = len(l)
+			it.Order = overlayOrder(it.Order, l, team != nil && team.ReviewResolutions, team)
+		}
+		out = append(out, *it)
+	}
+	return out, nil
+}
+
+// Counts summarises the store for the status line.
+func (db *DB) Counts(ctx context.Context) (streetdesk.Counts, error) {
+	c := streetdesk.Counts{ByStatus: map[streetdesk.Status]int{}}
+	ck := db.clockFor(&streetdesk.QueueFilter{})
+	rows, err := db.r.QueryContext(ctx, `SELECT coalesce(o.status, w.status),
+		count(*),
+		sum(CASE WHEN coalesce(o.deadline, w.deadline) < ? THEN 1 ELSE 0 END),
+		sum(CASE WHEN coalesce(o.deadline, w.deadline) >= ? AND coalesce(o.deadline, w.deadline) <= ? THEN 1 ELSE 0 END)
+		FROM work_orders w LEFT JOIN overlay o ON o.order_id = w.id
+		WHERE w.access = 'assigned' GROUP BY 1`, ck.now, ck.now, ck.soon)
+	if err != nil {
+		return c, fmt.Errorf("counts: %w", err)
+	}
+	for rows.Next() {
+		var s string
+		var n, over, soon int
+		if err := rows.Scan(&s, &n, &over, &soon); err != nil {
+			rows.Close()
+			return c, err
+		}
+		c.ByStatus[streetdesk.Status(s)] = n
+		c.Overdue += over
+		c.DueSoon += soon
+	}
+	rows.Close()
+	var last sql.NullString
+	err = db.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM outbox),
+		(SELECT count(*) FROM conflicts WHERE dismissed_at IS NULL),
+		(SELECT count(*) FROM blobs b WHERE b.state IN ('local', 'uploading') AND EXISTS (SELECT 1 FROM photo_refs p WHERE p.sha256 = b.sha256)),
+		(SELECT value FROM sync_state WHERE key = 'last_sync')`).Scan(&c.Pending, &c.Conflicts, &c.Uploads, &last)
+	if err != nil {
+		return c, fmt.Errorf("counts: %w", err)
+	}
+	if last.Valid {
+		c.LastSync, _ = time.Parse(time.RFC3339Nano, last.String)
+	}
+	return c, nil
+}
+
+func fromMSInt(v int64) time.Time { return time.UnixMilli(v) }
