@@ -1,0 +1,342 @@
+package localdb_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/demo"
+	"github.com/streetdesk/streetdesk/localdb"
+)
+
+// demoOrders returns n generated orders, every other one assigned to the
+// test caseworker.
+func demoOrders(n int, now time.Time) []streetdesk.WorkOrder {
+	os := demo.NewGenerator(42, now).Orders(n)
+	for i := range os {
+		if i%2 == 0 {
+			os[i].AssigneeID, os[i].AssigneeName, os[i].TeamID = caseworker().ID, caseworker().Name, "t1"
+		}
+		if os[i].Version == 0 {
+			os[i].Version = 1
+		}
+	}
+	return os
+}
+
+// TestQueueAgainstReference compares every filter and sort with a plain Go
+// implementation over the overlaid orders.
+func TestQueueAgainstReference(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	orders := demoOrders(600, t0)
+	pull(t, db, orders...)
+	// Local intents that move orders between filters.
+	var accepted, resolved int
+	for _, o := range orders {
+		if o.AssigneeID != caseworker().ID {
+			continue
+		}
+		switch {
+		case o.Status == streetdesk.StatusDispatched && accepted < 5:
+			if err := db.Accept(ctx, o.ID); err != nil {
+				t.Fatal(err)
+			}
+			accepted++
+		case o.Status == streetdesk.StatusAccepted && resolved < 5:
+			if _, err := db.Resolve(ctx, o.ID, streetdesk.ResolveInput{Outcome: streetdesk.OutcomeSolved, Reply: "已经处理完毕，现场恢复正常，市民满意。"}); err != nil {
+				t.Fatal(err)
+			}
+			resolved++
+		}
+	}
+	if accepted == 0 || resolved == 0 {
+		t.Fatalf("generator gave no dispatched/accepted orders for the caseworker")
+	}
+	all, err := db.Export(ctx, streetdesk.QueueFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(all) != len(orders) {
+		t.Fatalf("export %d, want %d", len(all), len(orders))
+	}
+	cal := streetdesk.DefaultCalendar()
+	now := t0
+	o0 := orders[3]
+	filters := []streetdesk.QueueFilter{
+		{},
+		{Statuses: []streetdesk.Status{streetdesk.StatusAccepted}},
+		{Statuses: []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusReopened}, Sort: streetdesk.SortUrgency},
+		{Statuses: []streetdesk.Status{streetdesk.StatusResolved}},
+		{Overdue: true},
+		{DueWithin: 48 * time.Hour, Sort: streetdesk.SortDispatched},
+		{CategoryCode: o0.Category.L1Code},
+		{CategoryCode: o0.Category.L2Code, Sort: streetdesk.SortUrgency},
+		{CategoryCode: o0.Category.L3Code},
+		{District: o0.Location.District},
+		{StreetOffice: o0.Location.StreetOffice, Community: o0.Location.Community},
+		{AssigneeID: caseworker().ID, Statuses: []streetdesk.Status{streetdesk.StatusAccepted, streetdesk.StatusDispatched}},
+		{AssigneeID: caseworker().ID, Sort: streetdesk.SortDispatched, Offset: 37, Limit: 20},
+		{Offset: 590, Limit: 50},
+		{Now: now.Add(72 * time.Hour), Overdue: true},
+	}
+	for i, f := range filters {
+		t.Run(fmt.Sprint(i), func(t *testing.T) {
+			page, err := db.Queue(ctx, f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			at := f.Now
+			if at.IsZero() {
+				at = now
+			}
+			var want []streetdesk.WorkOrder
+			for _, it := range all {
+				if matches(&it.Order, &f, at) {
+					want = append(want, it.Order)
+				}
+			}
+			sortRef(want, f.Sort, cal, at)
+			if page.Total != len(want) {
+				t.Errorf("total %d, want %d", page.Total, len(want))
+			}
+			limit := f.Limit
+			if limit == 0 {
+				limit = streetdesk.DefaultPageSize
+			}
+			var wantIDs []string
+			for j := f.Offset; j < len(want) && j < f.Offset+limit; j++ {
+				wantIDs = append(wantIDs, want[j].ID)
+			}
+			if got := ids(page.Items); !slices.Equal(got, wantIDs) {
+				t.Errorf("page\n got %s\nwant %s", short(got), short(wantIDs))
+			}
+		})
+	}
+}
+
+func matches(w *streetdesk.WorkOrder, f *streetdesk.QueueFilter, now time.Time) bool {
+	if len(f.Statuses) > 0 && !slices.Contains(f.Statuses, w.Status) {
+		return false
+	}
+	if f.Overdue && !w.Overdue(now) {
+		return false
+	}
+	if f.DueWithin > 0 && !w.DueWithin(now, f.DueWithin) {
+		return false
+	}
+	if f.CategoryCode != "" && !strings.HasPrefix(w.Category.L3Code, f.CategoryCode) {
+		return false
+	}
+	if f.District != "" && w.Location.District != f.District ||
+		f.StreetOffice != "" && w.Location.StreetOffice != f.StreetOffice ||
+		f.Community != "" && w.Location.Community != f.Community ||
+		f.AssigneeID != "" && w.AssigneeID != f.AssigneeID {
+		return false
+	}
+	return true
+}
+
+func sortRef(ws []streetdesk.WorkOrder, s streetdesk.SortOrder, cal *streetdesk.Calendar, now time.Time) {
+	ms := func(w *streetdesk.WorkOrder) int64 {
+		d := w.CurrentDeadline()
+		if d.IsZero() {
+			return -1 << 62
+		}
+		return d.UnixMilli()
+	}
+	sort.SliceStable(ws, func(i, j int) bool {
+		a, b := &ws[i], &ws[j]
+		switch s {
+		case streetdesk.SortDispatched:
+			if !a.DispatchedAt.Equal(b.DispatchedAt) {
+				return a.DispatchedAt.After(b.DispatchedAt)
+			}
+		case streetdesk.SortUrgency:
+			if a.Urgency.Rank() != b.Urgency.Rank() {
+				return a.Urgency.Rank() > b.Urgency.Rank()
+			}
+			az, bz := a.CurrentDeadline().IsZero(), b.CurrentDeadline().IsZero()
+			if az != bz {
+				return !az
+			}
+			if ms(a) != ms(b) {
+				return ms(a) < ms(b)
+			}
+		default:
+			if ra, rb := cal.RiskAt(a, now), cal.RiskAt(b, now); ra != rb {
+				return ra < rb
+			}
+			if a.Urgency.Rank() != b.Urgency.Rank() {
+				return a.Urgency.Rank() > b.Urgency.Rank()
+			}
+			if ms(a) != ms(b) {
+				return ms(a) < ms(b)
+			}
+		}
+		return a.ID < b.ID
+	})
+}
+
+func TestSearch(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	a := order("S1", streetdesk.StatusAccepted) // 罗湖区星湖花园垃圾站凌晨作业噪声扰民
+	b := order("S2", streetdesk.StatusAccepted)
+	b.Title, b.Complaint = "福田区莲花路井盖缺失", `路口井盖丢失，"非常危险" (AND 请尽快处理) OR NOT*; NEAR(x y) ^开头 col:值`
+	b.Location.Address, b.Location.District = "莲花路与红荔路交叉口", "福田区"
+	c := order("S3", streetdesk.StatusAccepted)
+	c.Title, c.Complaint, c.Location.Address = "宝安区西乡街道路灯不亮", "西乡大道路灯连续三晚不亮", "西乡大道88号"
+	c.Location.District = "宝安区"
+	pull(t, db, a, b, c)
+	if err := db.AddNote(ctx, "S3", "现场勘察：电缆被盗，已报供电局"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		q    string
+		want []string
+	}{
+		{"垃圾站", []string{"S1"}},
+		{"星湖花园垃圾站凌晨作业噪声扰民", []string{"S1"}},
+		{"噪声 垃圾站", []string{"S1"}},
+		{"噪声 井盖", nil},
+		{"垃", []string{"S1"}},
+		{"垃圾", []string{"S1"}},
+		{"井", []string{"S2"}},
+		{"路灯", []string{"S3"}},
+		{"路", []string{"S1", "S2", "S3"}}, // 东门北路, 莲花路, 西乡大道路灯
+		{"电缆被盗", []string{"S3"}},      // a local note
+		{"供电", []string{"S3"}},
+		{"88", []string{"S3"}},
+		{"8", []string{"S3"}},
+		{"交叉口", []string{"S2"}},
+		{"  西乡   路灯  ", []string{"S3"}},
+		{"不存在的内容", nil},
+		{"灯路", nil}, // both characters present, not adjacent
+	}
+	// FTS5 syntax typed into the box: never an error, matched as plain text.
+	syntax := []struct {
+		q    string
+		want []string
+	}{
+		{`"非常危险"`, []string{"S2"}},
+		{`"`, []string{"S2"}},
+		{`""`, nil},
+		{`(AND`, []string{"S2"}},
+		{`AND`, []string{"S2"}},
+		{`OR`, []string{"S2"}},
+		{`NOT*;`, []string{"S2"}},
+		{`NOT`, []string{"S2"}},
+		{`*`, []string{"S2"}},
+		{`NEAR(x`, []string{"S2"}},
+		{`NEAR(`, []string{"S2"}},
+		{`^开头`, []string{"S2"}},
+		{`^`, []string{"S2"}},
+		{`col:值`, []string{"S2"}},
+		{`:`, []string{"S2"}},
+		{`)`, []string{"S2"}},
+		{`()`, nil},
+		{`AND OR NOT`, []string{"S2"}},
+		{`垃圾站 OR 井盖`, nil}, // OR is a word here, and 垃圾站 and 井盖 are in different orders
+		{`"垃圾站`, nil},
+		{`垃圾站*`, nil},
+		{`-垃圾`, nil},
+		{`'`, nil},
+		{`\`, nil},
+		{`%`, nil},
+		{`_`, nil},
+		{`{}`, nil},
+	}
+	for _, tt := range append(tests, syntax...) {
+		page, err := db.Queue(ctx, streetdesk.QueueFilter{Text: tt.q})
+		if err != nil {
+			t.Errorf("search %q: %v", tt.q, err)
+			continue
+		}
+		got := ids(page.Items)
+		sort.Strings(got)
+		if !slices.Equal(got, tt.want) || page.Total != len(tt.want) {
+			t.Errorf("search %q = %v (total %d), want %v", tt.q, got, page.Total, tt.want)
+		}
+	}
+	// Search combines with filters.
+	page, err := db.Queue(ctx, streetdesk.QueueFilter{Text: "路", District: "罗湖区"})
+	if err != nil || !slices.Equal(ids(page.Items), []string{"S1"}) {
+		t.Errorf("search with filter: %v %v", ids(page.Items), err)
+	}
+	// A changed order is reindexed; a revoked one without local work leaves the index.
+	b.Version, b.Title = 2, "福田区莲花路雨水井盖缺失"
+	pull(t, db, b)
+	if page, _ := db.Queue(ctx, streetdesk.QueueFilter{Text: "雨水井"}); page.Total != 1 {
+		t.Errorf("updated title not found")
+	}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "r", Changes: []streetdesk.Change{{Type: streetdesk.ChangeWorkOrder,
+		Op: streetdesk.OpRevoke, ID: "S2", OrderID: "S2", Revoke: &streetdesk.Revocation{Reason: streetdesk.CodeCancelled}}}}); err != nil {
+		t.Fatal(err)
+	}
+	if page, _ := db.Queue(ctx, streetdesk.QueueFilter{Text: "井盖"}); page.Total != 0 {
+		t.Errorf("revoked order still found")
+	}
+}
+
+// TestMigrationUpgrade creates a database at migration 1, fills it, and
+// checks the upgrade keeps the data and indexes it for search.
+func TestMigrationUpgrade(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTest(t, localdb.Options{MaxMigration: 1})
+	if v, _ := db.SchemaVersion(ctx); v != 1 {
+		t.Fatalf("schema %d, want 1", v)
+	}
+	pull(t, db, order("M1", streetdesk.StatusAccepted))
+	if err := db.AddNote(ctx, "M1", "现场发现压缩机老化"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.Queue(ctx, streetdesk.QueueFilter{Text: "垃圾站"}); streetdesk.ErrorCode(err) != streetdesk.EINVALID {
+		t.Fatalf("search before the index exists: %v", err)
+	}
+	db.Close()
+	db2, err := localdb.Open(ctx, path, localdb.Options{User: caseworker(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	if v, _ := db2.SchemaVersion(ctx); v != localdb.Migrations() {
+		t.Fatalf("schema %d after upgrade", v)
+	}
+	d := mustOrder(t, db2, "M1")
+	if len(d.Notes) != 1 || d.Pending != 1 {
+		t.Fatalf("data lost in upgrade: %+v", d)
+	}
+	for _, q := range []string{"垃圾站", "压缩机", "垃"} {
+		if page, err := db2.Queue(ctx, streetdesk.QueueFilter{Text: q}); err != nil || page.Total != 1 {
+			t.Errorf("search %q after upgrade: %d %v", q, page.Total, err)
+		}
+	}
+}
+
+func TestCounts(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	late := order("C2", streetdesk.StatusAccepted)
+	late.Deadlines.ResolveBy = t0.Add(-time.Hour)
+	pull(t, db, order("C1", streetdesk.StatusDispatched), late, order("C3", streetdesk.StatusClosed))
+	if err := db.Accept(ctx, "C1"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AttachPhoto(ctx, "C2", photo(9), streetdesk.PhotoBefore, ""); err != nil {
+		t.Fatal(err)
+	}
+	c, err := db.Counts(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.ByStatus[streetdesk.StatusAccepted] != 2 || c.ByStatus[streetdesk.StatusClosed] != 1 || c.Overdue != 1 ||
+		c.Pending != 2 || c.Uploads != 1 || c.LastSync.IsZero() {
+		t.Errorf("counts %+v", c)
+	}
+}
