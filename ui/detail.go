@@ -1,0 +1,678 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/dialog"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// actionOrder is the order of the action buttons; only the operations in
+// OrderDetail.Allowed appear.
+var actionOrder = []streetdesk.Operation{
+	streetdesk.OpAccept, streetdesk.OpRecordContact, streetdesk.OpAddNote, streetdesk.OpAttachPhoto,
+	streetdesk.OpRequestExtension, streetdesk.OpRequestReturn, streetdesk.OpSubmitResolution, streetdesk.OpSubmitForReview,
+}
+
+// detailView is the right pane: one order, its timeline, photos and actions.
+type detailView struct {
+	u   *UI
+	id  string
+	det *streetdesk.OrderDetail
+
+	empty      *widget.Label
+	header     *widget.Label // id
+	state      *widget.Label // 办理中 · 督办
+	remaining  *canvas.Text  // 剩余 5小时
+	title      *widget.Label
+	category   *widget.Label
+	department *widget.Label
+	address    *widget.Label
+	coords     *widget.Label
+	copyCoords *widget.Button
+	channel    *widget.Label
+	citizen    *widget.Label
+	deadlines  *widget.Label
+	complaint  *widget.Label
+	notice     *widget.Label // reopen reason, pending requests, conflicts, revocation
+	timeline   *fyne.Container
+	photos     *fyne.Container
+	actions    *fyne.Container
+	saved      *widget.Label // "已保存在本机，待同步" after a write
+	buttons    map[streetdesk.Operation]*widget.Button
+	body       *fyne.Container
+	content    fyne.CanvasObject
+
+	// open dialogs (tests reach them through export_test.go)
+	contact   *contactDialog
+	note      *noteDialog
+	photoDlg  *photoDialog
+	extension *extensionDialog
+	ret       *returnDialog
+	resolve   *resolveDialog
+	viewer    *photoViewer
+}
+
+func newDetailView(u *UI) *detailView {
+	v := &detailView{u: u, buttons: map[streetdesk.Operation]*widget.Button{}}
+	v.empty = &widget.Label{Text: tr("detail.empty", "Choose a work order on the left."), Alignment: fyne.TextAlignCenter}
+	v.header = &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Selectable: true}
+	v.state = &widget.Label{}
+	v.remaining = &canvas.Text{TextSize: theme.TextSize(), TextStyle: fyne.TextStyle{Bold: true}}
+	v.title = &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Wrapping: fyne.TextWrapWord}
+	v.category = &widget.Label{Truncation: fyne.TextTruncateEllipsis}
+	v.department = &widget.Label{}
+	v.address = &widget.Label{Wrapping: fyne.TextWrapWord}
+	v.coords = &widget.Label{}
+	v.copyCoords = &widget.Button{Text: tr("detail.copy", "Copy"), Icon: theme.ContentCopyIcon(), Importance: widget.LowImportance, OnTapped: v.onCopyCoords}
+	v.channel = &widget.Label{}
+	v.citizen = &widget.Label{}
+	v.deadlines = &widget.Label{Wrapping: fyne.TextWrapWord}
+	v.complaint = &widget.Label{Wrapping: fyne.TextWrapWord}
+	v.notice = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
+	v.timeline = container.NewVBox()
+	v.photos = container.NewHBox()
+	v.actions = container.NewHBox()
+	v.saved = &widget.Label{Importance: widget.SuccessImportance}
+	heading := func(key, fb string) *widget.Label {
+		return &widget.Label{Text: tr(key, fb), TextStyle: fyne.TextStyle{Bold: true}}
+	}
+	top := container.NewVBox(
+		container.NewBorder(nil, nil, v.header, container.NewHBox(v.state, container.NewCenter(v.remaining))),
+		v.title,
+		container.NewBorder(nil, nil, nil, v.department, v.category),
+		v.address,
+		container.NewHBox(v.coords, v.copyCoords),
+		container.NewHBox(v.channel, v.citizen),
+		v.deadlines,
+		v.notice,
+	)
+	scroll := container.NewVScroll(container.NewVBox(
+		heading("detail.complaint", "Complaint"), v.complaint,
+		widget.NewSeparator(),
+		heading("detail.timeline", "Timeline"), v.timeline,
+		widget.NewSeparator(),
+		heading("detail.photos", "Photos"), container.NewHScroll(v.photos),
+	))
+	bottom := container.NewVBox(widget.NewSeparator(), v.saved, v.actions)
+	v.body = container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, scroll)
+	v.body.Hide()
+	v.content = container.NewStack(container.NewCenter(v.empty), container.NewPadded(v.body))
+	return v
+}
+
+// show opens order id.
+func (v *detailView) show(id string) {
+	v.id = id
+	v.saved.SetText("")
+	v.reload()
+}
+
+// reload re-reads the open order.
+func (v *detailView) reload() {
+	if v.id == "" {
+		return
+	}
+	det, err := v.u.desk.Order(v.u.ctx, v.id)
+	if err != nil {
+		v.det = nil
+		v.body.Hide()
+		v.empty.SetText(errorText(err))
+		v.empty.Show()
+		return
+	}
+	v.det = det
+	v.fill()
+	v.empty.Hide()
+	v.body.Show()
+}
+
+func (v *detailView) fill() {
+	lc := langCode()
+	d := v.det
+	o := &d.Order
+	now := v.u.now()
+	v.header.SetText(o.ID)
+	state := []string{o.Status.Label(lc)}
+	if o.Supervised {
+		state = append(state, tr("badge.supervised", "supervised"))
+	}
+	if o.Reopened() {
+		state = append(state, tr("badge.reopened", "reopened"))
+	}
+	if o.Urgency != streetdesk.UrgencyNormal && o.Urgency != "" {
+		state = append(state, o.Urgency.Label(lc))
+	}
+	v.state.SetText(strings.Join(state, " · "))
+	v.remaining.Text = streetdesk.FormatRemaining(o.CurrentDeadline(), now, lc)
+	v.remaining.Color = riskColor(v.u.cal.RiskAt(o, now))
+	v.remaining.Refresh()
+	v.title.SetText(o.Title)
+	v.category.SetText(o.Category.Path())
+	v.department.SetText(tr("detail.department", "Responsible: {{.D}}", map[string]string{"D": o.Category.Department}))
+	loc := o.Location
+	v.address.SetText(strings.Join(nonEmpty(loc.District, loc.StreetOffice, loc.Community, loc.Address), " · "))
+	if loc.Lat != 0 || loc.Lng != 0 {
+		v.coords.SetText(fmt.Sprintf("(%.4f, %.4f)", loc.Lat, loc.Lng))
+		v.copyCoords.Show()
+	} else {
+		v.coords.SetText(tr("detail.noCoords", "(no coordinates)"))
+		v.copyCoords.Hide()
+	}
+	v.channel.SetText(tr("detail.channel", "Channel: {{.C}}", map[string]string{"C": o.Channel.Label(lc)}))
+	v.citizen.SetText(tr("detail.citizen", "Citizen: {{.N}} {{.P}}", map[string]string{"N": o.Citizen.Name, "P": o.Citizen.Phone}))
+	var dl []string
+	add := func(key, fb string, t time.Time) {
+		if !t.IsZero() {
+			dl = append(dl, tr(key, fb, map[string]string{"T": t.In(streetdesk.ChinaTZ).Format("01-02 15:04")}))
+		}
+	}
+	add("detail.acceptBy", "accept by {{.T}}", o.Deadlines.AcceptBy)
+	add("detail.contactBy", "first contact by {{.T}}", o.Deadlines.FirstContactBy)
+	add("detail.resolveBy", "resolve by {{.T}}", o.Deadlines.ResolveBy)
+	v.deadlines.SetText(tr("detail.deadlines", "Deadlines: ", nil) + strings.Join(dl, " · "))
+	v.complaint.SetText(o.Complaint)
+
+	var notes []string
+	if o.Reopened() && o.ReopenReason != "" {
+		notes = append(notes, tr("detail.reopenReason", "Reopened: {{.R}}", map[string]string{"R": o.ReopenReason}))
+	}
+	if o.ExtensionRequest != nil && o.Status == streetdesk.StatusExtensionRequested {
+		notes = append(notes, tr("detail.extPending", "Extension requested to {{.T}}, waiting for the centre", map[string]string{"T": o.ExtensionRequest.NewResolveBy.In(streetdesk.ChinaTZ).Format("01-02 15:04")}))
+	}
+	if o.ReviewComment != "" {
+		notes = append(notes, tr("detail.reviewComment", "Lead's comment: {{.C}}", map[string]string{"C": o.ReviewComment}))
+	}
+	if d.Revoked {
+		notes = append(notes, tr("detail.revoked", "This order is no longer yours; your local work is kept.")+" "+d.RevokeNote)
+	}
+	for _, c := range d.Conflicts {
+		notes = append(notes, "⚠ "+c.Explanation)
+	}
+	v.notice.SetText(strings.Join(notes, "\n"))
+	if len(notes) == 0 {
+		v.notice.Hide()
+	} else {
+		v.notice.Show()
+	}
+
+	v.timeline.RemoveAll()
+	for _, e := range d.Timeline {
+		v.timeline.Add(&widget.Label{Text: timelineLine(e, lc), Wrapping: fyne.TextWrapWord})
+	}
+
+	v.photos.RemoveAll()
+	for i := range d.Photos {
+		v.photos.Add(newThumb(d.Photos[i], func() { v.openPhoto(i) }))
+	}
+	if len(d.Photos) == 0 {
+		v.photos.Add(&widget.Label{Text: tr("detail.noPhotos", "No photos yet."), Importance: widget.LowImportance})
+	}
+
+	v.actions.RemoveAll()
+	v.buttons = map[streetdesk.Operation]*widget.Button{}
+	for _, op := range actionOrder {
+		if !slices.Contains(d.Allowed, op) {
+			continue // absent, not disabled
+		}
+		b := &widget.Button{Text: actionLabel(op), OnTapped: v.handler(op)}
+		if op == streetdesk.OpAccept || op == streetdesk.OpSubmitResolution || op == streetdesk.OpSubmitForReview {
+			b.Importance = widget.HighImportance
+		}
+		v.buttons[op] = b
+		v.actions.Add(b)
+	}
+}
+
+func nonEmpty(ss ...string) []string {
+	var out []string
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func actionLabel(op streetdesk.Operation) string {
+	if op == streetdesk.OpSubmitForReview {
+		return tr("action.submitForReview", "Resolve (for review)")
+	}
+	return tr("action."+string(op), op.Label("en"))
+}
+
+// kindLabel names a timeline entry's kind.
+func kindLabel(kind, lc string) string {
+	switch kind {
+	case "dispatch":
+		return tr("timeline.dispatch", "dispatched")
+	case "callback":
+		return tr("timeline.callback", "callback")
+	case "reopen":
+		return tr("timeline.reopen", "reopened")
+	}
+	return streetdesk.Operation(kind).Label(lc)
+}
+
+func syncMark(s streetdesk.ItemSync) string {
+	switch s {
+	case streetdesk.SyncPending:
+		return tr("sync.itemPending", "⟳ pending sync")
+	case streetdesk.SyncUploading:
+		return tr("sync.itemUploading", "⬆ uploading")
+	case streetdesk.SyncConflict:
+		return tr("sync.itemConflict", "⚠ not applied")
+	}
+	return ""
+}
+
+// timelineLine renders one entry: "03-12 08:40 王芳 签收 ⟳ 待同步". Synced
+// platform events carry no mark; local items show theirs.
+func timelineLine(e streetdesk.TimelineEntry, lc string) string {
+	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, kindLabel(e.Kind, lc), e.Text)
+	line := strings.Join(parts, " ")
+	if m := syncMark(e.Sync); m != "" {
+		line += "  " + m
+	} else if e.Sync == streetdesk.SyncSynced && e.Actor != "" && e.Kind != "dispatch" && e.Kind != "callback" && e.Kind != "reopen" {
+		line += "  " + tr("sync.itemSynced", "✓ synced")
+	}
+	return line
+}
+
+func (v *detailView) handler(op streetdesk.Operation) func() {
+	switch op {
+	case streetdesk.OpAccept:
+		return v.onAccept
+	case streetdesk.OpRecordContact:
+		return v.onContact
+	case streetdesk.OpAddNote:
+		return v.onNote
+	case streetdesk.OpAttachPhoto:
+		return func() { v.onPhotos(nil) }
+	case streetdesk.OpRequestExtension:
+		return v.onExtension
+	case streetdesk.OpRequestReturn:
+		return v.onReturn
+	}
+	return v.onResolve
+}
+
+func (v *detailView) allowed(op streetdesk.Operation) bool {
+	return v.det != nil && slices.Contains(v.det.Allowed, op)
+}
+
+// savedLocally is shown after every write: the work is on this computer,
+// not yet on the platform.
+func (v *detailView) savedLocally() {
+	v.u.changed()
+	v.saved.SetText(tr("detail.saved", "✓ Saved on this computer, waiting to sync"))
+}
+
+func (v *detailView) onAccept() {
+	if err := v.u.desk.Accept(v.u.ctx, v.id); err != nil {
+		v.u.showError(err)
+		return
+	}
+	v.savedLocally()
+}
+
+func (v *detailView) onCopyCoords() {
+	if v.det == nil {
+		return
+	}
+	l := v.det.Order.Location
+	v.u.copyText(fmt.Sprintf("%.6f,%.6f", l.Lat, l.Lng))
+}
+
+// formDialog is a modal form with its own error line and buttons.
+type formDialog struct {
+	pop    *widget.PopUp
+	err    *widget.Label
+	save   *widget.Button
+	cancel *widget.Button
+}
+
+func (v *detailView) newForm(title string, body fyne.CanvasObject, saveText string, width float32, onSave func() error) *formDialog {
+	f := &formDialog{err: &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}}
+	f.cancel = &widget.Button{Text: tr("button.cancel", "Cancel"), OnTapped: func() { f.pop.Hide() }}
+	f.save = &widget.Button{Text: saveText, Importance: widget.HighImportance, OnTapped: func() {
+		if err := onSave(); err != nil {
+			f.err.SetText(errorText(err))
+			f.err.Show()
+			return
+		}
+		f.pop.Hide()
+		v.savedLocally()
+	}}
+	f.err.Hide()
+	head := &widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}
+	content := container.NewBorder(head, container.NewVBox(f.err, container.NewHBox(f.cancel, f.save)), nil, nil, body)
+	f.pop = widget.NewModalPopUp(content, v.u.w.Canvas())
+	f.pop.Resize(fyne.NewSize(width, content.MinSize().Height))
+	f.pop.Show()
+	return f
+}
+
+// contactDialog records a call or visit with the citizen.
+type contactDialog struct {
+	*formDialog
+	method  *widget.RadioGroup
+	reached *widget.Check
+	text    *widget.Entry
+}
+
+var contactMethods = []streetdesk.ContactMethod{streetdesk.ContactPhone, streetdesk.ContactVisit, streetdesk.ContactSMS}
+
+func (v *detailView) onContact() {
+	if !v.allowed(streetdesk.OpRecordContact) {
+		return
+	}
+	lc := langCode()
+	d := &contactDialog{}
+	var opts []string
+	for _, m := range contactMethods {
+		opts = append(opts, m.Label(lc))
+	}
+	d.method = &widget.RadioGroup{Options: opts, Selected: opts[0], Horizontal: true, Required: true}
+	d.reached = &widget.Check{Text: tr("contact.reached", "Reached the citizen"), Checked: true}
+	d.text = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("contact.hint", "What was said or agreed")}
+	d.text.SetMinRowsVisible(4)
+	body := container.NewVBox(d.method, d.reached, d.text)
+	d.formDialog = v.newForm(tr("action.recordContact", "Contact record"), body, tr("button.save", "Save"), 480, func() error {
+		i := slices.Index(opts, d.method.Selected)
+		if i < 0 {
+			i = 0
+		}
+		return v.u.desk.RecordContact(v.u.ctx, v.id, streetdesk.ContactInput{Method: contactMethods[i], Reached: d.reached.Checked, Body: d.text.Text})
+	})
+	v.contact = d
+	v.u.w.Canvas().Focus(d.text)
+}
+
+// noteDialog is a survey note with quick phrases for the order's category.
+type noteDialog struct {
+	*formDialog
+	text    *widget.Entry
+	phrases []*widget.Button
+}
+
+func (v *detailView) onNote() {
+	if !v.allowed(streetdesk.OpAddNote) {
+		return
+	}
+	d := &noteDialog{}
+	d.text = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("note.hint", "What you found on site")}
+	d.text.SetMinRowsVisible(5)
+	chips := container.NewGridWithColumns(2)
+	for _, p := range quickPhrases(v.det.Order.Category.L1Code) {
+		b := &widget.Button{Text: p, Importance: widget.LowImportance, Alignment: widget.ButtonAlignLeading}
+		b.OnTapped = func() {
+			t := strings.TrimRight(d.text.Text, " \n")
+			if t != "" && !strings.HasSuffix(t, "。") {
+				t += "。"
+			}
+			d.text.SetText(t + p)
+		}
+		d.phrases = append(d.phrases, b)
+		chips.Add(b)
+	}
+	body := container.NewVBox(&widget.Label{Text: tr("note.phrases", "Quick phrases"), Importance: widget.LowImportance}, chips, d.text)
+	d.formDialog = v.newForm(tr("action.addNote", "Survey note"), body, tr("button.save", "Save"), 560, func() error {
+		return v.u.desk.AddNote(v.u.ctx, v.id, d.text.Text)
+	})
+	v.note = d
+	v.u.w.Canvas().Focus(d.text)
+}
+
+// quickPhrases are common survey findings per level-1 category of the
+// sample duty list, plus general ones.
+func quickPhrases(l1 string) []string {
+	general := []string{"已到达现场核实", "现场情况与诉求一致", "现场未发现诉求所述问题", "已联系相关责任单位"}
+	byL1 := map[string][]string{
+		"01": {"现场噪声明显", "已告知作业单位控制作业时间", "已要求夜间22时后停止施工", "已联系环保部门协助监测"},
+		"02": {"已责令当事人限期清理", "已安排环卫人员清运", "已拆除违规设施", "已张贴整改通知书"},
+		"03": {"路面破损已设置警示标志", "已通知养护单位维修", "已清理乱停放车辆", "已联系交警部门处理"},
+		"04": {"已通知水务部门抢修", "已关闭阀门止漏", "已疏通排水管道", "水质异常已取样送检"},
+		"05": {"已修剪断枝消除隐患", "已通知园林部门处理", "公园设施已报修"},
+		"06": {"已约谈物业服务企业", "已督促物业限期整改", "已联系电梯维保单位", "房屋已设置安全警示"},
+		"07": {"已联系市场监管部门", "已核查经营证照", "已要求商户安装油烟净化设施"},
+		"08": {"已上门了解情况", "已组织双方调解", "已清理消防通道堵塞物", "已告知诉求人办理流程"},
+		"09": {"已记录建议并转交相关部门", "已向诉求人说明规划情况"},
+	}
+	return append(byL1[l1], general...)
+}
+
+// photoDialog attaches one or more files with a before/after tag and caption.
+type photoDialog struct {
+	*formDialog
+	paths   []string
+	files   *widget.Label
+	tag     *widget.RadioGroup
+	caption *widget.Entry
+	choose  *widget.Button
+}
+
+var photoTags = []streetdesk.PhotoTag{streetdesk.PhotoBefore, streetdesk.PhotoAfter, streetdesk.PhotoOther}
+
+func tagLabel(t streetdesk.PhotoTag) string {
+	if t == streetdesk.PhotoOther {
+		return tr("photo.untagged", "no tag")
+	}
+	return t.Label(langCode())
+}
+
+// onPhotos opens the photo dialog, with paths already chosen (drag and drop)
+// or empty (the file dialog).
+func (v *detailView) onPhotos(paths []string) {
+	if !v.allowed(streetdesk.OpAttachPhoto) {
+		if len(paths) > 0 {
+			v.u.message(tr("photo.title", "Add photos"), tr("photo.notNow", "Open an order you are working on to add photos to it."))
+		}
+		return
+	}
+	if v.photoDlg != nil && v.photoDlg.pop.Visible() {
+		v.photoDlg.add(paths)
+		return
+	}
+	d := &photoDialog{}
+	var opts []string
+	for _, t := range photoTags {
+		opts = append(opts, tagLabel(t))
+	}
+	d.files = &widget.Label{Wrapping: fyne.TextWrapWord}
+	d.tag = &widget.RadioGroup{Options: opts, Selected: opts[0], Horizontal: true, Required: true}
+	d.caption = &widget.Entry{PlaceHolder: tr("photo.caption", "Caption (optional)")}
+	d.choose = &widget.Button{Text: tr("photo.choose", "Choose files…"), Icon: theme.FolderOpenIcon(), OnTapped: func() { v.chooseFiles(d) }}
+	hint := &widget.Label{Text: tr("photo.dropHint", "You can also drag photos onto the window."), Importance: widget.LowImportance}
+	body := container.NewVBox(container.NewHBox(d.choose), d.files, hint, d.tag, d.caption)
+	d.formDialog = v.newForm(tr("photo.title", "Add photos"), body, tr("button.save", "Save"), 520, func() error {
+		if len(d.paths) == 0 {
+			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("photo.none", "Choose at least one photo."))
+		}
+		tag := photoTags[max(slices.Index(opts, d.tag.Selected), 0)]
+		in := make([]streetdesk.PhotoInput, len(d.paths))
+		for i, p := range d.paths {
+			in[i] = streetdesk.PhotoInput{Path: p, Tag: tag, Caption: strings.TrimSpace(d.caption.Text)}
+		}
+		refs, err := v.u.desk.AttachPhotos(v.u.ctx, v.id, in)
+		if err != nil {
+			d.paths = d.paths[len(refs):] // what was attached stays attached; keep the rest to retry
+			d.showFiles()
+			if len(refs) > 0 {
+				v.u.changed()
+			}
+		}
+		return err
+	})
+	v.photoDlg = d
+	d.add(paths)
+}
+
+func (d *photoDialog) add(paths []string) {
+	for _, p := range paths {
+		if !slices.Contains(d.paths, p) {
+			d.paths = append(d.paths, p)
+		}
+	}
+	d.showFiles()
+}
+
+func (d *photoDialog) showFiles() {
+	if len(d.paths) == 0 {
+		d.files.SetText(tr("photo.noneChosen", "No files chosen."))
+		return
+	}
+	names := make([]string, len(d.paths))
+	for i, p := range d.paths {
+		names[i] = baseName(p)
+	}
+	d.files.SetText(tr("photo.chosen", "{{.N}} chosen: ", map[string]int{"N": len(d.paths)}) + strings.Join(names, ", "))
+}
+
+func baseName(p string) string {
+	if i := strings.LastIndexAny(p, `/\`); i >= 0 {
+		return p[i+1:]
+	}
+	return p
+}
+
+func (v *detailView) chooseFiles(d *photoDialog) {
+	if v.u.opts.OpenFiles != nil {
+		v.u.opts.OpenFiles(d.add)
+		return
+	}
+	// Fyne's file dialog picks one file at a time; each pick adds to the list.
+	fd := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
+		if err != nil || r == nil {
+			return
+		}
+		_ = r.Close()
+		d.add([]string{r.URI().Path()})
+	}, v.u.w)
+	fd.Show()
+}
+
+// extensionDialog asks the centre for a later resolve-by.
+type extensionDialog struct {
+	*formDialog
+	reason *widget.Entry
+	date   *widget.Entry // YYYY-MM-DD HH:MM, China time
+	limit  *widget.Label
+}
+
+func (v *detailView) onExtension() {
+	if !v.allowed(streetdesk.OpRequestExtension) {
+		return
+	}
+	d := &extensionDialog{}
+	cur := v.det.Order.Deadlines.ResolveBy
+	d.reason = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("extension.reasonHint", "Why more time is needed")}
+	d.reason.SetMinRowsVisible(3)
+	d.date = &widget.Entry{Text: v.u.cal.AddWorkdays(cur, 5).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")}
+	d.limit = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance,
+		Text: tr("extension.limit", "Current deadline {{.T}}; at most {{.N}} working days more.", map[string]any{
+			"T": cur.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04"), "N": streetdesk.MaxExtensionDays})}
+	form := &widget.Form{Items: []*widget.FormItem{
+		{Text: tr("extension.reason", "Reason"), Widget: d.reason},
+		{Text: tr("extension.date", "New deadline"), Widget: d.date},
+	}}
+	d.formDialog = v.newForm(tr("action.requestExtension", "Request extension"), container.NewVBox(form, d.limit), tr("button.submit", "Submit"), 520, func() error {
+		t, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(d.date.Text), streetdesk.ChinaTZ)
+		if err != nil {
+			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("extension.badDate", "Write the date as 2026-03-20 17:00."))
+		}
+		if strings.TrimSpace(d.reason.Text) == "" {
+			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("extension.needReason", "Give a reason for the extension."))
+		}
+		if err := v.u.cal.CheckExtension(cur, t); err != nil {
+			return err
+		}
+		return v.u.desk.RequestExtension(v.u.ctx, v.id, strings.TrimSpace(d.reason.Text), t)
+	})
+	v.extension = d
+}
+
+// returnDialog asks to hand a misrouted order back.
+type returnDialog struct {
+	*formDialog
+	reason *widget.Select
+	text   *widget.Entry
+}
+
+func (v *detailView) onReturn() {
+	if !v.allowed(streetdesk.OpRequestReturn) {
+		return
+	}
+	lc := langCode()
+	d := &returnDialog{}
+	var opts []string
+	for _, r := range streetdesk.ReturnReasons {
+		opts = append(opts, r.Label(lc))
+	}
+	d.reason = &widget.Select{Options: opts}
+	d.reason.SetSelectedIndex(0)
+	d.text = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("return.textHint", "Explain (required for “other”)")}
+	d.text.SetMinRowsVisible(3)
+	form := &widget.Form{Items: []*widget.FormItem{
+		{Text: tr("return.reason", "Reason"), Widget: d.reason},
+		{Text: tr("return.text", "Explanation"), Widget: d.text},
+	}}
+	d.formDialog = v.newForm(tr("action.requestReturn", "Request return"), form, tr("button.submit", "Submit"), 520, func() error {
+		r := streetdesk.ReturnReasons[max(d.reason.SelectedIndex(), 0)]
+		text := strings.TrimSpace(d.text.Text)
+		if r == streetdesk.ReturnOther && text == "" {
+			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("return.needText", "For “other”, write why the order should go back."))
+		}
+		return v.u.desk.RequestReturn(v.u.ctx, v.id, r, text)
+	})
+	v.ret = d
+}
+
+// thumb is a tappable photo thumbnail with its tag and sync state.
+type thumb struct {
+	widget.BaseWidget
+	img   *canvas.Image
+	label *widget.Label
+	onTap func()
+}
+
+func newThumb(p streetdesk.LocalPhoto, onTap func()) *thumb {
+	t := &thumb{onTap: onTap}
+	src := p.Thumbnail
+	if src == "" {
+		src = p.Path
+	}
+	if src != "" {
+		t.img = canvas.NewImageFromFile(src)
+	} else {
+		t.img = canvas.NewImageFromResource(theme.FileImageIcon())
+	}
+	t.img.FillMode = canvas.ImageFillContain
+	t.img.SetMinSize(fyne.NewSize(120, 90))
+	text := nonEmpty(tagLabel(p.Tag), syncMark(p.Sync))
+	if p.Sync == streetdesk.SyncSynced {
+		text = append(text, tr("sync.itemSynced", "✓ synced"))
+	}
+	t.label = &widget.Label{Text: strings.Join(text, " "), Alignment: fyne.TextAlignCenter, Truncation: fyne.TextTruncateEllipsis}
+	t.ExtendBaseWidget(t)
+	return t
+}
+
+func (t *thumb) Tapped(*fyne.PointEvent) {
+	if t.onTap != nil {
+		t.onTap()
+	}
+}
+
+func (t *thumb) CreateRenderer() fyne.WidgetRenderer {
+	return widget.NewSimpleRenderer(container.NewBorder(nil, t.label, nil, nil, t.img))
+}

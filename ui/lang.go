@@ -1,0 +1,74 @@
+package ui
+
+import (
+	"embed"
+	"regexp"
+
+	"fyne.io/fyne/v2/lang"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// Translations: translation/en.json and translation/zh-Hans.json. The
+// Chinese file is named zh-Hans (not zh-CN) so that it merges with Fyne's
+// own base.zh_Hans.json (dialog buttons) and Fyne's matcher picks it for
+// every Chinese locale (zh_CN, zh_SG, zh_TW, …); any other locale falls
+// back to the English strings.
+//
+//go:embed translation
+var translations embed.FS
+
+// LoadTranslations adds the app's translations to Fyne's lang package. Call
+// it before building widgets.
+func LoadTranslations() error {
+	return lang.AddTranslationsFS(translations, "translation")
+}
+
+// langCode is the language the translations resolved to ("zh" or "en"),
+// for the root package's Label(lang) helpers.
+func langCode() string { return lang.X("meta.lang", "en") }
+
+// tr translates a key with an English fallback; data fills {{.Name}} fields.
+func tr(key, fallback string, data ...any) string { return lang.X(key, fallback, data...) }
+
+// errorPatterns translate the root package's messages that carry values.
+var errorPatterns = []struct {
+	re  *regexp.Regexp
+	key string
+}{
+	{regexp.MustCompile(`^the new deadline must be after the current one \((.+)\)$`), "err.extensionBefore"},
+	{regexp.MustCompile(`^an extension may add at most (\d+) working days \(asked for (\d+)\)$`), "err.extensionTooLong"},
+	{regexp.MustCompile(`^reply is too short: (\d+) characters, at least (\d+)$`), "err.replyShort"},
+	{regexp.MustCompile(`^(.+) is required$`), "err.required"},
+}
+
+// errorText is what the user reads for err: the application error's message,
+// translated where the translations know it.
+func errorText(err error) string {
+	msg := streetdesk.ErrorMessage(err)
+	if langCode() == "en" || !isASCII(msg) { // already in the user's words
+		return msg
+	}
+	if t := lang.X("err:"+msg, ""); t != "" {
+		return t
+	}
+	for _, p := range errorPatterns {
+		if m := p.re.FindStringSubmatch(msg); m != nil {
+			data := map[string]string{}
+			for i, v := range m[1:] {
+				data[string(rune('A'+i))] = v
+			}
+			return lang.X(p.key, msg, data)
+		}
+	}
+	return msg
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}

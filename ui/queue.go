@@ -1,0 +1,441 @@
+package ui
+
+import (
+	"context"
+	"image/color"
+	"slices"
+	"strings"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// pageSize is how many queue rows are fetched from the Desk at a time; the
+// list asks only for the rows on screen, so 10,000 orders never become
+// 10,000 widgets.
+const pageSize = 200
+
+// searchDelay coalesces typing before the search runs.
+var searchDelay = 150 * time.Millisecond
+
+// Due filter choices.
+const (
+	dueAll = iota
+	dueOverdue
+	dueSoon
+	dueToday
+)
+
+// queueView is the left pane: search, filters, sort and the virtualized list.
+type queueView struct {
+	ctx      context.Context
+	desk     streetdesk.Desk
+	now      func() time.Time
+	cal      *streetdesk.Calendar
+	onSelect func(id string)
+
+	filter streetdesk.QueueFilter // without Offset/Limit/Now
+	total  int
+	pages  map[int][]streetdesk.QueueItem
+	err    error
+
+	selected string
+	index    int // selected row, -1 when none
+
+	search    *widget.Entry
+	statusSel *widget.Select
+	dueSel    *widget.Select
+	catSel    *widget.Select
+	placeSel  *widget.Select
+	sortSel   *widget.Select
+	count     *widget.Label
+	list      *widget.List
+	content   fyne.CanvasObject
+
+	statuses    []streetdesk.Status
+	categories  [][2]string
+	communities []string
+	timer       *time.Timer
+}
+
+func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, cal *streetdesk.Calendar, onSelect func(string)) *queueView {
+	q := &queueView{ctx: ctx, desk: d, now: now, cal: cal, onSelect: onSelect, index: -1, pages: map[int][]streetdesk.QueueItem{}}
+	lc := langCode()
+	q.search = &widget.Entry{PlaceHolder: tr("queue.search", "Search orders, addresses, notes…")}
+	q.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	q.search.OnChanged = q.onSearchChanged
+
+	q.statuses = []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted, streetdesk.StatusReopened,
+		streetdesk.StatusExtensionRequested, streetdesk.StatusReturnRequested, streetdesk.StatusAwaitingReview, streetdesk.StatusResolved}
+	opts := []string{tr("queue.allStatus", "All states")}
+	for _, s := range q.statuses {
+		opts = append(opts, s.Label(lc))
+	}
+	q.statusSel = &widget.Select{Options: opts, OnChanged: func(string) { q.onFilter() }}
+
+	q.dueSel = &widget.Select{Options: []string{tr("queue.allDue", "Any deadline"), tr("queue.overdue", "Overdue"),
+		tr("queue.dueSoon", "Due within 2 h"), tr("queue.dueToday", "Due today")}, OnChanged: func(string) { q.onFilter() }}
+
+	q.categories = streetdesk.SampleTaxonomy().Level1()
+	opts = []string{tr("queue.allCategories", "All categories")}
+	for _, c := range q.categories {
+		opts = append(opts, c[1])
+	}
+	q.catSel = &widget.Select{Options: opts, OnChanged: func(string) { q.onFilter() }}
+
+	q.communities = q.loadCommunities()
+	opts = []string{tr("queue.allPlaces", "All communities")}
+	q.placeSel = &widget.Select{Options: append(opts, q.communities...), OnChanged: func(string) { q.onFilter() }}
+
+	q.sortSel = &widget.Select{Options: []string{tr("queue.sortRisk", "Sort: risk"), tr("queue.sortDispatched", "Sort: dispatch time"),
+		tr("queue.sortUrgency", "Sort: urgency")}, OnChanged: func(string) { q.onFilter() }}
+	for _, s := range []*widget.Select{q.statusSel, q.dueSel, q.catSel, q.placeSel, q.sortSel} {
+		s.SetSelectedIndex(0)
+	}
+	q.count = &widget.Label{Importance: widget.LowImportance}
+	q.list = &widget.List{
+		Length:     func() int { return q.total },
+		CreateItem: func() fyne.CanvasObject { return newQueueRow() },
+		UpdateItem: q.updateRow,
+		OnSelected: q.onSelected,
+	}
+	filters := container.NewGridWithColumns(3, q.statusSel, q.dueSel, q.catSel, q.placeSel, q.sortSel, container.NewCenter(q.count))
+	q.content = container.NewBorder(container.NewVBox(q.search, filters, widget.NewSeparator()), nil, nil, nil, q.list)
+	q.reload()
+	return q
+}
+
+// loadCommunities lists the communities of the first few thousand orders
+// for the place filter.
+func (q *queueView) loadCommunities() []string {
+	seen := map[string]bool{}
+	var out []string
+	for off := 0; off < 2000; off += streetdesk.MaxPageSize {
+		p, err := q.desk.Queue(q.ctx, streetdesk.QueueFilter{Offset: off, Limit: streetdesk.MaxPageSize, Now: q.now()})
+		if err != nil {
+			break
+		}
+		for _, it := range p.Items {
+			if c := it.Order.Location.Community; c != "" && !seen[c] {
+				seen[c] = true
+				out = append(out, c)
+			}
+		}
+		if off+streetdesk.MaxPageSize >= p.Total {
+			break
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func (q *queueView) onSearchChanged(text string) {
+	if q.timer != nil {
+		q.timer.Stop()
+	}
+	if searchDelay <= 0 {
+		q.setText(text)
+		return
+	}
+	q.timer = time.AfterFunc(searchDelay, func() { mainDo(func() { q.setText(text) }) })
+}
+
+func (q *queueView) setText(text string) {
+	if q.search.Text != text { // a later keystroke is on its way
+		return
+	}
+	q.filter.Text = strings.TrimSpace(text)
+	q.reload()
+}
+
+// onFilter rebuilds the filter from the selects.
+func (q *queueView) onFilter() {
+	if q.sortSel == nil || q.list == nil { // still being built
+		return
+	}
+	f := streetdesk.QueueFilter{Text: q.filter.Text}
+	if i := q.statusSel.SelectedIndex(); i > 0 {
+		f.Statuses = []streetdesk.Status{q.statuses[i-1]}
+	}
+	switch q.dueSel.SelectedIndex() {
+	case dueOverdue:
+		f.Overdue = true
+	case dueSoon:
+		f.DueWithin = streetdesk.DueSoonWindow
+	case dueToday:
+		n := q.now().In(streetdesk.ChinaTZ)
+		end := time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, streetdesk.ChinaTZ)
+		f.DueWithin = end.Sub(n)
+	}
+	if i := q.catSel.SelectedIndex(); i > 0 {
+		f.CategoryCode = q.categories[i-1][0]
+	}
+	if i := q.placeSel.SelectedIndex(); i > 0 {
+		f.Community = q.communities[i-1]
+	}
+	f.Sort = []streetdesk.SortOrder{streetdesk.SortRisk, streetdesk.SortDispatched, streetdesk.SortUrgency}[max(q.sortSel.SelectedIndex(), 0)]
+	q.filter = f
+	q.reload()
+}
+
+// reload drops the cached pages and re-reads the total; the list then asks
+// for the rows it shows.
+func (q *queueView) reload() {
+	if q.list == nil {
+		return
+	}
+	q.pages = map[int][]streetdesk.QueueItem{}
+	q.total, q.err = 0, nil
+	f := q.filter
+	f.Limit, f.Now = pageSize, q.now()
+	p, err := q.desk.Queue(q.ctx, f)
+	if err != nil {
+		q.err = err
+		q.count.SetText(errorText(err))
+	} else {
+		q.total = p.Total
+		q.pages[0] = p.Items
+		q.count.SetText(tr("queue.count", "{{.N}} orders", map[string]int{"N": p.Total}))
+	}
+	// Keep the selection on the same order when it is still in the list.
+	q.index = -1
+	for i, it := range q.pages[0] {
+		if it.Order.ID == q.selected {
+			q.index = i
+		}
+	}
+	q.list.UnselectAll()
+	if q.index >= 0 {
+		q.list.Select(q.index)
+	}
+	q.list.Refresh()
+}
+
+// item returns row i, fetching its page on first use.
+func (q *queueView) item(i int) (streetdesk.QueueItem, bool) {
+	pi := i / pageSize
+	page, ok := q.pages[pi]
+	if !ok {
+		f := q.filter
+		f.Offset, f.Limit, f.Now = pi*pageSize, pageSize, q.now()
+		p, err := q.desk.Queue(q.ctx, f)
+		if err != nil {
+			return streetdesk.QueueItem{}, false
+		}
+		page = p.Items
+		q.pages[pi] = page
+	}
+	if j := i % pageSize; j < len(page) {
+		return page[j], true
+	}
+	return streetdesk.QueueItem{}, false
+}
+
+func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
+	it, ok := q.item(i)
+	r := o.(*queueRow)
+	if !ok {
+		r.clear()
+		return
+	}
+	r.set(it, q.now(), q.cal)
+}
+
+func (q *queueView) onSelected(i widget.ListItemID) {
+	it, ok := q.item(i)
+	if !ok {
+		return
+	}
+	q.index = i
+	if it.Order.ID == q.selected {
+		return
+	}
+	q.selected = it.Order.ID
+	q.onSelect(it.Order.ID)
+}
+
+// move selects the next (+1) or previous (-1) row (arrow keys).
+func (q *queueView) move(delta int) {
+	if q.total == 0 {
+		return
+	}
+	i := min(max(q.index+delta, 0), q.total-1)
+	if q.index < 0 {
+		i = 0
+	}
+	q.list.Select(i)
+	q.list.ScrollTo(i)
+}
+
+// riskColor is the countdown's colour: overdue red, due within 2 h or
+// today amber, otherwise the normal text colour.
+func riskColor(r streetdesk.Risk) color.Color {
+	switch r {
+	case streetdesk.RiskOverdue:
+		return themeColor(theme.ColorNameError)
+	case streetdesk.RiskDueSoon, streetdesk.RiskDueToday:
+		return themeColor(colorAmber)
+	case streetdesk.RiskNone:
+		return themeColor(theme.ColorNameDisabled)
+	}
+	return themeColor(theme.ColorNameForeground)
+}
+
+// queueRow is one row: a risk stripe, the countdown first, the title; then
+// place, a state chip and badges.
+type queueRow struct {
+	widget.BaseWidget
+	stripe   *canvas.Rectangle
+	deadline *canvas.Text
+	title    *canvas.Text
+	place    *canvas.Text
+	chipBg   *canvas.Rectangle
+	chip     *canvas.Text
+	badges   *canvas.Text
+}
+
+func newQueueRow() *queueRow {
+	ts := theme.TextSize()
+	r := &queueRow{
+		stripe:   &canvas.Rectangle{},
+		deadline: &canvas.Text{TextSize: ts, TextStyle: fyne.TextStyle{Bold: true}},
+		title:    &canvas.Text{TextSize: ts},
+		place:    &canvas.Text{TextSize: ts - 1},
+		chipBg:   &canvas.Rectangle{CornerRadius: 4},
+		chip:     &canvas.Text{TextSize: ts - 2},
+		badges:   &canvas.Text{TextSize: ts - 1},
+	}
+	r.ExtendBaseWidget(r)
+	return r
+}
+
+func (r *queueRow) clear() {
+	for _, t := range []*canvas.Text{r.deadline, r.title, r.place, r.chip, r.badges} {
+		t.Text = ""
+	}
+	r.stripe.FillColor = color.Transparent
+	r.chipBg.FillColor = color.Transparent
+	r.Refresh()
+}
+
+func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Calendar) {
+	lc := langCode()
+	o := &it.Order
+	risk := cal.RiskAt(o, now)
+	col := riskColor(risk)
+	r.stripe.FillColor = col
+	if risk == streetdesk.RiskLater || risk == streetdesk.RiskNone {
+		r.stripe.FillColor = color.Transparent
+	}
+	r.deadline.Text = countdown(o, now, cal, lc)
+	r.deadline.Color = col
+	r.title.Text = o.Title
+	r.title.Color = themeColor(theme.ColorNameForeground)
+	place := o.Location.Community
+	if place == "" {
+		place = o.Location.Address
+	}
+	r.place.Text = place
+	r.place.Color = themeColor(theme.ColorNamePlaceHolder)
+	r.chip.Text = o.Status.Label(lc)
+	r.chip.Color = themeColor(theme.ColorNameForeground)
+	r.chipBg.FillColor = themeColor(colorChip)
+	r.badges.Text = badges(it, lc)
+	r.badges.Color = themeColor(theme.ColorNameError)
+	if it.Conflicts == 0 && !o.Supervised && !o.Reopened() {
+		r.badges.Color = themeColor(theme.ColorNamePrimary)
+	}
+	r.Refresh()
+}
+
+// countdown is the row's first word: "超时 2小时", "今天 17:00", "剩余 3天".
+func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar, lc string) string {
+	d := o.CurrentDeadline()
+	if d.IsZero() {
+		return o.Status.Label(lc)
+	}
+	if cal.RiskAt(o, now) == streetdesk.RiskDueToday {
+		return tr("queue.today", "today {{.T}}", map[string]string{"T": d.In(streetdesk.ChinaTZ).Format("15:04")})
+	}
+	return streetdesk.FormatRemaining(d, now, lc)
+}
+
+// badges are the row's markers: 督办, 重办, ⟳ 待同步, ⚠ 冲突.
+func badges(it streetdesk.QueueItem, lc string) string {
+	var b []string
+	if it.Order.Supervised {
+		b = append(b, tr("badge.supervised", "supervised"))
+	}
+	if it.Order.Reopened() {
+		b = append(b, tr("badge.reopened", "reopened"))
+	}
+	if it.Pending > 0 {
+		b = append(b, tr("badge.pending", "⟳ pending sync"))
+	}
+	if it.Conflicts > 0 {
+		b = append(b, tr("badge.conflict", "⚠ needs attention"))
+	}
+	if it.Revoked {
+		b = append(b, tr("badge.revoked", "moved away"))
+	}
+	return strings.Join(b, " · ")
+}
+
+func (r *queueRow) CreateRenderer() fyne.WidgetRenderer {
+	return &queueRowRenderer{r: r}
+}
+
+type queueRowRenderer struct{ r *queueRow }
+
+func (rr *queueRowRenderer) Objects() []fyne.CanvasObject {
+	r := rr.r
+	return []fyne.CanvasObject{r.stripe, r.deadline, r.title, r.place, r.chipBg, r.chip, r.badges}
+}
+
+func (rr *queueRowRenderer) MinSize() fyne.Size {
+	r := rr.r
+	h := r.deadline.MinSize().Height + r.place.MinSize().Height + 3*theme.InnerPadding()/2
+	return fyne.NewSize(200, h)
+}
+
+func (rr *queueRowRenderer) Layout(s fyne.Size) {
+	r := rr.r
+	pad := theme.InnerPadding() / 2
+	r.stripe.Move(fyne.NewPos(0, pad))
+	r.stripe.Resize(fyne.NewSize(4, s.Height-2*pad))
+	x := float32(10)
+	l1 := r.deadline.MinSize()
+	r.deadline.Move(fyne.NewPos(x, pad))
+	r.deadline.Resize(l1)
+	tx := x + l1.Width + 2*pad
+	r.title.Move(fyne.NewPos(tx, pad))
+	r.title.Resize(fyne.NewSize(max(s.Width-tx-pad, 0), l1.Height))
+	y := pad + l1.Height + pad/2
+	ps := r.place.MinSize()
+	r.place.Move(fyne.NewPos(x, y))
+	r.place.Resize(ps)
+	cs := r.chip.MinSize()
+	cx := x + ps.Width + 2*pad
+	r.chipBg.Move(fyne.NewPos(cx, y+1))
+	r.chipBg.Resize(fyne.NewSize(cs.Width+2*pad, ps.Height-2))
+	r.chip.Move(fyne.NewPos(cx+pad, y+(ps.Height-cs.Height)/2))
+	r.chip.Resize(cs)
+	bx := cx + cs.Width + 4*pad
+	r.badges.Move(fyne.NewPos(bx, y))
+	r.badges.Resize(fyne.NewSize(max(s.Width-bx, 0), ps.Height))
+}
+
+func (rr *queueRowRenderer) Refresh() {
+	rr.Layout(rr.r.Size())
+	for _, o := range rr.Objects() {
+		o.Refresh()
+	}
+}
+
+func (rr *queueRowRenderer) Destroy() {}

@@ -1,0 +1,119 @@
+package ui
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// resolveDialog is 办结: outcome, reply text with a live counter and a
+// minimum length, chosen photos, a warning without an "after" photo and a
+// summary of what will be sent. Submitting saves locally and queues; it
+// never waits for the network.
+type resolveDialog struct {
+	*formDialog
+	outcome *widget.RadioGroup
+	reply   *widget.Entry
+	counter *widget.Label
+	photos  []*widget.Check
+	warning *widget.Label
+	summary *widget.Label
+	refs    []streetdesk.LocalPhoto
+}
+
+func (v *detailView) onResolve() {
+	op := streetdesk.OpSubmitResolution
+	if !v.allowed(op) {
+		op = streetdesk.OpSubmitForReview
+		if !v.allowed(op) {
+			return
+		}
+	}
+	lc := langCode()
+	d := &resolveDialog{refs: v.det.Photos}
+	var outcomes []string
+	for _, o := range streetdesk.Outcomes {
+		outcomes = append(outcomes, o.Label(lc))
+	}
+	d.outcome = &widget.RadioGroup{Options: outcomes, Selected: outcomes[0], Horizontal: true, Required: true, OnChanged: func(string) { d.update() }}
+	d.reply = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("resolve.replyHint", "The reply to the citizen: what was found, what was done, what happens next.")}
+	d.reply.SetMinRowsVisible(6)
+	d.reply.OnChanged = func(string) { d.update() }
+	d.counter = &widget.Label{Alignment: fyne.TextAlignTrailing}
+	d.warning = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
+	d.summary = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance}
+	checks := container.NewVBox()
+	for _, p := range d.refs {
+		label := strings.Join(nonEmpty(tagLabel(p.Tag), p.Caption, p.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")), " · ")
+		c := &widget.Check{Text: label, Checked: p.Tag == streetdesk.PhotoAfter, OnChanged: func(bool) { d.update() }}
+		d.photos = append(d.photos, c)
+		checks.Add(c)
+	}
+	if len(d.refs) == 0 {
+		checks.Add(&widget.Label{Text: tr("detail.noPhotos", "No photos yet."), Importance: widget.LowImportance})
+	}
+	title := tr("action.submitResolution", "Resolve")
+	if op == streetdesk.OpSubmitForReview {
+		title = tr("action.submitForReview", "Resolve (for review)")
+	}
+	body := container.NewVBox(
+		&widget.Label{Text: tr("resolve.outcome", "Outcome"), TextStyle: fyne.TextStyle{Bold: true}}, d.outcome,
+		&widget.Label{Text: tr("resolve.reply", "Reply"), TextStyle: fyne.TextStyle{Bold: true}}, d.reply, d.counter,
+		&widget.Label{Text: tr("resolve.photos", "Photos to send"), TextStyle: fyne.TextStyle{Bold: true}}, checks,
+		d.warning, d.summary,
+	)
+	d.formDialog = v.newForm(title, body, tr("resolve.submit", "Submit"), 620, func() error {
+		in := streetdesk.ResolveInput{Outcome: streetdesk.Outcomes[max(slices.Index(outcomes, d.outcome.Selected), 0)], Reply: d.reply.Text}
+		for i, c := range d.photos {
+			if c.Checked {
+				in.PhotoRefIDs = append(in.PhotoRefIDs, d.refs[i].ID)
+			}
+		}
+		_, err := v.u.desk.Resolve(v.u.ctx, v.id, in)
+		return err
+	})
+	v.resolve = d
+	d.update()
+	v.u.w.Canvas().Focus(d.reply)
+}
+
+// update refreshes the counter, the warning, the summary and whether the
+// reply is long enough to submit.
+func (d *resolveDialog) update() {
+	if d.formDialog == nil {
+		return
+	}
+	n := utf8.RuneCountInString(strings.TrimSpace(d.reply.Text))
+	d.counter.SetText(tr("resolve.counter", "{{.N}} characters (at least {{.Min}})", map[string]int{"N": n, "Min": streetdesk.MinReplyRunes}))
+	if n < streetdesk.MinReplyRunes {
+		d.counter.Importance = widget.DangerImportance
+		d.save.Disable()
+	} else {
+		d.counter.Importance = widget.MediumImportance
+		d.save.Enable()
+	}
+	d.counter.Refresh()
+	chosen, after := 0, false
+	for i, c := range d.photos {
+		if c.Checked {
+			chosen++
+			after = after || d.refs[i].Tag == streetdesk.PhotoAfter
+		}
+	}
+	if after {
+		d.warning.SetText("")
+		d.warning.Hide()
+	} else {
+		d.warning.SetText(tr("resolve.noAfter", "⚠ No “after” photo is chosen. The centre usually asks for one showing the fixed site."))
+		d.warning.Show()
+	}
+	d.summary.SetText(tr("resolve.summary", "Will send: {{.O}}, a reply of {{.N}} characters, {{.P}} photos. It is saved on this computer first and sent when the network is there.",
+		map[string]string{"O": d.outcome.Selected, "N": fmt.Sprint(n), "P": fmt.Sprint(chosen)}))
+}

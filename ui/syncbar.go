@@ -1,0 +1,136 @@
+package ui
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/canvas"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// syncBar is always visible at the top: who, where, online state, last
+// sync, pending changes, uploads, errors, and "Sync now".
+type syncBar struct {
+	desk     streetdesk.Desk
+	now      func() time.Time
+	who      *widget.Label
+	state    *canvas.Text // ● 在线 / 离线 / 正在同步…
+	pending  *widget.Label
+	lastSync *widget.Label
+	message  *widget.Label // plain words: what went wrong and what happens next
+	uploads  *fyne.Container
+	syncNow  *widget.Button
+	content  fyne.CanvasObject
+}
+
+func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *syncBar {
+	b := &syncBar{desk: d, now: now}
+	me := d.Me()
+	who := "StreetDesk"
+	for _, s := range []string{me.StreetOffice, me.TeamName, me.Name} {
+		if s != "" {
+			who += " · " + s
+		}
+	}
+	b.who = &widget.Label{Text: who, TextStyle: fyne.TextStyle{Bold: true}}
+	b.state = &canvas.Text{TextSize: theme.TextSize()}
+	b.pending = &widget.Label{}
+	b.lastSync = &widget.Label{}
+	b.message = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
+	b.uploads = container.NewVBox()
+	b.syncNow = &widget.Button{Text: tr("sync.now", "Sync now"), Icon: theme.ViewRefreshIcon(), OnTapped: onSyncNow}
+	if d.Sync() == nil {
+		b.syncNow.Hide()
+	}
+	right := container.NewHBox(container.NewCenter(b.state), b.pending, b.lastSync, b.syncNow)
+	b.content = container.NewVBox(container.NewBorder(nil, nil, b.who, right), b.message, b.uploads)
+	b.update()
+	return b
+}
+
+// update reads the engine's status (and the local counts when there is no
+// engine) and shows it.
+func (b *syncBar) update() {
+	var st streetdesk.SyncStatus
+	if s := b.desk.Sync(); s != nil {
+		st = s.Status()
+	} else {
+		st.State = streetdesk.SyncOffline
+		if c, err := b.desk.Counts(context.Background()); err == nil {
+			st.Pending, st.LastSync = c.Pending, c.LastSync
+		}
+	}
+	text, col := tr("sync.online", "● Online"), theme.ColorNameSuccess
+	switch st.State {
+	case streetdesk.SyncSyncing:
+		text, col = tr("sync.syncing", "● Syncing…"), theme.ColorNamePrimary
+		if st.Current != "" {
+			text += " " + st.Current
+		}
+	case streetdesk.SyncOffline:
+		text, col = tr("sync.offline", "● Offline"), theme.ColorNameDisabled
+	case streetdesk.SyncPausedAuth:
+		text, col = tr("sync.pausedAuth", "● Sign in again to sync"), theme.ColorNameWarning
+	case streetdesk.SyncError:
+		text, col = tr("sync.error", "● Sync paused"), theme.ColorNameError
+	}
+	b.state.Text, b.state.Color = text, themeColor(col)
+	b.state.Refresh()
+	if st.Pending > 0 {
+		b.pending.SetText(tr("sync.pending", "{{.N}} changes saved on this computer, not yet sent", map[string]int{"N": st.Pending}))
+	} else {
+		b.pending.SetText(tr("sync.allSent", "✓ Everything sent to the platform"))
+	}
+	if st.LastSync.IsZero() {
+		b.lastSync.SetText(tr("sync.never", "Not synced yet"))
+	} else {
+		b.lastSync.SetText(tr("sync.last", "Last sync {{.T}}", map[string]string{"T": formatWhen(st.LastSync, b.now())}))
+	}
+	msg := st.Message
+	if msg != "" && !st.NextTry.IsZero() && st.NextTry.After(b.now()) {
+		msg += " " + tr("sync.nextTry", "(next try {{.T}})", map[string]string{"T": st.NextTry.In(streetdesk.ChinaTZ).Format("15:04")})
+	}
+	b.message.SetText(msg)
+	if msg == "" {
+		b.message.Hide()
+	} else {
+		b.message.Show()
+	}
+	b.uploads.RemoveAll()
+	for _, up := range st.Uploads {
+		bar := &widget.ProgressBar{Min: 0, Max: 1}
+		if up.Total > 0 {
+			bar.Value = float64(up.Sent) / float64(up.Total)
+		}
+		txt := tr("sync.upload", "Photo {{.Sent}} / {{.Total}}", map[string]string{"Sent": formatBytes(up.Sent), "Total": formatBytes(up.Total)})
+		if up.BytesPerSec > 0 {
+			txt += " · " + formatBytes(int64(up.BytesPerSec)) + "/s"
+		}
+		b.uploads.Add(container.NewBorder(nil, nil, &widget.Label{Text: txt}, nil, bar))
+	}
+}
+
+// formatWhen shows a time as 15:04 today, 03-11 15:04 otherwise.
+func formatWhen(t, now time.Time) string {
+	t, now = t.In(streetdesk.ChinaTZ), now.In(streetdesk.ChinaTZ)
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return t.Format("15:04")
+	}
+	return t.Format("01-02 15:04")
+}
+
+func formatBytes(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}

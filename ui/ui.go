@@ -1,0 +1,361 @@
+// Package ui is the caseworker's desktop screens (Fyne). It talks only to
+// the root domain interfaces (streetdesk.Desk); the wiring lives in
+// cmd/streetdesk, which alone imports fyne.io/fyne/v2/app.
+package ui
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/driver/desktop"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// mainDo runs f on Fyne's goroutine; tests replace it with a queue they
+// drain on the test goroutine.
+var mainDo = fyne.Do
+
+// Options configure the UI.
+type Options struct {
+	Desk          streetdesk.Desk // nil → show the sign-in screen first
+	Login         func(ctx context.Context, server, username, password string) (streetdesk.Desk, error)
+	SignOut       func(ctx context.Context) error // keeps unsynced work
+	DefaultServer string
+	Now           func() time.Time              // injectable clock (countdowns, golden images)
+	Notify        func(title, body string)      // default: fyne.CurrentApp().SendNotification
+	OpenFiles     func(cb func(paths []string)) // optional override of the file dialog (tests)
+}
+
+// UI is the main window's content.
+type UI struct {
+	w    fyne.Window
+	opts Options
+	desk streetdesk.Desk
+	cal  *streetdesk.Calendar
+
+	ctx    context.Context
+	cancel context.CancelFunc
+	bg     sync.WaitGroup // background work (sign-in, watchers) for tests to wait on
+
+	signin    *signin
+	bar       *syncBar
+	queue     *queueView
+	detail    *detailView
+	attention *attentionView
+	attnBtn   *widget.Button
+	signOut   *widget.Button
+
+	watchStop chan struct{}
+	seen      *seenOrders
+}
+
+// New builds the UI into w (SetContent) and installs its shortcuts.
+func New(w fyne.Window, opts Options) *UI {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Notify == nil {
+		opts.Notify = func(title, body string) {
+			if a := fyne.CurrentApp(); a != nil {
+				a.SendNotification(fyne.NewNotification(title, body))
+			}
+		}
+	}
+	u := &UI{w: w, opts: opts, cal: streetdesk.DefaultCalendar()}
+	u.ctx, u.cancel = context.WithCancel(context.Background())
+	if opts.Desk == nil {
+		u.showSignIn()
+	} else {
+		u.start(opts.Desk)
+	}
+	return u
+}
+
+func (u *UI) now() time.Time { return u.opts.Now() }
+
+func (u *UI) showSignIn() {
+	u.signin = newSignIn(u.opts.DefaultServer, u.onLoggedIn, u.opts.Login, &u.bg, u.ctx)
+	u.w.SetContent(u.signin.content)
+	u.w.Canvas().Focus(u.signin.username)
+}
+
+func (u *UI) onLoggedIn(d streetdesk.Desk) { u.start(d) }
+
+// start shows the main window for a signed-in desk.
+func (u *UI) start(d streetdesk.Desk) {
+	u.desk = d
+	u.seen = newSeenOrders()
+	u.bar = newSyncBar(d, u.now, u.onSyncNow)
+	u.detail = newDetailView(u)
+	u.queue = newQueueView(u.ctx, d, u.now, u.cal, u.onSelect)
+	u.attention = newAttentionView(u)
+	u.attnBtn = &widget.Button{Icon: nil, Importance: widget.LowImportance, OnTapped: u.onAttention, Alignment: widget.ButtonAlignLeading}
+	u.signOut = &widget.Button{Text: tr("main.signOut", "Sign out"), Importance: widget.LowImportance, OnTapped: u.onSignOut}
+	if u.opts.SignOut == nil {
+		u.signOut.Hide()
+	}
+	left := container.NewBorder(nil, container.NewHBox(u.attnBtn), nil, nil, u.queue.content)
+	split := container.NewHSplit(left, u.detail.content)
+	split.Offset = 0.38
+	top := container.NewBorder(nil, nil, nil, u.signOut, u.bar.content)
+	u.w.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), nil, nil, nil, split))
+	u.installShortcuts()
+	u.w.SetOnDropped(u.onDropped)
+	u.updateAttention()
+	u.checkNotifications()
+	u.watchSync()
+}
+
+// Refresh reloads the queue, the open order and the inbox count from the Desk.
+func (u *UI) Refresh() {
+	if u.desk == nil {
+		return
+	}
+	u.queue.reload()
+	u.detail.reload()
+	u.updateAttention()
+	u.bar.update()
+	u.checkNotifications()
+}
+
+// changed is called after a local write: the queue row, detail and bar follow.
+func (u *UI) changed() {
+	u.queue.reload()
+	u.detail.reload()
+	u.updateAttention()
+	u.bar.update()
+}
+
+func (u *UI) onSelect(id string) { u.detail.show(id) }
+
+func (u *UI) onSyncNow() {
+	if s := u.desk.Sync(); s != nil {
+		s.SyncNow()
+	}
+}
+
+func (u *UI) updateAttention() {
+	cs, err := u.desk.Conflicts(u.ctx, false)
+	n := len(cs)
+	if err != nil {
+		n = 0
+	}
+	u.attnBtn.SetText(tr("attention.button", "⚠ Needs attention ({{.N}})", map[string]int{"N": n}))
+	if n > 0 {
+		u.attnBtn.Importance = widget.WarningImportance
+	} else {
+		u.attnBtn.Importance = widget.LowImportance
+	}
+	u.attnBtn.Refresh()
+}
+
+func (u *UI) onAttention() { u.attention.show() }
+
+func (u *UI) onSignOut() {
+	pending := 0
+	if c, err := u.desk.Counts(u.ctx); err == nil {
+		pending = c.Pending
+	}
+	msg := tr("signout.confirmNone", "Sign out? Everything has been sent to the platform.")
+	if pending > 0 {
+		msg = tr("signout.confirmPending", "{{.N}} changes have not been sent yet. They are kept on this computer and will be sent the next time you sign in. Sign out?", map[string]int{"N": pending})
+	}
+	u.confirm(tr("signout.title", "Sign out"), msg, func() {
+		if err := u.opts.SignOut(u.ctx); err != nil {
+			u.showError(err)
+			return
+		}
+		u.stopWatch()
+		u.desk = nil
+		u.showSignIn()
+	})
+}
+
+// watchSync follows the engine's status; widget updates go through fyne.Do.
+func (u *UI) watchSync() {
+	s := u.desk.Sync()
+	if s == nil {
+		return
+	}
+	stop := make(chan struct{})
+	u.watchStop = stop
+	last := s.Status()
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-u.ctx.Done():
+				return
+			case <-s.Notify():
+			}
+			st := s.Status()
+			// A finished sync may have brought new orders: reload then.
+			done := last.State == streetdesk.SyncSyncing && st.State != streetdesk.SyncSyncing || !st.LastSync.Equal(last.LastSync)
+			last = st
+			mainDo(func() {
+				if u.desk == nil {
+					return
+				}
+				u.bar.update()
+				if done {
+					u.Refresh()
+				}
+			})
+		}
+	}()
+}
+
+func (u *UI) stopWatch() {
+	if u.watchStop != nil {
+		close(u.watchStop)
+		u.watchStop = nil
+	}
+}
+
+// Close stops the background watchers (the window's owner calls it on close).
+func (u *UI) Close() {
+	u.stopWatch()
+	u.cancel()
+	u.bg.Wait()
+}
+
+func (u *UI) installShortcuts() {
+	c := u.w.Canvas()
+	mod := fyne.KeyModifierShortcutDefault
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: mod}, func(fyne.Shortcut) { u.focusSearch() })
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: mod}, func(fyne.Shortcut) { u.detail.onNote() })
+	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: mod}, func(fyne.Shortcut) { u.onSyncNow() })
+	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		switch ev.Name {
+		case fyne.KeyDown:
+			u.queue.move(1)
+		case fyne.KeyUp:
+			u.queue.move(-1)
+		}
+	})
+}
+
+func (u *UI) focusSearch() { u.w.Canvas().Focus(u.queue.search) }
+
+func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) {
+	var paths []string
+	for _, x := range uris {
+		if x.Scheme() == "file" {
+			paths = append(paths, x.Path())
+		}
+	}
+	if len(paths) > 0 {
+		u.detail.onPhotos(paths)
+	}
+}
+
+// showError tells the user what went wrong in plain words.
+func (u *UI) showError(err error) {
+	u.message(tr("error.title", "Could not do that"), errorText(err))
+}
+
+func (u *UI) message(title, text string) {
+	lbl := &widget.Label{Text: text, Wrapping: fyne.TextWrapWord}
+	var d *widget.PopUp
+	ok := &widget.Button{Text: tr("button.ok", "OK"), Importance: widget.HighImportance, OnTapped: func() { d.Hide() }}
+	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(ok)), u.w.Canvas())
+	d.Resize(fyne.NewSize(420, 0))
+	d.Show()
+}
+
+func (u *UI) confirm(title, text string, yes func()) {
+	lbl := &widget.Label{Text: text, Wrapping: fyne.TextWrapWord}
+	var d *widget.PopUp
+	no := &widget.Button{Text: tr("button.cancel", "Cancel"), OnTapped: func() { d.Hide() }}
+	ok := &widget.Button{Text: tr("button.ok", "OK"), Importance: widget.HighImportance, OnTapped: func() { d.Hide(); yes() }}
+	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(no, ok)), u.w.Canvas())
+	d.Resize(fyne.NewSize(460, 0))
+	d.Show()
+}
+
+// copyText puts s on the clipboard.
+func (u *UI) copyText(s string) {
+	if cb := u.w.Clipboard(); cb != nil {
+		cb.SetContent(s)
+	}
+}
+
+// seenOrders remembers what the queue held at the last refresh, to notify
+// about what is new.
+type seenOrders struct {
+	primed     bool
+	dispatched map[string]bool
+	reopened   map[string]int // id → cycle
+	dueSoon    map[string]bool
+}
+
+func newSeenOrders() *seenOrders {
+	return &seenOrders{dispatched: map[string]bool{}, reopened: map[string]int{}, dueSoon: map[string]bool{}}
+}
+
+// checkNotifications diffs the queue against the last refresh: a new
+// assignment, an order due within 2 hours, a reopened order.
+func (u *UI) checkNotifications() {
+	s := u.seen
+	ids := func(f streetdesk.QueueFilter) []streetdesk.QueueItem {
+		var out []streetdesk.QueueItem
+		f.Now, f.Limit = u.now(), streetdesk.MaxPageSize
+		for f.Offset = 0; ; f.Offset += f.Limit {
+			p, err := u.desk.Queue(u.ctx, f)
+			if err != nil {
+				return out
+			}
+			out = append(out, p.Items...)
+			if len(p.Items) < f.Limit || f.Offset+f.Limit >= p.Total || f.Offset >= 2000 {
+				return out
+			}
+		}
+	}
+	var notes [][2]string
+	for _, it := range ids(streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusDispatched}, Sort: streetdesk.SortDispatched}) {
+		if !s.dispatched[it.Order.ID] && s.primed {
+			notes = append(notes, [2]string{tr("notify.new", "New work order"), it.Order.Title + " · " + it.Order.Location.Address})
+		}
+		s.dispatched[it.Order.ID] = true
+	}
+	for _, it := range ids(streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusReopened}}) {
+		if c, ok := s.reopened[it.Order.ID]; (!ok || c < it.Order.Cycle) && s.primed {
+			body := it.Order.Title
+			if it.Order.ReopenReason != "" {
+				body += " · " + it.Order.ReopenReason
+			}
+			notes = append(notes, [2]string{tr("notify.reopened", "Reopened"), body})
+		}
+		s.reopened[it.Order.ID] = it.Order.Cycle
+	}
+	var due []streetdesk.QueueItem
+	for _, it := range ids(streetdesk.QueueFilter{DueWithin: streetdesk.DueSoonWindow}) {
+		if !s.dueSoon[it.Order.ID] && it.Order.Status.Open() {
+			due = append(due, it)
+		}
+		s.dueSoon[it.Order.ID] = true
+	}
+	switch {
+	case len(due) > 3:
+		notes = append(notes, [2]string{tr("notify.dueSoon", "Due within 2 hours"),
+			tr("notify.dueSoonMany", "{{.N}} work orders are due within 2 hours", map[string]int{"N": len(due)})})
+	default:
+		for _, it := range due {
+			notes = append(notes, [2]string{tr("notify.dueSoon", "Due within 2 hours"),
+				fmt.Sprintf("%s · %s", it.Order.Title, streetdesk.FormatRemaining(it.Order.CurrentDeadline(), u.now(), langCode()))})
+		}
+	}
+	s.primed = true
+	for _, n := range notes {
+		u.opts.Notify(n[0], n[1])
+	}
+}
