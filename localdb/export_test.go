@@ -22,3 +22,12 @@ func Pragmas(ctx context.Context, db *DB) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// LogLines counts the sync_log rows.
+func LogLines(ctx context.Context, t interface{ Fatal(...any) }, db *DB) int {
+	var n int
+	if err := db.r.QueryRowContext(ctx, "SELECT count(*) FROM sync_log").Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}

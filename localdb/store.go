@@ -325,7 +325,7 @@ func explain(ctx context.Context, q querier, r *streetdesk.MutationResult, name,
 	}
 	tail := what + "。"
 	if kept != "" {
-		tail = kept + "；" + tail
+		tail = kept + "，" + tail
 	}
 	team, _ := loadTeam(ctx, q)
 	switch r.Code {
