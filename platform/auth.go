@@ -1,0 +1,334 @@
+package platform
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"golang.org/x/crypto/bcrypt"
+)
+
+const (
+	tokenAccess  = "access"
+	tokenRefresh = "refresh"
+)
+
+func newToken() string {
+	b := make([]byte, 32)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// hashToken is how tokens are stored: only their SHA-256.
+func hashToken(tok string) string {
+	h := sha256.Sum256([]byte(tok))
+	return hex.EncodeToString(h[:])
+}
+
+// AddUser creates a user with a bcrypt-hashed password. An empty ID becomes
+// the username. Street roles need an existing team; centre roles have none.
+func (s *Server) AddUser(ctx context.Context, u streetdesk.User, password string) (streetdesk.User, error) {
+	if !u.Role.Valid() {
+		return u, streetdesk.Errorf(streetdesk.EINVALID, "unknown role %q", u.Role)
+	}
+	u.Username = strings.TrimSpace(u.Username)
+	if u.Username == "" || len(u.Username) > streetdesk.MaxUsernameLength || !streetdesk.ValidOrderID(u.Username) {
+		return u, streetdesk.Errorf(streetdesk.EINVALID, "username must be 1–64 letters, digits, '-' or '_'")
+	}
+	if u.ID == "" {
+		u.ID = u.Username
+	}
+	if u.Name == "" {
+		u.Name = u.Username
+	}
+	if len(password) < 6 || len(password) > 72 {
+		return u, streetdesk.Errorf(streetdesk.EINVALID, "password must be 6–72 bytes")
+	}
+	if u.Role.Centre() {
+		u.TeamID = ""
+	} else {
+		tm, err := getTeam(ctx, s.wdb, u.TeamID)
+		if err != nil {
+			return u, err
+		}
+		u.TeamName, u.StreetOffice, u.District = tm.Name, tm.StreetOffice, tm.District
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(password), s.cfg.BcryptCost)
+	if err != nil {
+		return u, fmt.Errorf("hash password: %w", err)
+	}
+	_, err = s.wdb.ExecContext(ctx, `INSERT INTO users (id, username, name, role, team_id, pw_hash, created_at) VALUES (?,?,?,?,?,?,?)`,
+		u.ID, u.Username, u.Name, string(u.Role), u.TeamID, hash, s.now().UnixMilli())
+	if err != nil {
+		if strings.Contains(err.Error(), "UNIQUE") {
+			return u, streetdesk.Errorf(streetdesk.ECONFLICT, "user %q already exists", u.Username)
+		}
+		return u, fmt.Errorf("add user: %w", err)
+	}
+	return u, nil
+}
+
+// AddTeam creates (or updates) a team.
+func (s *Server) AddTeam(ctx context.Context, t streetdesk.Team) error {
+	if t.ID == "" || !streetdesk.ValidOrderID(t.ID) || strings.TrimSpace(t.Name) == "" {
+		return streetdesk.Errorf(streetdesk.EINVALID, "team needs an id and a name")
+	}
+	_, err := s.wdb.ExecContext(ctx, `INSERT INTO teams (id, name, street_office, district, review) VALUES (?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET name=excluded.name, street_office=excluded.street_office, district=excluded.district, review=excluded.review`,
+		t.ID, t.Name, t.StreetOffice, t.District, boolInt(t.ReviewResolutions))
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// loginLimiter counts failed logins per account and per remote address in
+// fixed windows.
+type loginLimiter struct {
+	mu     sync.Mutex
+	max    int
+	window time.Duration
+	fails  map[string]*failWindow
+}
+
+type failWindow struct {
+	start time.Time
+	n     int
+}
+
+func newLoginLimiter(max int, window time.Duration) *loginLimiter {
+	return &loginLimiter{max: max, window: window, fails: map[string]*failWindow{}}
+}
+
+// blocked returns how long key must wait, or 0.
+func (l *loginLimiter) blocked(key string, limit int, now time.Time) time.Duration {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.fails[key]
+	if f == nil || now.Sub(f.start) >= l.window {
+		return 0
+	}
+	if f.n >= limit {
+		return f.start.Add(l.window).Sub(now)
+	}
+	return 0
+}
+
+func (l *loginLimiter) fail(key string, now time.Time) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	f := l.fails[key]
+	if f == nil || now.Sub(f.start) >= l.window {
+		if len(l.fails) > 100_000 { // bound memory under a spray of names
+			l.fails = map[string]*failWindow{}
+		}
+		f = &failWindow{start: now}
+		l.fails[key] = f
+	}
+	f.n++
+}
+
+func (l *loginLimiter) reset(key string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	delete(l.fails, key)
+}
+
+func remoteAddr(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}
+
+func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
+	var req streetdesk.LoginRequest
+	if !s.decodeOrFail(w, r, 8<<10, &req) {
+		return
+	}
+	now := s.now()
+	acct, addr := "user:"+strings.ToLower(req.Username), "addr:"+remoteAddr(r)
+	wait := max(s.limits.blocked(acct, s.cfg.LoginMaxFailures, now), s.limits.blocked(addr, 4*s.cfg.LoginMaxFailures, now))
+	if wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		writeError(w, http.StatusTooManyRequests, streetdesk.ErrRateLimited, "too many failed logins; try again later")
+		return
+	}
+	u, hash, err := getUser(r.Context(), s.rdb, req.Username)
+	if err == nil && u.Username != req.Username {
+		err = streetdesk.Errorf(streetdesk.ENOTFOUND, "no such user")
+	}
+	if err != nil && streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
+		s.fail(w, r, err)
+		return
+	}
+	if err != nil || bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil {
+		s.limits.fail(acct, now)
+		s.limits.fail(addr, now)
+		s.log.Info("login failed", "request_id", r.Context().Value(ctxRequestID))
+		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "wrong username or password")
+		return
+	}
+	s.limits.reset(acct)
+	resp, err := s.issueTokens(r.Context(), u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) issueTokens(ctx context.Context, u *streetdesk.User) (*streetdesk.LoginResponse, error) {
+	now := s.now()
+	resp := &streetdesk.LoginResponse{
+		Token: newToken(), ExpiresAt: now.Add(s.cfg.TokenTTL),
+		RefreshToken: newToken(), RefreshExpiresAt: now.Add(s.cfg.RefreshTTL),
+		User: *u,
+	}
+	pair := randomHex(16)
+	_, err := s.wdb.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, kind, pair, expires_at) VALUES (?,?,?,?,?), (?,?,?,?,?)`,
+		hashToken(resp.Token), u.ID, tokenAccess, pair, resp.ExpiresAt.UnixMilli(),
+		hashToken(resp.RefreshToken), u.ID, tokenRefresh, pair, resp.RefreshExpiresAt.UnixMilli())
+	if err != nil {
+		return nil, fmt.Errorf("store tokens: %w", err)
+	}
+	// Expired tokens are dropped as new ones are issued.
+	s.wdb.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, now.UnixMilli())
+	return resp, nil
+}
+
+func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
+	var req streetdesk.RefreshRequest
+	if !s.decodeOrFail(w, r, 8<<10, &req) {
+		return
+	}
+	var userID, pair string
+	var exp int64
+	err := s.wdb.QueryRowContext(r.Context(), `SELECT user_id, pair, expires_at FROM tokens WHERE hash = ? AND kind = ?`,
+		hashToken(req.RefreshToken), tokenRefresh).Scan(&userID, &pair, &exp)
+	if err != nil || exp < s.now().UnixMilli() {
+		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "refresh token invalid or expired; sign in again")
+		return
+	}
+	// Rotation: the old pair is spent.
+	if _, err := s.wdb.ExecContext(r.Context(), `DELETE FROM tokens WHERE pair = ?`, pair); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	u, _, err := getUser(r.Context(), s.wdb, userID)
+	if err != nil {
+		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "user no longer exists")
+		return
+	}
+	resp, err := s.issueTokens(r.Context(), u)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, resp)
+}
+
+func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	tok := bearer(r)
+	var pair string
+	if err := s.wdb.QueryRowContext(r.Context(), `SELECT pair FROM tokens WHERE hash = ?`, hashToken(tok)).Scan(&pair); err == nil {
+		s.wdb.ExecContext(r.Context(), `DELETE FROM tokens WHERE pair = ?`, pair)
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	writeJSON(w, http.StatusOK, u)
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+var errUnauthorized = streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "missing, invalid or expired token")
+
+// authenticate resolves the bearer token to its user.
+func (s *Server) authenticate(r *http.Request) (*streetdesk.User, error) {
+	tok := bearer(r)
+	if tok == "" || len(tok) > 200 {
+		return nil, errUnauthorized
+	}
+	var userID string
+	var exp int64
+	err := s.rdb.QueryRowContext(r.Context(), `SELECT user_id, expires_at FROM tokens WHERE hash = ? AND kind = ?`,
+		hashToken(tok), tokenAccess).Scan(&userID, &exp)
+	if err != nil || exp < s.now().UnixMilli() {
+		return nil, errUnauthorized
+	}
+	u, _, err := getUser(r.Context(), s.rdb, userID)
+	if err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil, err
+		}
+		return nil, errUnauthorized
+	}
+	return u, nil
+}
+
+type userHandler func(w http.ResponseWriter, r *http.Request, u *streetdesk.User)
+
+func (s *Server) unauthorized(w http.ResponseWriter) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="streetdesk"`)
+	writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, errUnauthorized.Message)
+}
+
+// authed requires any signed-in user.
+func (s *Server) authed(h userHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		u, err := s.authenticate(r)
+		if err != nil {
+			s.unauthorized(w)
+			return
+		}
+		h(w, r, u)
+	}
+}
+
+// street requires a street-office role (caseworker or lead).
+func (s *Server) street(h userHandler) http.HandlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+		if u.Role.Centre() {
+			writeError(w, http.StatusForbidden, streetdesk.EFORBIDDEN, "this endpoint is for street-office staff")
+			return
+		}
+		h(w, r, u)
+	})
+}
+
+// centre requires a centre role (dispatcher, callback agent, supervisor).
+func (s *Server) centre(h userHandler) http.HandlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+		if !u.Role.Centre() {
+			writeError(w, http.StatusForbidden, streetdesk.EFORBIDDEN, "this endpoint is for the 12345 centre")
+			return
+		}
+		h(w, r, u)
+	})
+}

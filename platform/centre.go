@@ -1,0 +1,498 @@
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/streetdesk/streetdesk"
+)
+
+// Dispatch creates an order for a street office's team (the centre's 派单).
+func (s *Server) Dispatch(ctx context.Context, actor *streetdesk.User, req streetdesk.DispatchRequest) (*streetdesk.WorkOrder, error) {
+	if actor.Role != streetdesk.RoleDispatcher {
+		return nil, streetdesk.Errorf(streetdesk.EFORBIDDEN, "only a dispatcher dispatches orders")
+	}
+	if err := validateDispatch(&req); err != nil {
+		return nil, err
+	}
+	item, ok := s.cfg.Taxonomy.Lookup(req.CategoryL3)
+	if !ok {
+		return nil, streetdesk.Errorf(streetdesk.EINVALID, "unknown category %q", req.CategoryL3)
+	}
+	t, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Rollback()
+	tm, err := t.team(ctx, req.TeamID)
+	if err != nil {
+		if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
+			return nil, streetdesk.Errorf(streetdesk.EINVALID, "unknown team %q", req.TeamID)
+		}
+		return nil, err
+	}
+	var assignee *streetdesk.User
+	if req.AssigneeID != "" {
+		a, _, err := getUser(ctx, t, req.AssigneeID)
+		if err != nil || a.TeamID != tm.ID {
+			return nil, streetdesk.Errorf(streetdesk.EINVALID, "assignee must be a member of team %s", tm.ID)
+		}
+		assignee = a
+	}
+	at := req.DispatchedAt
+	if at.IsZero() {
+		at = t.now
+	}
+	id := req.ID
+	if id == "" {
+		id = fmt.Sprintf("WO-%s-%s", at.In(streetdesk.ChinaTZ).Format("20060102"), strings.ToUpper(randomHex(4)))
+	}
+	loc := req.Location
+	if loc.StreetOffice == "" {
+		loc.StreetOffice = tm.StreetOffice
+	}
+	if loc.District == "" {
+		loc.District = tm.District
+	}
+	o := &streetdesk.WorkOrder{
+		ID: id, Title: req.Title, Complaint: req.Complaint, Channel: req.Channel, Category: item.Category,
+		Location: loc, Citizen: streetdesk.Citizen{Name: streetdesk.MaskName(req.CitizenName), Phone: streetdesk.MaskPhone(req.CitizenPhone)},
+		Urgency: req.Urgency, Deadlines: s.cfg.Calendar.ComputeDeadlines(at, item.Limit(), req.Urgency),
+		Status: streetdesk.StatusDispatched, TeamID: tm.ID, Version: 1, DispatchedAt: at, UpdatedAt: t.now,
+		History: []streetdesk.Event{{At: at, Actor: actor.Name, Kind: "dispatch", Text: tm.StreetOffice + " " + tm.Name}},
+	}
+	if assignee != nil {
+		o.AssigneeID, o.AssigneeName = assignee.ID, assignee.Name
+	}
+	for _, sha := range req.PhotoSHA256s {
+		ok, err := t.blobExists(ctx, sha)
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			return nil, streetdesk.Errorf(streetdesk.EINVALID, "photo %s has not been uploaded", sha)
+		}
+	}
+	if err := t.insertOrder(ctx, o, req.CitizenPhone); err != nil {
+		if isUnique(err) {
+			return nil, streetdesk.Errorf(streetdesk.ECONFLICT, "order %s already exists", id)
+		}
+		return nil, err
+	}
+	for _, sha := range req.PhotoSHA256s {
+		var size int64
+		var mt string
+		if err := t.QueryRowContext(ctx, `SELECT size, mime FROM blobs WHERE sha256 = ?`, sha).Scan(&size, &mt); err != nil {
+			return nil, err
+		}
+		pid, _ := uuid.NewV7()
+		p := streetdesk.PhotoRef{ID: pid.String(), WorkOrderID: o.ID, SHA256: sha, Size: size, MIME: mt, AuthorID: actor.ID,
+			CreatedAt: t.now, BlobPresent: true}
+		if _, err := t.insertPhoto(ctx, &p, o); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.Commit(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+func validateDispatch(r *streetdesk.DispatchRequest) error {
+	if r.ID != "" && !streetdesk.ValidOrderID(r.ID) {
+		return streetdesk.Errorf(streetdesk.EINVALID, "bad order id")
+	}
+	for _, f := range []struct {
+		name, v  string
+		min, max int
+	}{{"title", r.Title, 1, 200}, {"complaint", r.Complaint, 1, 4000}, {"citizenName", r.CitizenName, 0, 50},
+		{"citizenPhone", r.CitizenPhone, 0, 30}, {"address", r.Location.Address, 0, 500}} {
+		if n := len([]rune(strings.TrimSpace(f.v))); n < f.min || len([]rune(f.v)) > f.max {
+			return streetdesk.Errorf(streetdesk.EINVALID, "%s must be %d–%d characters", f.name, f.min, f.max)
+		}
+	}
+	okc := false
+	for _, c := range streetdesk.Channels {
+		okc = okc || c == r.Channel
+	}
+	if !okc {
+		return streetdesk.Errorf(streetdesk.EINVALID, "unknown channel %q", r.Channel)
+	}
+	if r.Urgency == "" {
+		r.Urgency = streetdesk.UrgencyNormal
+	}
+	if !r.Urgency.Valid() {
+		return streetdesk.Errorf(streetdesk.EINVALID, "unknown urgency %q", r.Urgency)
+	}
+	if len(r.PhotoSHA256s) > streetdesk.MaxPhotosPerOrder {
+		return streetdesk.Errorf(streetdesk.EINVALID, "too many photos")
+	}
+	for _, sha := range r.PhotoSHA256s {
+		if !streetdesk.ValidSHA256(sha) {
+			return streetdesk.Errorf(streetdesk.EINVALID, "photoSha256s: %q is not a SHA-256", sha)
+		}
+	}
+	if r.Location.Lat < -90 || r.Location.Lat > 90 || r.Location.Lng < -180 || r.Location.Lng > 180 {
+		return streetdesk.Errorf(streetdesk.EINVALID, "coordinates out of range")
+	}
+	return nil
+}
+
+// centreOp applies a centre operation to an order in one transaction.
+func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string, op streetdesk.Operation, text string,
+	effect func(t *tx, o *streetdesk.WorkOrder) error) (*streetdesk.WorkOrder, error) {
+	if !streetdesk.ValidOrderID(id) {
+		return nil, streetdesk.Errorf(streetdesk.EINVALID, "bad order id")
+	}
+	t, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Rollback()
+	o, sv, err := loadOrder(ctx, t, id)
+	if err != nil {
+		return nil, err
+	}
+	to, err := streetdesk.Apply(o.Status, op, actor.Role)
+	if err != nil {
+		return nil, err
+	}
+	prev := o.Status
+	o.History = append(o.History, streetdesk.Event{At: t.now, Actor: actor.Name, Kind: string(op), Text: text, Cycle: o.Cycle})
+	o.Status = to
+	if effect != nil {
+		if err := effect(t, o); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.saveOrder(ctx, o, prev, sv); err != nil {
+		return nil, err
+	}
+	if to == streetdesk.StatusCancelled || to == streetdesk.StatusReturned {
+		if err := t.hideOrder(ctx, o.ID); err != nil {
+			return nil, err
+		}
+		reason := streetdesk.CodeCancelled
+		if to == streetdesk.StatusReturned {
+			reason = streetdesk.CodeStatusChanged
+		}
+		if err := t.revoke(ctx, o.AssigneeID, o, reason); err != nil {
+			return nil, err
+		}
+	}
+	if err := t.Commit(); err != nil {
+		return nil, err
+	}
+	return o, nil
+}
+
+// Cancel withdraws an order (撤单).
+func (s *Server) Cancel(ctx context.Context, actor *streetdesk.User, id, comment string) (*streetdesk.WorkOrder, error) {
+	return s.centreOp(ctx, actor, id, streetdesk.OpCancel, comment, nil)
+}
+
+// DecideReturn approves or rejects a requested return.
+func (s *Server) DecideReturn(ctx context.Context, actor *streetdesk.User, id string, d streetdesk.DecisionRequest) (*streetdesk.WorkOrder, error) {
+	op := streetdesk.OpRejectReturn
+	if d.Approve {
+		op = streetdesk.OpApproveReturn
+	}
+	return s.centreOp(ctx, actor, id, op, d.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
+		o.ReturnRequest = nil
+		return nil
+	})
+}
+
+// DecideExtension approves (the requested date becomes the resolve-by) or
+// rejects a requested extension.
+func (s *Server) DecideExtension(ctx context.Context, actor *streetdesk.User, id string, d streetdesk.DecisionRequest) (*streetdesk.WorkOrder, error) {
+	op := streetdesk.OpRejectExtension
+	if d.Approve {
+		op = streetdesk.OpApproveExtension
+	}
+	return s.centreOp(ctx, actor, id, op, d.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
+		if d.Approve && o.ExtensionRequest != nil {
+			o.Deadlines.ResolveBy = o.ExtensionRequest.NewResolveBy
+		}
+		o.ExtensionRequest = nil
+		return nil
+	})
+}
+
+// Callback records the citizen's rating: satisfied/basically close the
+// order; dissatisfied reopens it (cycle+1, a new resolve-by).
+func (s *Server) Callback(ctx context.Context, actor *streetdesk.User, id string, c streetdesk.CallbackRequest) (*streetdesk.WorkOrder, error) {
+	op, err := c.Rating.Operation()
+	if err != nil || !c.Rating.Valid() {
+		return nil, streetdesk.Errorf(streetdesk.EINVALID, "rating must be satisfied, basically or dissatisfied")
+	}
+	return s.centreOp(ctx, actor, id, op, c.Rating.Label("zh")+" "+c.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
+		o.Rating = c.Rating
+		if op == streetdesk.OpReopen {
+			o.Cycle++
+			o.Deadlines.ResolveBy = s.cfg.Calendar.ReopenDeadline(t.now)
+			o.ReopenReason = c.Comment
+			o.AwaitingMedia = false
+		}
+		return nil
+	})
+}
+
+// Supervise sets or clears 督办.
+func (s *Server) Supervise(ctx context.Context, actor *streetdesk.User, id string, r streetdesk.SuperviseRequest) (*streetdesk.WorkOrder, error) {
+	op := streetdesk.OpUnsupervise
+	if r.On {
+		op = streetdesk.OpSupervise
+	}
+	return s.centreOp(ctx, actor, id, op, r.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
+		o.Supervised = r.On
+		return nil
+	})
+}
+
+func checkComment(c string) error {
+	if len([]rune(c)) > streetdesk.MaxReasonRunes {
+		return streetdesk.Errorf(streetdesk.EINVALID, "comment too long (at most %d characters)", streetdesk.MaxReasonRunes)
+	}
+	return nil
+}
+
+func (s *Server) handleDispatch(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	var req streetdesk.DispatchRequest
+	if !s.decodeOrFail(w, r, smallBody, &req) {
+		return
+	}
+	o, err := s.Dispatch(r.Context(), u, req)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, o)
+}
+
+func (s *Server) handleCentreGet(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	id := r.PathValue("id")
+	if !streetdesk.ValidOrderID(id) {
+		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "bad order id")
+		return
+	}
+	o, _, err := loadOrder(r.Context(), s.rdb, id)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+func (s *Server) handleCentreList(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	q := r.URL.Query()
+	limit, offset := streetdesk.DefaultPageSize, 0
+	var err error
+	if v := q.Get("limit"); v != "" {
+		if limit, err = strconv.Atoi(v); err != nil || limit < 1 || limit > streetdesk.MaxPageSize {
+			writeError(w, http.StatusBadRequest, streetdesk.EINVALID, fmt.Sprintf("limit must be 1–%d", streetdesk.MaxPageSize))
+			return
+		}
+	}
+	if v := q.Get("offset"); v != "" {
+		if offset, err = strconv.Atoi(v); err != nil || offset < 0 {
+			writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "offset must be ≥ 0")
+			return
+		}
+	}
+	where, args := []string{"1=1"}, []any{}
+	if v := q.Get("status"); v != "" {
+		if !streetdesk.Status(v).Valid() {
+			writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "unknown status")
+			return
+		}
+		where, args = append(where, "status = ?"), append(args, v)
+	}
+	if v := q.Get("office"); v != "" {
+		where, args = append(where, "street_office = ?"), append(args, v)
+	}
+	if v := q.Get("team"); v != "" {
+		where, args = append(where, "team_id = ?"), append(args, v)
+	}
+	cond := strings.Join(where, " AND ")
+	var list streetdesk.OrderList
+	if err := s.rdb.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM orders WHERE `+cond, args...).Scan(&list.Total); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	list.Orders, err = queryJSON[streetdesk.WorkOrder](r.Context(), s.rdb,
+		`SELECT data FROM orders WHERE `+cond+` ORDER BY dispatched_at DESC, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if list.Orders == nil {
+		list.Orders = []streetdesk.WorkOrder{}
+	}
+	writeJSON(w, http.StatusOK, list)
+}
+
+func (s *Server) centreDecision(w http.ResponseWriter, r *http.Request, u *streetdesk.User,
+	do func(ctx context.Context, id string, d streetdesk.DecisionRequest) (*streetdesk.WorkOrder, error)) {
+	var d streetdesk.DecisionRequest
+	if !s.decodeOrFail(w, r, smallBody, &d) {
+		return
+	}
+	if err := checkComment(d.Comment); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o, err := do(r.Context(), r.PathValue("id"), d)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+func (s *Server) handleCancel(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	s.centreDecision(w, r, u, func(ctx context.Context, id string, d streetdesk.DecisionRequest) (*streetdesk.WorkOrder, error) {
+		return s.Cancel(ctx, u, id, d.Comment)
+	})
+}
+
+func (s *Server) handleReturnDecision(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	s.centreDecision(w, r, u, func(ctx context.Context, id string, d streetdesk.DecisionRequest) (*streetdesk.WorkOrder, error) {
+		return s.DecideReturn(ctx, u, id, d)
+	})
+}
+
+func (s *Server) handleExtensionDecision(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	s.centreDecision(w, r, u, func(ctx context.Context, id string, d streetdesk.DecisionRequest) (*streetdesk.WorkOrder, error) {
+		return s.DecideExtension(ctx, u, id, d)
+	})
+}
+
+func (s *Server) handleCallback(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	var c streetdesk.CallbackRequest
+	if !s.decodeOrFail(w, r, smallBody, &c) {
+		return
+	}
+	if err := checkComment(c.Comment); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o, err := s.Callback(r.Context(), u, r.PathValue("id"), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+func (s *Server) handleSupervise(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	var c streetdesk.SuperviseRequest
+	if !s.decodeOrFail(w, r, smallBody, &c) {
+		return
+	}
+	if err := checkComment(c.Comment); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	o, err := s.Supervise(r.Context(), u, r.PathValue("id"), c)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, o)
+}
+
+// Order returns an order as the platform holds it.
+func (s *Server) Order(ctx context.Context, id string) (*streetdesk.WorkOrder, error) {
+	o, _, err := loadOrder(ctx, s.rdb, id)
+	return o, err
+}
+
+// Notes returns an order's notes in the order they arrived.
+func (s *Server) Notes(ctx context.Context, orderID string) ([]streetdesk.Note, error) {
+	return queryJSON[streetdesk.Note](ctx, s.rdb, `SELECT data FROM notes WHERE order_id = ? ORDER BY rowid`, orderID)
+}
+
+// Photos returns an order's photo references.
+func (s *Server) Photos(ctx context.Context, orderID string) ([]streetdesk.PhotoRef, error) {
+	return queryJSON[streetdesk.PhotoRef](ctx, s.rdb, `SELECT data FROM photo_refs WHERE order_id = ? ORDER BY rowid`, orderID)
+}
+
+// Resolutions returns an order's resolutions, proposals included.
+func (s *Server) Resolutions(ctx context.Context, orderID string) ([]streetdesk.Resolution, error) {
+	return queryJSON[streetdesk.Resolution](ctx, s.rdb, `SELECT data FROM resolutions WHERE order_id = ? ORDER BY rowid`, orderID)
+}
+
+// MutationResultByKey returns the stored result of the first processing of
+// a mutation key, or nil.
+func (s *Server) MutationResultByKey(ctx context.Context, key string) (*streetdesk.MutationResult, error) {
+	var data string
+	err := s.rdb.QueryRowContext(ctx, `SELECT result FROM mutation_results WHERE key = ? ORDER BY effect DESC, at LIMIT 1`, key).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var r streetdesk.MutationResult
+	return &r, json.Unmarshal([]byte(data), &r)
+}
+
+// EffectCount is how many times a mutation key was processed for effect
+// (invariant I2: never more than 1).
+func (s *Server) EffectCount(ctx context.Context, key string) (int, error) {
+	var n int
+	err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutation_results WHERE key = ? AND effect = 1`, key).Scan(&n)
+	return n, err
+}
+
+// VisibleChecksum is the checksum of the orders userID can see.
+func (s *Server) VisibleChecksum(ctx context.Context, userID string) (streetdesk.Checksum, error) {
+	u, _, err := getUser(ctx, s.rdb, userID)
+	if err != nil {
+		return streetdesk.Checksum{}, err
+	}
+	return visibleChecksum(ctx, s.rdb, u)
+}
+
+// BlobSHA256s lists every verified blob.
+func (s *Server) BlobSHA256s(ctx context.Context) ([]string, error) {
+	rows, err := s.rdb.QueryContext(ctx, `SELECT sha256 FROM blobs ORDER BY sha256`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var v string
+		if err := rows.Scan(&v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// ForgetClient drops a client's state, as a platform restored from an old
+// backup would (C5): its next push gets 409 ClientStateNotFound. Stored
+// results stay, so re-sent keys still dedupe.
+func (s *Server) ForgetClient(ctx context.Context, clientID string) error {
+	_, err := s.wdb.ExecContext(ctx, `UPDATE clients SET forgotten = 1 WHERE id = ?`, clientID)
+	return err
+}
+
+// User returns a user by id or username.
+func (s *Server) User(ctx context.Context, idOrName string) (*streetdesk.User, error) {
+	u, _, err := getUser(ctx, s.rdb, idOrName)
+	return u, err
+}
+
+var _ = time.Now

@@ -1,0 +1,301 @@
+package platform
+
+import (
+	"bytes"
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+// cursor is the pull position, opaque to clients: the change-log sequence
+// already delivered, the database epoch, whether a snapshot is still being
+// paged (and from which sequence it started), and when it was issued.
+type cursor struct {
+	epoch    string
+	seq      int64
+	snapshot bool
+	start    int64
+	issued   int64 // unix ms
+}
+
+func (c cursor) encode() string {
+	mode := "d"
+	if c.snapshot {
+		mode = "s"
+	}
+	raw := fmt.Sprintf("v1:%s:%d:%s:%d:%d", c.epoch, c.seq, mode, c.start, c.issued)
+	return base64.RawURLEncoding.EncodeToString([]byte(raw))
+}
+
+func parseCursor(s string) (cursor, bool) {
+	raw, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return cursor{}, false
+	}
+	p := strings.Split(string(raw), ":")
+	if len(p) != 6 || p[0] != "v1" || (p[3] != "s" && p[3] != "d") {
+		return cursor{}, false
+	}
+	var c cursor
+	var e1, e2, e3 error
+	c.epoch = p[1]
+	c.seq, e1 = strconv.ParseInt(p[2], 10, 64)
+	c.snapshot = p[3] == "s"
+	c.start, e2 = strconv.ParseInt(p[4], 10, 64)
+	c.issued, e3 = strconv.ParseInt(p[5], 10, 64)
+	if e1 != nil || e2 != nil || e3 != nil || c.seq < 0 {
+		return cursor{}, false
+	}
+	return c, true
+}
+
+// viewer says whose visible set a query is about.
+type viewer struct {
+	user     *streetdesk.User
+	clientID string
+}
+
+func (v viewer) clientKey() string {
+	if v.clientID == "" {
+		return "\x00none"
+	}
+	return v.clientID
+}
+
+func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	q := r.URL.Query()
+	limit := streetdesk.DefaultPullLimit
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil || n < 1 || n > streetdesk.MaxPullLimit {
+			writeError(w, http.StatusBadRequest, streetdesk.EINVALID, fmt.Sprintf("limit must be 1–%d", streetdesk.MaxPullLimit))
+			return
+		}
+		limit = n
+	}
+	if sv := q.Get("schemaVersion"); sv != "" && sv != streetdesk.SchemaVersion {
+		writeError(w, http.StatusConflict, streetdesk.ErrVersionNotSupported, "unsupported schemaVersion; update the app")
+		return
+	}
+	clientID := q.Get("clientId")
+	if clientID != "" && !streetdesk.ValidUUID(clientID) {
+		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "clientId must be a UUID")
+		return
+	}
+	if len(q.Get("cursor")) > 512 {
+		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "cursor too long")
+		return
+	}
+	body, err := s.pull(r.Context(), viewer{u, clientID}, q.Get("cursor"), limit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	out, closeFn := gzipWriter(w, r)
+	w.WriteHeader(http.StatusOK)
+	out.Write(body)
+	closeFn()
+}
+
+// pull builds one page in one read transaction, so the changes, the
+// lastMutationId and the checksum describe the same snapshot.
+func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int) ([]byte, error) {
+	now := s.now()
+	rt, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, err
+	}
+	defer rt.Rollback()
+
+	reset := false
+	c, ok := parseCursor(cur)
+	switch {
+	case cur == "":
+		c = cursor{snapshot: true}
+	case !ok || c.epoch != s.epoch || now.UnixMilli()-c.issued > s.cfg.ChangeLogRetention.Milliseconds():
+		reset = true
+		c = cursor{snapshot: true}
+	}
+	c.epoch = s.epoch
+	if c.snapshot && c.seq == 0 {
+		if err := rt.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log`).Scan(&c.start); err != nil {
+			return nil, err
+		}
+	}
+
+	var last int64
+	if v.clientID != "" {
+		var owner string
+		err := rt.QueryRowContext(ctx, `SELECT user_id, last_mutation_id FROM clients WHERE id = ?`, v.clientID).Scan(&owner, &last)
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+		case err != nil:
+			return nil, err
+		case owner != v.user.ID:
+			return nil, streetdesk.Errorf(streetdesk.EFORBIDDEN, "this clientId belongs to another user")
+		}
+	}
+
+	scope, scopeArg := `c.assignee_id = ?1`, v.user.ID
+	if v.user.Role == streetdesk.RoleLead {
+		scope, scopeArg = `c.team_id = ?1`, v.user.TeamID
+	}
+	revokeFilter := ""
+	if c.snapshot {
+		// A fresh snapshot has nothing to revoke, except what left the view
+		// while it was being paged.
+		revokeFilter = ` AND (c.type <> 'revoke' OR c.seq > ?6)`
+	}
+	query := `SELECT c.seq, c.type, c.entity_id, c.order_id, c.extra, c.version,
+		CASE c.type
+		  WHEN 'workOrder' THEN (SELECT data FROM orders WHERE id = c.entity_id)
+		  WHEN 'note' THEN (SELECT data FROM notes WHERE id = c.entity_id)
+		  WHEN 'photoRef' THEN (SELECT data FROM photo_refs WHERE id = c.entity_id)
+		  WHEN 'resolution' THEN (SELECT data FROM resolutions WHERE id = c.entity_id)
+		  ELSE '' END,
+		CASE c.type WHEN 'workOrder' THEN (SELECT version FROM orders WHERE id = c.entity_id) ELSE 0 END
+		FROM change_log c
+		WHERE c.seq > ?4 AND (` + scope + ` OR c.user_id = ?2 OR c.client_id = ?3)` + revokeFilter + `
+		ORDER BY c.seq LIMIT ?5`
+	rows, err := rt.QueryContext(ctx, query, scopeArg, v.user.ID, v.clientKey(), c.seq, limit+1, c.start)
+	if err != nil {
+		return nil, fmt.Errorf("pull: %w", err)
+	}
+	var buf bytes.Buffer
+	buf.Grow(limit * 512)
+	buf.WriteString(`{"changes":[`)
+	n := 0
+	hasMore := false
+	for rows.Next() {
+		if n == limit {
+			hasMore = true
+			break
+		}
+		var seq, ver, over int64
+		var typ, id, orderID, extra string
+		var data sql.NullString
+		if err := rows.Scan(&seq, &typ, &id, &orderID, &extra, &ver, &data, &over); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		c.seq = seq
+		if n > 0 {
+			buf.WriteByte(',')
+		}
+		n++
+		switch typ {
+		case "revoke":
+			writeChange(&buf, streetdesk.ChangeWorkOrder, streetdesk.OpRevoke, orderID, orderID, ver, "revoke", extra)
+		case streetdesk.ChangeMutationResult:
+			mid := id[strings.LastIndexByte(id, '/')+1:]
+			writeChange(&buf, typ, streetdesk.OpUpsert, mid, orderID, 0, "result", extra)
+		case streetdesk.ChangeWorkOrder:
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, over, "order", data.String)
+		case streetdesk.ChangeNote:
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "note", data.String)
+		case streetdesk.ChangePhotoRef:
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "photo", data.String)
+		case streetdesk.ChangeResolution:
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "resolution", data.String)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	buf.WriteString(`]`)
+	if !hasMore {
+		sum, err := visibleChecksum(ctx, rt, v.user)
+		if err != nil {
+			return nil, err
+		}
+		b, _ := json.Marshal(sum)
+		buf.WriteString(`,"checksum":`)
+		buf.Write(b)
+		c.snapshot = false
+	}
+	c.issued = now.UnixMilli()
+	fmt.Fprintf(&buf, `,"cursor":%q,"hasMore":%t,"reset":%t,"lastMutationId":%d,"serverTime":%q}`,
+		c.encode(), hasMore, reset, last, now.Format(time.RFC3339Nano))
+	buf.WriteByte('\n')
+	return buf.Bytes(), nil
+}
+
+func writeChange(buf *bytes.Buffer, typ, op, id, orderID string, version int64, field, data string) {
+	buf.WriteString(`{"type":`)
+	writeString(buf, typ)
+	buf.WriteString(`,"op":`)
+	writeString(buf, op)
+	buf.WriteString(`,"id":`)
+	writeString(buf, id)
+	if orderID != "" {
+		buf.WriteString(`,"orderId":`)
+		writeString(buf, orderID)
+	}
+	if version != 0 {
+		buf.WriteString(`,"version":`)
+		buf.WriteString(strconv.FormatInt(version, 10))
+	}
+	if data != "" {
+		buf.WriteString(`,"`)
+		buf.WriteString(field)
+		buf.WriteString(`":`)
+		buf.WriteString(data)
+	}
+	buf.WriteByte('}')
+}
+
+// writeString writes an id as a JSON string (ids are validated ASCII; the
+// fallback covers anything else).
+func writeString(buf *bytes.Buffer, s string) {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x7f {
+			b, _ := json.Marshal(s)
+			buf.Write(b)
+			return
+		}
+	}
+	buf.WriteByte('"')
+	buf.WriteString(s)
+	buf.WriteByte('"')
+}
+
+func visibleChecksum(ctx context.Context, q queryer, u *streetdesk.User) (streetdesk.Checksum, error) {
+	var rows *sql.Rows
+	var err error
+	switch u.Role {
+	case streetdesk.RoleLead:
+		rows, err = q.QueryContext(ctx, `SELECT id, version FROM orders WHERE team_id = ?`, u.TeamID)
+	case streetdesk.RoleCaseworker:
+		rows, err = q.QueryContext(ctx, `SELECT id, version FROM orders WHERE assignee_id = ? AND status NOT IN ('cancelled','returned')`, u.ID)
+	default:
+		return streetdesk.ComputeChecksum(nil), nil
+	}
+	if err != nil {
+		return streetdesk.Checksum{}, err
+	}
+	defer rows.Close()
+	var pairs []streetdesk.VersionPair
+	for rows.Next() {
+		var p streetdesk.VersionPair
+		if err := rows.Scan(&p.ID, &p.Version); err != nil {
+			return streetdesk.Checksum{}, err
+		}
+		pairs = append(pairs, p)
+	}
+	if err := rows.Err(); err != nil {
+		return streetdesk.Checksum{}, err
+	}
+	return streetdesk.ComputeChecksum(pairs), nil
+}

@@ -1,0 +1,468 @@
+// Package platform is the reference central platform: the stand-in for the
+// city's 12345 platform in development, demos and tests. It is a real HTTP
+// server (API in docs/protocol.md) over its own SQLite database that enforces
+// roles, the lifecycle (streetdesk.Apply), idempotency and the conflict
+// matrix of the sync protocol.
+package platform
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"mime"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/streetdesk/streetdesk"
+	tusd "github.com/tus/tusd/v2/pkg/handler"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Config configures a platform server.
+type Config struct {
+	DBPath, MediaDir string
+	Logger           *slog.Logger
+	Now              func() time.Time     // injectable clock
+	Calendar         *streetdesk.Calendar // default streetdesk.DefaultCalendar()
+	Taxonomy         *streetdesk.Taxonomy // default streetdesk.SampleTaxonomy()
+	TokenTTL         time.Duration        // default 12h
+	RefreshTTL       time.Duration        // default 30 days
+	// ChangeLogRetention bounds how old a pull cursor may be before the
+	// client gets a reset (default 90 days; mutation results are kept as long).
+	ChangeLogRetention time.Duration
+	UploadExpiry       time.Duration // unfinished uploads expire (default 7 days)
+	// BcryptCost is the password hashing cost (default bcrypt.DefaultCost;
+	// tests use bcrypt.MinCost).
+	BcryptCost int
+	// LoginMaxFailures failed logins per account (and 4× that per address)
+	// within LoginWindow lock further attempts for the rest of the window.
+	LoginMaxFailures int           // default 5
+	LoginWindow      time.Duration // default 5 minutes
+	Hooks            Hooks         // fault injection for tests (zero value = none)
+}
+
+// Hooks inject faults into push processing, for tests.
+type Hooks struct {
+	// BeforeCommit runs after a mutation was applied inside the push
+	// transaction; an error rolls the whole push back and answers 503.
+	BeforeCommit func(m streetdesk.Mutation) error
+	// AfterCommit runs after the push committed; an error answers 503 although
+	// the effects are durable (the lost-response case).
+	AfterCommit func(m streetdesk.Mutation) error
+	// Poison makes the platform treat a mutation as a permanent server-side
+	// failure: it is rejected with code SERVER_ERROR and marked processed.
+	Poison func(m streetdesk.Mutation) bool
+}
+
+// Server is the platform.
+type Server struct {
+	cfg    Config
+	log    *slog.Logger
+	wdb    *sql.DB // the single writer
+	rdb    *sql.DB // readers (pull snapshots, listings)
+	epoch  string
+	tus    *tusd.Handler
+	store  tusStore
+	mux    *http.ServeMux
+	limits *loginLimiter
+
+	pushMu   sync.Mutex
+	pushBusy map[string]bool
+
+	closeOnce sync.Once
+	done      chan struct{}
+	bg        sync.WaitGroup
+}
+
+// Open opens (creating if needed) the platform database and media store.
+func Open(ctx context.Context, cfg Config) (*Server, error) {
+	if cfg.DBPath == "" {
+		return nil, streetdesk.Errorf(streetdesk.EINVALID, "platform: DBPath is required")
+	}
+	if cfg.MediaDir == "" {
+		cfg.MediaDir = cfg.DBPath + ".media"
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Calendar == nil {
+		cfg.Calendar = streetdesk.DefaultCalendar()
+	}
+	if cfg.Taxonomy == nil {
+		cfg.Taxonomy = streetdesk.SampleTaxonomy()
+	}
+	if cfg.TokenTTL <= 0 {
+		cfg.TokenTTL = 12 * time.Hour
+	}
+	if cfg.RefreshTTL <= 0 {
+		cfg.RefreshTTL = 30 * 24 * time.Hour
+	}
+	if cfg.ChangeLogRetention <= 0 {
+		cfg.ChangeLogRetention = 90 * 24 * time.Hour
+	}
+	if cfg.UploadExpiry <= 0 {
+		cfg.UploadExpiry = 7 * 24 * time.Hour
+	}
+	if cfg.BcryptCost == 0 {
+		cfg.BcryptCost = bcrypt.DefaultCost
+	}
+	if cfg.LoginMaxFailures <= 0 {
+		cfg.LoginMaxFailures = 5
+	}
+	if cfg.LoginWindow <= 0 {
+		cfg.LoginWindow = 5 * time.Minute
+	}
+	for _, d := range []string{cfg.MediaDir, filepath.Join(cfg.MediaDir, "uploads"), filepath.Join(cfg.MediaDir, "sha256")} {
+		if err := os.MkdirAll(d, 0o750); err != nil {
+			return nil, fmt.Errorf("platform: media dir: %w", err)
+		}
+	}
+	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, done: make(chan struct{})}
+	var err error
+	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
+		return nil, err
+	}
+	if _, err := s.wdb.ExecContext(ctx, schema); err != nil {
+		s.wdb.Close()
+		return nil, fmt.Errorf("platform: schema: %w", err)
+	}
+	if s.rdb, err = openDB(cfg.DBPath, false); err != nil {
+		s.wdb.Close()
+		return nil, err
+	}
+	if err := s.loadEpoch(ctx); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.limits = newLoginLimiter(cfg.LoginMaxFailures, cfg.LoginWindow)
+	if err := s.setupUploads(); err != nil {
+		s.Close()
+		return nil, err
+	}
+	s.routes()
+	return s, nil
+}
+
+// loadEpoch reads (or creates) the database's epoch: cursors from another
+// database (or a restored one with a new epoch) reset.
+func (s *Server) loadEpoch(ctx context.Context) error {
+	err := s.wdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&s.epoch)
+	if errors.Is(err, sql.ErrNoRows) {
+		s.epoch = randomHex(4)
+		_, err = s.wdb.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?)`, s.epoch)
+	}
+	if err != nil {
+		return fmt.Errorf("platform: epoch: %w", err)
+	}
+	return nil
+}
+
+// Close stops background work and closes the database.
+func (s *Server) Close() error {
+	var err error
+	s.closeOnce.Do(func() {
+		close(s.done)
+		s.bg.Wait()
+		if s.rdb != nil {
+			err = errors.Join(err, s.rdb.Close())
+		}
+		err = errors.Join(err, s.wdb.Close())
+	})
+	return err
+}
+
+// RunMaintenance expires unfinished uploads and prunes old revocations every
+// interval until ctx ends or the server closes. serve runs it.
+func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
+	s.bg.Add(1)
+	defer s.bg.Done()
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.done:
+			return
+		case <-t.C:
+			if n, err := s.ExpireUploads(ctx); err != nil {
+				s.log.Error("expire uploads", "err", err)
+			} else if n > 0 {
+				s.log.Info("expired uploads", "count", n)
+			}
+			if err := s.pruneChangeLog(ctx); err != nil {
+				s.log.Error("prune change log", "err", err)
+			}
+		}
+	}
+}
+
+func (s *Server) pruneChangeLog(ctx context.Context) error {
+	cut := s.now().Add(-s.cfg.ChangeLogRetention).UnixMilli()
+	_, err := s.wdb.ExecContext(ctx, `DELETE FROM change_log WHERE type = 'revoke' AND at < ?`, cut)
+	return err
+}
+
+func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
+
+func randomHex(n int) string {
+	b := make([]byte, n)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+// Handler returns the HTTP API.
+func (s *Server) Handler() http.Handler { return s.middleware(s.mux) }
+
+func (s *Server) routes() {
+	m := http.NewServeMux()
+	m.HandleFunc("POST /v1/auth/login", s.handleLogin)
+	m.HandleFunc("POST /v1/auth/refresh", s.handleRefresh)
+	m.HandleFunc("POST /v1/auth/logout", s.authed(s.handleLogout))
+	m.HandleFunc("GET /v1/me", s.authed(s.handleMe))
+
+	m.HandleFunc("POST /v1/sync/push", s.street(s.handlePush))
+	m.HandleFunc("GET /v1/sync/pull", s.street(s.handlePull))
+
+	m.HandleFunc("GET /v1/blobs/sha256/{hex}", s.authed(s.handleBlob))
+	m.HandleFunc("HEAD /v1/blobs/sha256/{hex}", s.authed(s.handleBlob))
+	up := http.StripPrefix("/v1/uploads", s.tus)
+	m.Handle("/v1/uploads", s.uploadAuth(up))
+	m.Handle("/v1/uploads/", s.uploadAuth(up))
+
+	m.HandleFunc("GET /v1/team", s.street(s.handleTeam))
+	m.HandleFunc("POST /v1/team/reassign", s.street(s.handleReassign))
+	m.HandleFunc("PUT /v1/team/settings", s.street(s.handleTeamSettings))
+	m.HandleFunc("GET /v1/team/metrics", s.street(s.handleMetrics))
+
+	m.HandleFunc("POST /v1/centre/orders", s.centre(s.handleDispatch))
+	m.HandleFunc("GET /v1/centre/orders", s.centre(s.handleCentreList))
+	m.HandleFunc("GET /v1/centre/orders/{id}", s.centre(s.handleCentreGet))
+	m.HandleFunc("POST /v1/centre/orders/{id}/cancel", s.centre(s.handleCancel))
+	m.HandleFunc("POST /v1/centre/orders/{id}/return", s.centre(s.handleReturnDecision))
+	m.HandleFunc("POST /v1/centre/orders/{id}/extension", s.centre(s.handleExtensionDecision))
+	m.HandleFunc("POST /v1/centre/orders/{id}/callback", s.centre(s.handleCallback))
+	m.HandleFunc("POST /v1/centre/orders/{id}/supervise", s.centre(s.handleSupervise))
+
+	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such endpoint")
+	})
+	s.mux = m
+}
+
+type ctxKey int
+
+const (
+	ctxUser ctxKey = iota
+	ctxRequestID
+)
+
+// statusRecorder remembers the status for the access log.
+type statusRecorder struct {
+	http.ResponseWriter
+	status int
+}
+
+func (r *statusRecorder) WriteHeader(code int) {
+	if r.status == 0 {
+		r.status = code
+	}
+	r.ResponseWriter.WriteHeader(code)
+}
+
+func (r *statusRecorder) Write(b []byte) (int, error) {
+	if r.status == 0 {
+		r.status = http.StatusOK
+	}
+	return r.ResponseWriter.Write(b)
+}
+
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
+
+// middleware adds request ids, recovers panics and logs one line per request
+// (method, path without the query, status, duration — never headers or
+// bodies, so no token, password or phone number reaches the log).
+func (s *Server) middleware(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		rid := r.Header.Get("X-Request-ID")
+		if rid == "" || len(rid) > 128 || !printableASCII(rid) {
+			rid = randomHex(8)
+		}
+		w.Header().Set("X-Request-ID", rid)
+		rec := &statusRecorder{ResponseWriter: w}
+		ctx := context.WithValue(r.Context(), ctxRequestID, rid)
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.Error("panic", "request_id", rid, "panic", fmt.Sprint(p))
+				if rec.status == 0 {
+					writeError(rec, http.StatusInternalServerError, streetdesk.EINTERNAL, "internal error")
+				}
+			}
+			path := r.URL.Path
+			if len(path) > 200 {
+				path = path[:200]
+			}
+			s.log.Info("request", "request_id", rid, "method", r.Method, "path", path,
+				"status", rec.status, "ms", time.Since(start).Milliseconds())
+		}()
+		next.ServeHTTP(rec, r.WithContext(ctx))
+	})
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x21 || s[i] > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		writeError(w, http.StatusInternalServerError, streetdesk.EINTERNAL, "internal error")
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte("\n"))
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeErrorBody(w, status, streetdesk.ErrorBody{Error: streetdesk.ErrorDetail{Code: code, Message: msg}})
+}
+
+func writeErrorBody(w http.ResponseWriter, status int, body streetdesk.ErrorBody) {
+	b, _ := json.Marshal(body)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Del("Content-Encoding")
+	w.WriteHeader(status)
+	w.Write(b)
+	w.Write([]byte("\n"))
+}
+
+// fail answers with the HTTP status matching an application error.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	code := streetdesk.ErrorCode(err)
+	status := http.StatusInternalServerError
+	switch code {
+	case streetdesk.EINVALID:
+		status = http.StatusBadRequest
+	case streetdesk.ENOTFOUND:
+		status = http.StatusNotFound
+	case streetdesk.ECONFLICT:
+		status = http.StatusConflict
+	case streetdesk.EFORBIDDEN:
+		status = http.StatusForbidden
+	case streetdesk.EUNAUTHORIZED:
+		status = http.StatusUnauthorized
+	}
+	var te *streetdesk.TransitionError
+	if errors.As(err, &te) && te.Code == streetdesk.EINVALID {
+		status, code = http.StatusConflict, streetdesk.ECONFLICT
+	}
+	if status == http.StatusInternalServerError {
+		s.log.Error("internal error", "request_id", r.Context().Value(ctxRequestID), "err", err)
+	}
+	writeError(w, status, code, streetdesk.ErrorMessage(err))
+}
+
+// httpError is an error that carries its own status and protocol code.
+type httpError struct {
+	status int
+	code   string
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+// decodeBody reads a JSON request body: JSON content type (415), size limit
+// (413), gzip content encoding, valid UTF-8 (400), strict decoding (400).
+func decodeBody(r *http.Request, limit int64, v any) error {
+	ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if ct != "application/json" {
+		return &httpError{http.StatusUnsupportedMediaType, streetdesk.EINVALID, "Content-Type must be application/json"}
+	}
+	var body io.Reader = r.Body
+	switch strings.ToLower(r.Header.Get("Content-Encoding")) {
+	case "", "identity":
+	case "gzip":
+		zr, err := gzip.NewReader(io.LimitReader(r.Body, limit+1))
+		if err != nil {
+			return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "body is not valid gzip"}
+		}
+		defer zr.Close()
+		body = zr
+	default:
+		return &httpError{http.StatusUnsupportedMediaType, streetdesk.EINVALID, "unsupported Content-Encoding"}
+	}
+	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	if err != nil {
+		return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "could not read the body"}
+	}
+	if int64(len(data)) > limit {
+		return &httpError{http.StatusRequestEntityTooLarge, streetdesk.EINVALID, fmt.Sprintf("body larger than %d bytes", limit)}
+	}
+	if !utf8.Valid(data) {
+		return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "body is not valid UTF-8"}
+	}
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "malformed JSON: " + err.Error()}
+	}
+	if dec.More() {
+		return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "trailing data after the JSON body"}
+	}
+	return nil
+}
+
+func (s *Server) decodeOrFail(w http.ResponseWriter, r *http.Request, limit int64, v any) bool {
+	if err := decodeBody(r, limit, v); err != nil {
+		var he *httpError
+		if errors.As(err, &he) {
+			writeError(w, he.status, he.code, he.msg)
+		} else {
+			writeError(w, http.StatusBadRequest, streetdesk.EINVALID, err.Error())
+		}
+		return false
+	}
+	return true
+}
+
+const smallBody = 64 << 10
+
+// gzipWriter compresses a response when the client accepts gzip.
+func gzipWriter(w http.ResponseWriter, r *http.Request) (io.Writer, func()) {
+	if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
+		return w, func() {}
+	}
+	w.Header().Set("Content-Encoding", "gzip")
+	w.Header().Add("Vary", "Accept-Encoding")
+	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
+	return zw, func() { zw.Close() }
+}

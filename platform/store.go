@@ -1,0 +1,368 @@
+package platform
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	_ "modernc.org/sqlite" // the embedded default database
+)
+
+// schema is the platform's own database. Entities are stored as the JSON of
+// their wire shape (data) beside the columns queries filter on, so a pull
+// page is built from stored bytes without decoding them.
+const schema = `
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS teams (
+  id TEXT PRIMARY KEY, name TEXT NOT NULL, street_office TEXT NOT NULL, district TEXT NOT NULL,
+  review INTEGER NOT NULL DEFAULT 0);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, name TEXT NOT NULL, role TEXT NOT NULL,
+  team_id TEXT NOT NULL DEFAULT '', pw_hash BLOB NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS tokens (
+  hash TEXT PRIMARY KEY, user_id TEXT NOT NULL, kind TEXT NOT NULL, pair TEXT NOT NULL,
+  expires_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS tokens_pair ON tokens(pair);
+CREATE TABLE IF NOT EXISTS orders (
+  id TEXT PRIMARY KEY, team_id TEXT NOT NULL, street_office TEXT NOT NULL, assignee_id TEXT NOT NULL,
+  status TEXT NOT NULL, version INTEGER NOT NULL, cycle INTEGER NOT NULL,
+  status_version INTEGER NOT NULL, dispatched_at INTEGER NOT NULL, citizen_phone TEXT NOT NULL DEFAULT '',
+  data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS orders_assignee ON orders(assignee_id);
+CREATE INDEX IF NOT EXISTS orders_team ON orders(team_id);
+CREATE TABLE IF NOT EXISTS assignments (order_id TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (order_id, user_id));
+CREATE TABLE IF NOT EXISTS notes (id TEXT PRIMARY KEY, order_id TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS notes_order ON notes(order_id);
+CREATE TABLE IF NOT EXISTS photo_refs (
+  id TEXT PRIMARY KEY, order_id TEXT NOT NULL, sha256 TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS photo_refs_order ON photo_refs(order_id);
+CREATE INDEX IF NOT EXISTS photo_refs_sha ON photo_refs(sha256);
+CREATE TABLE IF NOT EXISTS resolutions (
+  id TEXT PRIMARY KEY, order_id TEXT NOT NULL, cycle INTEGER NOT NULL, state TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS resolutions_order ON resolutions(order_id);
+CREATE TABLE IF NOT EXISTS blobs (
+  sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, mime TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS blob_access (sha256 TEXT NOT NULL, user_id TEXT NOT NULL, PRIMARY KEY (sha256, user_id));
+CREATE TABLE IF NOT EXISTS uploads (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, sha256 TEXT NOT NULL, size INTEGER NOT NULL,
+  mime TEXT NOT NULL, created_at INTEGER NOT NULL);
+CREATE INDEX IF NOT EXISTS uploads_user_sha ON uploads(user_id, sha256);
+CREATE TABLE IF NOT EXISTS clients (
+  id TEXT PRIMARY KEY, user_id TEXT NOT NULL, last_mutation_id INTEGER NOT NULL,
+  forgotten INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS mutation_results (
+  client_id TEXT NOT NULL, id INTEGER NOT NULL, key TEXT NOT NULL, fingerprint TEXT NOT NULL,
+  user_id TEXT NOT NULL, effect INTEGER NOT NULL, result TEXT NOT NULL, at INTEGER NOT NULL,
+  PRIMARY KEY (client_id, id));
+CREATE INDEX IF NOT EXISTS mutation_results_key ON mutation_results(key);
+-- The change log holds one row per entity (INSERT OR REPLACE gives a changed
+-- entity a new sequence number), so a pull from any cursor — including 0, the
+-- full snapshot — returns each entity at most once per page run.
+CREATE TABLE IF NOT EXISTS change_log (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT, type TEXT NOT NULL, entity_id TEXT NOT NULL,
+  order_id TEXT NOT NULL DEFAULT '', assignee_id TEXT NOT NULL DEFAULT '', team_id TEXT NOT NULL DEFAULT '',
+  user_id TEXT NOT NULL DEFAULT '', client_id TEXT NOT NULL DEFAULT '', extra TEXT NOT NULL DEFAULT '',
+  version INTEGER NOT NULL DEFAULT 0, at INTEGER NOT NULL, UNIQUE (type, entity_id));
+CREATE INDEX IF NOT EXISTS change_log_assignee ON change_log(assignee_id, seq);
+CREATE INDEX IF NOT EXISTS change_log_team ON change_log(team_id, seq);
+CREATE INDEX IF NOT EXISTS change_log_user ON change_log(user_id, seq);
+CREATE INDEX IF NOT EXISTS change_log_client ON change_log(client_id, seq);
+CREATE INDEX IF NOT EXISTS change_log_order ON change_log(order_id);
+`
+
+func openDB(path string, writer bool) (*sql.DB, error) {
+	q := url.Values{}
+	q.Add("_pragma", "journal_mode(WAL)")
+	q.Add("_pragma", "synchronous(FULL)")
+	q.Add("_pragma", "foreign_keys(1)")
+	q.Add("_pragma", "busy_timeout(10000)")
+	if writer {
+		q.Set("_txlock", "immediate")
+	}
+	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	if err != nil {
+		return nil, fmt.Errorf("open %s: %w", path, err)
+	}
+	if writer {
+		db.SetMaxOpenConns(1) // one writer; SQLite serializes writes anyway
+	} else {
+		db.SetMaxOpenConns(4)
+	}
+	return db, nil
+}
+
+// tx wraps a write transaction with the platform's helpers.
+type tx struct {
+	*sql.Tx
+	s   *Server
+	now time.Time
+}
+
+func (s *Server) begin(ctx context.Context) (*tx, error) {
+	t, err := s.wdb.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &tx{Tx: t, s: s, now: s.now()}, nil
+}
+
+var errNoOrder = streetdesk.Errorf(streetdesk.ENOTFOUND, "no such order")
+
+type queryer interface {
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+// loadOrder reads an order and the version at which its status last changed.
+func loadOrder(ctx context.Context, q queryer, id string) (*streetdesk.WorkOrder, int64, error) {
+	var data string
+	var sv int64
+	err := q.QueryRowContext(ctx, `SELECT data, status_version FROM orders WHERE id = ?`, id).Scan(&data, &sv)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, 0, errNoOrder
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("load order %s: %w", id, err)
+	}
+	var o streetdesk.WorkOrder
+	if err := json.Unmarshal([]byte(data), &o); err != nil {
+		return nil, 0, fmt.Errorf("decode order %s: %w", id, err)
+	}
+	return &o, sv, nil
+}
+
+// visibleAssignee is whose caseworker queue shows the order: nobody's once
+// it was cancelled or returned (the assignee got a revocation).
+func visibleAssignee(o *streetdesk.WorkOrder) string {
+	if o.Status == streetdesk.StatusCancelled || o.Status == streetdesk.StatusReturned {
+		return ""
+	}
+	return o.AssigneeID
+}
+
+// insertOrder writes a new order.
+func (t *tx) insertOrder(ctx context.Context, o *streetdesk.WorkOrder, phone string) error {
+	data, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	_, err = t.ExecContext(ctx, `INSERT INTO orders (id, team_id, street_office, assignee_id, status, version, cycle, status_version, dispatched_at, citizen_phone, data)
+		VALUES (?,?,?,?,?,?,?,?,?,?,?)`, o.ID, o.TeamID, o.Location.StreetOffice, o.AssigneeID, string(o.Status), o.Version, o.Cycle,
+		o.Version, o.DispatchedAt.UnixMilli(), phone, string(data))
+	if err != nil {
+		return fmt.Errorf("insert order %s: %w", o.ID, err)
+	}
+	if o.AssigneeID != "" {
+		if _, err := t.ExecContext(ctx, `INSERT OR IGNORE INTO assignments VALUES (?,?)`, o.ID, o.AssigneeID); err != nil {
+			return err
+		}
+	}
+	return t.touch(ctx, streetdesk.ChangeWorkOrder, o.ID, o)
+}
+
+// saveOrder writes a changed order: the version is bumped, the status
+// version too when the status changed, and the order gets a new place in the
+// change log.
+func (t *tx) saveOrder(ctx context.Context, o *streetdesk.WorkOrder, prevStatus streetdesk.Status, prevSV int64) error {
+	o.Version++
+	o.UpdatedAt = t.now
+	sv := prevSV
+	if o.Status != prevStatus {
+		sv = o.Version
+	}
+	data, err := json.Marshal(o)
+	if err != nil {
+		return err
+	}
+	_, err = t.ExecContext(ctx, `UPDATE orders SET team_id=?, street_office=?, assignee_id=?, status=?, version=?, cycle=?, status_version=?, data=? WHERE id=?`,
+		o.TeamID, o.Location.StreetOffice, o.AssigneeID, string(o.Status), o.Version, o.Cycle, sv, string(data), o.ID)
+	if err != nil {
+		return fmt.Errorf("save order %s: %w", o.ID, err)
+	}
+	return t.touch(ctx, streetdesk.ChangeWorkOrder, o.ID, o)
+}
+
+// touch gives an entity of order o a new sequence number in the change log.
+func (t *tx) touch(ctx context.Context, typ, entityID string, o *streetdesk.WorkOrder) error {
+	_, err := t.ExecContext(ctx, `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, at) VALUES (?,?,?,?,?,?)`,
+		typ, entityID, o.ID, visibleAssignee(o), o.TeamID, t.now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("change log: %w", err)
+	}
+	return nil
+}
+
+// retouchOrder re-emits every entity of an order (after a reassignment the
+// new assignee needs the order's notes and photos, whatever their age).
+func (t *tx) retouchOrder(ctx context.Context, o *streetdesk.WorkOrder) error {
+	rows, err := t.QueryContext(ctx, `SELECT type, entity_id FROM change_log WHERE order_id = ? AND type IN ('note','photoRef','resolution') ORDER BY seq`, o.ID)
+	if err != nil {
+		return err
+	}
+	var ents [][2]string
+	for rows.Next() {
+		var a, b string
+		if err := rows.Scan(&a, &b); err != nil {
+			rows.Close()
+			return err
+		}
+		ents = append(ents, [2]string{a, b})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if err := t.touch(ctx, e[0], e[1], o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// hideOrder removes an order from every caseworker's view (cancel, return)
+// without re-emitting it.
+func (t *tx) hideOrder(ctx context.Context, orderID string) error {
+	_, err := t.ExecContext(ctx, `UPDATE change_log SET assignee_id = '' WHERE order_id = ? AND type <> 'revoke'`, orderID)
+	return err
+}
+
+// revoke tells userID's clients that the order left their view.
+func (t *tx) revoke(ctx context.Context, userID string, o *streetdesk.WorkOrder, reason streetdesk.ResultCode) error {
+	if userID == "" {
+		return nil
+	}
+	rv := streetdesk.Revocation{Reason: reason, Status: o.Status}
+	if reason == streetdesk.CodeReassigned {
+		rv.NewAssignee = o.AssigneeID
+	}
+	extra, _ := json.Marshal(rv)
+	_, err := t.ExecContext(ctx, `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, user_id, extra, version, at) VALUES ('revoke',?,?,?,?,?,?)`,
+		userID+"/"+o.ID, o.ID, userID, string(extra), o.Version, t.now.UnixMilli())
+	return err
+}
+
+func (t *tx) insertNote(ctx context.Context, n *streetdesk.Note, o *streetdesk.WorkOrder) (bool, error) {
+	data, _ := json.Marshal(n)
+	res, err := t.ExecContext(ctx, `INSERT INTO notes (id, order_id, data) VALUES (?,?,?) ON CONFLICT DO NOTHING`, n.ID, n.WorkOrderID, string(data))
+	if err != nil {
+		return false, fmt.Errorf("insert note: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return false, nil
+	}
+	return true, t.touch(ctx, streetdesk.ChangeNote, n.ID, o)
+}
+
+func (t *tx) insertPhoto(ctx context.Context, p *streetdesk.PhotoRef, o *streetdesk.WorkOrder) (bool, error) {
+	data, _ := json.Marshal(p)
+	res, err := t.ExecContext(ctx, `INSERT INTO photo_refs (id, order_id, sha256, data) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`, p.ID, p.WorkOrderID, p.SHA256, string(data))
+	if err != nil {
+		return false, fmt.Errorf("insert photo: %w", err)
+	}
+	if k, _ := res.RowsAffected(); k == 0 {
+		return false, nil
+	}
+	return true, t.touch(ctx, streetdesk.ChangePhotoRef, p.ID, o)
+}
+
+func (t *tx) putResolution(ctx context.Context, r *streetdesk.Resolution, o *streetdesk.WorkOrder) error {
+	data, _ := json.Marshal(r)
+	_, err := t.ExecContext(ctx, `INSERT INTO resolutions (id, order_id, cycle, state, data) VALUES (?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data`, r.ID, r.WorkOrderID, r.Cycle, string(r.State), string(data))
+	if err != nil {
+		return fmt.Errorf("put resolution: %w", err)
+	}
+	return t.touch(ctx, streetdesk.ChangeResolution, r.ID, o)
+}
+
+func (t *tx) resolutions(ctx context.Context, orderID string) ([]streetdesk.Resolution, error) {
+	return queryJSON[streetdesk.Resolution](ctx, t, `SELECT data FROM resolutions WHERE order_id = ? ORDER BY rowid`, orderID)
+}
+
+func queryJSON[T any](ctx context.Context, q queryer, query string, args ...any) ([]T, error) {
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		var data string
+		if err := rows.Scan(&data); err != nil {
+			return nil, err
+		}
+		var v T
+		if err := json.Unmarshal([]byte(data), &v); err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
+}
+
+// photosPresent reports whether every listed photo ref of the order has its
+// blob on the platform.
+func (t *tx) photosPresent(ctx context.Context, orderID string, refIDs []string) (bool, error) {
+	for _, id := range refIDs {
+		var present int
+		err := t.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM photo_refs p JOIN blobs b ON b.sha256 = p.sha256 WHERE p.id = ? AND p.order_id = ?)`, id, orderID).Scan(&present)
+		if err != nil {
+			return false, err
+		}
+		if present == 0 {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+func (t *tx) blobExists(ctx context.Context, sha string) (bool, error) {
+	var n int
+	err := t.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM blobs WHERE sha256 = ?)`, sha).Scan(&n)
+	return n == 1, err
+}
+
+func (t *tx) team(ctx context.Context, id string) (*streetdesk.Team, error) {
+	return getTeam(ctx, t, id)
+}
+
+func getTeam(ctx context.Context, q queryer, id string) (*streetdesk.Team, error) {
+	var tm streetdesk.Team
+	var review int
+	err := q.QueryRowContext(ctx, `SELECT id, name, street_office, district, review FROM teams WHERE id = ?`, id).
+		Scan(&tm.ID, &tm.Name, &tm.StreetOffice, &tm.District, &review)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, streetdesk.Errorf(streetdesk.ENOTFOUND, "no such team %q", id)
+	}
+	if err != nil {
+		return nil, err
+	}
+	tm.ReviewResolutions = review == 1
+	return &tm, nil
+}
+
+// getUser loads a user by id (or, failing that, by username).
+func getUser(ctx context.Context, q queryer, idOrName string) (*streetdesk.User, []byte, error) {
+	var u streetdesk.User
+	var role string
+	var hash []byte
+	var tname, office, district sql.NullString
+	err := q.QueryRowContext(ctx, `SELECT u.id, u.username, u.name, u.role, u.team_id, u.pw_hash, t.name, t.street_office, t.district
+		FROM users u LEFT JOIN teams t ON t.id = u.team_id WHERE u.id = ?1 OR u.username = ?1 ORDER BY u.id = ?1 DESC LIMIT 1`, idOrName).
+		Scan(&u.ID, &u.Username, &u.Name, &role, &u.TeamID, &hash, &tname, &office, &district)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil, streetdesk.Errorf(streetdesk.ENOTFOUND, "no such user")
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	u.Role = streetdesk.Role(role)
+	u.TeamName, u.StreetOffice, u.District = tname.String, office.String, district.String
+	return &u, hash, nil
+}

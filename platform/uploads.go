@@ -1,0 +1,424 @@
+package platform
+
+import (
+	"context"
+	"crypto/sha256"
+	"database/sql"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/tus/tusd/v2/pkg/filelocker"
+	"github.com/tus/tusd/v2/pkg/filestore"
+	tusd "github.com/tus/tusd/v2/pkg/handler"
+	expslog "golang.org/x/exp/slog"
+)
+
+// tusStore is what the platform needs from the tus store beside the handler.
+type tusStore interface {
+	GetUpload(ctx context.Context, id string) (tusd.Upload, error)
+}
+
+func (s *Server) uploadDir() string { return filepath.Join(s.cfg.MediaDir, "uploads") }
+
+// BlobPath is where the content store keeps a verified blob.
+func (s *Server) BlobPath(sha string) string {
+	if len(sha) < 2 {
+		return filepath.Join(s.cfg.MediaDir, "sha256", "_invalid")
+	}
+	return filepath.Join(s.cfg.MediaDir, "sha256", sha[:2], sha)
+}
+
+func (s *Server) setupUploads() error {
+	store := filestore.New(s.uploadDir())
+	locker := filelocker.New(s.uploadDir())
+	comp := tusd.NewStoreComposer()
+	store.UseIn(comp)
+	locker.UseIn(comp)
+	h, err := tusd.NewHandler(tusd.Config{
+		BasePath:                  "/v1/uploads/",
+		StoreComposer:             comp,
+		MaxSize:                   streetdesk.MaxPhotoBytes,
+		DisableDownload:           true,
+		DisableConcatenation:      true,
+		// tusd logs through x/exp/slog; its request lines add nothing to ours.
+		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
+		PreUploadCreateCallback:   s.preCreate,
+		PreFinishResponseCallback: s.preFinish,
+		Cors:                      &tusd.CorsConfig{Disable: true},
+	})
+	if err != nil {
+		return fmt.Errorf("platform: tus handler: %w", err)
+	}
+	s.tus, s.store = h, store
+	return nil
+}
+
+// uploadAuth authenticates every tus request and lets a user touch only their
+// own uploads (others' look absent: 404).
+func (s *Server) uploadAuth(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method == http.MethodOptions {
+			next.ServeHTTP(w, r)
+			return
+		}
+		u, err := s.authenticate(r)
+		if err != nil {
+			s.unauthorized(w)
+			return
+		}
+		id := strings.Trim(strings.TrimPrefix(r.URL.Path, "/v1/uploads"), "/")
+		if id != "" {
+			var owner string
+			err := s.rdb.QueryRowContext(r.Context(), `SELECT user_id FROM uploads WHERE id = ?`, id).Scan(&owner)
+			if err != nil || owner != u.ID || !validUploadID(id) {
+				writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such upload")
+				return
+			}
+		} else if r.Method != http.MethodPost {
+			writeError(w, http.StatusMethodNotAllowed, streetdesk.EINVALID, "method not allowed")
+			return
+		}
+		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxUser, u)))
+	})
+}
+
+func validUploadID(id string) bool {
+	if len(id) != 32 {
+		return false
+	}
+	_, err := hex.DecodeString(id)
+	return err == nil
+}
+
+func tusError(status int, code, msg string, hdr map[string]string) tusd.Error {
+	e := tusd.NewError(code, msg, status)
+	b, _ := json.Marshal(streetdesk.ErrorBody{Error: streetdesk.ErrorDetail{Code: code, Message: msg}})
+	e.HTTPResponse.Body = string(b) + "\n"
+	e.HTTPResponse.Header = tusd.HTTPHeader{"Content-Type": "application/json; charset=utf-8"}
+	for k, v := range hdr {
+		e.HTTPResponse.Header[k] = v
+	}
+	return e
+}
+
+func metaValue(md tusd.MetaData, keys ...string) string {
+	for _, k := range keys {
+		if v, ok := md[k]; ok {
+			return v
+		}
+	}
+	return ""
+}
+
+// preCreate validates a creation (metadata sha256, contentType, size),
+// answers dedupe hits, and names the upload.
+func (s *Server) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInfoChanges, error) {
+	var none tusd.HTTPResponse
+	u, _ := hook.Context.Value(ctxUser).(*streetdesk.User)
+	if u == nil {
+		return none, tusd.FileInfoChanges{}, tusError(http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "sign in first", nil)
+	}
+	sha := metaValue(hook.Upload.MetaData, "sha256")
+	mimeType := metaValue(hook.Upload.MetaData, "contentType", "filetype", "type")
+	switch {
+	case !streetdesk.ValidSHA256(sha):
+		return none, tusd.FileInfoChanges{}, tusError(http.StatusBadRequest, streetdesk.EINVALID, "metadata sha256 must be 64 lowercase hex digits", nil)
+	case mimeType != "image/jpeg" && mimeType != "image/png":
+		return none, tusd.FileInfoChanges{}, tusError(http.StatusUnsupportedMediaType, streetdesk.EINVALID, "only image/jpeg and image/png are accepted", nil)
+	case hook.Upload.SizeIsDeferred || hook.Upload.Size <= 0:
+		return none, tusd.FileInfoChanges{}, tusError(http.StatusBadRequest, streetdesk.EINVALID, "Upload-Length is required and must be positive", nil)
+	case hook.Upload.Size > streetdesk.MaxPhotoBytes:
+		return none, tusd.FileInfoChanges{}, tusError(http.StatusRequestEntityTooLarge, streetdesk.EINVALID, "photo larger than 50 MiB", nil)
+	}
+	ctx := hook.Context
+	var exists int
+	if err := s.wdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM blobs WHERE sha256 = ?`, sha).Scan(&exists); err != nil {
+		return none, tusd.FileInfoChanges{}, err
+	}
+	if exists > 0 {
+		s.wdb.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, sha, u.ID)
+		return none, tusd.FileInfoChanges{}, tusError(http.StatusOK, "BlobExists", "the platform already has this photo", map[string]string{"X-Blob-Exists": "1"})
+	}
+	var prev string
+	err := s.wdb.QueryRowContext(ctx, `SELECT id FROM uploads WHERE user_id = ? AND sha256 = ? ORDER BY created_at DESC LIMIT 1`, u.ID, sha).Scan(&prev)
+	if err == nil {
+		if _, gerr := s.store.GetUpload(ctx, prev); gerr == nil {
+			loc := "/v1/uploads/" + prev
+			return none, tusd.FileInfoChanges{}, tusError(http.StatusConflict, "UploadExists", "an unfinished upload of this photo exists; resume it", map[string]string{"Location": loc})
+		}
+		s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, prev)
+	} else if !errors.Is(err, sql.ErrNoRows) {
+		return none, tusd.FileInfoChanges{}, err
+	}
+	id := randomHex(16)
+	if _, err := s.wdb.ExecContext(ctx, `INSERT INTO uploads (id, user_id, sha256, size, mime, created_at) VALUES (?,?,?,?,?,?)`,
+		id, u.ID, sha, hook.Upload.Size, mimeType, s.now().UnixMilli()); err != nil {
+		return none, tusd.FileInfoChanges{}, err
+	}
+	return none, tusd.FileInfoChanges{ID: id, MetaData: tusd.MetaData{"sha256": sha, "contentType": mimeType}}, nil
+}
+
+// preFinish re-hashes the stored bytes: a match moves them into the content
+// store; a mismatch discards the upload (460, a later HEAD is 404).
+func (s *Server) preFinish(hook tusd.HookEvent) (tusd.HTTPResponse, error) {
+	ctx := hook.Context
+	id := hook.Upload.ID
+	var userID, sha, mimeType string
+	var size int64
+	if err := s.wdb.QueryRowContext(ctx, `SELECT user_id, sha256, size, mime FROM uploads WHERE id = ?`, id).Scan(&userID, &sha, &size, &mimeType); err != nil {
+		return tusd.HTTPResponse{}, fmt.Errorf("finish upload %s: %w", id, err)
+	}
+	src := filepath.Join(s.uploadDir(), id)
+	got, err := hashFile(src)
+	if err != nil {
+		return tusd.HTTPResponse{}, err
+	}
+	if got != sha {
+		s.discardUpload(ctx, id)
+		s.log.Warn("upload hash mismatch", "upload", id)
+		return tusd.HTTPResponse{}, tusError(460, "ChecksumMismatch", "the uploaded bytes do not match their SHA-256; upload again", nil)
+	}
+	dst := s.BlobPath(sha)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return tusd.HTTPResponse{}, err
+	}
+	if _, err := os.Stat(dst); err == nil {
+		os.Remove(src)
+	} else if err := os.Rename(src, dst); err != nil {
+		return tusd.HTTPResponse{}, fmt.Errorf("store blob: %w", err)
+	}
+	os.Remove(src + ".info")
+	if err := s.blobArrived(ctx, sha, size, mimeType, userID, id); err != nil {
+		return tusd.HTTPResponse{}, err
+	}
+	return tusd.HTTPResponse{Header: tusd.HTTPHeader{"X-Blob-SHA256": sha}}, nil
+}
+
+func (s *Server) discardUpload(ctx context.Context, id string) {
+	if up, err := s.store.GetUpload(ctx, id); err == nil {
+		if tu, ok := up.(tusd.TerminatableUpload); ok {
+			tu.Terminate(ctx)
+		}
+	}
+	os.Remove(filepath.Join(s.uploadDir(), id))
+	os.Remove(filepath.Join(s.uploadDir(), id+".info"))
+	s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, id)
+}
+
+func hashFile(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// blobArrived records a verified blob: photo refs flip to present and
+// resolutions waiting for media complete.
+func (s *Server) blobArrived(ctx context.Context, sha string, size int64, mimeType, userID, uploadID string) error {
+	t, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if _, err := t.ExecContext(ctx, `INSERT INTO blobs (sha256, size, mime, created_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`, sha, size, mimeType, t.now.UnixMilli()); err != nil {
+		return err
+	}
+	if userID != "" {
+		if _, err := t.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, sha, userID); err != nil {
+			return err
+		}
+	}
+	if uploadID != "" {
+		if _, err := t.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, uploadID); err != nil {
+			return err
+		}
+	}
+	type ref struct{ id, order, data string }
+	rows, err := t.QueryContext(ctx, `SELECT id, order_id, data FROM photo_refs WHERE sha256 = ?`, sha)
+	if err != nil {
+		return err
+	}
+	var refs []ref
+	for rows.Next() {
+		var r ref
+		if err := rows.Scan(&r.id, &r.order, &r.data); err != nil {
+			rows.Close()
+			return err
+		}
+		refs = append(refs, r)
+	}
+	rows.Close()
+	orders := map[string]bool{}
+	for _, r := range refs {
+		var p streetdesk.PhotoRef
+		if err := json.Unmarshal([]byte(r.data), &p); err != nil {
+			return err
+		}
+		if p.BlobPresent {
+			continue
+		}
+		p.BlobPresent = true
+		data, _ := json.Marshal(p)
+		if _, err := t.ExecContext(ctx, `UPDATE photo_refs SET data = ? WHERE id = ?`, string(data), p.ID); err != nil {
+			return err
+		}
+		o, _, err := loadOrder(ctx, t, r.order)
+		if err != nil {
+			return err
+		}
+		if err := t.touch(ctx, streetdesk.ChangePhotoRef, p.ID, o); err != nil {
+			return err
+		}
+		orders[r.order] = true
+	}
+	for id := range orders {
+		o, sv, err := loadOrder(ctx, t, id)
+		if err != nil {
+			return err
+		}
+		if !o.AwaitingMedia {
+			continue
+		}
+		rs, err := t.resolutions(ctx, id)
+		if err != nil {
+			return err
+		}
+		complete := true
+		for _, r := range rs {
+			if r.State == streetdesk.ResolutionAccepted && r.Cycle == o.Cycle {
+				ok, err := t.photosPresent(ctx, id, r.PhotoRefIDs)
+				if err != nil {
+					return err
+				}
+				complete = complete && ok
+			}
+		}
+		if complete {
+			o.AwaitingMedia = false
+			if err := t.saveOrder(ctx, o, o.Status, sv); err != nil {
+				return err
+			}
+		}
+	}
+	return t.Commit()
+}
+
+// ExpireUploads discards unfinished uploads older than UploadExpiry and
+// returns how many it removed. serve runs it periodically.
+func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
+	cut := s.now().Add(-s.cfg.UploadExpiry).UnixMilli()
+	rows, err := s.wdb.QueryContext(ctx, `SELECT id FROM uploads WHERE created_at < ?`, cut)
+	if err != nil {
+		return 0, err
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	for _, id := range ids {
+		s.discardUpload(ctx, id)
+	}
+	return len(ids), rows.Err()
+}
+
+// handleBlob serves HEAD/GET /v1/blobs/sha256/{hex} to users who may see it:
+// centre roles, whoever uploaded it, and whoever can see an order that
+// references it. Others get 404, as if it did not exist.
+func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+	sha := r.PathValue("hex")
+	if !streetdesk.ValidSHA256(sha) {
+		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "blob id must be 64 lowercase hex digits")
+		return
+	}
+	ok, size, mimeType, err := s.blobVisible(r.Context(), u, sha)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if !ok {
+		writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such blob")
+		return
+	}
+	f, err := os.Open(s.BlobPath(sha))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", mimeType)
+	w.Header().Set("ETag", `"`+sha+`"`)
+	w.Header().Set("Cache-Control", "private, max-age=31536000, immutable")
+	w.Header().Set("Content-Length", fmt.Sprint(size))
+	w.WriteHeader(http.StatusOK)
+	if r.Method == http.MethodGet {
+		io.Copy(w, f)
+	}
+}
+
+func (s *Server) blobVisible(ctx context.Context, u *streetdesk.User, sha string) (bool, int64, string, error) {
+	var size int64
+	var mimeType string
+	err := s.rdb.QueryRowContext(ctx, `SELECT size, mime FROM blobs WHERE sha256 = ?`, sha).Scan(&size, &mimeType)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, 0, "", nil
+	}
+	if err != nil {
+		return false, 0, "", err
+	}
+	if u.Role.Centre() {
+		return true, size, mimeType, nil
+	}
+	var n int
+	scope := `o.assignee_id = ?2 AND o.status NOT IN ('cancelled','returned')`
+	arg := u.ID
+	if u.Role == streetdesk.RoleLead {
+		scope, arg = `o.team_id = ?2`, u.TeamID
+	}
+	err = s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM blob_access WHERE sha256 = ?1 AND user_id = ?3)
+		OR EXISTS (SELECT 1 FROM photo_refs p JOIN orders o ON o.id = p.order_id WHERE p.sha256 = ?1 AND `+scope+`)`, sha, arg, u.ID).Scan(&n)
+	if err != nil {
+		return false, 0, "", err
+	}
+	return n == 1, size, mimeType, nil
+}
+
+// PutBlob stores bytes directly in the content store (seeding, tests): the
+// same verification and bookkeeping as a finished upload.
+func (s *Server) PutBlob(ctx context.Context, data []byte, mimeType, userID string) (string, error) {
+	h := sha256.Sum256(data)
+	sha := hex.EncodeToString(h[:])
+	dst := s.BlobPath(sha)
+	if err := os.MkdirAll(filepath.Dir(dst), 0o750); err != nil {
+		return "", err
+	}
+	if _, err := os.Stat(dst); err != nil {
+		tmp := dst + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o640); err != nil {
+			return "", err
+		}
+		if err := os.Rename(tmp, dst); err != nil {
+			return "", err
+		}
+	}
+	return sha, s.blobArrived(ctx, sha, int64(len(data)), mimeType, userID, "")
+}
