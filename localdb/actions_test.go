@@ -42,7 +42,9 @@ func TestOverlay(t *testing.T) {
 				}
 			}},
 		{"note", caseworker(), streetdesk.StatusAccepted, false,
-			func(db *localdb.DB, id string) error { return db.AddNote(ctx, id, "现场勘察：垃圾站压缩机位于3栋北侧") },
+			func(db *localdb.DB, id string) error {
+				return db.AddNote(ctx, id, "现场勘察：垃圾站压缩机位于3栋北侧")
+			},
 			streetdesk.MutAddNote, streetdesk.StatusAccepted,
 			func(t *testing.T, d *streetdesk.OrderDetail) {
 				if len(d.Notes) != 1 || d.Notes[0].Sync != streetdesk.SyncPending || d.Notes[0].AuthorID != caseworker().ID {
@@ -193,7 +195,7 @@ func TestWriteChecks(t *testing.T) {
 	wantCode(t, db.AddNote(ctx, "C3", "   "), streetdesk.EINVALID)
 	wantCode(t, db.ApproveReview(ctx, "C3"), streetdesk.EINVALID)
 	wantCode(t, db.Reassign(ctx, []string{"C3"}, "u-zhao", ""), streetdesk.EFORBIDDEN)
-	wantCode(t, db.RequestExtension(ctx, "C3", "太忙", t0), streetdesk.EINVALID)                       // not later
+	wantCode(t, db.RequestExtension(ctx, "C3", "太忙", t0), streetdesk.EINVALID)                      // not later
 	wantCode(t, db.RequestExtension(ctx, "C3", "太忙", t0.Add(80*24*time.Hour)), streetdesk.EINVALID) // too far
 	_, err := db.Resolve(ctx, "C3", streetdesk.ResolveInput{Outcome: streetdesk.OutcomeSolved, Reply: "太短"})
 	wantCode(t, err, streetdesk.EINVALID)
@@ -245,8 +247,10 @@ func TestAtomicWrites(t *testing.T) {
 			_, err := db.Resolve(ctx, "A1", streetdesk.ResolveInput{Outcome: streetdesk.OutcomePartly, Reply: "已部分解决，剩余问题已向市民解释清楚。"})
 			return err
 		},
-		"return":    func(db *localdb.DB) error { return db.RequestReturn(ctx, "D1", streetdesk.ReturnNotOurDuty, "") },
-		"extension": func(db *localdb.DB) error { return db.RequestExtension(ctx, "A1", "等待配件", t0.Add(8*24*time.Hour)) },
+		"return": func(db *localdb.DB) error { return db.RequestReturn(ctx, "D1", streetdesk.ReturnNotOurDuty, "") },
+		"extension": func(db *localdb.DB) error {
+			return db.RequestExtension(ctx, "A1", "等待配件", t0.Add(8*24*time.Hour))
+		},
 	}
 	for name, write := range writes {
 		for _, stage := range []string{"effect", "outbox", "commit"} {

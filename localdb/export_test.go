@@ -1,6 +1,9 @@
 package localdb
 
-import "context"
+import (
+	"context"
+	"fmt"
+)
 
 // Test hooks (compiled into tests only).
 
@@ -30,4 +33,42 @@ func LogLines(ctx context.Context, t interface{ Fatal(...any) }, db *DB) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// CheckActions verifies that every local action is whole: each outbox row's
+// local effect exists and each local item has its outbox row. It returns the
+// number of outbox rows.
+func CheckActions(ctx context.Context, db *DB) (int, error) {
+	var bad int
+	err := db.r.QueryRowContext(ctx, `SELECT
+		(SELECT count(*) FROM notes n WHERE n.origin = 'local' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = n.mutation_key))
+		+ (SELECT count(*) FROM photo_refs p WHERE p.origin = 'local' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = p.mutation_key))
+		+ (SELECT count(*) FROM photo_refs p WHERE NOT EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = p.sha256))
+		+ (SELECT count(*) FROM resolutions r WHERE r.origin = 'local' AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.key = r.mutation_key))
+		+ (SELECT count(*) FROM outbox o WHERE o.name IN ('addNote', 'recordContact') AND NOT EXISTS (SELECT 1 FROM notes n WHERE n.mutation_key = o.key))
+		+ (SELECT count(*) FROM outbox o WHERE o.name = 'attachPhoto' AND NOT EXISTS (SELECT 1 FROM photo_refs p WHERE p.mutation_key = o.key))
+		+ (SELECT count(*) FROM outbox o WHERE o.name = 'submitResolution' AND NOT EXISTS (SELECT 1 FROM resolutions r WHERE r.mutation_key = o.key))
+		+ (SELECT count(*) FROM notes n WHERE NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.ref = 'n:' || n.id))`).Scan(&bad)
+	if err != nil {
+		return 0, err
+	}
+	if bad != 0 {
+		return 0, fmt.Errorf("%d half-written actions", bad)
+	}
+	var n int
+	err = db.r.QueryRowContext(ctx, "SELECT count(*) FROM outbox").Scan(&n)
+	return n, err
+}
+
+// IntegrityCheck runs PRAGMA integrity_check.
+func IntegrityCheck(ctx context.Context, db *DB) (string, error) {
+	var s string
+	err := db.w.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&s)
+	return s, err
+}
+
+// HasKey reports whether an outbox row with key exists.
+func HasKey(ctx context.Context, db *DB, key string) bool {
+	var x int
+	return db.r.QueryRowContext(ctx, "SELECT 1 FROM outbox WHERE key = ?", key).Scan(&x) == nil
 }

@@ -210,7 +210,7 @@ func TestSearch(t *testing.T) {
 		{"井", []string{"S2"}},
 		{"路灯", []string{"S3"}},
 		{"路", []string{"S1", "S2", "S3"}}, // 东门北路, 莲花路, 西乡大道路灯
-		{"电缆被盗", []string{"S3"}},      // a local note
+		{"电缆被盗", []string{"S3"}},          // a local note
 		{"供电", []string{"S3"}},
 		{"88", []string{"S3"}},
 		{"8", []string{"S3"}},
