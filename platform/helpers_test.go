@@ -274,3 +274,5 @@ func goodResolution(photos ...string) streetdesk.SubmitResolutionArgs {
 	return streetdesk.SubmitResolutionArgs{ResolutionID: newID(), Outcome: streetdesk.OutcomeSolved,
 		Reply: "已安排维修人员更换井盖，并设置警示标志，现场已恢复正常通行。", PhotoRefIDs: photos}
 }
+
+func centreFilter(s streetdesk.Status) centre.ListFilter { return centre.ListFilter{Status: s} }

@@ -471,8 +471,9 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 		if errors.As(err, &te) && te.Code == streetdesk.EFORBIDDEN {
 			return conflict(streetdesk.CodeForbidden)
 		}
+		done := o.Status == streetdesk.StatusResolved || o.Status == streetdesk.StatusClosed || o.Status == streetdesk.StatusAwaitingReview
 		switch {
-		case res != nil && (o.Status == streetdesk.StatusResolved || o.Status == streetdesk.StatusClosed || o.Status == streetdesk.StatusAwaitingReview):
+		case done && (res != nil || sv > m.BaseVersion):
 			return conflict(streetdesk.CodeAlreadyResolved)
 		case sv > m.BaseVersion:
 			return conflict(streetdesk.CodeStatusChanged)

@@ -43,11 +43,11 @@ func (s *Server) setupUploads() error {
 	store.UseIn(comp)
 	locker.UseIn(comp)
 	h, err := tusd.NewHandler(tusd.Config{
-		BasePath:                  "/v1/uploads/",
-		StoreComposer:             comp,
-		MaxSize:                   streetdesk.MaxPhotoBytes,
-		DisableDownload:           true,
-		DisableConcatenation:      true,
+		BasePath:             "/v1/uploads/",
+		StoreComposer:        comp,
+		MaxSize:              streetdesk.MaxPhotoBytes,
+		DisableDownload:      true,
+		DisableConcatenation: true,
 		// tusd logs through x/exp/slog; its request lines add nothing to ours.
 		Logger:                    expslog.New(expslog.NewTextHandler(io.Discard, nil)),
 		PreUploadCreateCallback:   s.preCreate,

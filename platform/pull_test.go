@@ -1,0 +1,296 @@
+package platform_test
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform"
+)
+
+// shadow is a minimal client-side apply of pull pages.
+type shadow struct {
+	orders map[string]*streetdesk.WorkOrder
+	notes  map[string]bool
+	seen   map[string]int // "id@version" → times delivered
+	last   int64
+}
+
+func newShadow() *shadow {
+	return &shadow{orders: map[string]*streetdesk.WorkOrder{}, notes: map[string]bool{}, seen: map[string]int{}}
+}
+
+func (s *shadow) apply(p *streetdesk.PullResponse) {
+	if p.Reset {
+		s.orders = map[string]*streetdesk.WorkOrder{}
+	}
+	for _, c := range p.Changes {
+		switch {
+		case c.Type == streetdesk.ChangeWorkOrder && c.Op == streetdesk.OpUpsert:
+			if old := s.orders[c.ID]; old == nil || old.Version < c.Order.Version {
+				s.orders[c.ID] = c.Order
+			}
+			s.seen[fmt.Sprintf("%s@%d", c.ID, c.Version)]++
+		case c.Type == streetdesk.ChangeWorkOrder && c.Op == streetdesk.OpRevoke:
+			delete(s.orders, c.ID)
+		case c.Type == streetdesk.ChangeNote:
+			s.notes[c.ID] = true
+		}
+	}
+	s.last = p.LastMutationID
+}
+
+func (s *shadow) checksum() streetdesk.Checksum {
+	var pairs []streetdesk.VersionPair
+	for id, o := range s.orders {
+		pairs = append(pairs, streetdesk.VersionPair{ID: id, Version: o.Version})
+	}
+	return streetdesk.ComputeChecksum(pairs)
+}
+
+func TestPullSnapshotDeltaAndChecksum(t *testing.T) {
+	e := newEnv(t)
+	c := e.client("cw01")
+	var ids []string
+	for i := 0; i < 7; i++ {
+		ids = append(ids, e.dispatch("teamA", "cw01").ID)
+	}
+	e.dispatch("teamA", "cw02") // not cw01's
+	e.dispatch("teamB", "cw03")
+	sh := newShadow()
+	pages := c.pullAll("", 3)
+	if len(pages) != 3 {
+		t.Fatalf("pages %d, want 3", len(pages))
+	}
+	for i, p := range pages {
+		sh.apply(p)
+		if (p.Checksum != nil) != (i == len(pages)-1) {
+			t.Fatalf("page %d checksum presence wrong", i)
+		}
+		if p.Reset {
+			t.Fatal("a first sync is not a reset")
+		}
+	}
+	if len(sh.orders) != 7 || *pages[2].Checksum != sh.checksum() {
+		t.Fatalf("snapshot: %d orders, checksum %v vs %v", len(sh.orders), pages[2].Checksum, sh.checksum())
+	}
+	want, _ := e.srv.VisibleChecksum(context.Background(), "cw01")
+	if want != sh.checksum() {
+		t.Fatal("VisibleChecksum differs")
+	}
+	// Nothing new: an empty page with the same checksum.
+	cur := pages[2].Cursor
+	p := c.pull(cur, 0)
+	if len(p.Changes) != 0 || p.HasMore || *p.Checksum != want {
+		t.Fatalf("nothing new: %+v", p)
+	}
+	// A push shows up as an order upsert and this client's mutation result,
+	// with lastMutationId in the same page.
+	o := e.order(ids[0])
+	c.pushOne(c.mut(streetdesk.MutAccept, o, nil))
+	p = c.pull(p.Cursor, 0)
+	var gotOrder, gotResult bool
+	for _, ch := range p.Changes {
+		gotOrder = gotOrder || ch.Type == streetdesk.ChangeWorkOrder && ch.ID == o.ID && ch.Order.Status == streetdesk.StatusAccepted
+		gotResult = gotResult || ch.Type == streetdesk.ChangeMutationResult && ch.Result.Status == streetdesk.ResultApplied && ch.ID == "1"
+	}
+	if !gotOrder || !gotResult || p.LastMutationID != 1 {
+		t.Fatalf("delta: %+v", p)
+	}
+	// A checksum mismatch is detectable: a stale shadow differs.
+	if *p.Checksum == sh.checksum() {
+		t.Fatal("checksum did not change with the version")
+	}
+	sh.apply(p)
+	if *p.Checksum != sh.checksum() {
+		t.Fatal("checksum mismatch after applying the delta")
+	}
+}
+
+func TestPullPagingWhileWriting(t *testing.T) {
+	e := newEnv(t)
+	c := e.client("cw01")
+	var orders []*streetdesk.WorkOrder
+	for i := 0; i < 30; i++ {
+		orders = append(orders, e.dispatch("teamA", "cw01"))
+	}
+	writer := e.client("cw01")
+	sh := newShadow()
+	cursor := ""
+	step := 0
+	for {
+		p := c.pull(cursor, 4)
+		sh.apply(p)
+		cursor = p.Cursor
+		// Write between pages: accept an already delivered order and a
+		// not yet delivered one, add notes, dispatch new ones.
+		if step < 5 {
+			for _, o := range []*streetdesk.WorkOrder{orders[step], orders[29-step]} {
+				writer.pushOne(writer.mut(streetdesk.MutAccept, e.order(o.ID), nil))
+				writer.pushOne(writer.mut(streetdesk.MutAddNote, e.order(o.ID), streetdesk.AddNoteArgs{NoteID: newID(), Body: "分页期间的备注"}))
+			}
+			orders = append(orders, e.dispatch("teamA", "cw01"))
+		}
+		step++
+		if !p.HasMore {
+			break
+		}
+	}
+	// Converged: the last page's checksum is the server's, and each
+	// (order, version) was delivered at most once.
+	want, _ := e.srv.VisibleChecksum(context.Background(), "cw01")
+	if sh.checksum() != want {
+		t.Fatalf("not converged: %+v vs %+v", sh.checksum(), want)
+	}
+	for k, n := range sh.seen {
+		if n > 1 {
+			t.Errorf("%s delivered %d times", k, n)
+		}
+	}
+	if len(sh.notes) != 10 {
+		t.Errorf("notes %d, want 10", len(sh.notes))
+	}
+}
+
+func TestPullResetOnExpiredOrForeignCursor(t *testing.T) {
+	e := newEnv(t, func(c *platform.Config) { c.ChangeLogRetention = 24 * time.Hour; c.TokenTTL = 72 * time.Hour })
+	c := e.client("cw01")
+	for i := 0; i < 5; i++ {
+		e.dispatch("teamA", "cw01")
+	}
+	pages := c.pullAll("", 0)
+	cur := pages[len(pages)-1].Cursor
+	e.clock.Add(25 * time.Hour)
+	p := c.pull(cur, 2)
+	if !p.Reset || !p.HasMore || len(p.Changes) != 2 {
+		t.Fatalf("expired cursor: reset=%v hasMore=%v n=%d", p.Reset, p.HasMore, len(p.Changes))
+	}
+	p2 := c.pull(p.Cursor, 10)
+	if p2.Reset || p2.HasMore || len(p2.Changes) != 3 || p2.Checksum == nil {
+		t.Fatalf("second page of a reset: %+v", p2)
+	}
+	for _, bad := range []string{"garbage", "djE6ZGVhZGJlZWY6MTA6ZDowOjA"} { // the second: another epoch
+		if p := c.pull(bad, 0); !p.Reset || len(p.Changes) != 5 {
+			t.Fatalf("cursor %q: reset=%v n=%d", bad, p.Reset, len(p.Changes))
+		}
+	}
+}
+
+func TestPullRevocationsAndNewAssigneeSeesHistory(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	o, c := e.acceptedBy("cw01", "teamA")
+	c.pushOne(c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "原承办人的勘察记录"}))
+	cur1 := c.pullAll("", 0)
+	cw1cur := cur1[len(cur1)-1].Cursor
+	cw2 := e.client("cw02")
+	cw2pages := cw2.pullAll("", 0)
+	cw2cur := cw2pages[len(cw2pages)-1].Cursor
+
+	lead := e.client("lead01")
+	lead.pushOne(lead.mut(streetdesk.MutReassign, e.order(o.ID), streetdesk.ReassignArgs{To: "cw02", Reason: "片区调整"}))
+
+	p := c.pull(cw1cur, 0)
+	var rv *streetdesk.Change
+	for i := range p.Changes {
+		if p.Changes[i].Op == streetdesk.OpRevoke {
+			rv = &p.Changes[i]
+		}
+	}
+	if rv == nil || rv.ID != o.ID || rv.Revoke.Reason != streetdesk.CodeReassigned || rv.Revoke.NewAssignee != "cw02" {
+		t.Fatalf("no revocation: %+v", p.Changes)
+	}
+	p = cw2.pull(cw2cur, 0)
+	var gotOrder, gotNote bool
+	for _, ch := range p.Changes {
+		gotOrder = gotOrder || ch.Type == streetdesk.ChangeWorkOrder && ch.ID == o.ID
+		gotNote = gotNote || ch.Type == streetdesk.ChangeNote && ch.Note.Body == "原承办人的勘察记录"
+	}
+	if !gotOrder || !gotNote {
+		t.Fatalf("new assignee: order %v note %v", gotOrder, gotNote)
+	}
+	// Cancel: revoked from cw02, still visible to the lead with its status.
+	lp := lead.pullAll("", 0)
+	lcur := lp[len(lp)-1].Cursor
+	if _, err := e.centre.Cancel(ctx, o.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	p = cw2.pull(p.Cursor, 0)
+	if len(p.Changes) != 1 || p.Changes[0].Revoke == nil || p.Changes[0].Revoke.Reason != streetdesk.CodeCancelled {
+		t.Fatalf("cancel revocation: %+v", p.Changes)
+	}
+	if p.Checksum.Count != 0 {
+		t.Fatalf("cancelled order still counted: %+v", p.Checksum)
+	}
+	l := lead.pull(lcur, 0)
+	if len(l.Changes) != 1 || l.Changes[0].Order == nil || l.Changes[0].Order.Status != streetdesk.StatusCancelled {
+		t.Fatalf("lead after cancel: %+v", l.Changes)
+	}
+}
+
+func TestPullProposalVisibleToLead(t *testing.T) {
+	e := newEnv(t)
+	o, c := e.acceptedBy("cw01", "teamA")
+	if _, err := e.centre.Cancel(context.Background(), o.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	res := goodResolution()
+	c.pushOne(c.mut(streetdesk.MutSubmitResolution, o, res))
+	lead := e.client("lead01")
+	found := false
+	for _, p := range lead.pullAll("", 0) {
+		for _, ch := range p.Changes {
+			found = found || ch.Type == streetdesk.ChangeResolution && ch.ID == res.ResolutionID && ch.Resolution.State == streetdesk.ResolutionProposal
+		}
+	}
+	if !found {
+		t.Fatal("the lead does not see the proposal")
+	}
+}
+
+func TestGzipBothWays(t *testing.T) {
+	e := newEnv(t)
+	o := e.dispatch("teamA", "cw01")
+	c := e.client("cw01")
+	raw, _ := json.Marshal(streetdesk.PushRequest{PushVersion: 1, ClientID: c.id, Mutations: []streetdesk.Mutation{c.mut(streetdesk.MutAccept, o, nil)}})
+	var zb bytes.Buffer
+	zw := gzip.NewWriter(&zb)
+	zw.Write(raw)
+	zw.Close()
+	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/v1/sync/push", &zb)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Encoding", "gzip")
+	req.Header.Set("Authorization", "Bearer "+e.token("cw01"))
+	var pr streetdesk.PushResponse
+	if st, body := e.send(req, &pr); st != 200 || pr.Results[0].Status != streetdesk.ResultApplied {
+		t.Fatalf("gzip push: %d %s", st, body)
+	}
+	req, _ = http.NewRequest(http.MethodGet, e.ts.URL+"/v1/sync/pull", nil)
+	req.Header.Set("Authorization", "Bearer "+e.token("cw01"))
+	req.Header.Set("Accept-Encoding", "gzip")
+	tr := &http.Transport{DisableCompression: true}
+	resp, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Encoding") != "gzip" {
+		t.Fatal("pull not gzipped")
+	}
+	zr, err := gzip.NewReader(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := io.ReadAll(zr)
+	var p streetdesk.PullResponse
+	if err := json.Unmarshal(data, &p); err != nil || len(p.Changes) != 1 {
+		t.Fatalf("%v %s", err, data)
+	}
+}
