@@ -854,3 +854,6 @@ func (t *Tokens) Set(access, refresh string) {
 	t.access, t.refresh = access, refresh
 	t.mu.Unlock()
 }
+
+// Close drops idle connections (so nothing outlives the client).
+func (c *Client) Close() { c.hc.CloseIdleConnections() }

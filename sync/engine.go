@@ -192,6 +192,8 @@ func (e *Engine) update(f func(s *streetdesk.SyncStatus)) {
 func (e *Engine) count(f func(s *Stats)) {
 	e.mu.Lock()
 	f(&e.stats)
+	close(e.notify)
+	e.notify = make(chan struct{})
 	e.mu.Unlock()
 }
 
@@ -227,16 +229,15 @@ func (e *Engine) Run(ctx context.Context) error {
 			retry.Stop()
 			retry = nil
 		}
-		d := e.cycle(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		if d > 0 {
-			retry = clk.NewTimer(d)
-			e.update(func(s *streetdesk.SyncStatus) { s.NextTry = clk.Now().Add(d) })
-		}
-		periodic.Stop()
-		periodic = clk.NewTimer(e.opts.Period)
+		// Timers are armed before the cycle's status is published, so
+		// whoever sees the status also sees the timers.
+		e.cycle(ctx, func(d time.Duration) {
+			periodic.Stop()
+			periodic = clk.NewTimer(e.opts.Period)
+			if d > 0 {
+				retry = clk.NewTimer(d)
+			}
+		})
 	}
 	run()
 	for {
@@ -278,9 +279,10 @@ func (e *Engine) Run(ctx context.Context) error {
 // errFork restarts a cycle after the client was forked.
 var errFork = errors.New("client forked")
 
-// cycle runs push, pull, uploads and downloads once and returns the delay
-// before the next try (0: none needed, wait for a trigger or the period).
-func (e *Engine) cycle(ctx context.Context) time.Duration {
+// cycle runs push, pull, uploads and downloads once and calls arm with the
+// delay before the next try (0: none needed, wait for a trigger or the
+// period) just before publishing the outcome.
+func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 	e.update(func(s *streetdesk.SyncStatus) {
 		s.State = streetdesk.SyncSyncing
 		s.Current = ""
@@ -291,7 +293,9 @@ func (e *Engine) cycle(ctx context.Context) time.Duration {
 			break
 		}
 	}
-	e.count(func(s *Stats) {
+	defer e.count(func(s *Stats) {
+		// Counted after the status is published, so a test that sees the
+		// count also sees the status and NextTry of this cycle.
 		s.Cycles++
 		s.LastErr = err
 		if err == nil {
@@ -299,12 +303,13 @@ func (e *Engine) cycle(ctx context.Context) time.Duration {
 		}
 	})
 	if ctx.Err() != nil {
-		return 0
+		return
 	}
 	if err == nil {
 		e.failures = 0
 		now := e.opts.Clock.Now()
 		_ = e.store.SetState(ctx, "last_sync", now.UTC().Format(time.RFC3339Nano))
+		arm(0)
 		e.update(func(s *streetdesk.SyncStatus) {
 			s.State = streetdesk.SyncIdle
 			s.Pending = 0
@@ -314,13 +319,13 @@ func (e *Engine) cycle(ctx context.Context) time.Duration {
 			s.Uploads = nil
 			s.Message = "已同步"
 		})
-		return 0
+		return
 	}
-	return e.failed(ctx, err)
+	e.failed(ctx, err, arm)
 }
 
 // failed publishes the failure and returns the backoff delay, 0 if paused.
-func (e *Engine) failed(ctx context.Context, err error) time.Duration {
+func (e *Engine) failed(ctx context.Context, err error, arm func(time.Duration)) {
 	pending := 0
 	if rows, perr := e.store.PendingMutations(ctx, 1<<20); perr == nil {
 		pending = len(rows)
@@ -346,10 +351,11 @@ func (e *Engine) failed(ctx context.Context, err error) time.Duration {
 				msg = "平台拒绝了本机的同步请求（无权限），请联系管理员；" + keep
 			}
 		}
+		arm(0)
 		e.update(func(s *streetdesk.SyncStatus) {
 			s.State, s.Message, s.Pending, s.NextTry, s.Current = state, msg, pending, time.Time{}, ""
 		})
-		return 0
+		return
 	}
 	d := backoff(e.failures, e.opts.BackoffBase, e.opts.BackoffCap, e.opts.Rand)
 	e.failures++
@@ -374,10 +380,11 @@ func (e *Engine) failed(ctx context.Context, err error) time.Duration {
 	if e.headCount >= e.opts.StallAfter {
 		msg = fmt.Sprintf("队首的第 %d 项已连续 %d 次未能送达平台，请联系管理员；%s，将在 %d 秒后重试", e.headID, e.headCount, keep, secs)
 	}
+	next := e.opts.Clock.Now().Add(d)
+	arm(d)
 	e.update(func(s *streetdesk.SyncStatus) {
-		s.State, s.Message, s.Pending, s.Current = state, msg, pending, ""
+		s.State, s.Message, s.Pending, s.Current, s.NextTry = state, msg, pending, "", next
 	})
-	return d
 }
 
 func opOf(e *Error) string {
@@ -413,8 +420,16 @@ func (e *Engine) syncOnce(ctx context.Context) error {
 	if err := e.pull(ctx, cid); err != nil {
 		return err
 	}
-	if err := e.uploads(ctx); err != nil {
+	sent, err := e.uploads(ctx)
+	if err != nil {
 		return err
+	}
+	if sent {
+		// The platform flipped blobPresent (and maybe finished a resolution
+		// awaiting media): show it now rather than at the next period.
+		if err := e.pull(ctx, cid); err != nil {
+			return err
+		}
 	}
 	return e.downloads(ctx)
 }
@@ -483,7 +498,10 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 				}
 			}
 			_ = e.store.RecordPushAttempt(ctx, ids, err.Error())
-			e.noteHead(muts[0].ID)
+			if se == nil || (se.Code != CodeNetwork && se.Code != CodeCaptivePortal) {
+				// Offline is not a stall; an answer that keeps failing is.
+				e.noteHead(muts[0].ID)
+			}
 			return err
 		}
 		crashpoint.Hit("push.after_send")

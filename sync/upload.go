@@ -23,13 +23,13 @@ const (
 
 // uploads sends every pending blob; a transient error stops the loop (the
 // engine backs off), a per-blob permanent problem is recorded and skipped.
-func (e *Engine) uploads(ctx context.Context) error {
+func (e *Engine) uploads(ctx context.Context) (sent bool, err error) {
 	ups, err := e.store.PendingUploads(ctx)
 	if err != nil {
-		return fmt.Errorf("pending uploads: %w", err)
+		return false, fmt.Errorf("pending uploads: %w", err)
 	}
 	if len(ups) == 0 {
-		return nil
+		return false, nil
 	}
 	var total int64
 	prog := make([]streetdesk.UploadProgress, len(ups))
@@ -45,10 +45,10 @@ func (e *Engine) uploads(ctx context.Context) error {
 		err := e.upload(ctx, i, before, u)
 		before += u.Size
 		if err != nil {
-			return err
+			return true, err
 		}
 	}
-	return nil
+	return true, nil
 }
 
 var errRestart = errors.New("restart upload")
@@ -229,6 +229,11 @@ func (e *Engine) send(ctx context.Context, i int, before int64, u Upload, f *os.
 				// 409 (stale offset) or a broken connection: HEAD, resume.
 				noProgress++
 				if noProgress > 3 {
+					if se != nil && se.Status == 409 {
+						// The platform may still be finishing the broken
+						// PATCH; back off and resume later.
+						se.Kind = KindTransient
+					}
 					return err
 				}
 				break

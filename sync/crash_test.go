@@ -1,0 +1,3 @@
+package sync_test
+
+const crashChildEnv = "STREETDESK_CRASH_CHILD"

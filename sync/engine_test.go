@@ -1,0 +1,191 @@
+package sync_test
+
+import (
+	"context"
+	"net/http"
+	"time"
+	"os"
+	"strings"
+	"testing"
+
+	"go.uber.org/goleak"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/sync"
+)
+
+func TestMain(m *testing.M) {
+	if os.Getenv(crashChildEnv) != "" {
+		os.Exit(m.Run())
+	}
+	goleak.VerifyTestMain(m)
+}
+
+func TestEngine_FirstSyncPushPullConverge(t *testing.T) {
+	r := newRig(t)
+	ids := r.p.seed(3)
+	r.start()
+	r.idleAfter(0)
+	// Work done after the first sync: accept + note, then a trigger.
+	r.store.enqueue(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{})
+	r.store.enqueue(streetdesk.MutAddNote, ids[0], noteArgs("现场已查看"))
+	r.eng.Trigger()
+	before := r.eng.Stats().Cycles
+	r.clock.AdvanceWhenArmed(t, 1100*time.Millisecond) // debounce
+	r.idleAfter(before)
+	r.stop()
+	if got := r.p.order(ids[0]).Status; got != streetdesk.StatusAccepted {
+		t.Fatalf("platform status %s, want accepted", got)
+	}
+	s := r.eng.Status()
+	if s.State != streetdesk.SyncIdle || s.LastSync.IsZero() || s.Message == "" {
+		t.Fatalf("status %+v", s)
+	}
+	checkInvariants(t, r.p, r.store)
+}
+
+func TestEngine_PeriodicSync(t *testing.T) {
+	r := newRig(t)
+	r.p.seed(1)
+	r.start()
+	r.idleAfter(0)
+	r.p.seed(1)
+	r.clock.AdvanceWhenArmed(t, 61*time.Second)
+	r.idleAfter(1)
+	r.stop()
+	checkInvariants(t, r.p, r.store)
+	if n := len(r.store.snapshot().Shadow); n != 2 {
+		t.Fatalf("shadow has %d orders, want 2", n)
+	}
+}
+
+func TestEngine_BatchesOfAtMost100(t *testing.T) {
+	r := newRig(t)
+	ids := r.p.seed(1)
+	r.start()
+	r.idleAfter(0)
+	for i := 0; i < 250; i++ {
+		r.store.enqueue(streetdesk.MutAddNote, ids[0], noteArgs("第"+string(rune('0'+i%10))+"条"))
+	}
+	r.eng.SyncNow()
+	r.idleAfter(1)
+	r.stop()
+	if got := r.rt.count("push"); got != 3 {
+		t.Fatalf("%d pushes for 250 mutations, want 3", got)
+	}
+	checkInvariants(t, r.p, r.store)
+}
+
+func TestEngine_ChecksumMismatchResyncs(t *testing.T) {
+	r := newRig(t)
+	r.p.seed(3)
+	r.start()
+	r.idleAfter(0)
+	// Corrupt the local shadow behind the engine's back.
+	r.store.mu.Lock()
+	for id, o := range r.store.S.Shadow {
+		o.Version = 99
+		r.store.S.Shadow[id] = o
+		break
+	}
+	r.store.S.MaxSeen = map[string]int64{}
+	r.store.mu.Unlock()
+	r.p.seed(1)
+	r.eng.SyncNow()
+	r.idleAfter(1)
+	r.stop()
+	if r.eng.Stats().Resyncs != 1 {
+		t.Fatalf("resyncs = %d, want 1", r.eng.Stats().Resyncs)
+	}
+	checkInvariants(t, r.p, r.store)
+}
+
+func TestEngine_RestoredDatabaseForks(t *testing.T) {
+	r := newRig(t)
+	ids := r.p.seed(1)
+	r.start()
+	r.idleAfter(0)
+	backup := r.store.snapshot() // the backup taken here
+	r.store.enqueue(streetdesk.MutAddNote, ids[0], noteArgs("备份之后的记录"))
+	r.store.enqueue(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{})
+	r.eng.SyncNow()
+	r.idleAfter(1)
+	r.stop()
+
+	// The PC dies; the backup is restored and the caseworker works on.
+	s2 := newMemStore("")
+	s2.restore(backup)
+	r2 := newRig(t, withPlatform(r.p, r.srv), withStore(s2))
+	s2.enqueue(streetdesk.MutAddNote, ids[0], noteArgs("恢复之后的记录"))
+	r2.start()
+	r2.idleAfter(0)
+	r2.stop()
+	if r2.eng.Stats().Forks != 1 {
+		t.Fatalf("forks = %d, want 1", r2.eng.Stats().Forks)
+	}
+	checkInvariants(t, r.p, s2)
+}
+
+func TestEngine_RunReturnsOnCancelDuringRequest(t *testing.T) {
+	r := newRig(t)
+	r.rt.setPlan(func(*http.Request) fault { return fault{hang: true} })
+	r.start()
+	r.waitFor("syncing", func(s streetdesk.SyncStatus, _ sync.Stats) bool { return s.State == streetdesk.SyncSyncing })
+	r.stop() // fails the test if Run does not return
+}
+
+func TestClient_CaptivePortalIsOffline(t *testing.T) {
+	r := newRig(t)
+	r.rt.setPlan(func(*http.Request) fault {
+		return fault{status: 200, ctype: "text/html; charset=utf-8", body: "<html>请登录 Wi-Fi</html>"}
+	})
+	_, err := r.client.Pull(context.Background(), newUUID(), "", 10)
+	se := sync.AsError(err)
+	if se == nil || se.Kind != sync.KindTransient || se.Code != sync.CodeCaptivePortal {
+		t.Fatalf("err = %v, want transient captive portal", err)
+	}
+}
+
+func TestClient_RequestIDs(t *testing.T) {
+	r := newRig(t)
+	var got []string
+	r.rt.setPlan(func(req *http.Request) fault {
+		got = append(got, req.Header.Get("X-Request-ID"))
+		return fault{}
+	})
+	r.client.SetClientID("cid1")
+	for range 2 {
+		if _, err := r.client.Me(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(got) != 2 || !strings.HasPrefix(got[0], "cid1-") || !strings.HasSuffix(got[0], "-1") || !strings.HasSuffix(got[1], "-2") {
+		t.Fatalf("request ids %v", got)
+	}
+}
+
+func TestClient_LoginTeamErrors(t *testing.T) {
+	r := newRig(t)
+	ctx := context.Background()
+	if _, err := r.client.Login(ctx, "wangfang", "wrong"); streetdesk.ErrorCode(sync.AppError(err)) != streetdesk.EUNAUTHORIZED {
+		t.Fatalf("bad password: %v", err)
+	}
+	lr, err := r.client.Login(ctx, "wangfang", "secret")
+	if err != nil || lr.Token == "" {
+		t.Fatalf("login: %v", err)
+	}
+	team, err := r.client.Team(ctx)
+	if err != nil || team.ID != "t1" {
+		t.Fatalf("team: %v %+v", err, team)
+	}
+}
+
+func TestClient_BadCAFile(t *testing.T) {
+	dir := t.TempDir()
+	f := dir + "/ca.pem"
+	_ = os.WriteFile(f, []byte("not a certificate"), 0o600)
+	_, err := sync.NewClient(sync.ClientOptions{BaseURL: "https://localhost:1", CAFile: f})
+	if streetdesk.ErrorCode(err) != streetdesk.EINVALID {
+		t.Fatalf("err = %v, want EINVALID", err)
+	}
+}
