@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -25,9 +26,10 @@ var actionOrder = []streetdesk.Operation{
 
 // detailView is the right pane: one order, its timeline, photos and actions.
 type detailView struct {
-	u   *UI
-	id  string
-	det *streetdesk.OrderDetail
+	u      *UI
+	id     string
+	det    *streetdesk.OrderDetail
+	review bool // the team's lead signs resolutions off (领导签发)
 
 	empty      *widget.Label
 	header     *widget.Label // id
@@ -64,6 +66,9 @@ type detailView struct {
 
 func newDetailView(u *UI) *detailView {
 	v := &detailView{u: u, buttons: map[streetdesk.Operation]*widget.Button{}}
+	if t, err := u.desk.Team(u.ctx); err == nil && t != nil {
+		v.review = t.ReviewResolutions
+	}
 	v.empty = &widget.Label{Text: tr("detail.empty", "Choose a work order on the left."), Alignment: fyne.TextAlignCenter}
 	v.header = &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Selectable: true}
 	v.state = &widget.Label{}
@@ -223,6 +228,10 @@ func (v *detailView) fill() {
 	for _, op := range actionOrder {
 		if !slices.Contains(d.Allowed, op) {
 			continue // absent, not disabled
+		}
+		// One 办结 button: the one the team's review setting calls for.
+		if op == streetdesk.OpSubmitResolution && v.review || op == streetdesk.OpSubmitForReview && !v.review {
+			continue
 		}
 		b := &widget.Button{Text: actionLabel(op), OnTapped: v.handler(op)}
 		if op == streetdesk.OpAccept || op == streetdesk.OpSubmitResolution || op == streetdesk.OpSubmitForReview {
@@ -421,6 +430,8 @@ func (v *detailView) onNote() {
 				t += "。"
 			}
 			d.text.SetText(t + p)
+			d.text.CursorRow, d.text.CursorColumn = 0, utf8.RuneCountInString(d.text.Text)
+			d.text.Refresh()
 		}
 		d.phrases = append(d.phrases, b)
 		chips.Add(b)

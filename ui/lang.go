@@ -2,7 +2,11 @@ package ui
 
 import (
 	"embed"
+	"encoding/json"
 	"regexp"
+	"strings"
+
+	"fyne.io/fyne/v2"
 
 	"fyne.io/fyne/v2/lang"
 
@@ -21,8 +25,42 @@ var translations embed.FS
 // LoadTranslations adds the app's translations to Fyne's lang package. Call
 // it before building widgets.
 func LoadTranslations() error {
-	return lang.AddTranslationsFS(translations, "translation")
+	if err := lang.AddTranslationsFS(translations, "translation"); err != nil {
+		return err
+	}
+	en, err := translations.ReadFile("translation/en.json")
+	if err != nil {
+		return err
+	}
+	// Fyne's matcher may pick one of its own languages (de, fr, …) for
+	// which we have no words; give those our English ones.
+	for _, l := range fyneLanguages {
+		if err := lang.AddTranslationsForLocale(en, fyne.Locale(l)); err != nil {
+			return err
+		}
+	}
+	zh, err := translations.ReadFile("translation/zh-Hans.json")
+	if err != nil {
+		return err
+	}
+	var m map[string]string
+	if err := json.Unmarshal(zh, &m); err != nil {
+		return err
+	}
+	for k := range m {
+		if strings.HasPrefix(k, "err:") {
+			knownErrors[strings.TrimPrefix(k, "err:")] = true
+		}
+	}
+	return nil
 }
+
+// fyneLanguages are the languages of Fyne 2.7.1's built-in translations
+// other than English and Chinese.
+var fyneLanguages = []string{"cs", "de", "el", "es", "fr", "pl", "pt", "pt-BR", "ru", "sv", "ta", "uk"}
+
+// knownErrors are the messages the translations have words for.
+var knownErrors = map[string]bool{}
 
 // langCode is the language the translations resolved to ("zh" or "en"),
 // for the root package's Label(lang) helpers.
@@ -49,8 +87,8 @@ func errorText(err error) string {
 	if langCode() == "en" || !isASCII(msg) { // already in the user's words
 		return msg
 	}
-	if t := lang.X("err:"+msg, ""); t != "" {
-		return t
+	if knownErrors[msg] {
+		return lang.X("err:"+msg, msg)
 	}
 	for _, p := range errorPatterns {
 		if m := p.re.FindStringSubmatch(msg); m != nil {

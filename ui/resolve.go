@@ -30,11 +30,11 @@ type resolveDialog struct {
 
 func (v *detailView) onResolve() {
 	op := streetdesk.OpSubmitResolution
-	if !v.allowed(op) {
+	if v.review {
 		op = streetdesk.OpSubmitForReview
-		if !v.allowed(op) {
-			return
-		}
+	}
+	if !v.allowed(op) {
+		return
 	}
 	lc := langCode()
 	d := &resolveDialog{refs: v.det.Photos}

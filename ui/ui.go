@@ -51,6 +51,10 @@ type UI struct {
 	attnBtn   *widget.Button
 	signOut   *widget.Button
 
+	msg    *widget.Label // the last message or confirmation shown
+	msgPop *widget.PopUp
+	msgOK  *widget.Button
+
 	watchStop chan struct{}
 	seen      *seenOrders
 }
@@ -185,6 +189,8 @@ func (u *UI) watchSync() {
 	}
 	stop := make(chan struct{})
 	u.watchStop = stop
+	// Take the channel before reading the status so no change is missed.
+	ch := s.Notify()
 	last := s.Status()
 	u.bg.Add(1)
 	go func() {
@@ -195,8 +201,9 @@ func (u *UI) watchSync() {
 				return
 			case <-u.ctx.Done():
 				return
-			case <-s.Notify():
+			case <-ch:
 			}
+			ch = s.Notify()
 			st := s.Status()
 			// A finished sync may have brought new orders: reload then.
 			done := last.State == streetdesk.SyncSyncing && st.State != streetdesk.SyncSyncing || !st.LastSync.Equal(last.LastSync)
@@ -270,6 +277,7 @@ func (u *UI) message(title, text string) {
 	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(ok)), u.w.Canvas())
 	d.Resize(fyne.NewSize(420, 0))
 	d.Show()
+	u.msg, u.msgPop, u.msgOK = lbl, d, ok
 }
 
 func (u *UI) confirm(title, text string, yes func()) {
@@ -280,11 +288,14 @@ func (u *UI) confirm(title, text string, yes func()) {
 	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(no, ok)), u.w.Canvas())
 	d.Resize(fyne.NewSize(460, 0))
 	d.Show()
+	u.msg, u.msgPop, u.msgOK = lbl, d, ok
 }
 
 // copyText puts s on the clipboard.
 func (u *UI) copyText(s string) {
-	if cb := u.w.Clipboard(); cb != nil {
+	if a := fyne.CurrentApp(); a != nil && a.Clipboard() != nil {
+		a.Clipboard().SetContent(s)
+	} else if cb := u.w.Clipboard(); cb != nil {
 		cb.SetContent(s)
 	}
 }

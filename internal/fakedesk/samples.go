@@ -83,8 +83,10 @@ func (s sample) order(now time.Time, me streetdesk.User) streetdesk.WorkOrder {
 	} else {
 		o.Deadlines.ResolveBy = disp.Add(72 * time.Hour)
 	}
-	if s.status == streetdesk.StatusDispatched {
-		o.Deadlines.AcceptBy = minT(o.Deadlines.ResolveBy, disp.Add(4*time.Hour))
+	if s.status == streetdesk.StatusDispatched && s.resolveIn != 0 {
+		// resolveIn is the clock that runs now: accept-by.
+		o.Deadlines.AcceptBy = o.Deadlines.ResolveBy
+		o.Deadlines.ResolveBy = o.Deadlines.AcceptBy.Add(72 * time.Hour)
 	}
 	o.History = []streetdesk.Event{{At: disp, Actor: "12345中心", Kind: "dispatch", Text: "派单至" + me.StreetOffice}}
 	if s.status != streetdesk.StatusDispatched {
@@ -104,13 +106,6 @@ func (s sample) order(now time.Time, me streetdesk.User) streetdesk.WorkOrder {
 		o.ExtensionRequest = &streetdesk.ExtensionRequest{Reason: "需协调供电部门改造充电设施", NewResolveBy: o.Deadlines.ResolveBy.AddDate(0, 0, 7)}
 	}
 	return o
-}
-
-func minT(a, b time.Time) time.Time {
-	if b.Before(a) {
-		return b
-	}
-	return a
 }
 
 var genTitles = []struct{ l3, title, complaint string }{

@@ -1,0 +1,232 @@
+package ui
+
+import (
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/storage"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// Tests run every main-goroutine call on the test goroutine, in order, when
+// they ask for it: no data races with the watchers, no sleeps.
+var mainQueue = make(chan func(), 10000)
+
+func init() {
+	mainDo = func(f func()) { mainQueue <- f }
+	searchDelay = 0
+}
+
+// RunMain waits for at least one queued main-goroutine call and runs every
+// call queued so far.
+func RunMain(t testing.TB) {
+	t.Helper()
+	select {
+	case f := <-mainQueue:
+		f()
+	case <-time.After(10 * time.Second):
+		t.Fatal("no main-goroutine call arrived")
+	}
+	DrainMain()
+}
+
+// DrainMain runs the queued main-goroutine calls without waiting.
+func DrainMain() {
+	for {
+		select {
+		case f := <-mainQueue:
+			f()
+		default:
+			return
+		}
+	}
+}
+
+// SetSearchDelay sets the search debounce (0: search at once).
+func SetSearchDelay(d time.Duration) func() {
+	old := searchDelay
+	searchDelay = d
+	return func() { searchDelay = old }
+}
+
+// Sign-in screen.
+func (u *UI) SignInForm() (server, username, password *widget.Entry, button *widget.Button, status *widget.Label) {
+	s := u.signin
+	return s.server, s.username, s.password, s.button, s.status
+}
+func (u *UI) WaitBackground()                 { u.bg.Wait() }
+func (u *UI) Desk() streetdesk.Desk           { return u.desk }
+func (u *UI) AttentionButton() *widget.Button { return u.attnBtn }
+
+// Sync bar.
+type SyncBarView struct {
+	Who, Pending, LastSync, Message *widget.Label
+	State                           string
+	Uploads                         int
+	SyncNow                         *widget.Button
+}
+
+func (u *UI) SyncBar() SyncBarView {
+	b := u.bar
+	return SyncBarView{Who: b.who, Pending: b.pending, LastSync: b.lastSync, Message: b.message, State: b.state.Text,
+		Uploads: len(b.uploads.Objects), SyncNow: b.syncNow}
+}
+
+// Queue.
+type QueueView struct {
+	Search                                 *widget.Entry
+	Status, Due, Category, Community, Sort *widget.Select
+	Count                                  *widget.Label
+	List                                   *widget.List
+}
+
+func (u *UI) Queue() QueueView {
+	q := u.queue
+	return QueueView{Search: q.search, Status: q.statusSel, Due: q.dueSel, Category: q.catSel, Community: q.placeSel,
+		Sort: q.sortSel, Count: q.count, List: q.list}
+}
+
+// QueueRowText returns what row i shows: countdown, title, place, chip, badges.
+func (u *UI) QueueRowText(i int) [5]string {
+	r := newQueueRow()
+	u.queue.updateRow(i, r)
+	return [5]string{r.deadline.Text, r.title.Text, r.place.Text, r.chip.Text, r.badges.Text}
+}
+func (u *UI) QueueTotal() int                     { return u.queue.total }
+func (u *UI) QueueSelected() string               { return u.queue.selected }
+func (u *UI) QueuePagesLoaded() int               { return len(u.queue.pages) }
+func (u *UI) QueueFilter() streetdesk.QueueFilter { return u.queue.filter }
+
+// Detail.
+type DetailView struct {
+	Header, State, Title, Category, Department, Address, Coords, Channel, Citizen, Complaint, Notice, Saved *widget.Label
+	Remaining                                                                                               string
+	Timeline                                                                                                []string
+	Photos                                                                                                  int
+	Actions                                                                                                 []string
+	Copy                                                                                                    *widget.Button
+}
+
+func (u *UI) Detail() DetailView {
+	v := u.detail
+	d := DetailView{Header: v.header, State: v.state, Title: v.title, Category: v.category, Department: v.department,
+		Address: v.address, Coords: v.coords, Channel: v.channel, Citizen: v.citizen, Complaint: v.complaint,
+		Notice: v.notice, Saved: v.saved, Remaining: v.remaining.Text, Copy: v.copyCoords}
+	for _, o := range v.timeline.Objects {
+		d.Timeline = append(d.Timeline, o.(*widget.Label).Text)
+	}
+	for _, o := range v.photos.Objects {
+		if _, ok := o.(*thumb); ok {
+			d.Photos++
+		}
+	}
+	for _, o := range v.actions.Objects {
+		d.Actions = append(d.Actions, o.(*widget.Button).Text)
+	}
+	return d
+}
+
+// Action returns the button of op, nil when it is absent.
+func (u *UI) Action(op streetdesk.Operation) *widget.Button { return u.detail.buttons[op] }
+func (u *UI) DetailContent() fyne.CanvasObject              { return u.detail.content }
+func (u *UI) TapThumb(i int)                                { u.detail.openPhoto(i) }
+func (u *UI) Drop(paths []string) {
+	var uris []fyne.URI
+	for _, p := range paths {
+		uris = append(uris, storage.NewFileURI(p))
+	}
+	u.onDropped(fyne.Position{}, uris)
+}
+
+// Dialogs.
+type Form struct {
+	Save, Cancel *widget.Button
+	Error        *widget.Label
+	Visible      bool
+}
+
+func form(f *formDialog) Form {
+	return Form{Save: f.save, Cancel: f.cancel, Error: f.err, Visible: f.pop.Visible()}
+}
+
+func (u *UI) ContactDialog() (Form, *widget.RadioGroup, *widget.Check, *widget.Entry) {
+	d := u.detail.contact
+	return form(d.formDialog), d.method, d.reached, d.text
+}
+func (u *UI) NoteDialog() (Form, *widget.Entry, []*widget.Button) {
+	d := u.detail.note
+	return form(d.formDialog), d.text, d.phrases
+}
+func (u *UI) NoteOpen() bool { return u.detail.note != nil && u.detail.note.pop.Visible() }
+func (u *UI) PhotoDialog() (Form, *widget.Button, *widget.Label, *widget.RadioGroup, *widget.Entry) {
+	d := u.detail.photoDlg
+	return form(d.formDialog), d.choose, d.files, d.tag, d.caption
+}
+func (u *UI) ExtensionDialog() (Form, *widget.Entry, *widget.Entry) {
+	d := u.detail.extension
+	return form(d.formDialog), d.reason, d.date
+}
+func (u *UI) ReturnDialog() (Form, *widget.Select, *widget.Entry) {
+	d := u.detail.ret
+	return form(d.formDialog), d.reason, d.text
+}
+
+type ResolveView struct {
+	Form
+	Outcome                   *widget.RadioGroup
+	Reply                     *widget.Entry
+	Counter, Warning, Summary *widget.Label
+	Photos                    []*widget.Check
+}
+
+func (u *UI) ResolveDialog() ResolveView {
+	d := u.detail.resolve
+	return ResolveView{Form: form(d.formDialog), Outcome: d.outcome, Reply: d.reply, Counter: d.counter, Warning: d.warning,
+		Summary: d.summary, Photos: d.photos}
+}
+
+type PhotoViewerView struct {
+	Info, Warning          *widget.Label
+	ZoomIn, ZoomOut, Close *widget.Button
+	Zoom                   float32
+}
+
+func (u *UI) PhotoViewer() PhotoViewerView {
+	p := u.detail.viewer
+	return PhotoViewerView{Info: p.info, Warning: p.warning, ZoomIn: p.zoomIn, ZoomOut: p.zoomOut, Close: p.close, Zoom: p.zoom}
+}
+
+// Needs attention.
+type ConflictCard struct {
+	Title, Explanation, Status *widget.Label
+	Dismiss, Copy, AddNote     *widget.Button
+}
+
+func (u *UI) AttentionCards() []ConflictCard {
+	var out []ConflictCard
+	for _, k := range u.attention.items {
+		out = append(out, ConflictCard{Title: k.title, Explanation: k.explanation, Status: k.status, Dismiss: k.dismiss, Copy: k.copy, AddNote: k.addNote})
+	}
+	return out
+}
+func (u *UI) AttentionOpen() bool { return u.attention.pop.Visible() }
+
+// Errors.
+func ErrorText(err error) string { return errorText(err) }
+func LangCode() string           { return langCode() }
+
+// Message returns the text of the last message or confirmation shown and whether it is still up.
+func (u *UI) Message() (string, bool) {
+	if u.msg == nil {
+		return "", false
+	}
+	return u.msg.Text, u.msgPop.Visible()
+}
+
+// ConfirmMessage taps OK on the last confirmation.
+func (u *UI) ConfirmOK() *widget.Button { return u.msgOK }
+
+func (u *UI) SignOutButton() *widget.Button { return u.signOut }
