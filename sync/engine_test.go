@@ -3,10 +3,10 @@ package sync_test
 import (
 	"context"
 	"net/http"
-	"time"
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"go.uber.org/goleak"
 

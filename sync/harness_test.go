@@ -446,7 +446,9 @@ func (r *rig) waitFor(what string, cond func(s streetdesk.SyncStatus, st sync.St
 // cycles waits until n cycles have completed in total.
 func (r *rig) cycles(n int) sync.Stats {
 	r.t.Helper()
-	r.waitFor("cycles", func(s streetdesk.SyncStatus, st sync.Stats) bool { return st.Cycles >= n && s.State != streetdesk.SyncSyncing })
+	r.waitFor("cycles", func(s streetdesk.SyncStatus, st sync.Stats) bool {
+		return st.Cycles >= n && s.State != streetdesk.SyncSyncing
+	})
 	return r.eng.Stats()
 }
 
