@@ -72,3 +72,11 @@ func HasKey(ctx context.Context, db *DB, key string) bool {
 	var x int
 	return db.r.QueryRowContext(ctx, "SELECT 1 FROM outbox WHERE key = ?", key).Scan(&x) == nil
 }
+
+// SetSortAllBelow changes the threshold between sorting every match and
+// reading the page in index order; it returns the old value.
+func SetSortAllBelow(n int) int {
+	old := sortAllBelow
+	sortAllBelow = n
+	return old
+}

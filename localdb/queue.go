@@ -247,11 +247,60 @@ func (db *DB) Export(ctx context.Context, f streetdesk.QueueFilter) ([]streetdes
 	return out, nil
 }
 
+// sortAllBelow is the match count under which a page is sorted in full;
+// above it the page is read in index order, segment by segment.
+var sortAllBelow = 1000
+
+// segment is one run of the sort order that an index yields directly.
+type segment struct {
+	index string
+	cond  string
+	args  []any
+	order string
+}
+
+// segments splits a sort order into runs that an index reads in order:
+// deadline risk is monotonic in the deadline, so risk-then-urgency is, for
+// each risk band and each urgency, the index (urgency, deadline) in order.
+func segments(s streetdesk.SortOrder, ck clock) []segment {
+	var out []segment
+	switch s {
+	case streetdesk.SortDispatched:
+		return []segment{{index: "work_orders_recent", cond: "1", order: "w.dispatched_at DESC, w.id"}}
+	case streetdesk.SortUrgency:
+		for u := 2; u >= 0; u-- {
+			out = append(out,
+				segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NOT NULL", []any{u}, "w.deadline, w.id"},
+				segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NULL", []any{u}, "w.id"})
+		}
+		return out
+	}
+	bands := []struct {
+		cond string
+		args []any
+	}{
+		{"w.deadline < ?", []any{ck.now}},
+		{"w.deadline >= ? AND w.deadline <= ?", []any{ck.now, ck.soon}},
+		{"w.deadline > ? AND w.deadline < ?", []any{ck.soon, ck.tomorrow}},
+		{"w.deadline > ? AND w.deadline >= ?", []any{ck.soon, ck.tomorrow}},
+		{"w.deadline IS NULL", nil},
+	}
+	for _, b := range bands {
+		for u := 2; u >= 0; u-- {
+			order := "w.deadline, w.id"
+			if b.args == nil {
+				order = "w.id"
+			}
+			out = append(out, segment{"work_orders_risk", "w.urgency_rank = ? AND " + b.cond, append([]any{u}, b.args...), order})
+		}
+	}
+	return out
+}
+
 // queueKeys returns the first n ids of the sorted, filtered queue (all when
 // n < 0) and, if count is set, the total.
 func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, count bool) ([]string, int, error) {
 	ck := db.clockFor(f)
-	ob, obArgs := orderBy(f.Sort, ck)
 	sw, sargs, err := db.where(f, shadowCols, ck)
 	if err != nil {
 		return nil, 0, err
@@ -260,7 +309,7 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 	if err != nil {
 		return nil, 0, err
 	}
-	conn, err := db.r.Conn(ctx) // one snapshot for both sources
+	conn, err := db.r.Conn(ctx) // one snapshot for every read below
 	if err != nil {
 		return nil, 0, err
 	}
@@ -271,53 +320,65 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 	}
 	defer tx.Rollback()
 
-	// Overlaid orders matching the filter (few).
-	rows, err := tx.QueryContext(ctx, `SELECT w.id, o.deadline, w.urgency_rank, w.dispatched_at
-		FROM overlay o JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("queue: %w", err)
+	scan := func(q string, args []any, dst *[]sortKey) error {
+		rows, err := tx.QueryContext(ctx, q, args...)
+		if err != nil {
+			return fmt.Errorf("queue: %w", err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var k sortKey
+			if err := rows.Scan(&k.id, &k.deadline, &k.urgency, &k.dispatched); err != nil {
+				return err
+			}
+			*dst = append(*dst, k)
+		}
+		return rows.Err()
 	}
+	// Overlaid orders matching the filter with their overlaid values (few).
 	var extra []sortKey
-	for rows.Next() {
-		var k sortKey
-		if err := rows.Scan(&k.id, &k.deadline, &k.urgency, &k.dispatched); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		extra = append(extra, k)
-	}
-	rows.Close()
-
-	base := "FROM work_orders w WHERE " + sw + " AND w.id NOT IN (SELECT order_id FROM overlay)"
-	q := "SELECT id, deadline, urgency_rank, dispatched_at " + base + " ORDER BY " + ob
-	args := append(append([]any{}, sargs...), obArgs...)
-	if n >= 0 {
-		q += " LIMIT ?"
-		args = append(args, n)
-	}
-	rows, err = tx.QueryContext(ctx, q, args...)
-	if err != nil {
-		return nil, 0, fmt.Errorf("queue: %w", err)
-	}
-	var keys []sortKey
-	for rows.Next() {
-		var k sortKey
-		if err := rows.Scan(&k.id, &k.deadline, &k.urgency, &k.dispatched); err != nil {
-			rows.Close()
-			return nil, 0, err
-		}
-		keys = append(keys, k)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+	if err := scan(`SELECT w.id, o.deadline, w.urgency_rank, w.dispatched_at
+		FROM overlay o JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs, &extra); err != nil {
 		return nil, 0, err
 	}
-	total := 0
-	if count {
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) "+base, sargs...).Scan(&total); err != nil {
+	total := -1
+	if count || n >= 0 {
+		// Shadow matches, minus overlaid orders whose shadow values match.
+		var all, shadowed int
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM work_orders w WHERE "+sw, sargs...).Scan(&all); err != nil {
 			return nil, 0, fmt.Errorf("queue count: %w", err)
 		}
-		total += len(extra)
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM overlay o JOIN work_orders w ON w.id = o.order_id WHERE "+sw, sargs...).Scan(&shadowed); err != nil {
+			return nil, 0, fmt.Errorf("queue count: %w", err)
+		}
+		total = all - shadowed + len(extra)
+	}
+	var keys []sortKey
+	const cols = "SELECT w.id, w.deadline, w.urgency_rank, w.dispatched_at FROM work_orders w "
+	notOverlaid := " AND w.id NOT IN (SELECT order_id FROM overlay)"
+	if n < 0 || total < sortAllBelow {
+		ob, obArgs := orderBy(f.Sort, ck)
+		q := cols + "WHERE " + sw + notOverlaid + " ORDER BY " + ob
+		args := append(append([]any{}, sargs...), obArgs...)
+		if n >= 0 {
+			q += " LIMIT ?"
+			args = append(args, n)
+		}
+		if err := scan(q, args, &keys); err != nil {
+			return nil, 0, err
+		}
+	} else {
+		for _, sg := range segments(f.Sort, ck) {
+			need := n - len(keys)
+			if need <= 0 {
+				break
+			}
+			q := cols + "INDEXED BY " + sg.index + " WHERE " + sg.cond + " AND " + sw + notOverlaid + " ORDER BY " + sg.order + " LIMIT ?"
+			args := append(append(append([]any{}, sg.args...), sargs...), need)
+			if err := scan(q, args, &keys); err != nil {
+				return nil, 0, err
+			}
+		}
 	}
 	if len(extra) > 0 {
 		keys = append(keys, extra...)
@@ -330,7 +391,7 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 	for i, k := range keys {
 		ids[i] = k.id
 	}
-	return ids, total, nil
+	return ids, max(total, 0), nil
 }
 
 // items loads the overlaid orders for ids, in that order.

@@ -86,37 +86,41 @@ func TestQueueAgainstReference(t *testing.T) {
 		{Now: now.Add(72 * time.Hour), Overdue: true},
 	}
 	for i, f := range filters {
-		t.Run(fmt.Sprint(i), func(t *testing.T) {
-			page, err := db.Queue(ctx, f)
-			if err != nil {
-				t.Fatal(err)
-			}
-			at := f.Now
-			if at.IsZero() {
-				at = now
-			}
-			var want []streetdesk.WorkOrder
-			for _, it := range all {
-				if matches(&it.Order, &f, at) {
-					want = append(want, it.Order)
+		for _, threshold := range []int{0, 1 << 30} { // read in index order / sort everything
+			t.Run(fmt.Sprint(i, "/", threshold), func(t *testing.T) {
+				old := localdb.SetSortAllBelow(threshold)
+				defer localdb.SetSortAllBelow(old)
+				page, err := db.Queue(ctx, f)
+				if err != nil {
+					t.Fatal(err)
 				}
-			}
-			sortRef(want, f.Sort, cal, at)
-			if page.Total != len(want) {
-				t.Errorf("total %d, want %d", page.Total, len(want))
-			}
-			limit := f.Limit
-			if limit == 0 {
-				limit = streetdesk.DefaultPageSize
-			}
-			var wantIDs []string
-			for j := f.Offset; j < len(want) && j < f.Offset+limit; j++ {
-				wantIDs = append(wantIDs, want[j].ID)
-			}
-			if got := ids(page.Items); !slices.Equal(got, wantIDs) {
-				t.Errorf("page\n got %s\nwant %s", short(got), short(wantIDs))
-			}
-		})
+				at := f.Now
+				if at.IsZero() {
+					at = now
+				}
+				var want []streetdesk.WorkOrder
+				for _, it := range all {
+					if matches(&it.Order, &f, at) {
+						want = append(want, it.Order)
+					}
+				}
+				sortRef(want, f.Sort, cal, at)
+				if page.Total != len(want) {
+					t.Errorf("total %d, want %d", page.Total, len(want))
+				}
+				limit := f.Limit
+				if limit == 0 {
+					limit = streetdesk.DefaultPageSize
+				}
+				var wantIDs []string
+				for j := f.Offset; j < len(want) && j < f.Offset+limit; j++ {
+					wantIDs = append(wantIDs, want[j].ID)
+				}
+				if got := ids(page.Items); !slices.Equal(got, wantIDs) {
+					t.Errorf("page\n got %s\nwant %s", short(got), short(wantIDs))
+				}
+			})
+		}
 	}
 }
 
