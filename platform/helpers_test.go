@@ -42,15 +42,17 @@ func (c *clock) Add(d time.Duration) {
 //
 // and the centre accounts dispatcher, callback, supervisor.
 type env struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *platform.Server
 	ts     *httptest.Server
 	clock  *clock
 	tokens map[string]string
 	centre *centre.Client
+	// lastDispatched is the id of the order a test dispatched last.
+	lastDispatched string
 }
 
-func newEnv(t *testing.T, mod ...func(*platform.Config)) *env {
+func newEnv(t testing.TB, mod ...func(*platform.Config)) *env {
 	t.Helper()
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, streetdesk.ChinaTZ)} // a Monday

@@ -307,7 +307,11 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 	}
 	args, err := streetdesk.DecodeArgs(m.Name, m.Args)
 	if err != nil {
-		return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, streetdesk.ErrorMessage(err)), nil
+		code := streetdesk.CodeValidation
+		if msg := streetdesk.ErrorMessage(err); strings.Contains(msg, "too long") || strings.Contains(msg, "too many") {
+			code = streetdesk.CodeTooLarge
+		}
+		return rej(streetdesk.ResultRejected, code, streetdesk.ErrorMessage(err)), nil
 	}
 	o, sv, err := loadOrder(ctx, t, m.OrderID)
 	if errors.Is(err, errNoOrder) {

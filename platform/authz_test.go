@@ -1,0 +1,248 @@
+package platform_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+// ok means "allowed": neither 401 nor 403 (the handler may still answer a
+// 4xx about the request itself).
+const ok = 0
+
+func TestAuthorizationMatrixRoleByEndpoint(t *testing.T) {
+	e := newEnv(t)
+	own := e.dispatch("teamA", "cw01")
+	users := []string{"", "cw01", "lead01", "callback", "supervisor", "dispatcher"}
+	all := func(code int) map[string]int {
+		m := map[string]int{}
+		for _, u := range users {
+			m[u] = code
+		}
+		m[""] = http.StatusUnauthorized
+		return m
+	}
+	street := func() map[string]int {
+		m := all(http.StatusForbidden)
+		m["cw01"], m["lead01"] = ok, ok
+		return m
+	}
+	leadOnly := func() map[string]int { m := all(http.StatusForbidden); m["lead01"] = ok; return m }
+	centreAll := func() map[string]int {
+		m := all(http.StatusForbidden)
+		m["dispatcher"], m["callback"], m["supervisor"] = ok, ok, ok
+		return m
+	}
+	only := func(user string) map[string]int { m := all(http.StatusForbidden); m[user] = ok; return m }
+	push := func() any { return streetdesk.PushRequest{PushVersion: 1, ClientID: newID(), Mutations: []streetdesk.Mutation{}} }
+	dispatch := streetdesk.DispatchRequest{Title: "t", Complaint: "c", Channel: streetdesk.ChannelWeb, CategoryL3: sampleL3(), TeamID: "teamA"}
+	cases := []struct {
+		method, path string
+		body         any
+		want         map[string]int
+	}{
+		{"GET", "/v1/me", nil, all(ok)},
+		{"POST", "/v1/sync/push", push, street()},
+		{"GET", "/v1/sync/pull", nil, street()},
+		{"GET", "/v1/team", nil, street()},
+		{"POST", "/v1/team/reassign", streetdesk.ReassignRequest{OrderIDs: []string{own.ID}, To: "cw01"}, leadOnly()},
+		{"PUT", "/v1/team/settings", streetdesk.TeamSettings{}, leadOnly()},
+		{"GET", "/v1/team/metrics?weeks=2", nil, leadOnly()},
+		{"POST", "/v1/centre/orders", dispatch, only("dispatcher")},
+		{"GET", "/v1/centre/orders", nil, centreAll()},
+		{"GET", "/v1/centre/orders/" + own.ID, nil, centreAll()},
+		{"POST", "/v1/centre/orders/" + own.ID + "/return", streetdesk.DecisionRequest{}, map[string]int{"": 401, "cw01": 403, "lead01": 403}},
+		{"POST", "/v1/centre/orders/" + own.ID + "/extension", streetdesk.DecisionRequest{}, map[string]int{"": 401, "cw01": 403, "lead01": 403}},
+		{"POST", "/v1/centre/orders/" + own.ID + "/callback", streetdesk.CallbackRequest{Rating: streetdesk.RatingSatisfied}, map[string]int{"": 401, "cw01": 403, "lead01": 403}},
+		{"POST", "/v1/centre/orders/" + own.ID + "/supervise", streetdesk.SuperviseRequest{On: true}, map[string]int{"": 401, "cw01": 403, "lead01": 403, "callback": 403, "supervisor": ok, "dispatcher": ok}},
+		{"POST", "/v1/centre/orders/" + own.ID + "/cancel", streetdesk.DecisionRequest{}, map[string]int{"": 401, "cw01": 403, "lead01": 403, "callback": 403, "supervisor": 403}},
+		{"POST", "/v1/auth/logout", nil, map[string]int{"": 401}}, // last: it spends the tokens
+	}
+	for _, tc := range cases {
+		for _, u := range users {
+			want, listed := tc.want[u]
+			if !listed {
+				want = ok
+			}
+			tok := ""
+			if u != "" {
+				tok = e.token(u)
+			}
+			body := tc.body
+			if f, ok := body.(func() any); ok {
+				body = f()
+			}
+			st, resp := e.call(tc.method, tc.path, tok, body, nil)
+			body = nil
+			switch {
+			case want == ok && (st == 401 || st == 403 || st >= 500):
+				t.Errorf("%s %s as %q: %d %s, want allowed", tc.method, tc.path, u, st, resp)
+			case want != ok && st != want:
+				t.Errorf("%s %s as %q: %d, want %d", tc.method, tc.path, u, st, want)
+			case st >= 400:
+				errCode(t, resp) // every error is a JSON ErrorBody
+			}
+		}
+	}
+}
+
+// TestAuthorizationMatrixScope checks what each street user may see and
+// change: own order, another team's in the same office, another office's.
+func TestAuthorizationMatrixScope(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	photo := map[string]string{} // order id → its own citizen photo
+	seed := uint64(0)
+	mk := func(team, assignee string) *streetdesk.WorkOrder {
+		seed++
+		data := photoBytes(4000, seed)
+		sha := shaHex(data)
+		if st := e.upload("dispatcher", data); st != http.StatusNoContent {
+			t.Fatal(st)
+		}
+		defer func() { photo[e.lastDispatched] = sha }()
+		o, err := e.centre.Dispatch(ctx, streetdesk.DispatchRequest{Title: "t", Complaint: "c", Channel: streetdesk.ChannelWeb,
+			CategoryL3: sampleL3(), TeamID: team, AssigneeID: assignee, PhotoSHA256s: []string{sha}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.lastDispatched = o.ID
+		return o
+	}
+	orders := map[string]*streetdesk.WorkOrder{
+		"own":          mk("teamA", "cw01"),
+		"own team":     mk("teamA", "cw02"),
+		"other team":   mk("teamB", "cw03"),
+		"other office": mk("teamC", "cw04"),
+	}
+	type exp struct{ see, change bool }
+	want := map[string]map[string]exp{
+		"cw01":   {"own": {true, true}, "own team": {false, false}, "other team": {false, false}, "other office": {false, false}},
+		"lead01": {"own": {true, true}, "own team": {true, true}, "other team": {false, false}, "other office": {false, false}},
+		"cw03":   {"own": {false, false}, "own team": {false, false}, "other team": {true, true}, "other office": {false, false}},
+		"lead03": {"own": {false, false}, "own team": {false, false}, "other team": {false, false}, "other office": {true, true}},
+	}
+	for user, row := range want {
+		c := e.client(user)
+		visible := map[string]bool{}
+		for _, p := range c.pullAll("", 0) {
+			for _, ch := range p.Changes {
+				if ch.Type == streetdesk.ChangeWorkOrder {
+					visible[ch.ID] = true
+				}
+			}
+		}
+		for which, w := range row {
+			o := orders[which]
+			if visible[o.ID] != w.see {
+				t.Errorf("%s sees %s (%s): %v, want %v", user, which, o.ID, visible[o.ID], w.see)
+			}
+			r := c.pushOne(c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "检查"}))
+			if (r.Status == streetdesk.ResultApplied) != w.change || !w.change && r.Code != streetdesk.CodeForbidden {
+				t.Errorf("%s adds a note to %s: %s/%s", user, which, r.Status, r.Code)
+			}
+			if st, wantSt := e.blobStatus(user, photo[o.ID]), map[bool]int{true: 200, false: 404}[w.see]; st != wantSt {
+				t.Errorf("%s HEADs the photo of %s: %d, want %d", user, which, st, wantSt)
+			}
+		}
+		var tm streetdesk.Team
+		if st, _ := e.call(http.MethodGet, "/v1/team", e.token(user), nil, &tm); st != 200 || tm.ID != map[string]string{"cw01": "teamA", "lead01": "teamA", "cw03": "teamB", "lead03": "teamC"}[user] {
+			t.Errorf("%s team: %d %s", user, st, tm.ID)
+		}
+		for _, m := range tm.Members {
+			if m.TeamID != tm.ID {
+				t.Errorf("%s sees member %s of %s", user, m.Username, m.TeamID)
+			}
+		}
+	}
+	// A lead reassigns only within the own team.
+	var rr streetdesk.ReassignResponse
+	e.call(http.MethodPost, "/v1/team/reassign", e.token("lead01"), streetdesk.ReassignRequest{
+		OrderIDs: []string{orders["own team"].ID, orders["other team"].ID, orders["other office"].ID}, To: "cw01"}, &rr)
+	if rr.Results[0].Status != streetdesk.ResultApplied || rr.Results[1].Code != streetdesk.CodeForbidden || rr.Results[2].Code != streetdesk.CodeForbidden {
+		t.Fatalf("reassign scope: %+v", rr.Results)
+	}
+}
+
+func TestAuthTokensExpireRefreshAndLogout(t *testing.T) {
+	e := newEnv(t)
+	var lr streetdesk.LoginResponse
+	if st, _ := e.call(http.MethodPost, "/v1/auth/login", "", streetdesk.LoginRequest{Username: "cw01", Password: testPassword}, &lr); st != 200 {
+		t.Fatal(st)
+	}
+	if lr.User.Username != "cw01" || lr.User.TeamName != "城管组" || lr.User.StreetOffice != "桂园街道" || lr.Token == lr.RefreshToken {
+		t.Fatalf("login response: %+v", lr.User)
+	}
+	var me streetdesk.User
+	if st, _ := e.call(http.MethodGet, "/v1/me", lr.Token, nil, &me); st != 200 || me.ID != "cw01" {
+		t.Fatal(st)
+	}
+	for _, bad := range []string{"nope", strings.Repeat("x", 500), lr.RefreshToken} {
+		if st, body := e.call(http.MethodGet, "/v1/me", bad, nil, nil); st != 401 || errCode(t, body) != streetdesk.EUNAUTHORIZED {
+			t.Errorf("token %.10q: %d", bad, st)
+		}
+	}
+	e.clock.Add(13 * time.Hour)
+	if st, _ := e.call(http.MethodGet, "/v1/me", lr.Token, nil, nil); st != 401 {
+		t.Fatalf("expired token: %d", st)
+	}
+	var lr2 streetdesk.LoginResponse
+	if st, _ := e.call(http.MethodPost, "/v1/auth/refresh", "", streetdesk.RefreshRequest{RefreshToken: lr.RefreshToken}, &lr2); st != 200 {
+		t.Fatalf("refresh: %d", st)
+	}
+	if st, _ := e.call(http.MethodPost, "/v1/auth/refresh", "", streetdesk.RefreshRequest{RefreshToken: lr.RefreshToken}, nil); st != 401 {
+		t.Fatalf("refresh token reused: %d", st)
+	}
+	if st, _ := e.call(http.MethodGet, "/v1/me", lr2.Token, nil, nil); st != 200 {
+		t.Fatal(st)
+	}
+	if st, _ := e.call(http.MethodPost, "/v1/auth/logout", lr2.Token, nil, nil); st != http.StatusNoContent {
+		t.Fatal(st)
+	}
+	if st, _ := e.call(http.MethodGet, "/v1/me", lr2.Token, nil, nil); st != 401 {
+		t.Fatal("token valid after logout")
+	}
+	if st, _ := e.call(http.MethodPost, "/v1/auth/refresh", "", streetdesk.RefreshRequest{RefreshToken: lr2.RefreshToken}, nil); st != 401 {
+		t.Fatal("refresh valid after logout")
+	}
+}
+
+func TestLoginRateLimit(t *testing.T) {
+	e := newEnv(t)
+	login := func(user, pw string) (int, http.Header) {
+		req := jsonRequest(t, http.MethodPost, e.ts.URL+"/v1/auth/login", streetdesk.LoginRequest{Username: user, Password: pw})
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode, resp.Header
+	}
+	for i := 0; i < 5; i++ {
+		if st, _ := login("cw01", "wrong"); st != 401 {
+			t.Fatalf("attempt %d: %d", i, st)
+		}
+	}
+	st, hdr := login("cw01", testPassword)
+	if st != http.StatusTooManyRequests || hdr.Get("Retry-After") == "" {
+		t.Fatalf("locked account: %d %v", st, hdr)
+	}
+	if st, _ := login("cw02", testPassword); st != 200 {
+		t.Fatalf("another account from the same address: %d", st)
+	}
+	// Per address: a spray over many names is stopped too.
+	for i := 0; i < 20; i++ {
+		login("nobody"+itoa(i), "wrong")
+	}
+	if st, _ := login("cw02", testPassword); st != http.StatusTooManyRequests {
+		t.Fatalf("address limit: %d", st)
+	}
+	e.clock.Add(6 * time.Minute)
+	if st, _ := login("cw01", testPassword); st != 200 {
+		t.Fatalf("after the window: %d", st)
+	}
+}
