@@ -3,14 +3,19 @@ package sync_test
 import (
 	"crypto/sha256"
 	"encoding/hex"
-	"testing"
 
 	"github.com/streetdesk/streetdesk"
 )
 
 // checkInvariants checks reference b2 I1–I4 and I6 for desktops that have
 // quiesced (I5 is checked on every ApplyPull by memStore).
-func checkInvariants(t testing.TB, p *fakePlatform, stores ...*memStore) {
+// tb is what the checker needs of *testing.T and *rapid.T.
+type tb interface {
+	Helper()
+	Errorf(format string, args ...any)
+}
+
+func checkInvariants(t tb, p *fakePlatform, stores ...*memStore) {
 	t.Helper()
 	p.mu.Lock()
 	defer p.mu.Unlock()
