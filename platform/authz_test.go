@@ -38,7 +38,9 @@ func TestAuthorizationMatrixRoleByEndpoint(t *testing.T) {
 		return m
 	}
 	only := func(user string) map[string]int { m := all(http.StatusForbidden); m[user] = ok; return m }
-	push := func() any { return streetdesk.PushRequest{PushVersion: 1, ClientID: newID(), Mutations: []streetdesk.Mutation{}} }
+	push := func() any {
+		return streetdesk.PushRequest{PushVersion: 1, ClientID: newID(), Mutations: []streetdesk.Mutation{}}
+	}
 	dispatch := streetdesk.DispatchRequest{Title: "t", Complaint: "c", Channel: streetdesk.ChannelWeb, CategoryL3: sampleL3(), TeamID: "teamA"}
 	cases := []struct {
 		method, path string
