@@ -123,8 +123,43 @@ func scaleToFit(img image.Image, maxSide int, q xdraw.Interpolator) image.Image 
 	} else {
 		nw = max(1, int(int64(w)*int64(maxSide)/int64(h)))
 	}
+	// A kernel over a 12-megapixel photo is slow; averaging k×k blocks
+	// first (to at least twice the target) costs little and loses nothing.
+	if k := min(w/nw, h/nh) / 2; k >= 2 {
+		img = boxReduce(toRGBA(img), k)
+		b = img.Bounds()
+	}
 	dst := image.NewRGBA(image.Rect(0, 0, nw, nh))
 	q.Scale(dst, dst.Rect, img, b, xdraw.Src, nil)
+	return dst
+}
+
+// boxReduce shrinks src by an integer factor k, averaging each k×k block.
+func boxReduce(src *image.RGBA, k int) *image.RGBA {
+	w, h := src.Rect.Dx()/k, src.Rect.Dy()/k
+	dst := image.NewRGBA(image.Rect(0, 0, w, h))
+	sums := make([]uint32, w*4)
+	n := uint32(k * k)
+	for y := range h {
+		clear(sums)
+		for dy := range k {
+			row := src.Pix[(y*k+dy)*src.Stride:]
+			for x := range w {
+				p := row[x*k*4 : (x+1)*k*4]
+				s := sums[x*4 : x*4+4]
+				for i := 0; i < len(p); i += 4 {
+					s[0] += uint32(p[i])
+					s[1] += uint32(p[i+1])
+					s[2] += uint32(p[i+2])
+					s[3] += uint32(p[i+3])
+				}
+			}
+		}
+		out := dst.Pix[y*dst.Stride:]
+		for i, v := range sums {
+			out[i] = uint8(v / n)
+		}
+	}
 	return dst
 }
 

@@ -176,7 +176,7 @@ func TestOffsetTime(t *testing.T) {
 
 // tiffBlob builds a little-endian TIFF block with an Exif IFD holding the
 // given ASCII tags.
-func tiffBlob(t *testing.T, exifTags map[uint16]string) []byte {
+func tiffBlob(t testing.TB, exifTags map[uint16]string) []byte {
 	t.Helper()
 	le := binary.LittleEndian
 	var b []byte
