@@ -247,9 +247,22 @@ func (db *DB) Export(ctx context.Context, f streetdesk.QueueFilter) ([]streetdes
 	return out, nil
 }
 
-// sortAllBelow is the match count under which a page is sorted in full;
-// above it the page is read in index order, segment by segment.
-var sortAllBelow = 1000
+// sortAllBelow, when not negative, fixes the match count under which a page
+// is sorted in full (tests); by default sortInFull decides.
+var sortAllBelow = -1
+
+// sortInFull decides between sorting every match (cost ~ matches × a table
+// lookup) and reading an index in sort order until the page is full (cost ~
+// rows scanned = want × rows / matches, index only, ~50× cheaper per row).
+func sortInFull(matches, want, rows int) bool {
+	if sortAllBelow >= 0 {
+		return matches < sortAllBelow
+	}
+	if matches == 0 {
+		return true
+	}
+	return matches*50 < want*rows/matches
+}
 
 // segment is one run of the sort order that an index yields directly.
 type segment struct {
@@ -338,7 +351,7 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 	// Overlaid orders matching the filter with their overlaid values (few).
 	var extra []sortKey
 	if err := scan(`SELECT w.id, o.deadline, w.urgency_rank, w.dispatched_at
-		FROM overlay o JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs, &extra); err != nil {
+		FROM overlay o CROSS JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs, &extra); err != nil {
 		return nil, 0, err
 	}
 	total := -1
@@ -348,7 +361,7 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM work_orders w WHERE "+sw, sargs...).Scan(&all); err != nil {
 			return nil, 0, fmt.Errorf("queue count: %w", err)
 		}
-		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM overlay o JOIN work_orders w ON w.id = o.order_id WHERE "+sw, sargs...).Scan(&shadowed); err != nil {
+		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM overlay o CROSS JOIN work_orders w ON w.id = o.order_id WHERE "+sw, sargs...).Scan(&shadowed); err != nil {
 			return nil, 0, fmt.Errorf("queue count: %w", err)
 		}
 		total = all - shadowed + len(extra)
@@ -356,7 +369,14 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 	var keys []sortKey
 	const cols = "SELECT w.id, w.deadline, w.urgency_rank, w.dispatched_at FROM work_orders w "
 	notOverlaid := " AND w.id NOT IN (SELECT order_id FROM overlay)"
-	if n < 0 || total < sortAllBelow {
+	var rows int
+	if n >= 0 {
+		// max(rowid) approximates the shadow's size without a scan.
+		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(rowid), 0) FROM work_orders").Scan(&rows); err != nil {
+			return nil, 0, err
+		}
+	}
+	if n < 0 || sortInFull(total, n, rows) {
 		ob, obArgs := orderBy(f.Sort, ck)
 		q := cols + "WHERE " + sw + notOverlaid + " ORDER BY " + ob
 		args := append(append([]any{}, sargs...), obArgs...)
