@@ -1,0 +1,523 @@
+package ui_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/demo"
+	"github.com/streetdesk/streetdesk/internal/fakedesk"
+	"github.com/streetdesk/streetdesk/ui"
+)
+
+// The lead's fixture: 城管组 with 8 people, led by 张伟, at the fake desk's
+// clock (Thursday 2026-03-12 10:00 CST, ISO week 11).
+var (
+	leadNow  = fakedesk.DefaultNow
+	leadUser = streetdesk.User{ID: "u-zhang", Username: "zhangwei", Name: "张伟", Role: streetdesk.RoleLead,
+		TeamID: "t-cg", TeamName: "城管组", StreetOffice: "香蜜湖街道", District: "福田区"}
+	leadTeam = []streetdesk.User{leadUser,
+		{ID: "u-wangfang", Name: "王芳", Role: streetdesk.RoleCaseworker},
+		{ID: "u-lisi", Name: "李四", Role: streetdesk.RoleCaseworker},
+		{ID: "u-zhaomin", Name: "赵敏", Role: streetdesk.RoleCaseworker},
+		{ID: "u-chenjing", Name: "陈静", Role: streetdesk.RoleCaseworker},
+		{ID: "u-liuyang", Name: "刘洋", Role: streetdesk.RoleCaseworker},
+		{ID: "u-sunli", Name: "孙丽", Role: streetdesk.RoleCaseworker},
+		{ID: "u-zhoujie", Name: "周杰", Role: streetdesk.RoleCaseworker},
+	}
+)
+
+// leadOrder is a hand-made order of the fixture.
+func leadOrder(id, title, who string, st streetdesk.Status, resolveBy time.Time) streetdesk.WorkOrder {
+	disp := leadNow.AddDate(0, 0, -40) // before the charts' weeks: load only
+	o := streetdesk.WorkOrder{ID: id, Title: title, AssigneeID: who, Status: st, TeamID: "t-cg", Urgency: streetdesk.UrgencyNormal,
+		DispatchedAt: disp, UpdatedAt: disp, Deadlines: streetdesk.Deadlines{ResolveBy: resolveBy},
+		Location: streetdesk.Location{District: "福田区", StreetOffice: "香蜜湖街道", Community: "香蜜社区", Address: "福田区 香蜜湖路"}}
+	if st != streetdesk.StatusDispatched {
+		o.AcceptedAt = disp.Add(time.Hour)
+	}
+	return o
+}
+
+const (
+	awaitSoon    = "SZ-A1" // accept by 11:00
+	awaitToday   = "SZ-A2" // accept by 15:00
+	awaitLater   = "SZ-A3" // accept by tomorrow
+	awaitOverdue = "SZ-A4" // accept-by passed 30 min ago
+	reviewOK     = "SZ-R1"
+	reviewBack   = "SZ-R2"
+)
+
+// Rates per week of the history (W08…W11): late acceptances, late
+// resolutions and dissatisfied callbacks among 5 orders a week.
+var (
+	lateAccept  = []int{1, 0, 2, 0}
+	lateResolve = []int{0, 1, 1, 0}
+	unhappy     = []int{1, 0, 1, 0}
+)
+
+func leadOrders() []streetdesk.WorkOrder {
+	h := func(d float64) time.Time { return leadNow.Add(time.Duration(d * float64(time.Hour))) }
+	A := streetdesk.StatusAccepted
+	os := []streetdesk.WorkOrder{
+		leadOrder("SZ-W1", "垃圾站凌晨作业噪声扰民", "u-wangfang", A, h(-1)),
+		leadOrder("SZ-W2", "共享单车乱停放堵塞地铁口", "u-wangfang", A, h(1)),
+		leadOrder("SZ-W3", "餐饮油烟扰民", "u-wangfang", A, h(7)),
+		leadOrder("SZ-W4", "小区绿地违章搭建", "u-wangfang", A, h(72)),
+		leadOrder("SZ-L1", "电动自行车楼道充电", "u-lisi", A, h(6)),
+		leadOrder("SZ-L2", "路面坑洼破损", "u-lisi", streetdesk.StatusReopened, h(48)),
+		leadOrder(reviewOK, "下水道堵塞冒溢", "u-wangfang", streetdesk.StatusAwaitingReview, h(24)),
+		leadOrder(reviewBack, "流动摊贩占道经营", "u-lisi", streetdesk.StatusAwaitingReview, h(48)),
+	}
+	for _, a := range []struct {
+		id, title string
+		acceptBy  float64
+	}{
+		{awaitSoon, "井盖松动有安全隐患", 1}, {awaitToday, "路灯杆占用人行道", 5},
+		{awaitLater, "公园广场舞噪声", 26}, {awaitOverdue, "树木断枝挂在电线上", -0.5},
+	} {
+		o := leadOrder(a.id, a.title, "", streetdesk.StatusDispatched, h(a.acceptBy+72))
+		o.Deadlines.AcceptBy = h(a.acceptBy)
+		os = append(os, o)
+	}
+	// History: 5 closed orders a week, dispatched on Tuesday.
+	mon := time.Date(2026, 2, 16, 0, 0, 0, 0, streetdesk.ChinaTZ) // W08
+	n := 0
+	for w := range 4 {
+		for j := range 5 {
+			disp := mon.AddDate(0, 0, 7*w+1).Add(time.Duration(j) * time.Hour)
+			who := leadTeam[1+n%7].ID
+			n++
+			o := streetdesk.WorkOrder{ID: fmt.Sprintf("SZ-H%d%d", w, j), Title: "历史工单", AssigneeID: who, TeamID: "t-cg",
+				Status: streetdesk.StatusClosed, Urgency: streetdesk.UrgencyNormal, DispatchedAt: disp,
+				Deadlines: streetdesk.Deadlines{AcceptBy: disp.Add(4 * time.Hour), ResolveBy: disp.Add(24 * time.Hour)}}
+			o.AcceptedAt = disp.Add(time.Hour)
+			if j < lateAccept[w] {
+				o.AcceptedAt = disp.Add(5 * time.Hour)
+			}
+			resolved := disp.Add(20 * time.Hour)
+			if j < lateResolve[w] {
+				resolved = disp.Add(30 * time.Hour)
+			}
+			callback := "close"
+			if j < unhappy[w] {
+				callback = "reopen"
+			}
+			o.History = []streetdesk.Event{{Kind: "dispatch", At: disp}, {Kind: "accept", At: o.AcceptedAt},
+				{Kind: "submitResolution", At: resolved}, {Kind: callback, At: disp.Add(60 * time.Hour)}}
+			o.UpdatedAt = disp.Add(60 * time.Hour)
+			os = append(os, o)
+		}
+	}
+	return os
+}
+
+// reassignCall is one Desk.Reassign the board made.
+type reassignCall struct {
+	ids    []string
+	to     string
+	reason string
+}
+
+// leadDesk is the fake desk with the lead's team, recording reassignments.
+type leadDesk struct {
+	*fakedesk.Desk
+	mu    sync.Mutex
+	calls []reassignCall
+}
+
+func (d *leadDesk) Reassign(ctx context.Context, ids []string, to, reason string) error {
+	d.mu.Lock()
+	d.calls = append(d.calls, reassignCall{slices.Clone(ids), to, reason})
+	d.mu.Unlock()
+	return d.Desk.Reassign(ctx, ids, to, reason)
+}
+
+func newLeadDesk(t testing.TB) *leadDesk {
+	fd := fakedesk.New(fakedesk.Options{Me: leadUser, Review: true})
+	fd.ClearOrders()
+	fd.SetTeam(streetdesk.Team{ID: "t-cg", Name: "城管组", StreetOffice: "香蜜湖街道", District: "福田区", ReviewResolutions: true, Members: leadTeam})
+	for _, o := range leadOrders() {
+		fd.AddOrder(o)
+	}
+	for _, r := range []streetdesk.Resolution{
+		{ID: "res-1", WorkOrderID: reviewOK, Outcome: streetdesk.OutcomeSolved, PhotoRefIDs: []string{"p1", "p2", "p3"}, State: streetdesk.ResolutionReview,
+			Reply: "已联系水务所疏通下水道，现场已清理干净，并告知市民如再堵塞可直接拨打水务热线。"},
+		{ID: "res-2", WorkOrderID: reviewBack, Outcome: streetdesk.OutcomePartly, PhotoRefIDs: []string{"p4"}, State: streetdesk.ResolutionReview,
+			Reply: "已劝离摊贩，后续安排巡查。"},
+	} {
+		if err := fd.AddResolution(r.WorkOrderID, r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &leadDesk{Desk: fd}
+}
+
+type leadEnv struct {
+	t        *testing.T
+	d        *leadDesk
+	w        fyne.Window
+	b        *ui.Board
+	exported []string
+	saveTo   string
+}
+
+// setupBoard builds the board on the lead's fake desk in a headless app
+// with the translations for locale and the fixed clock.
+func setupBoard(t *testing.T, locale string) *leadEnv {
+	t.Helper()
+	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"} {
+		t.Setenv(k, t.TempDir())
+	}
+	t.Setenv("LANGUAGE", "")
+	t.Setenv("LC_ALL", locale)
+	t.Setenv("LC_MESSAGES", locale)
+	t.Setenv("LANG", locale)
+	a := test.NewTempApp(t)
+	a.Settings().SetTheme(ui.Theme())
+	if err := ui.LoadTranslations(); err != nil {
+		t.Fatal(err)
+	}
+	e := &leadEnv{t: t, d: newLeadDesk(t), saveTo: "/tmp/team.xlsx"}
+	e.w = test.NewTempWindow(t, widget.NewLabel(""))
+	e.w.Resize(fyne.NewSize(1100, 720))
+	e.b = ui.NewBoardWith(e.w, e.d, ui.BoardOptions{
+		Now:   func() time.Time { return leadNow },
+		Weeks: 4,
+		ExportXLSX: func(path string, s streetdesk.TeamStats) error {
+			e.exported = append(e.exported, fmt.Sprintf("%s %d members %s", path, len(s.Members), s.Response))
+			return nil
+		},
+		SaveFile: func(name string, cb func(string)) { cb(e.saveTo) },
+	})
+	e.w.SetContent(e.b)
+	t.Cleanup(e.b.Close)
+	return e
+}
+
+func TestBoardCounts(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	if got := b.Header(); got != "城管组 · 8 people" {
+		t.Errorf("header = %q", got)
+	}
+	want := [][5]string{
+		{"张伟", "0", "0", "0", "0"},
+		{"王芳", "5", "2", "1", "6"}, // 4 accepted (one overdue ×2) + 1 awaiting review
+		{"李四", "3", "1", "0", "3"},
+		{"赵敏", "0", "0", "0", "0"},
+		{"陈静", "0", "0", "0", "0"},
+		{"刘洋", "0", "0", "0", "0"},
+		{"孙丽", "0", "0", "0", "0"},
+		{"周杰", "0", "0", "0", "0"},
+		{"(unassigned)", "4", "2", "1", "5"},
+	}
+	if got := b.MemberRows(); !slices.Equal(got, want) {
+		t.Errorf("member rows:\n got %v\nwant %v", got, want)
+	}
+	if got := b.AwaitingTitle(); got != "Awaiting acceptance (4)" {
+		t.Errorf("awaiting title = %q", got)
+	}
+	// Most urgent first: the overdue one, then by accept-by.
+	var ids []string
+	for i := range b.Awaiting().Total() {
+		ids = append(ids, b.Awaiting().RowID(i))
+	}
+	if !slices.Equal(ids, []string{awaitOverdue, awaitSoon, awaitToday, awaitLater}) {
+		t.Errorf("awaiting order = %v", ids)
+	}
+	if got := b.ReviewTabTitle(); got != "Awaiting review (2)" {
+		t.Errorf("review tab = %q", got)
+	}
+
+	// A click on a member shows their orders.
+	b.MemberList().Select(1)
+	if b.Tabs().SelectedIndex() != 1 || b.MemberFilter().Selected != "王芳" || b.AllOrders().Total() != 8 { // 5 open, 3 closed
+		t.Errorf("member click: tab %d, filter %q, %d orders", b.Tabs().SelectedIndex(), b.MemberFilter().Selected, b.AllOrders().Total())
+	}
+	// Search narrows every team order (QueueFilter.Text).
+	b.MemberFilter().SetSelectedIndex(0)
+	if b.AllOrders().Total() != 32 {
+		t.Errorf("all orders = %d, want 32", b.AllOrders().Total())
+	}
+	test.Type(b.Search(), "油烟")
+	if b.AllOrders().Total() != 1 || b.AllOrders().RowID(0) != "SZ-W3" {
+		t.Errorf("search 油烟: %d orders", b.AllOrders().Total())
+	}
+}
+
+func TestBoardBulkReassign(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	p := b.Awaiting()
+	for i := range 3 {
+		p.Tick(i)
+	}
+	if got := p.ChosenText(); got != "3 chosen" {
+		t.Errorf("chosen = %q", got)
+	}
+	p.To().SetSelected("李四")
+	reason, confirm, errText := b.ReassignForm()
+	if confirm == nil {
+		t.Fatal("no reassignment form")
+	}
+	test.Type(reason, "离现场近")
+	test.Tap(confirm)
+	if errText() != "" {
+		t.Fatalf("form error: %s", errText())
+	}
+	want := []string{awaitOverdue, awaitSoon, awaitToday}
+	if len(e.d.calls) != 1 || !slices.Equal(e.d.calls[0].ids, want) || e.d.calls[0].to != "u-lisi" || e.d.calls[0].reason != "离现场近" {
+		t.Fatalf("Reassign calls = %+v, want %v to u-lisi", e.d.calls, want)
+	}
+	if got := b.StatusText(); !strings.HasPrefix(got, "Saved on this computer, waiting to sync") || !strings.Contains(got, "3 orders to 李四") {
+		t.Errorf("status = %q", got)
+	}
+	if e.d.Syncer().Calls() == 0 {
+		t.Error("no sync was asked for")
+	}
+	// The orders left the awaiting list only if the lifecycle moved them; the
+	// board now counts them for 李四 and nothing is ticked.
+	if len(p.Checked()) != 0 {
+		t.Errorf("still ticked: %v", p.Checked())
+	}
+	for _, id := range want {
+		det, err := e.d.Order(context.Background(), id)
+		if err != nil || det.Order.AssigneeID != "u-lisi" {
+			t.Errorf("%s assignee = %v, %v", id, det.Order.AssigneeID, err)
+		}
+	}
+	if rows := b.MemberRows(); rows[2][1] != "6" {
+		t.Errorf("李四 now has %s open, want 6", rows[2][1])
+	}
+	// Nothing ticked: the member choice asks to tick first and writes nothing.
+	p.To().SetSelected("王芳")
+	if r, _, _ := b.ReassignForm(); r != nil {
+		t.Error("a form opened with nothing ticked")
+	}
+	if len(e.d.calls) != 1 || !strings.Contains(b.StatusText(), "Tick the orders") {
+		t.Errorf("calls %d, status %q", len(e.d.calls), b.StatusText())
+	}
+}
+
+func TestBoardTakeItMyself(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	b.Awaiting().Tick(1)
+	test.Tap(b.Awaiting().Take())
+	if len(e.d.calls) != 1 || !slices.Equal(e.d.calls[0].ids, []string{awaitSoon}) || e.d.calls[0].to != leadUser.ID {
+		t.Fatalf("Reassign calls = %+v", e.d.calls)
+	}
+	if got := b.StatusText(); !strings.Contains(got, "waiting to sync") || !strings.Contains(got, "张伟") {
+		t.Errorf("status = %q", got)
+	}
+	if rows := b.MemberRows(); rows[0][1] != "1" {
+		t.Errorf("the lead has %s open, want 1", rows[0][1])
+	}
+}
+
+// A reassignment the platform did not apply shows its plain explanation.
+func TestBoardReassignConflict(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	e.d.AddConflict(streetdesk.Conflict{OrderID: "SZ-W2", Name: "reassign", Status: streetdesk.ResultConflict,
+		Code: streetdesk.CodeAlreadyResolved, Explanation: "王芳 resolved it meanwhile; the order stays with her."})
+	e.d.AddConflict(streetdesk.Conflict{OrderID: "SZ-W3", Name: "addNote", Explanation: "not a reassignment"})
+	e.b.Refresh()
+	if e.b.ConflictCount() != 1 {
+		t.Errorf("conflicts shown = %d, want 1", e.b.ConflictCount())
+	}
+}
+
+func TestBoardReview(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	b.SelectTab(2)
+	if b.ReviewCount() != 2 {
+		t.Fatalf("review cards = %d", b.ReviewCount())
+	}
+	card := func(want string) int {
+		for i := range b.ReviewCount() {
+			if id, _, _, _, _, _, _ := b.ReviewCard(i); id == want {
+				return i
+			}
+		}
+		t.Fatalf("no card for %s", want)
+		return -1
+	}
+	_, summary, reply, _, approve, _, _ := b.ReviewCard(card(reviewOK))
+	if !strings.Contains(summary, "王芳") || !strings.Contains(summary, "solved") || !strings.Contains(summary, "3 photos") ||
+		!strings.Contains(reply, "水务所") {
+		t.Errorf("card: %q / %q", summary, reply)
+	}
+	test.Tap(approve)
+	if det, _ := e.d.Order(context.Background(), reviewOK); det.Order.Status != streetdesk.StatusResolved {
+		t.Errorf("approved order is %s", det.Order.Status)
+	}
+	if !strings.HasPrefix(b.StatusText(), "Approved. Saved on this computer, waiting to sync") {
+		t.Errorf("status = %q", b.StatusText())
+	}
+
+	// Sending back needs a comment.
+	_, _, _, comment, _, sendBack, errText := b.ReviewCard(card(reviewBack))
+	test.Tap(sendBack)
+	if !strings.Contains(errText(), "Write what should be changed") || e.d.Calls["sendBack"] != 0 {
+		t.Fatalf("empty comment: %q, %d calls", errText(), e.d.Calls["sendBack"])
+	}
+	test.Type(comment, "请补充整改后照片")
+	test.Tap(sendBack)
+	det, _ := e.d.Order(context.Background(), reviewBack)
+	if det.Order.Status != streetdesk.StatusAccepted || det.Order.ReviewComment != "请补充整改后照片" {
+		t.Errorf("sent back: %s %q", det.Order.Status, det.Order.ReviewComment)
+	}
+	if b.ReviewCount() != 0 || b.ReviewTabTitle() != "Awaiting review (0)" {
+		t.Errorf("after review: %d cards, tab %q", b.ReviewCount(), b.ReviewTabTitle())
+	}
+}
+
+// An error from the Desk is shown in plain words on the card.
+func TestBoardReviewError(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	// The order moved on meanwhile (a sync): approving it is no longer allowed.
+	det, _ := e.d.Order(context.Background(), reviewOK)
+	o := det.Order
+	o.Status = streetdesk.StatusAccepted
+	e.d.AddOrder(o)
+	for i := range b.ReviewCount() {
+		if id, _, _, _, approve, _, errText := b.ReviewCard(i); id == reviewOK {
+			test.Tap(approve)
+			if errText() == "" || strings.Contains(errText(), "*streetdesk") {
+				t.Errorf("error text = %q", errText())
+			}
+		}
+	}
+}
+
+func TestBoardCharts(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	// W08…W11: see lateAccept, lateResolve, unhappy; W11's resolution also
+	// counts 王芳's overdue order, and its callbacks are still to come.
+	if got := b.Sparklines(); !slices.Equal(got, []string{"100%", "83%", "80%"}) {
+		t.Errorf("sparklines = %v", got)
+	}
+	want := [][]string{
+		{"80%", "100%", "60%", "100%"},
+		{"100%", "80%", "80%", "83%"},
+		{"80%", "100%", "80%", "—"},
+		{"1", "1", "3", "2"}, // W11: 王芳's overdue order and an accept-by missed this morning
+	}
+	if got := b.WeeklyTexts(); !slices.EqualFunc(got, want, slices.Equal) {
+		t.Errorf("weekly charts:\n got %v\nwant %v", got, want)
+	}
+	// Per member: the lead has no history (no rate, not 0%).
+	if got := b.MemberChartTexts()[0][0]; got != "—" {
+		t.Errorf("lead's response rate = %q", got)
+	}
+	b.TapMemberBar(1) // 王芳
+	if b.ChartScope().Selected != "王芳" {
+		t.Errorf("scope = %q", b.ChartScope().Selected)
+	}
+	s := b.Stats()
+	var w []string
+	for _, wk := range s.Member("u-wangfang").Weeks {
+		w = append(w, wk.Resolution.String())
+	}
+	if got := b.WeeklyTexts()[1]; !slices.Equal(got, w) {
+		t.Errorf("王芳's resolution weeks = %v, want %v", got, w)
+	}
+	test.Tap(b.ExportButton())
+	if len(e.exported) != 1 || !strings.HasPrefix(e.exported[0], "/tmp/team.xlsx 8 members") {
+		t.Errorf("exported = %v", e.exported)
+	}
+	if !strings.Contains(b.ChartStatus(), "/tmp/team.xlsx") {
+		t.Errorf("chart status = %q", b.ChartStatus())
+	}
+}
+
+func TestBoardGolden(t *testing.T) {
+	e := setupBoard(t, zhLocale)
+	for i, name := range []string{"lead_board.png", "lead_orders.png", "lead_review.png", "lead_charts.png"} {
+		e.b.SelectTab(i)
+		test.AssertImageMatches(t, name, e.w.Canvas().Capture())
+	}
+}
+
+// BenchmarkBoardOpen builds the board for a team of 50 members and 20,000
+// orders (demo generator, members round-robin): reading the team queue,
+// ComputeTeamStats and every widget. The Desk is an in-memory index, so
+// the number is the board's own cost, not a database's.
+func BenchmarkBoardOpen(b *testing.B) {
+	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"} {
+		b.Setenv(k, b.TempDir())
+	}
+	a := test.NewTempApp(b)
+	a.Settings().SetTheme(ui.Theme())
+	members := []streetdesk.User{leadUser}
+	for i := 1; i < 50; i++ {
+		members = append(members, streetdesk.User{ID: fmt.Sprintf("cw%02d", i), Name: fmt.Sprintf("承办人%02d", i), Role: streetdesk.RoleCaseworker})
+	}
+	orders := demo.NewGenerator(1, leadNow).Orders(20000)
+	for i := range orders {
+		m := members[i%len(members)]
+		orders[i].AssigneeID, orders[i].AssigneeName, orders[i].TeamID = m.ID, m.Name, "t-cg"
+	}
+	d := newIndexDesk(orders, members)
+	w := test.NewTempWindow(b, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1100, 720))
+	b.ResetTimer()
+	for b.Loop() {
+		board := ui.NewBoardWith(w, d, ui.BoardOptions{Now: func() time.Time { return leadNow }})
+		w.SetContent(board)
+		board.Close()
+	}
+}
+
+// indexDesk answers the board's queue reads from slices prepared once (by
+// status, in the risk order), like an indexed store would.
+type indexDesk struct {
+	*fakedesk.Desk
+	all      []streetdesk.QueueItem
+	byStatus map[streetdesk.Status][]streetdesk.QueueItem
+	team     streetdesk.Team
+}
+
+func newIndexDesk(orders []streetdesk.WorkOrder, members []streetdesk.User) *indexDesk {
+	d := &indexDesk{Desk: fakedesk.New(fakedesk.Options{Me: leadUser}), byStatus: map[streetdesk.Status][]streetdesk.QueueItem{},
+		team: streetdesk.Team{ID: "t-cg", Name: "城管组", Members: members}}
+	cal := streetdesk.DefaultCalendar()
+	items := make([]streetdesk.QueueItem, len(orders))
+	for i := range orders {
+		items[i] = streetdesk.QueueItem{Order: orders[i]}
+	}
+	slices.SortStableFunc(items, func(x, y streetdesk.QueueItem) int {
+		return int(cal.RiskAt(&x.Order, leadNow)) - int(cal.RiskAt(&y.Order, leadNow))
+	})
+	d.all = items
+	for _, it := range items {
+		d.byStatus[it.Order.Status] = append(d.byStatus[it.Order.Status], it)
+	}
+	return d
+}
+
+func (d *indexDesk) Team(context.Context) (*streetdesk.Team, error) { t := d.team; return &t, nil }
+
+func (d *indexDesk) Queue(_ context.Context, f streetdesk.QueueFilter) (streetdesk.QueuePage, error) {
+	src := d.all
+	if len(f.Statuses) == 1 {
+		src = d.byStatus[f.Statuses[0]]
+	}
+	limit := min(max(f.Limit, 1), streetdesk.MaxPageSize)
+	off := min(max(f.Offset, 0), len(src))
+	end := min(off+limit, len(src))
+	return streetdesk.QueuePage{Items: src[off:end], Total: len(src)}, nil
+}

@@ -1,0 +1,161 @@
+package ui
+
+import (
+	"strings"
+
+	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/widget"
+
+	streetdesk "github.com/streetdesk/streetdesk"
+)
+
+// Resolution review (领导签发): with the team's review setting on, a
+// caseworker's resolution waits in awaiting_review; the lead reads the
+// outcome, the reply and how many photos go with it, then approves it (it
+// goes to the centre) or sends it back with a comment the caseworker sees.
+
+type reviewView struct {
+	b       *Board
+	cards   []*reviewCard
+	total   int
+	empty   *widget.Label
+	box     *fyne.Container
+	content fyne.CanvasObject
+}
+
+// reviewCard is one order waiting for sign-off.
+type reviewCard struct {
+	id       string
+	title    *widget.Label
+	summary  *widget.Label
+	reply    *widget.Label
+	comment  *widget.Entry
+	approve  *widget.Button
+	sendBack *widget.Button
+	err      *widget.Label
+	content  fyne.CanvasObject
+}
+
+func newReviewView(b *Board) *reviewView {
+	v := &reviewView{b: b, box: container.NewVBox(),
+		empty: &widget.Label{Text: tr("review.none", "Nothing is waiting for your sign-off."), Importance: widget.LowImportance}}
+	v.content = container.NewVScroll(v.box)
+	return v
+}
+
+func (v *reviewView) count() int { return v.total }
+
+// reviewPage is how many orders the review tab shows at once: each card
+// reads the order's resolution, and signing off moves the next ones up.
+const reviewPage = 30
+
+// reload lists the team's orders in awaiting_review, nearest deadline first.
+func (v *reviewView) reload() {
+	v.cards = nil
+	v.total = 0
+	v.box.RemoveAll()
+	f := streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusAwaitingReview}, Limit: reviewPage, Now: v.b.now()}
+	p, err := v.b.desk.Queue(v.b.ctx, f)
+	if err != nil {
+		v.box.Add(&widget.Label{Text: errorText(err), Importance: widget.DangerImportance, Wrapping: fyne.TextWrapWord})
+	}
+	v.total = p.Total
+	for _, it := range p.Items {
+		c := v.newCard(it.Order)
+		v.cards = append(v.cards, c)
+		v.box.Add(c.content)
+	}
+	if len(v.cards) < v.total {
+		v.box.Add(&widget.Label{Importance: widget.LowImportance,
+			Text: tr("review.more", "Showing {{.N}} of {{.Total}}; the next ones appear as you sign these off.", map[string]int{"N": len(v.cards), "Total": v.total})})
+	}
+	if err == nil && len(v.cards) == 0 {
+		v.box.Add(v.empty)
+	}
+	v.box.Refresh()
+}
+
+func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
+	lc := langCode()
+	c := &reviewCard{id: o.ID,
+		title:   &widget.Label{Text: o.Title, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis},
+		summary: &widget.Label{Importance: widget.LowImportance, Wrapping: fyne.TextWrapWord},
+		reply:   &widget.Label{Wrapping: fyne.TextWrapWord},
+		err:     &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance},
+		comment: &widget.Entry{PlaceHolder: tr("review.commentHint", "What should be changed (required to send back)")},
+	}
+	c.err.Hide()
+	// The resolution waiting for review: the latest of the current cycle.
+	var res *streetdesk.Resolution
+	if det, err := v.b.desk.Order(v.b.ctx, o.ID); err == nil {
+		for i := range det.Resolutions {
+			if r := &det.Resolutions[i].Resolution; r.Cycle == o.Cycle {
+				res = r
+			}
+		}
+	}
+	parts := []string{o.ID, v.b.memberName(o.AssigneeID)}
+	if d := o.Deadlines.ResolveBy; !d.IsZero() {
+		parts = append(parts, tr("review.resolveBy", "resolve by {{.T}}", map[string]string{"T": d.In(v.b.cal.Location()).Format("01-02 15:04")}))
+	}
+	if res != nil {
+		parts = append(parts, tr("review.outcome", "outcome: {{.O}}", map[string]string{"O": res.Outcome.Label(lc)}),
+			tr("review.photos", "{{.N}} photos", map[string]int{"N": len(res.PhotoRefIDs)}))
+		c.reply.SetText(res.Reply)
+	} else {
+		// Not on this computer yet (e.g. before the next sync): the
+		// submission's text from the history is all there is.
+		for _, e := range o.History {
+			if e.Kind == string(streetdesk.OpSubmitForReview) && e.Cycle == o.Cycle {
+				c.reply.SetText(e.Text)
+			}
+		}
+		if c.reply.Text == "" {
+			c.reply.SetText(tr("review.noResolution", "The resolution has not reached this computer yet."))
+			c.reply.Importance = widget.LowImportance
+		}
+	}
+	c.summary.SetText(strings.Join(nonBlank(parts), " · "))
+	id := o.ID
+	c.approve = &widget.Button{Text: streetdesk.OpApproveReview.Label(lc), Importance: widget.HighImportance, OnTapped: func() {
+		if err := v.b.desk.ApproveReview(v.b.ctx, id); err != nil {
+			c.showErr(errorText(err))
+			return
+		}
+		v.b.Refresh()
+		v.b.saved(tr("review.approved", "Approved. Saved on this computer, waiting to sync: {{.Title}}", map[string]string{"Title": o.Title}))
+	}}
+	c.sendBack = &widget.Button{Text: streetdesk.OpSendBack.Label(lc), OnTapped: func() {
+		text := strings.TrimSpace(c.comment.Text)
+		if text == "" {
+			c.showErr(tr("review.commentRequired", "Write what should be changed before sending it back."))
+			v.b.w.Canvas().Focus(c.comment)
+			return
+		}
+		if err := v.b.desk.SendBack(v.b.ctx, id, text); err != nil {
+			c.showErr(errorText(err))
+			return
+		}
+		v.b.Refresh()
+		v.b.saved(tr("review.sentBack", "Sent back. Saved on this computer, waiting to sync: {{.Title}}", map[string]string{"Title": o.Title}))
+	}}
+	c.content = container.NewVBox(c.title, c.summary, c.reply,
+		container.NewBorder(nil, nil, nil, container.NewHBox(c.sendBack, c.approve), c.comment), c.err, widget.NewSeparator())
+	return c
+}
+
+func (c *reviewCard) showErr(text string) {
+	c.err.SetText(text)
+	c.err.Show()
+}
+
+func nonBlank(ss []string) []string {
+	var out []string
+	for _, s := range ss {
+		if strings.TrimSpace(s) != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
