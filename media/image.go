@@ -298,6 +298,9 @@ func (s *Store) writeJPEG(ctx context.Context, img image.Image, quality int) (pa
 		return "", "", 0, err
 	}
 	path = f.Name()
+	if o, ok := img.(interface{ Opaque() bool }); ok && !o.Opaque() {
+		img = onWhite(img) // JPEG has no alpha: transparent PNG areas would turn black
+	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, h)}
 	err = jpeg.Encode(cw, img, &jpeg.Options{Quality: quality})
@@ -312,6 +315,14 @@ func (s *Store) writeJPEG(ctx context.Context, img image.Image, quality int) (pa
 		return "", "", 0, fmt.Errorf("write jpeg: %w", err)
 	}
 	return path, hex.EncodeToString(h.Sum(nil)), cw.n, nil
+}
+
+func onWhite(img image.Image) image.Image {
+	b := img.Bounds()
+	dst := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Rect, image.White, image.Point{}, draw.Src)
+	draw.Draw(dst, dst.Rect, img, b.Min, draw.Over)
+	return dst
 }
 
 type countWriter struct {

@@ -7,6 +7,7 @@ import (
 	"image"
 	"image/color"
 	"image/jpeg"
+	"image/png"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -168,11 +169,11 @@ func TestThumbnail(t *testing.T) {
 		t.Errorf("full view %v", full.Bounds())
 	}
 	// A PNG gets a JPEG thumbnail; a small photo is not enlarged.
-	png, err := s.Import(ctx, filepath.Join(photos, "png/xmp_tags_orientation_exiftool.png"))
+	pngPhoto, err := s.Import(ctx, filepath.Join(photos, "png/xmp_tags_orientation_exiftool.png"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	tp, err := s.Thumbnail(ctx, png.SHA256, 256)
+	tp, err := s.Thumbnail(ctx, pngPhoto.SHA256, 256)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -191,6 +192,31 @@ func TestThumbnail(t *testing.T) {
 		if _, err := s.Thumbnail(ctx, c.sha, c.side); streetdesk.ErrorCode(err) != c.code {
 			t.Errorf("Thumbnail(%.8s, %d): %v, want %s", c.sha, c.side, err, c.code)
 		}
+	}
+}
+
+func TestTransparentPNGThumbnailOnWhite(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, media.Options{})
+	img := image.NewNRGBA(image.Rect(0, 0, 32, 32)) // fully transparent
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	p, err := s.ImportReader(ctx, &buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path, err := s.Thumbnail(ctx, p.SHA256, 16)
+	if err != nil {
+		t.Fatal(err)
+	}
+	th, err := media.LoadOriented(path, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r, g, b, _ := th.At(8, 8).RGBA(); r>>8 < 250 || g>>8 < 250 || b>>8 < 250 {
+		t.Errorf("transparent area rendered as %d,%d,%d, want white", r>>8, g>>8, b>>8)
 	}
 }
 

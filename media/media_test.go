@@ -262,6 +262,7 @@ func TestRefusals(t *testing.T) {
 		{"truncated scan", truncated, media.MsgDamaged},
 		{"png bomb", pngBomb(20000, 20000), "the photo is too large (more than 100 megapixels)"},
 		{"jpeg bomb", jpegBomb(20000, 20000), "the photo is too large (more than 100 megapixels)"},
+		{"jpeg scan bomb", scanBomb(300), media.MsgDamaged},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			s := open(t, media.Options{})
@@ -322,6 +323,29 @@ func jpegBomb(w, h uint16) []byte {
 	// Go's DecodeConfig wants to see the start of scan.
 	b = append(b, 0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 0x3f, 0)
 	return append(b, 0xff, 0xd9)
+}
+
+// scanBomb is a small progressive-looking JPEG header followed by n scan
+// headers: decoding thousands of scans would take minutes.
+func scanBomb(n int) []byte {
+	b := jpegBomb(64, 64)
+	b = b[:len(b)-2] // EOI
+	for range n {
+		b = append(b, 0xff, 0xda, 0x00, 0x08, 1, 1, 0x00, 0, 0x3f, 0)
+	}
+	return append(b, 0xff, 0xd9)
+}
+
+func TestPathRejectsBadHashes(t *testing.T) {
+	s := open(t, media.Options{})
+	for _, sha := range []string{"", "../../etc/passwd", "ABCDEF", strings.Repeat("g", 64)} {
+		if p := s.Path(sha, media.MIMEJPEG); p != "" {
+			t.Errorf("Path(%q) = %q", sha, p)
+		}
+		if _, ok := s.Has(sha); ok {
+			t.Errorf("Has(%q)", sha)
+		}
+	}
 }
 
 func TestTooManyBytes(t *testing.T) {
@@ -400,6 +424,10 @@ func TestMalformed(t *testing.T) {
 			if d := after.TotalAlloc - before.TotalAlloc; d > 128<<20 {
 				t.Errorf("allocated %d MB", d>>20)
 			}
+			name := strings.TrimPrefix(path, photos+"/malformed/")
+			if want := damaged[name]; want != (err != nil) {
+				t.Errorf("refused: %v, want %v (%v)", err != nil, want, err)
+			}
 			if err != nil {
 				if streetdesk.ErrorCode(err) != streetdesk.EINVALID || !slices.Contains(messages, streetdesk.ErrorMessage(err)) {
 					t.Errorf("unclear error %v", err)
@@ -412,6 +440,22 @@ func TestMalformed(t *testing.T) {
 		})
 	}
 	assertNoTemp(t, s)
+}
+
+// damaged lists the malformed files whose pixels Go cannot decode (cut off
+// after the EXIF, truncated scans, bad Huffman codes): refused as damaged.
+// The others import, with whatever EXIF is readable.
+var damaged = map[string]bool{
+	"goexif/2012-12-21-11-15-19-sep-IMG_0001.jpg":             true,
+	"goexif/2013-02-05-23-12-09-sep-DSCI0001.jpg":             true,
+	"goexif/2099-08-12-19-59-29-sep-2099-08-12-19-59-29a.jpg": true,
+	"goexif/2216-11-15-11-46-51-sep-2216-11-15-11-46-51a.jpg": true,
+	"goexif/FailedHash-NoDate-sep-remembory.jpg":              true,
+	"goexif/huge_tag_exif.jpg":                                true,
+	"goexif/max_uint32_exif.jpg":                              true,
+	"ianare/corrupted.jpg":                                    true, // "missing 0xff00 sequence"
+	"pillow/hopper_bad_exif.jpg":                              true, // bad Huffman code
+	"pillow/truncated_jpeg.jpg":                               true,
 }
 
 func malformedFiles(t testing.TB) []string {

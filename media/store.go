@@ -115,17 +115,17 @@ func (s *Store) errTooManyBytes() error {
 }
 
 // Path returns where the photo with this hash and MIME type lives (whether
-// or not it exists).
+// or not it exists); "" if sha is not 64 lowercase hex digits, so a bad
+// database value can never name a file outside the store.
 func (s *Store) Path(sha, mime string) string {
+	if !streetdesk.ValidSHA256(sha) {
+		return ""
+	}
 	ext := ".jpg"
 	if mime == MIMEPNG {
 		ext = ".png"
 	}
-	shard := "00"
-	if len(sha) >= 2 {
-		shard = sha[:2]
-	}
-	return filepath.Join(s.dir, "sha256", shard, sha+ext)
+	return filepath.Join(s.dir, "sha256", sha[:2], sha+ext)
 }
 
 // Has reports whether the photo with this hash is on disk, and where.
@@ -332,6 +332,16 @@ func (s *Store) inspect(ctx context.Context, path string) (streetdesk.ImportedPh
 	if err := ctx.Err(); err != nil {
 		return p, err
 	}
+	// A progressive JPEG may hold any number of scans, each a pass over every
+	// block: thousands of tiny scans make the decode run for minutes. Cameras
+	// write at most a dozen.
+	if p.MIME == MIMEJPEG {
+		if n, err := countScans(rewind(f), maxScans+1); err != nil {
+			return p, fmt.Errorf("inspect photo: %w", err)
+		} else if n > maxScans {
+			return p, invalid(MsgDamaged)
+		}
+	}
 	// A full decode proves the pixel data is complete (a truncated scan
 	// passes DecodeConfig).
 	if err := s.acquire(ctx); err != nil {
@@ -345,6 +355,35 @@ func (s *Store) inspect(ctx context.Context, path string) (streetdesk.ImportedPh
 	m := ReadMeta(rewind(f))
 	p.Orientation, p.TakenAt, p.Lat, p.Lng, p.HasGPS, p.Camera = m.Orientation, m.TakenAt, m.Lat, m.Lng, m.HasGPS, m.Camera
 	return p, nil
+}
+
+// maxScans bounds the start-of-scan markers in a JPEG (libjpeg-turbo's
+// djpeg -maxscans uses a similar cut-off). Markers inside an embedded EXIF
+// thumbnail are counted too, which only makes the bound more generous.
+const maxScans = 256
+
+// countScans counts 0xFF 0xDA pairs in r, stopping once it reaches limit.
+func countScans(r io.Reader, limit int) (int, error) {
+	buf := make([]byte, 64<<10)
+	n, prevFF := 0, false
+	for n < limit {
+		k, err := r.Read(buf)
+		b := buf[:k]
+		if k > 0 {
+			if prevFF && b[0] == 0xda {
+				n++
+			}
+			n += bytes.Count(b, []byte{0xff, 0xda})
+			prevFF = b[k-1] == 0xff
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func rewind(f *os.File) io.Reader {
