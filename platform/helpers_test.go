@@ -278,3 +278,22 @@ func goodResolution(photos ...string) streetdesk.SubmitResolutionArgs {
 }
 
 func centreFilter(s streetdesk.Status) centre.ListFilter { return centre.ListFilter{Status: s} }
+
+type httpTestServer = httptest.Server
+
+func startHTTP(t testing.TB, h http.Handler) *httpTestServer {
+	ts := httptest.NewServer(h)
+	t.Cleanup(ts.Close)
+	return ts
+}
+
+func decodeResp(t testing.TB, resp *http.Response, out any) {
+	t.Helper()
+	data, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("%s: %d %s", resp.Request.URL.Path, resp.StatusCode, data)
+	}
+	if err := json.Unmarshal(data, out); err != nil {
+		t.Fatal(err)
+	}
+}

@@ -1,0 +1,29 @@
+// Command platformd is the reference central platform (docs/protocol.md):
+//
+//	platformd serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F]
+//	platformd seed  --db FILE --demo [--password P] [--orders N]
+//	platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	m := &Main{Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr}
+	if err := m.Run(ctx, os.Args[1:]); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "platformd:", err)
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform"
+)
+
+// Main runs platformd's subcommands; tests drive it in-process.
+type Main struct {
+	Stdin          io.Reader
+	Stdout, Stderr io.Writer
+	// Ready, if set, is called with the address serve listens on.
+	Ready func(addr string)
+}
+
+const usage = `usage:
+  platformd serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F]
+  platformd seed  --db FILE --demo [--password P] [--orders N]
+  platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
+`
+
+// Run runs one subcommand with its arguments.
+func (m *Main) Run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		fmt.Fprint(m.Stderr, usage)
+		return errors.New("missing subcommand")
+	}
+	switch args[0] {
+	case "serve":
+		return m.serve(ctx, args[1:])
+	case "seed":
+		return m.seed(ctx, args[1:])
+	case "user":
+		if len(args) < 2 || args[1] != "add" {
+			fmt.Fprint(m.Stderr, usage)
+			return errors.New(`unknown "user" subcommand (want: user add)`)
+		}
+		return m.userAdd(ctx, args[2:])
+	case "-h", "--help", "help":
+		fmt.Fprint(m.Stdout, usage)
+		return nil
+	}
+	fmt.Fprint(m.Stderr, usage)
+	return fmt.Errorf("unknown subcommand %q", args[0])
+}
+
+func (m *Main) flags(name, synopsis string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(m.Stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "usage: platformd %s\n\nflags:\n", synopsis)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+func (m *Main) open(ctx context.Context, db, media string, logger *slog.Logger) (*platform.Server, error) {
+	if db == "" {
+		return nil, errors.New("--db is required")
+	}
+	return platform.Open(ctx, platform.Config{DBPath: db, MediaDir: media, Logger: logger})
+}
+
+func (m *Main) serve(ctx context.Context, args []string) error {
+	fs := m.flags("serve", "serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F]")
+	db := fs.String("db", "", "platform database `file` (created if missing)")
+	listen := fs.String("listen", "127.0.0.1:8420", "`address` to listen on (port 0 picks a free port)")
+	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
+	cert := fs.String("tls-cert", "", "TLS certificate `file` (PEM)")
+	key := fs.String("tls-key", "", "TLS key `file` (PEM)")
+	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if (*cert == "") != (*key == "") {
+		return errors.New("--tls-cert and --tls-key go together")
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: lv}))
+	srv, err := m.open(ctx, *db, *media, logger)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return err
+	}
+	scheme := "http"
+	if *cert != "" {
+		scheme = "https"
+	}
+	addr := ln.Addr().String()
+	fmt.Fprintf(m.Stdout, "listening on %s://%s\n", scheme, addr)
+	if m.Ready != nil {
+		m.Ready(addr)
+	}
+	hs := &http.Server{
+		Handler:           srv.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	mctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go srv.RunMaintenance(mctx, 10*time.Minute)
+	errc := make(chan error, 1)
+	go func() {
+		if *cert != "" {
+			errc <- hs.ServeTLS(ln, *cert, *key)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	sctx, scancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer scancel()
+	if err := hs.Shutdown(sctx); err != nil {
+		return err
+	}
+	cancel()
+	return nil
+}
+
+func (m *Main) seed(ctx context.Context, args []string) error {
+	fs := m.flags("seed", "seed --db FILE --demo [--password P] [--orders N]")
+	db := fs.String("db", "", "platform database `file` (must have no users yet)")
+	demoFlag := fs.Bool("demo", false, "create the demo district's teams, accounts and orders")
+	password := fs.String("password", "", "password of every demo account (random and printed once when empty)")
+	orders := fs.Int("orders", 600, "number of demo orders")
+	seed := fs.Int64("seed", 1, "generator seed")
+	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if !*demoFlag {
+		return errors.New("only --demo seeding is supported")
+	}
+	srv, err := m.open(ctx, *db, *media, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	start := time.Now()
+	res, err := srv.Seed(ctx, platform.SeedOptions{Demo: true, Password: *password, Orders: *orders, Seed: *seed})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(m.Stdout, "seeded %d orders, %d teams, %d accounts in %s\n", res.Orders, len(res.Teams), len(res.Accounts), time.Since(start).Round(time.Millisecond))
+	if *password == "" {
+		fmt.Fprintf(m.Stdout, "password of every account (shown once): %s\n", res.Password)
+	}
+	tw := tabwriter.NewWriter(m.Stdout, 0, 2, 2, ' ', 0)
+	fmt.Fprintln(tw, "USERNAME\tROLE\tNAME\tTEAM\tSTREET OFFICE")
+	for _, u := range res.Accounts {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, string(u.Role), u.Name, u.TeamName, u.StreetOffice)
+	}
+	return tw.Flush()
+}
+
+func (m *Main) userAdd(ctx context.Context, args []string) error {
+	fs := m.flags("user add", "user add --db FILE --username U --role ROLE --team T   (password from stdin)")
+	db := fs.String("db", "", "platform database `file`")
+	username := fs.String("username", "", "login name")
+	role := fs.String("role", "", "caseworker, lead, dispatcher, callback or supervisor")
+	team := fs.String("team", "", "team id (caseworker and lead)")
+	name := fs.String("name", "", "display name (default the username)")
+	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	r, err := streetdesk.ParseRole(*role)
+	if err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return errors.New("no password on stdin")
+	}
+	srv, err := m.open(ctx, *db, *media, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	u, err := srv.AddUser(ctx, streetdesk.User{Username: *username, Name: *name, Role: r, TeamID: *team}, pw)
+	if err != nil {
+		return errors.New(streetdesk.ErrorMessage(err))
+	}
+	fmt.Fprintf(m.Stdout, "added %s (%s) %s\n", u.Username, u.Role, u.TeamID)
+	return nil
+}
