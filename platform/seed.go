@@ -421,17 +421,17 @@ func (b *bulk) seedOrder(g *demo.Generator, o *streetdesk.WorkOrder, who, lead s
 
 // benchOrder is one line of testdata/bench/orders-10k.jsonl.gz.
 type benchOrder struct {
-	ID        string    `json:"_id"`
-	Title     string    `json:"title"`
-	Complaint string    `json:"complaint"`
-	Channel   string    `json:"channel"`
-	Category  []string  `json:"category"`
-	District  string    `json:"district"`
-	Street    string    `json:"street"`
-	Address   string    `json:"address"`
+	ID        string   `json:"_id"`
+	Title     string   `json:"title"`
+	Complaint string   `json:"complaint"`
+	Channel   string   `json:"channel"`
+	Category  []string `json:"category"`
+	District  string   `json:"district"`
+	Street    string   `json:"street"`
+	Address   string   `json:"address"`
 	Location  struct{ Lat, Lng float64 }
-	Status    string    `json:"status"`
-	Priority  string    `json:"priority"`
+	Status    string `json:"status"`
+	Priority  string `json:"priority"`
 	Reporter  struct{ Name, Phone string }
 	CreatedAt time.Time `json:"createdAt"`
 	AcceptBy  time.Time `json:"acceptDeadline"`

@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+var binary string
+
+// TestMain builds the real binary once for the process tests.
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "platformd-test")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "platformd")
+	if runtime.GOOS == "windows" {
+		binary += ".exe"
+	}
+	out, err := exec.Command("go", "build", "-o", binary, ".").CombinedOutput()
+	if err != nil {
+		os.Stderr.Write(out)
+		panic(err)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+func run(t *testing.T, stdin string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb}
+	err := m.Run(context.Background(), args)
+	return out.String(), errb.String(), err
+}
+
+func TestHelpOnEverySubcommand(t *testing.T) {
+	for _, args := range [][]string{{"serve", "--help"}, {"seed", "--help"}, {"user", "add", "--help"}} {
+		_, stderr, err := run(t, "", args...)
+		if err == nil || !strings.Contains(err.Error(), "help") || !strings.Contains(stderr, "usage: platformd "+args[0]) || !strings.Contains(stderr, "-db") {
+			t.Errorf("%v: %v %q", args, err, stderr)
+		}
+	}
+	if out, _, err := run(t, "", "--help"); err != nil || !strings.Contains(out, "platformd seed") {
+		t.Errorf("--help: %v %q", err, out)
+	}
+	if _, _, err := run(t, "", "frobnicate"); err == nil {
+		t.Error("unknown subcommand accepted")
+	}
+}
+
+func TestSeedAndUserAdd(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	out, _, err := run(t, "", "seed", "--db", db, "--demo", "--orders", "50")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "password of every account (shown once): ") || !strings.Contains(out, "cw01") || !strings.Contains(out, "supervisor") {
+		t.Fatalf("seed output: %s", out)
+	}
+	if _, _, err := run(t, "", "seed", "--db", db, "--demo"); err == nil {
+		t.Fatal("second seed accepted")
+	}
+	if _, _, err := run(t, "", "seed", "--db", db); err == nil {
+		t.Fatal("seed without --demo accepted")
+	}
+	team := "440303001-cg"
+	out, _, err = run(t, "s3cret-pw\n", "user", "add", "--db", db, "--username", "cw99", "--role", "caseworker", "--team", team)
+	if err != nil || !strings.Contains(out, "added cw99") {
+		t.Fatalf("user add: %v %s", err, out)
+	}
+	for _, bad := range [][]string{
+		{"user", "add", "--db", db, "--username", "cw98", "--role", "king", "--team", team},
+		{"user", "add", "--db", db, "--username", "cw98", "--role", "caseworker", "--team", "nope"},
+		{"user", "add", "--db", db, "--username", "cw99", "--role", "caseworker", "--team", team},
+	} {
+		if _, _, err := run(t, "s3cret-pw\n", bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, _, err := run(t, "", "user", "add", "--db", db, "--username", "cw97", "--role", "caseworker", "--team", team); err == nil {
+		t.Error("empty password accepted")
+	}
+}
+
+// TestServeRealProcess runs the built binary on loopback: seed, serve on a
+// free port read from stdout, sign in, pull, then SIGTERM shuts it down
+// cleanly.
+func TestServeRealProcess(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("signals")
+	}
+	dir := t.TempDir()
+	db := filepath.Join(dir, "p.db")
+	if out, err := exec.Command(binary, "seed", "--db", db, "--demo", "--password", "demo-pass", "--orders", "40").CombinedOutput(); err != nil {
+		t.Fatalf("seed: %v %s", err, out)
+	}
+	cmd := exec.Command(binary, "serve", "--db", db, "--listen", "127.0.0.1:0", "--media", filepath.Join(dir, "media"))
+	stdout, _ := cmd.StdoutPipe()
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	line, err := bufio.NewReader(stdout).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "listening on http://127.0.0.1:") {
+		t.Fatalf("first line %q: %v", line, err)
+	}
+	base := strings.TrimSpace(strings.TrimPrefix(line, "listening on "))
+	body, _ := json.Marshal(streetdesk.LoginRequest{Username: "cw01", Password: "demo-pass"})
+	req, _ := http.NewRequest(http.MethodPost, base+"/v1/auth/login", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-Request-ID", "test-req-42")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lr streetdesk.LoginResponse
+	json.NewDecoder(resp.Body).Decode(&lr)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || lr.Token == "" || resp.Header.Get("X-Request-ID") != "test-req-42" {
+		t.Fatalf("login: %d %v", resp.StatusCode, resp.Header)
+	}
+	req, _ = http.NewRequest(http.MethodGet, base+"/v1/sync/pull", nil)
+	req.Header.Set("Authorization", "Bearer "+lr.Token)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p streetdesk.PullResponse
+	json.NewDecoder(resp.Body).Decode(&p)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || len(p.Changes) == 0 || p.Checksum == nil {
+		t.Fatalf("pull: %d %d", resp.StatusCode, len(p.Changes))
+	}
+	// A failed login with a phone-number-like password must not reach the log.
+	body, _ = json.Marshal(streetdesk.LoginRequest{Username: "cw01", Password: "13812345678"})
+	req, _ = http.NewRequest(http.MethodPost, base+"/v1/auth/login", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	if resp, err := http.DefaultClient.Do(req); err == nil {
+		resp.Body.Close()
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { io.Copy(io.Discard, stdout); done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit: %v\n%s", err, logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("no graceful shutdown")
+	}
+	l := logs.String()
+	if !strings.Contains(l, `"request_id":"test-req-42"`) || !strings.Contains(l, "shutting down") {
+		t.Fatalf("log lacks request ids or shutdown: %s", l)
+	}
+	for _, secret := range []string{lr.Token, lr.RefreshToken, "demo-pass", "13812345678", "Bearer"} {
+		if strings.Contains(l, secret) {
+			t.Fatalf("log contains a secret %q", secret)
+		}
+	}
+}
