@@ -1,10 +1,12 @@
 package streetdesk_test
 
 import (
+	"fmt"
 	"testing"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/demo"
 )
 
 // statsNow is Thursday 2026-03-12 10:00 CST, ISO week 11 (Mar 9–15); with
@@ -271,5 +273,23 @@ func TestComputeTeamStatsWeeks(t *testing.T) {
 		if got := [2]string{s.Weeks[0].Label(), s.Weeks[len(s.Weeks)-1].Label()}; got != [2]string{tc.first, tc.last} {
 			t.Errorf("weeks=%d now=%v: %v, want %s…%s", tc.weeks, tc.now, got, tc.first, tc.last)
 		}
+	}
+}
+
+// BenchmarkComputeTeamStats: 20,000 demo orders over 50 members, 8 weeks.
+func BenchmarkComputeTeamStats(b *testing.B) {
+	now := time.Date(2026, 3, 12, 10, 0, 0, 0, streetdesk.ChinaTZ)
+	var members []streetdesk.User
+	for i := range 50 {
+		members = append(members, streetdesk.User{ID: fmt.Sprintf("cw%02d", i)})
+	}
+	orders := demo.NewGenerator(1, now).Orders(20000)
+	for i := range orders {
+		orders[i].AssigneeID = members[i%len(members)].ID
+	}
+	cal := streetdesk.DefaultCalendar()
+	b.ResetTimer()
+	for b.Loop() {
+		streetdesk.ComputeTeamStats(orders, members, now, 8, cal)
 	}
 }
