@@ -85,7 +85,9 @@ func newDetailView(u *UI) *detailView {
 	v.complaint = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.notice = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
 	v.timeline = container.NewVBox()
-	v.photos = container.NewHBox()
+	// Thumbnails wrap onto rows: a scroller inside the detail's scroller
+	// did not clip in the software painter.
+	v.photos = container.NewGridWrap(fyne.NewSize(128, 126))
 	v.actions = container.NewHBox()
 	v.saved = &widget.Label{Importance: widget.SuccessImportance}
 	heading := func(key, fb string) *widget.Label {
@@ -106,7 +108,7 @@ func newDetailView(u *UI) *detailView {
 		widget.NewSeparator(),
 		heading("detail.timeline", "Timeline"), v.timeline,
 		widget.NewSeparator(),
-		heading("detail.photos", "Photos"), container.NewHScroll(v.photos),
+		heading("detail.photos", "Photos"), v.photos,
 	))
 	bottom := container.NewVBox(widget.NewSeparator(), v.saved, v.actions)
 	v.body = container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, scroll)
@@ -165,7 +167,11 @@ func (v *detailView) fill() {
 	v.category.SetText(o.Category.Path())
 	v.department.SetText(tr("detail.department", "Responsible: {{.D}}", map[string]string{"D": o.Category.Department}))
 	loc := o.Location
-	v.address.SetText(strings.Join(nonEmpty(loc.District, loc.StreetOffice, loc.Community, loc.Address), " · "))
+	addr := loc.Address
+	if loc.District != "" && !strings.HasPrefix(addr, loc.District) {
+		addr = loc.District + " " + addr
+	}
+	v.address.SetText(strings.Join(nonEmpty(addr, loc.StreetOffice, loc.Community), " · "))
 	if loc.Lat != 0 || loc.Lng != 0 {
 		v.coords.SetText(fmt.Sprintf("(%.4f, %.4f)", loc.Lat, loc.Lng))
 		v.copyCoords.Show()
@@ -240,6 +246,9 @@ func (v *detailView) fill() {
 		v.buttons[op] = b
 		v.actions.Add(b)
 	}
+	// Lay the changed containers out again now: a thumbnail left at its
+	// zero size would be drawn with a negative height.
+	v.body.Refresh()
 }
 
 func nonEmpty(ss ...string) []string {
@@ -651,7 +660,7 @@ func (v *detailView) onReturn() {
 // thumb is a tappable photo thumbnail with its tag and sync state.
 type thumb struct {
 	widget.BaseWidget
-	img   *canvas.Image
+	img   *canvas.Raster
 	label *widget.Label
 	onTap func()
 }
@@ -662,12 +671,7 @@ func newThumb(p streetdesk.LocalPhoto, onTap func()) *thumb {
 	if src == "" {
 		src = p.Path
 	}
-	if src != "" {
-		t.img = canvas.NewImageFromFile(src)
-	} else {
-		t.img = canvas.NewImageFromResource(theme.FileImageIcon())
-	}
-	t.img.FillMode = canvas.ImageFillContain
+	t.img = thumbnailRaster(src, 240, 180)
 	t.img.SetMinSize(fyne.NewSize(120, 90))
 	text := nonEmpty(tagLabel(p.Tag), syncMark(p.Sync))
 	if p.Sync == streetdesk.SyncSynced {

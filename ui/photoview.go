@@ -40,11 +40,7 @@ func (v *detailView) openPhoto(i int) {
 	}
 	p := v.det.Photos[i]
 	pv := &photoViewer{photo: p, zoom: 1}
-	if p.Path != "" {
-		pv.img = canvas.NewImageFromFile(p.Path)
-	} else {
-		pv.img = canvas.NewImageFromResource(theme.FileImageIcon())
-	}
+	pv.img = photoImage(p.Path, 0)
 	pv.img.FillMode = canvas.ImageFillContain
 	pv.img.ScaleMode = canvas.ImageScaleSmooth
 	pv.info = &widget.Label{Wrapping: fyne.TextWrapWord, Text: photoInfo(p)}

@@ -372,7 +372,7 @@ func badges(it streetdesk.QueueItem, lc string) string {
 	if it.Order.Supervised {
 		b = append(b, tr("badge.supervised", "supervised"))
 	}
-	if it.Order.Reopened() {
+	if it.Order.Reopened() && it.Order.Status != streetdesk.StatusReopened { // the chip says it already
 		b = append(b, tr("badge.reopened", "reopened"))
 	}
 	if it.Pending > 0 {

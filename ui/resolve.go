@@ -48,7 +48,7 @@ func (v *detailView) onResolve() {
 	d.reply.OnChanged = func(string) { d.update() }
 	d.counter = &widget.Label{Alignment: fyne.TextAlignTrailing}
 	d.warning = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
-	d.summary = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance}
+	d.summary = &widget.Label{Wrapping: fyne.TextWrapWord}
 	checks := container.NewVBox()
 	for _, p := range d.refs {
 		label := strings.Join(nonEmpty(tagLabel(p.Tag), p.Caption, p.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")), " · ")
@@ -116,4 +116,5 @@ func (d *resolveDialog) update() {
 	}
 	d.summary.SetText(tr("resolve.summary", "Will send: {{.O}}, a reply of {{.N}} characters, {{.P}} photos. It is saved on this computer first and sent when the network is there.",
 		map[string]string{"O": d.outcome.Selected, "N": fmt.Sprint(n), "P": fmt.Sprint(chosen)}))
+	d.pop.Content.Refresh() // the warning came or went
 }

@@ -26,7 +26,9 @@ type syncBar struct {
 	message  *widget.Label // plain words: what went wrong and what happens next
 	uploads  *fyne.Container
 	syncNow  *widget.Button
-	content  fyne.CanvasObject
+	content  *fyne.Container
+	relayout func() // lays the window out again when the bar's height changes
+	height   float32
 }
 
 func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *syncBar {
@@ -74,7 +76,7 @@ func (b *syncBar) update() {
 			text += " " + st.Current
 		}
 	case streetdesk.SyncOffline:
-		text, col = tr("sync.offline", "● Offline"), theme.ColorNameDisabled
+		text, col = tr("sync.offline", "● Offline"), colorAmber
 	case streetdesk.SyncPausedAuth:
 		text, col = tr("sync.pausedAuth", "● Sign in again to sync"), theme.ColorNameWarning
 	case streetdesk.SyncError:
@@ -114,6 +116,16 @@ func (b *syncBar) update() {
 		}
 		b.uploads.Add(container.NewBorder(nil, nil, &widget.Label{Text: txt}, nil, bar))
 	}
+	// Texts changed width and rows appeared or went: lay the bar out again,
+	// and the window too when the bar's height changed.
+	if h := b.content.MinSize().Height; h != b.height {
+		b.height = h
+		if b.relayout != nil {
+			b.relayout()
+			return
+		}
+	}
+	b.content.Refresh()
 }
 
 // formatWhen shows a time as 15:04 today, 03-11 15:04 otherwise.

@@ -33,12 +33,12 @@ func (t *deskTheme) Font(s fyne.TextStyle) fyne.Resource {
 func (t *deskTheme) Color(n fyne.ThemeColorName, v fyne.ThemeVariant) color.Color {
 	switch n {
 	case colorAmber:
-		if v == theme.VariantDark {
+		if v != theme.VariantLight { // Fyne treats anything but light as dark
 			return color.NRGBA{R: 0xff, G: 0xc1, B: 0x4d, A: 0xff}
 		}
 		return color.NRGBA{R: 0xb2, G: 0x6a, B: 0x00, A: 0xff}
 	case colorChip:
-		if v == theme.VariantDark {
+		if v != theme.VariantLight { // Fyne treats anything but light as dark
 			return color.NRGBA{R: 0x3a, G: 0x3f, B: 0x4a, A: 0xff}
 		}
 		return color.NRGBA{R: 0xe6, G: 0xec, B: 0xf5, A: 0xff}

@@ -108,7 +108,9 @@ func (u *UI) start(d streetdesk.Desk) {
 	split := container.NewHSplit(left, u.detail.content)
 	split.Offset = 0.38
 	top := container.NewBorder(nil, nil, nil, u.signOut, u.bar.content)
-	u.w.SetContent(container.NewBorder(container.NewVBox(top, widget.NewSeparator()), nil, nil, nil, split))
+	content := container.NewBorder(container.NewVBox(top, widget.NewSeparator()), nil, nil, nil, split)
+	u.w.SetContent(content)
+	u.bar.relayout = content.Refresh
 	u.installShortcuts()
 	u.w.SetOnDropped(u.onDropped)
 	u.updateAttention()
