@@ -167,7 +167,7 @@ func (db *DB) insertLocalNote(ctx context.Context, tx *sql.Tx, n streetdesk.Note
 	if err != nil {
 		return translate(err, "note")
 	}
-	return db.indexDoc(ctx, tx, "n:"+n.ID, n.WorkOrderID, n.Body)
+	return db.reindexOrder(ctx, tx, n.WorkOrderID)
 }
 
 // AttachPhoto attaches an already imported (content-addressed) photo: the

@@ -187,9 +187,9 @@ func loadResolutions(ctx context.Context, q querier, orderID string) ([]streetde
 }
 
 func loadConflicts(ctx context.Context, q querier, where string, args ...any) ([]streetdesk.Conflict, error) {
-	rows, err := q.QueryContext(ctx, `SELECT c.id, c.mutation_id, c.mutation_key, c.order_id, coalesce(json_extract(w.data, '$.title'), ''),
+	rows, err := q.QueryContext(ctx, `SELECT c.id, c.mutation_id, c.mutation_key, c.order_id, coalesce(json_extract(d.data, '$.title'), ''),
 		c.name, c.status, c.code, c.explanation, c.intent, c.created_at, c.dismissed_at IS NOT NULL
-		FROM conflicts c LEFT JOIN work_orders w ON w.id = c.order_id WHERE `+where+` ORDER BY c.id`, args...)
+		FROM conflicts c LEFT JOIN work_orders w ON w.id = c.order_id LEFT JOIN work_order_data d ON d.qid = w.qid WHERE `+where+` ORDER BY c.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("read conflicts: %w", err)
 	}

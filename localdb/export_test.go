@@ -48,7 +48,8 @@ func CheckActions(ctx context.Context, db *DB) (int, error) {
 		+ (SELECT count(*) FROM outbox o WHERE o.name IN ('addNote', 'recordContact') AND NOT EXISTS (SELECT 1 FROM notes n WHERE n.mutation_key = o.key))
 		+ (SELECT count(*) FROM outbox o WHERE o.name = 'attachPhoto' AND NOT EXISTS (SELECT 1 FROM photo_refs p WHERE p.mutation_key = o.key))
 		+ (SELECT count(*) FROM outbox o WHERE o.name = 'submitResolution' AND NOT EXISTS (SELECT 1 FROM resolutions r WHERE r.mutation_key = o.key))
-		+ (SELECT count(*) FROM notes n WHERE NOT EXISTS (SELECT 1 FROM search_doc d WHERE d.ref = 'n:' || n.id))`).Scan(&bad)
+		+ (SELECT count(*) FROM notes n JOIN work_orders w ON w.id = n.order_id
+			WHERE NOT EXISTS (SELECT 1 FROM search_text s WHERE s.qid = w.qid AND instr(s.text, n.body) > 0))`).Scan(&bad)
 	if err != nil {
 		return 0, err
 	}
@@ -79,4 +80,28 @@ func SetSortAllBelow(n int) int {
 	old := sortAllBelow
 	sortAllBelow = n
 	return old
+}
+
+func Explain(ctx context.Context, db *DB, q string) string {
+	rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
+	if err != nil {
+		return err.Error()
+	}
+	defer rows.Close()
+	s := ""
+	for rows.Next() {
+		var a, b, c int
+		var d string
+		rows.Scan(&a, &b, &c, &d)
+		s += "  " + d + "\n"
+	}
+	return s
+}
+
+func Count(ctx context.Context, db *DB, q string) int {
+	var n int
+	if err := db.r.QueryRowContext(ctx, q).Scan(&n); err != nil {
+		panic(err)
+	}
+	return n
 }

@@ -57,8 +57,8 @@ func (s *shadow) revoked() bool { return s.Access == "revoked" }
 func loadShadow(ctx context.Context, q querier, id string) (*shadow, error) {
 	var s shadow
 	var data string
-	err := q.QueryRowContext(ctx, `SELECT data, access, revoke_reason, revoke_assignee, revoke_status
-		FROM work_orders WHERE id = ?`, id).Scan(&data, &s.Access, &s.RevokeReason, &s.RevokeAssignee, &s.RevokeStatus)
+	err := q.QueryRowContext(ctx, `SELECT d.data, w.access, w.revoke_reason, w.revoke_assignee, w.revoke_status
+		FROM work_orders w JOIN work_order_data d ON d.qid = w.qid WHERE w.id = ?`, id).Scan(&data, &s.Access, &s.RevokeReason, &s.RevokeAssignee, &s.RevokeStatus)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, streetdesk.Errorf(streetdesk.ENOTFOUND, "work order %s not found", id)
 	}
@@ -203,87 +203,111 @@ func orderSearchText(w *streetdesk.WorkOrder) string {
 	return w.Title + "\n" + w.Complaint + "\n" + w.Location.Address
 }
 
-// unigramText spaces out every letter and digit so that the unicode61
-// tokenizer indexes each one as a token; other characters separate tokens.
+// placeholder stands for every character that is not a letter or digit in
+// the single-character index: a private-use character, which unicode61
+// keeps as a token, so that characters are adjacent in the index only when
+// they are adjacent in the text.
+const placeholder = "\uE000"
+
+// unigramText spaces out every character so that the unicode61 tokenizer
+// indexes each one as its own token.
 func unigramText(s string) string {
 	var b strings.Builder
 	b.Grow(len(s) * 2)
 	for _, r := range s {
 		if unicode.IsLetter(r) || unicode.IsDigit(r) {
 			b.WriteRune(r)
+		} else {
+			b.WriteString(placeholder)
 		}
 		b.WriteByte(' ')
 	}
 	return b.String()
 }
 
-func (db *DB) indexDoc(ctx context.Context, tx *sql.Tx, ref, orderID, text string) error {
+// reindexOrder rebuilds the search document of one order: its title,
+// complaint, address and every note (local or from the platform).
+func (db *DB) reindexOrder(ctx context.Context, tx *sql.Tx, orderID string) error {
 	if !db.search {
 		return nil
 	}
-	return indexDoc(ctx, tx, ref, orderID, text)
+	return reindexOrder(ctx, tx, orderID)
 }
 
-func (db *DB) unindexOrder(ctx context.Context, tx *sql.Tx, orderID string) error {
-	if !db.search {
-		return nil
+func reindexOrder(ctx context.Context, tx *sql.Tx, orderID string) error {
+	var qid int64
+	var data string
+	err := tx.QueryRowContext(ctx, "SELECT w.qid, d.data FROM work_orders w JOIN work_order_data d ON d.qid = w.qid WHERE w.id = ?", orderID).Scan(&qid, &data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // notes may arrive before their order; indexed with it
 	}
-	return unindexOrder(ctx, tx, orderID)
-}
-
-// indexDoc (re)indexes one searchable document.
-func indexDoc(ctx context.Context, tx *sql.Tx, ref, orderID, text string) error {
-	var rowid int64
+	if err != nil {
+		return fmt.Errorf("index %s: %w", orderID, err)
+	}
+	var w streetdesk.WorkOrder
+	if err := json.Unmarshal([]byte(data), &w); err != nil {
+		return fmt.Errorf("index %s: %w", orderID, err)
+	}
+	var b strings.Builder
+	b.WriteString(orderSearchText(&w))
+	rows, err := tx.QueryContext(ctx, "SELECT body FROM notes WHERE order_id = ? ORDER BY created_at, id", orderID)
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var body string
+		if err := rows.Scan(&body); err != nil {
+			rows.Close()
+			return err
+		}
+		b.WriteString("\n")
+		b.WriteString(body)
+	}
+	rows.Close()
+	text := b.String()
 	var old string
-	err := tx.QueryRowContext(ctx, "SELECT rowid, text FROM search_doc WHERE ref = ?", ref).Scan(&rowid, &old)
+	err = tx.QueryRowContext(ctx, "SELECT text FROM search_text WHERE qid = ?", qid).Scan(&old)
 	switch {
+	case err == nil && old == text:
+		return nil
 	case err == nil:
-		if old == text {
-			return nil
-		}
-		if err := unindexRow(ctx, tx, rowid); err != nil {
+		if err := unindex(ctx, tx, qid); err != nil {
 			return err
 		}
-		if _, err := tx.ExecContext(ctx, "UPDATE search_doc SET text = ?, order_id = ? WHERE rowid = ?", text, orderID, rowid); err != nil {
-			return err
-		}
-	case errors.Is(err, sql.ErrNoRows):
-		res, err := tx.ExecContext(ctx, "INSERT INTO search_doc(ref, order_id, text) VALUES (?, ?, ?)", ref, orderID, text)
-		if err != nil {
-			return fmt.Errorf("index %s: %w", ref, err)
-		}
-		if rowid, err = res.LastInsertId(); err != nil {
-			return err
-		}
-	default:
-		return fmt.Errorf("index %s: %w", ref, err)
+	case !errors.Is(err, sql.ErrNoRows):
+		return err
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_tri(rowid, text) VALUES (?, ?)", rowid, text); err != nil {
-		return fmt.Errorf("index %s: %w", ref, err)
+	if _, err := tx.ExecContext(ctx, "INSERT INTO search_text(qid, text) VALUES (?, ?)", qid, text); err != nil {
+		return fmt.Errorf("index %s: %w", orderID, err)
 	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_uni(rowid, text) VALUES (?, ?)", rowid, unigramText(text)); err != nil {
-		return fmt.Errorf("index %s: %w", ref, err)
+	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_tri(rowid, text) VALUES (?, ?)", qid, text); err != nil {
+		return fmt.Errorf("index %s: %w", orderID, err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_uni(rowid, text) VALUES (?, ?)", qid, unigramText(text)); err != nil {
+		return fmt.Errorf("index %s: %w", orderID, err)
 	}
 	return nil
 }
 
-func unindexRow(ctx context.Context, tx *sql.Tx, rowid int64) error {
-	if _, err := tx.ExecContext(ctx, "DELETE FROM fts_tri WHERE rowid = ?", rowid); err != nil {
-		return err
+// unindex drops one order's search document.
+func unindex(ctx context.Context, tx *sql.Tx, qid int64) error {
+	for _, q := range []string{"DELETE FROM fts_tri WHERE rowid = ?", "DELETE FROM fts_uni WHERE rowid = ?", "DELETE FROM search_text WHERE qid = ?"} {
+		if _, err := tx.ExecContext(ctx, q, qid); err != nil {
+			return fmt.Errorf("unindex: %w", err)
+		}
 	}
-	_, err := tx.ExecContext(ctx, "DELETE FROM fts_uni WHERE rowid = ?", rowid)
-	return err
+	return nil
 }
 
-// unindexOrder drops an order's documents (order text and its notes).
-func unindexOrder(ctx context.Context, tx *sql.Tx, orderID string) error {
-	rows, err := tx.QueryContext(ctx, "SELECT rowid FROM search_doc WHERE order_id = ?", orderID)
+// reindexAll fills the search index from existing rows (migration 2).
+func reindexAll(ctx context.Context, tx *sql.Tx) error {
+	rows, err := tx.QueryContext(ctx, "SELECT id FROM work_orders")
 	if err != nil {
 		return err
 	}
-	var ids []int64
+	var ids []string
 	for rows.Next() {
-		var id int64
+		var id string
 		if err := rows.Scan(&id); err != nil {
 			rows.Close()
 			return err
@@ -292,52 +316,7 @@ func unindexOrder(ctx context.Context, tx *sql.Tx, orderID string) error {
 	}
 	rows.Close()
 	for _, id := range ids {
-		if err := unindexRow(ctx, tx, id); err != nil {
-			return err
-		}
-	}
-	_, err = tx.ExecContext(ctx, "DELETE FROM search_doc WHERE order_id = ?", orderID)
-	return err
-}
-
-// reindexAll fills the search index from existing rows (migration 2).
-func reindexAll(ctx context.Context, tx *sql.Tx) error {
-	type doc struct{ ref, order, text string }
-	var docs []doc
-	rows, err := tx.QueryContext(ctx, "SELECT id, data FROM work_orders")
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id, data string
-		if err := rows.Scan(&id, &data); err != nil {
-			rows.Close()
-			return err
-		}
-		var w streetdesk.WorkOrder
-		if err := json.Unmarshal([]byte(data), &w); err != nil {
-			rows.Close()
-			return fmt.Errorf("decode order %s: %w", id, err)
-		}
-		docs = append(docs, doc{"o:" + id, id, orderSearchText(&w)})
-	}
-	rows.Close()
-	rows, err = tx.QueryContext(ctx, "SELECT id, order_id, body FROM notes")
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var d doc
-		if err := rows.Scan(&d.ref, &d.order, &d.text); err != nil {
-			rows.Close()
-			return err
-		}
-		d.ref = "n:" + d.ref
-		docs = append(docs, d)
-	}
-	rows.Close()
-	for _, d := range docs {
-		if err := indexDoc(ctx, tx, d.ref, d.order, d.text); err != nil {
+		if err := reindexOrder(ctx, tx, id); err != nil {
 			return err
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -163,14 +164,14 @@ func orderColumns(w *streetdesk.WorkOrder) []any {
 }
 
 const upsertOrderSQL = `INSERT INTO work_orders(id, version, cycle, status, urgency_rank, assignee_id, team_id, category_l3,
-	district, street_office, community, accept_by, resolve_by, deadline, dispatched_at, data, pulled_at, access,
+	district, street_office, community, accept_by, resolve_by, deadline, dispatched_at, pulled_at, access,
 	revoke_reason, revoke_assignee, revoke_status)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'assigned', '', '', '')
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'assigned', '', '', '')
 	ON CONFLICT(id) DO UPDATE SET version = excluded.version, cycle = excluded.cycle, status = excluded.status,
 	urgency_rank = excluded.urgency_rank, assignee_id = excluded.assignee_id, team_id = excluded.team_id,
 	category_l3 = excluded.category_l3, district = excluded.district, street_office = excluded.street_office,
 	community = excluded.community, accept_by = excluded.accept_by, resolve_by = excluded.resolve_by,
-	deadline = excluded.deadline, dispatched_at = excluded.dispatched_at, data = excluded.data,
+	deadline = excluded.deadline, dispatched_at = excluded.dispatched_at,
 	pulled_at = excluded.pulled_at, access = 'assigned', revoke_reason = '', revoke_assignee = '', revoke_status = ''
 	WHERE excluded.version >= work_orders.version`
 
@@ -181,7 +182,7 @@ func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrd
 		return err
 	}
 	args := append([]any{w.ID}, orderColumns(w)...)
-	args = append(args, string(data), now.UnixMilli())
+	args = append(args, now.UnixMilli())
 	res, err := tx.ExecContext(ctx, upsertOrderSQL, args...)
 	if err != nil {
 		return translate(err, "order "+w.ID)
@@ -189,7 +190,11 @@ func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrd
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // older than what we have
 	}
-	return db.indexDoc(ctx, tx, "o:"+w.ID, w.ID, orderSearchText(w))
+	if _, err := tx.ExecContext(ctx, `INSERT INTO work_order_data(qid, data) SELECT qid, ? FROM work_orders WHERE id = ?
+		ON CONFLICT(qid) DO UPDATE SET data = excluded.data`, string(data), w.ID); err != nil {
+		return translate(err, "order "+w.ID)
+	}
+	return db.reindexOrder(ctx, tx, w.ID)
 }
 
 func (db *DB) stageOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder) error {
@@ -225,10 +230,21 @@ func (db *DB) revoke(ctx context.Context, tx *sql.Tx, id string, r *streetdesk.R
 		return err
 	}
 	if !work {
-		if _, err := tx.ExecContext(ctx, "DELETE FROM work_orders WHERE id = ?", id); err != nil {
+		var qid int64
+		err := tx.QueryRowContext(ctx, "SELECT qid FROM work_orders WHERE id = ?", id).Scan(&qid)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
 			return err
 		}
-		return db.unindexOrder(ctx, tx, id)
+		if db.search {
+			if err := unindex(ctx, tx, qid); err != nil {
+				return err
+			}
+		}
+		_, err = tx.ExecContext(ctx, "DELETE FROM work_orders WHERE qid = ?", qid) // its data row cascades
+		return err
 	}
 	var reason, who, status string
 	if r != nil {
@@ -311,7 +327,7 @@ func (db *DB) upsertServerNote(ctx context.Context, tx *sql.Tx, n *streetdesk.No
 	if err != nil {
 		return err
 	}
-	return db.indexDoc(ctx, tx, "n:"+n.ID, n.WorkOrderID, n.Body)
+	return db.reindexOrder(ctx, tx, n.WorkOrderID)
 }
 
 func upsertServerPhoto(ctx context.Context, tx *sql.Tx, p *streetdesk.PhotoRef, now time.Time) error {

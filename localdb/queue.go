@@ -103,31 +103,40 @@ func searchCond(text string) ([]string, []any) {
 	var conds []string
 	var args []any
 	for _, word := range strings.Fields(text) {
-		n := utf8.RuneCountInString(word)
-		if n >= 3 {
+		if utf8.RuneCountInString(word) >= 3 {
 			// A quoted FTS5 string: the trigram tokenizer matches it as a
 			// substring; doubling '"' is the only escape FTS5 needs.
-			conds = append(conds, "w.id IN (SELECT d.order_id FROM search_doc d WHERE d.rowid IN (SELECT rowid FROM fts_tri WHERE fts_tri MATCH ?))")
+			conds = append(conds, "w.qid IN (SELECT rowid FROM fts_tri WHERE fts_tri MATCH ?)")
 			args = append(args, `"`+strings.ReplaceAll(word, `"`, `""`)+`"`)
 			continue
 		}
+		// One- and two-character words: a phrase over the single-character
+		// index. Every character that is not a letter or digit is the same
+		// placeholder token there, so such words also need the exact check.
 		var toks []string
+		letters, exact := 0, false
 		for _, r := range word {
 			if unicode.IsLetter(r) || unicode.IsDigit(r) {
 				toks = append(toks, string(r))
+				letters++
+			} else {
+				toks = append(toks, placeholder)
+				exact = true
 			}
 		}
-		if len(toks) == 0 {
-			// Only punctuation: nothing is indexed, scan the texts.
-			conds = append(conds, "w.id IN (SELECT d.order_id FROM search_doc d WHERE instr(lower(d.text), lower(?)) > 0)")
+		const exactCheck = "instr(lower((SELECT s.text FROM search_text s WHERE s.qid = w.qid)), lower(?)) > 0"
+		if letters == 0 {
+			// Only punctuation: a scan, but never an error.
+			conds = append(conds, exactCheck)
 			args = append(args, word)
 			continue
 		}
-		// One- and two-character words: a phrase over the single-character
-		// index, then the exact substring check (the phrase ignores
-		// punctuation between the characters).
-		conds = append(conds, "w.id IN (SELECT d.order_id FROM search_doc d WHERE d.rowid IN (SELECT rowid FROM fts_uni WHERE fts_uni MATCH ?) AND instr(lower(d.text), lower(?)) > 0)")
-		args = append(args, `"`+strings.Join(toks, " ")+`"`, word)
+		conds = append(conds, "w.qid IN (SELECT rowid FROM fts_uni WHERE fts_uni MATCH ?)")
+		args = append(args, `"`+strings.Join(toks, " ")+`"`)
+		if exact {
+			conds = append(conds, exactCheck)
+			args = append(args, word)
+		}
 	}
 	return conds, args
 }
@@ -436,9 +445,9 @@ func (db *DB) items(ctx context.Context, ids []string) ([]streetdesk.QueueItem, 
 	}
 	defer tx.Rollback()
 	byID := make(map[string]*streetdesk.QueueItem, len(ids))
-	rows, err := tx.QueryContext(ctx, `SELECT w.id, w.data, w.access,
+	rows, err := tx.QueryContext(ctx, `SELECT w.id, d.data, w.access,
 		(SELECT count(*) FROM conflicts c WHERE c.order_id = w.id AND c.dismissed_at IS NULL)
-		FROM work_orders w WHERE w.id IN (`+ph+`)`, args...)
+		FROM work_orders w JOIN work_order_data d ON d.qid = w.qid WHERE w.id IN (`+ph+`)`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("queue items: %w", err)
 	}

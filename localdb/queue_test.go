@@ -222,6 +222,11 @@ func TestSearch(t *testing.T) {
 		{"  西乡   路灯  ", []string{"S3"}},
 		{"不存在的内容", nil},
 		{"灯路", nil}, // both characters present, not adjacent
+		{"失，", []string{"S2"}},
+		{"失非", nil}, // only punctuation between them
+		{"口井", []string{"S2"}},
+		{"理)", []string{"S2"}},
+		{"理]", nil},
 	}
 	// FTS5 syntax typed into the box: never an error, matched as plain text.
 	syntax := []struct {

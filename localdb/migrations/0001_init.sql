@@ -6,10 +6,14 @@ CREATE TABLE sync_state (
 ) WITHOUT ROWID;
 
 -- The shadow: the platform's view of each order, written ONLY by ApplyPull.
--- data is the full streetdesk.WorkOrder JSON; the other columns are copies
--- for filters and sorting. deadline is the order's current deadline (unix ms).
+-- work_orders holds the columns the queue filters and sorts on, narrow so
+-- that scans and lookups stay in the page cache; the full
+-- streetdesk.WorkOrder JSON of the same row is in work_order_data (same
+-- qid). deadline is the order's current deadline (unix ms). qid is a
+-- stable local key (also the rowid of the search index documents).
 CREATE TABLE work_orders (
-  id              TEXT PRIMARY KEY,
+  qid             INTEGER PRIMARY KEY,
+  id              TEXT NOT NULL UNIQUE,
   version         INTEGER NOT NULL,
   cycle           INTEGER NOT NULL,
   status          TEXT NOT NULL,
@@ -28,7 +32,6 @@ CREATE TABLE work_orders (
   revoke_reason   TEXT NOT NULL DEFAULT '',
   revoke_assignee TEXT NOT NULL DEFAULT '',
   revoke_status   TEXT NOT NULL DEFAULT '',
-  data            TEXT NOT NULL,
   pulled_at       INTEGER NOT NULL
 );
 CREATE INDEX work_orders_status ON work_orders(status, urgency_rank, deadline);
@@ -38,6 +41,11 @@ CREATE INDEX work_orders_assignee ON work_orders(assignee_id, status);
 CREATE INDEX work_orders_place ON work_orders(district, street_office, community);
 CREATE INDEX work_orders_street ON work_orders(street_office, community);
 CREATE INDEX work_orders_category ON work_orders(category_l3);
+
+CREATE TABLE work_order_data (
+  qid  INTEGER PRIMARY KEY REFERENCES work_orders(qid) ON DELETE CASCADE,
+  data TEXT NOT NULL
+);
 
 -- A reset (full snapshot) is written here page by page and swapped in with
 -- the last page, so the UI never sees a half-empty queue.
