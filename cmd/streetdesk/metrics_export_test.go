@@ -38,7 +38,7 @@ func TestWriteTeamStatsXLSX(t *testing.T) {
 	for _, tc := range []struct{ sheet, cell, want string }{
 		{"成员", "A1", "成员"},
 		{"成员", "A2", "王芳"},
-		{"成员", "B2", "2"},    // open: SZ-2 and nothing else (SZ-3 is closed)
+		{"成员", "B2", "1"},    // open: SZ-2 (SZ-3 is closed)
 		{"成员", "E2", "1"},    // overdue: SZ-2
 		{"成员", "G2", "100%"}, // response 2/2
 		{"成员", "H2", "2"},    // in time
