@@ -6,6 +6,7 @@ package fakedesk
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -186,7 +187,7 @@ func (d *Desk) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.
 		now = d.now()
 	}
 	text := strings.TrimSpace(f.Text)
-	var items []streetdesk.QueueItem
+	var matched []*entry
 	for _, id := range d.ids {
 		e := d.orders[id]
 		o := &e.order
@@ -202,10 +203,10 @@ func (d *Desk) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.
 			text != "" && !e.matches(text):
 			continue
 		}
-		items = append(items, d.item(e))
+		matched = append(matched, e)
 	}
-	sortItems(items, f.Sort, now, d.cal)
-	total := len(items)
+	sortEntries(matched, f.Sort, now, d.cal)
+	total := len(matched)
 	limit := f.Limit
 	if limit <= 0 {
 		limit = streetdesk.DefaultPageSize
@@ -213,7 +214,11 @@ func (d *Desk) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.
 	limit = min(limit, streetdesk.MaxPageSize)
 	off := min(max(f.Offset, 0), total)
 	end := min(off+limit, total)
-	return streetdesk.QueuePage{Items: slices.Clone(items[off:end]), Total: total}, nil
+	items := make([]streetdesk.QueueItem, 0, end-off)
+	for _, e := range matched[off:end] {
+		items = append(items, d.item(e))
+	}
+	return streetdesk.QueuePage{Items: items, Total: total}, nil
 }
 
 func (e *entry) matches(text string) bool {
@@ -231,42 +236,39 @@ func (e *entry) matches(text string) bool {
 	return false
 }
 
-func sortItems(items []streetdesk.QueueItem, s streetdesk.SortOrder, now time.Time, cal *streetdesk.Calendar) {
-	deadline := func(o *streetdesk.WorkOrder) time.Time {
-		d := o.CurrentDeadline()
-		if d.IsZero() {
-			return time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
-		}
-		return d
+// sortEntries orders the queue: risk (default), dispatch time or urgency.
+func sortEntries(es []*entry, s streetdesk.SortOrder, now time.Time, cal *streetdesk.Calendar) {
+	type keyed struct {
+		e          *entry
+		risk       streetdesk.Risk
+		deadline   int64
+		dispatched int64
+		urgency    int
 	}
-	sort.SliceStable(items, func(i, j int) bool {
-		a, b := &items[i].Order, &items[j].Order
+	ks := make([]keyed, len(es))
+	for i, e := range es {
+		o := &e.order
+		dl := int64(1) << 62
+		if d := o.CurrentDeadline(); !d.IsZero() {
+			dl = d.UnixNano()
+		}
+		ks[i] = keyed{e: e, risk: cal.RiskAt(o, now), deadline: dl, dispatched: o.DispatchedAt.UnixNano(), urgency: o.Urgency.Rank()}
+	}
+	slices.SortFunc(ks, func(a, b keyed) int {
+		var c int
 		switch s {
 		case streetdesk.SortDispatched:
-			if !a.DispatchedAt.Equal(b.DispatchedAt) {
-				return a.DispatchedAt.After(b.DispatchedAt)
-			}
+			c = cmp.Compare(b.dispatched, a.dispatched)
 		case streetdesk.SortUrgency:
-			if a.Urgency.Rank() != b.Urgency.Rank() {
-				return a.Urgency.Rank() > b.Urgency.Rank()
-			}
-			if da, db := deadline(a), deadline(b); !da.Equal(db) {
-				return da.Before(db)
-			}
+			c = cmp.Or(cmp.Compare(b.urgency, a.urgency), cmp.Compare(a.deadline, b.deadline))
 		default:
-			ra, rb := cal.RiskAt(a, now), cal.RiskAt(b, now)
-			if ra != rb {
-				return ra < rb
-			}
-			if da, db := deadline(a), deadline(b); !da.Equal(db) {
-				return da.Before(db)
-			}
-			if a.Urgency.Rank() != b.Urgency.Rank() {
-				return a.Urgency.Rank() > b.Urgency.Rank()
-			}
+			c = cmp.Or(cmp.Compare(a.risk, b.risk), cmp.Compare(a.deadline, b.deadline), cmp.Compare(b.urgency, a.urgency))
 		}
-		return a.ID < b.ID
+		return cmp.Or(c, strings.Compare(a.e.order.ID, b.e.order.ID))
 	})
+	for i := range ks {
+		es[i] = ks[i].e
+	}
 }
 
 // Order implements streetdesk.OrderService.
