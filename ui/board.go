@@ -406,16 +406,19 @@ func (b *Board) watch() {
 	if s == nil {
 		return
 	}
+	// Take the channel before the status so no change slips in between.
+	ch := s.Notify()
+	last := s.Status()
 	b.bg.Add(1)
 	go func() {
 		defer b.bg.Done()
-		last := s.Status()
 		for {
 			select {
 			case <-b.ctx.Done():
 				return
-			case <-s.Notify():
+			case <-ch:
 			}
+			ch = s.Notify()
 			st := s.Status()
 			done := last.State == streetdesk.SyncSyncing && st.State != streetdesk.SyncSyncing || !st.LastSync.Equal(last.LastSync)
 			last = st

@@ -521,3 +521,22 @@ func (d *indexDesk) Queue(_ context.Context, f streetdesk.QueueFilter) (streetde
 	end := min(off+limit, len(src))
 	return streetdesk.QueuePage{Items: src[off:end], Total: len(src)}, nil
 }
+
+// A finished sync reloads the board (through the main goroutine).
+func TestBoardFollowsSync(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	ui.DrainMain()
+	b := ui.NewBoardWith(e.w, e.d, ui.BoardOptions{Now: func() time.Time { return leadNow }, WatchSync: true})
+	t.Cleanup(func() { b.Close(); ui.DrainMain() })
+	e.w.SetContent(b)
+	o := leadOrder("SZ-NEW", "新派工单", "", streetdesk.StatusDispatched, leadNow.Add(72*time.Hour))
+	o.Deadlines.AcceptBy = leadNow.Add(3 * time.Hour)
+	e.d.AddOrder(o)
+	sy := e.d.Syncer()
+	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing})
+	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: leadNow})
+	ui.RunMain(t)
+	if got := b.AwaitingTitle(); got != "Awaiting acceptance (5)" {
+		t.Errorf("after sync: %q", got)
+	}
+}
