@@ -111,6 +111,7 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 // pull builds one page in one read transaction, so the changes, the
 // lastMutationId and the checksum describe the same snapshot.
 func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int) ([]byte, error) {
+	ctx = context.WithoutCancel(ctx) // short reads; no per-statement interrupt goroutine
 	now := s.now()
 	rt, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
 	if err != nil {
@@ -155,25 +156,29 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int) ([]b
 	if c.snapshot {
 		// A fresh snapshot has nothing to revoke, except what left the view
 		// while it was being paged.
-		revokeFilter = ` AND (c.type <> 'revoke' OR c.seq > ?6)`
+		revokeFilter = ` AND c.seq > ?6`
 	}
-	query := `SELECT c.seq, c.type, c.entity_id, c.order_id, c.extra, c.version,
+	// Three index ranges (the user's orders, revocations, this client's
+	// results), merged in sequence order: SQLite walks them in step and
+	// stops at the limit.
+	cols := `SELECT c.seq, c.type, c.entity_id, c.order_id, c.extra, c.version,
 		CASE c.type
 		  WHEN 'workOrder' THEN (SELECT data FROM orders WHERE id = c.entity_id)
 		  WHEN 'note' THEN (SELECT data FROM notes WHERE id = c.entity_id)
 		  WHEN 'photoRef' THEN (SELECT data FROM photo_refs WHERE id = c.entity_id)
 		  WHEN 'resolution' THEN (SELECT data FROM resolutions WHERE id = c.entity_id)
-		  ELSE '' END,
-		CASE c.type WHEN 'workOrder' THEN (SELECT version FROM orders WHERE id = c.entity_id) ELSE 0 END
-		FROM change_log c
-		WHERE c.seq > ?4 AND (` + scope + ` OR c.user_id = ?2 OR c.client_id = ?3)` + revokeFilter + `
-		ORDER BY c.seq LIMIT ?5`
+		  ELSE '' END
+		FROM change_log c `
+	query := cols + `WHERE ` + scope + ` AND c.seq > ?4
+		UNION ALL ` + cols + `WHERE c.user_id = ?2 AND c.seq > ?4` + revokeFilter + `
+		UNION ALL ` + cols + `WHERE c.client_id = ?3 AND c.seq > ?4
+		ORDER BY 1 LIMIT ?5`
 	rows, err := rt.QueryContext(ctx, query, scopeArg, v.user.ID, v.clientKey(), c.seq, limit+1, c.start)
 	if err != nil {
 		return nil, fmt.Errorf("pull: %w", err)
 	}
 	var buf bytes.Buffer
-	buf.Grow(limit * 512)
+	buf.Grow(limit * 2560) // a work order is about 2 KB of JSON
 	buf.WriteString(`{"changes":[`)
 	n := 0
 	hasMore := false
@@ -182,10 +187,10 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int) ([]b
 			hasMore = true
 			break
 		}
-		var seq, ver, over int64
-		var typ, id, orderID, extra string
-		var data sql.NullString
-		if err := rows.Scan(&seq, &typ, &id, &orderID, &extra, &ver, &data, &over); err != nil {
+		var seq, ver int64
+		var typ, id, orderID string
+		var extra, data sql.RawBytes // valid until the next row: copied into buf at once
+		if err := rows.Scan(&seq, &typ, &id, &orderID, &extra, &ver, &data); err != nil {
 			rows.Close()
 			return nil, err
 		}
@@ -201,13 +206,13 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int) ([]b
 			mid := id[strings.LastIndexByte(id, '/')+1:]
 			writeChange(&buf, typ, streetdesk.OpUpsert, mid, orderID, 0, "result", extra)
 		case streetdesk.ChangeWorkOrder:
-			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, over, "order", data.String)
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, ver, "order", data)
 		case streetdesk.ChangeNote:
-			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "note", data.String)
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "note", data)
 		case streetdesk.ChangePhotoRef:
-			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "photo", data.String)
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "photo", data)
 		case streetdesk.ChangeResolution:
-			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "resolution", data.String)
+			writeChange(&buf, typ, streetdesk.OpUpsert, id, orderID, 0, "resolution", data)
 		}
 	}
 	rows.Close()
@@ -216,7 +221,7 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int) ([]b
 	}
 	buf.WriteString(`]`)
 	if !hasMore {
-		sum, err := visibleChecksum(ctx, rt, v.user)
+		sum, err := s.cachedChecksum(ctx, rt, v.user)
 		if err != nil {
 			return nil, err
 		}
@@ -232,7 +237,7 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int) ([]b
 	return buf.Bytes(), nil
 }
 
-func writeChange(buf *bytes.Buffer, typ, op, id, orderID string, version int64, field, data string) {
+func writeChange(buf *bytes.Buffer, typ, op, id, orderID string, version int64, field string, data []byte) {
 	buf.WriteString(`{"type":`)
 	writeString(buf, typ)
 	buf.WriteString(`,"op":`)
@@ -247,11 +252,11 @@ func writeChange(buf *bytes.Buffer, typ, op, id, orderID string, version int64, 
 		buf.WriteString(`,"version":`)
 		buf.WriteString(strconv.FormatInt(version, 10))
 	}
-	if data != "" {
+	if len(data) > 0 {
 		buf.WriteString(`,"`)
 		buf.WriteString(field)
 		buf.WriteString(`":`)
-		buf.WriteString(data)
+		buf.Write(data)
 	}
 	buf.WriteByte('}')
 }
@@ -269,6 +274,49 @@ func writeString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
 	buf.WriteString(s)
 	buf.WriteByte('"')
+}
+
+// checksumEntry is a user's checksum and the change-log positions it was
+// computed at.
+type checksumEntry struct {
+	key string
+	sum streetdesk.Checksum
+}
+
+// cachedChecksum returns the visible set's checksum, recomputing it only
+// when something in the user's scope changed: every change to a visible
+// order gives it a new sequence number in the user's (or team's) range, and
+// an order leaving the view adds a revocation in the user's range.
+func (s *Server) cachedChecksum(ctx context.Context, q queryer, u *streetdesk.User) (streetdesk.Checksum, error) {
+	var a, b int64
+	scope, arg := `assignee_id = ?`, u.ID
+	if u.Role == streetdesk.RoleLead {
+		scope, arg = `team_id = ?`, u.TeamID
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE `+scope, arg).Scan(&a); err != nil {
+		return streetdesk.Checksum{}, err
+	}
+	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE user_id = ?`, u.ID).Scan(&b); err != nil {
+		return streetdesk.Checksum{}, err
+	}
+	key := fmt.Sprintf("%s/%s/%d/%d", u.Role, arg, a, b)
+	s.sumMu.Lock()
+	e, ok := s.sums[u.ID]
+	s.sumMu.Unlock()
+	if ok && e.key == key {
+		return e.sum, nil
+	}
+	sum, err := visibleChecksum(ctx, q, u)
+	if err != nil {
+		return sum, err
+	}
+	s.sumMu.Lock()
+	if len(s.sums) > 10_000 {
+		s.sums = map[string]checksumEntry{}
+	}
+	s.sums[u.ID] = checksumEntry{key, sum}
+	s.sumMu.Unlock()
+	return sum, nil
 }
 
 func visibleChecksum(ctx context.Context, q queryer, u *streetdesk.User) (streetdesk.Checksum, error) {

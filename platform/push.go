@@ -126,6 +126,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 // (reference §a4): dedupe on (clientId, id) and key, stop at an id gap,
 // lastMutationId advanced in the same transaction as the effects.
 func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
+	ctx = context.WithoutCancel(ctx) // see begin
 	t, err := s.begin(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -313,7 +314,7 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 		}
 		return rej(streetdesk.ResultRejected, code, streetdesk.ErrorMessage(err)), nil
 	}
-	o, sv, err := loadOrder(ctx, t, m.OrderID)
+	o, sv, err := loadHeader(ctx, t, m.OrderID)
 	if errors.Is(err, errNoOrder) {
 		return rej(streetdesk.ResultRejected, streetdesk.CodeNotFound, ""), nil
 	}
@@ -372,6 +373,11 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 		if _, err := t.insertNote(ctx, &n, o); err != nil {
 			return nil, err
 		}
+		if contact && current {
+			if o, sv, err = loadOrder(ctx, t, o.ID); err != nil {
+				return nil, err
+			}
+		}
 		if contact && current && o.FirstContact.IsZero() {
 			// The first contact stops the first-contact clock (platform-owned).
 			o.FirstContact = t.now
@@ -412,6 +418,9 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 	}
 
 	// Status changes: checked against what happened since baseVersion.
+	if o, sv, err = loadOrder(ctx, t, o.ID); err != nil {
+		return nil, err
+	}
 	var res *streetdesk.SubmitResolutionArgs
 	op := streetdesk.Operation(m.Name)
 	if a, ok := args.(*streetdesk.SubmitResolutionArgs); ok {

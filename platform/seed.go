@@ -279,7 +279,7 @@ func newBulk(ctx context.Context, t *tx) (*bulk, error) {
 		return st
 	}
 	b.order = prep(`INSERT INTO orders (id, team_id, street_office, assignee_id, status, version, cycle, status_version, dispatched_at, citizen_phone, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
-	b.log = prep(`INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, at) VALUES (?,?,?,?,?,?)`)
+	b.log = prep(`INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, version, at) VALUES (?,?,?,?,?,?,?)`)
 	b.note = prep(`INSERT INTO notes (id, order_id, data) VALUES (?,?,?)`)
 	b.photo = prep(`INSERT INTO photo_refs (id, order_id, sha256, data) VALUES (?,?,?,?)`)
 	b.res = prep(`INSERT INTO resolutions (id, order_id, cycle, state, data) VALUES (?,?,?,?,?)`)
@@ -300,7 +300,11 @@ func (b *bulk) close() {
 }
 
 func (b *bulk) touch(typ, id string, o *streetdesk.WorkOrder) error {
-	_, err := b.log.ExecContext(b.ctx, typ, id, o.ID, visibleAssignee(o), o.TeamID, b.t.now.UnixMilli())
+	var ver int64
+	if typ == streetdesk.ChangeWorkOrder {
+		ver = o.Version
+	}
+	_, err := b.log.ExecContext(b.ctx, typ, id, o.ID, visibleAssignee(o), o.TeamID, ver, b.t.now.UnixMilli())
 	return err
 }
 

@@ -82,6 +82,9 @@ type Server struct {
 	pushMu   sync.Mutex
 	pushBusy map[string]bool
 
+	sumMu sync.Mutex
+	sums  map[string]checksumEntry // user id → cached visible-set checksum
+
 	closeOnce sync.Once
 	done      chan struct{}
 	bg        sync.WaitGroup
@@ -133,7 +136,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("platform: media dir: %w", err)
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, sums: map[string]checksumEntry{}, done: make(chan struct{})}
 	var err error
 	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
 		return nil, err
