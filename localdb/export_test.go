@@ -81,27 +81,3 @@ func SetSortAllBelow(n int) int {
 	sortAllBelow = n
 	return old
 }
-
-func Explain(ctx context.Context, db *DB, q string) string {
-	rows, err := db.r.QueryContext(ctx, "EXPLAIN QUERY PLAN "+q)
-	if err != nil {
-		return err.Error()
-	}
-	defer rows.Close()
-	s := ""
-	for rows.Next() {
-		var a, b, c int
-		var d string
-		rows.Scan(&a, &b, &c, &d)
-		s += "  " + d + "\n"
-	}
-	return s
-}
-
-func Count(ctx context.Context, db *DB, q string) int {
-	var n int
-	if err := db.r.QueryRowContext(ctx, q).Scan(&n); err != nil {
-		panic(err)
-	}
-	return n
-}

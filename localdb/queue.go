@@ -363,8 +363,24 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 		FROM overlay o CROSS JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs, &extra); err != nil {
 		return nil, 0, err
 	}
+	var keys []sortKey
+	const cols = "SELECT w.id, w.deadline, w.urgency_rank, w.dispatched_at FROM work_orders w "
+	notOverlaid := " AND w.id NOT IN (SELECT order_id FROM overlay)"
 	total := -1
-	if count || n >= 0 {
+	if strings.TrimSpace(f.Text) != "" {
+		// A text search: one statement materialises the matches once; they
+		// are counted and sorted here.
+		if err := scan(cols+"WHERE "+sw+notOverlaid, sargs, &keys); err != nil {
+			return nil, 0, err
+		}
+		total = len(keys) + len(extra)
+		keys = append(keys, extra...)
+		extra = nil
+		sort.Slice(keys, func(i, j int) bool { return less(f.Sort, ck, keys[i], keys[j]) })
+		if n >= 0 && len(keys) > n {
+			keys = keys[:n]
+		}
+	} else {
 		// Shadow matches, minus overlaid orders whose shadow values match.
 		var all, shadowed int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM work_orders w WHERE "+sw, sargs...).Scan(&all); err != nil {
@@ -374,38 +390,35 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 			return nil, 0, fmt.Errorf("queue count: %w", err)
 		}
 		total = all - shadowed + len(extra)
-	}
-	var keys []sortKey
-	const cols = "SELECT w.id, w.deadline, w.urgency_rank, w.dispatched_at FROM work_orders w "
-	notOverlaid := " AND w.id NOT IN (SELECT order_id FROM overlay)"
-	var rows int
-	if n >= 0 {
-		// max(rowid) approximates the shadow's size without a scan.
-		if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(rowid), 0) FROM work_orders").Scan(&rows); err != nil {
-			return nil, 0, err
-		}
-	}
-	if n < 0 || sortInFull(total, n, rows) {
-		ob, obArgs := orderBy(f.Sort, ck)
-		q := cols + "WHERE " + sw + notOverlaid + " ORDER BY " + ob
-		args := append(append([]any{}, sargs...), obArgs...)
+		var rows int
 		if n >= 0 {
-			q += " LIMIT ?"
-			args = append(args, n)
-		}
-		if err := scan(q, args, &keys); err != nil {
-			return nil, 0, err
-		}
-	} else {
-		for _, sg := range segments(f.Sort, ck) {
-			need := n - len(keys)
-			if need <= 0 {
-				break
+			// max(rowid) approximates the shadow's size without a scan.
+			if err := tx.QueryRowContext(ctx, "SELECT coalesce(max(qid), 0) FROM work_orders").Scan(&rows); err != nil {
+				return nil, 0, err
 			}
-			q := cols + "INDEXED BY " + sg.index + " WHERE " + sg.cond + " AND " + sw + notOverlaid + " ORDER BY " + sg.order + " LIMIT ?"
-			args := append(append(append([]any{}, sg.args...), sargs...), need)
+		}
+		if n < 0 || sortInFull(total, n, rows) {
+			ob, obArgs := orderBy(f.Sort, ck)
+			q := cols + "WHERE " + sw + notOverlaid + " ORDER BY " + ob
+			args := append(append([]any{}, sargs...), obArgs...)
+			if n >= 0 {
+				q += " LIMIT ?"
+				args = append(args, n)
+			}
 			if err := scan(q, args, &keys); err != nil {
 				return nil, 0, err
+			}
+		} else {
+			for _, sg := range segments(f.Sort, ck) {
+				need := n - len(keys)
+				if need <= 0 {
+					break
+				}
+				q := cols + "INDEXED BY " + sg.index + " WHERE " + sg.cond + " AND " + sw + notOverlaid + " ORDER BY " + sg.order + " LIMIT ?"
+				args := append(append(append([]any{}, sg.args...), sargs...), need)
+				if err := scan(q, args, &keys); err != nil {
+					return nil, 0, err
+				}
 			}
 		}
 	}
