@@ -81,6 +81,7 @@ func openDB(path string, writer bool) (*sql.DB, error) {
 	q.Add("_pragma", "synchronous(FULL)")
 	q.Add("_pragma", "foreign_keys(1)")
 	q.Add("_pragma", "busy_timeout(10000)")
+	q.Add("_pragma", "temp_store(MEMORY)") // savepoint sub-journals stay in memory
 	// A page cache that holds a district's working set: without it every
 	// page read is a system call.
 	if writer {
