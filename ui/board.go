@@ -2,6 +2,7 @@ package ui
 
 import (
 	"context"
+	"errors"
 	"image/color"
 	"slices"
 	"strconv"
@@ -207,6 +208,12 @@ func (b *Board) build() {
 	b.tabReview = container.NewTabItem(tr("board.tabReview", "Awaiting review"), b.review.content)
 	b.tabCharts = container.NewTabItem(tr("board.tabCharts", "Rates"), b.charts.content)
 	b.tabs = container.NewAppTabs(b.tabTeam, b.tabAll, b.tabReview, b.tabCharts)
+	// The review cards read each order's resolution: build them when shown.
+	b.tabs.OnSelected = func(t *container.TabItem) {
+		if t == b.tabReview {
+			b.review.reload()
+		}
+	}
 	b.content = container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, b.header, nil, b.status), widget.NewSeparator()), nil, nil, nil, b.tabs)
 	b.statusSel.SetSelectedIndex(0)
 	b.dueSel.SetSelectedIndex(0)
@@ -258,7 +265,11 @@ func (b *Board) reload() {
 	for i, k := range rateKinds {
 		b.sparks[i].set(k.weeks(b.stats.Weeks))
 	}
-	b.review.reload()
+	if b.tabs.Selected() == b.tabReview {
+		b.review.reload()
+	} else {
+		b.review.recount()
+	}
 	n := b.review.count()
 	b.tabReview.Text = tr("board.tabReviewN", "Awaiting review ({{.N}})", map[string]int{"N": n})
 	b.tabs.Refresh()
@@ -329,7 +340,23 @@ func (b *Board) ShowMember(id string) {
 // say shows an error in plain words in the status line.
 func (b *Board) say(err error) {
 	b.status.Importance = widget.DangerImportance
-	b.status.SetText(errorText(err))
+	b.status.SetText(leadErrorText(err))
+}
+
+// leadErrorText is errorText with the lifecycle's refusals put in plain
+// words: the order changed since the board was loaded (a sync, a
+// caseworker's work) and nothing was saved.
+func leadErrorText(err error) string {
+	var te *streetdesk.TransitionError
+	if errors.As(err, &te) {
+		lc := langCode()
+		data := map[string]string{"Op": te.Op.Label(lc), "State": te.From.Label(lc)}
+		if te.Code == streetdesk.EFORBIDDEN {
+			return tr("board.forbidden", "You may not {{.Op}} an order that is {{.State}}. Nothing was saved.", data)
+		}
+		return tr("board.changed", "Cannot {{.Op}}: the order is now {{.State}} (it changed meanwhile). Nothing was saved.", data)
+	}
+	return errorText(err)
 }
 
 // saved tells the lead the change is kept here and on its way.
@@ -637,7 +664,7 @@ func (b *Board) showReassignForm(ids []string, to streetdesk.User) {
 	f.cancel = &widget.Button{Text: tr("button.cancel", "Cancel"), OnTapped: func() { f.pop.Hide(); b.reassignPop = nil }}
 	f.confirm = &widget.Button{Text: tr("board.reassign", "Reassign"), Importance: widget.HighImportance, OnTapped: func() {
 		if err := b.reassign(ids, to.ID, f.reason.Text); err != nil {
-			f.err.SetText(errorText(err))
+			f.err.SetText(leadErrorText(err))
 			return
 		}
 		f.pop.Hide()

@@ -50,6 +50,15 @@ func (v *reviewView) count() int { return v.total }
 // reads the order's resolution, and signing off moves the next ones up.
 const reviewPage = 30
 
+// recount reads how many orders wait for review without building cards
+// (the tab's title while another tab is shown).
+func (v *reviewView) recount() {
+	f := streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusAwaitingReview}, Limit: 1, Now: v.b.now()}
+	if p, err := v.b.desk.Queue(v.b.ctx, f); err == nil {
+		v.total = p.Total
+	}
+}
+
 // reload lists the team's orders in awaiting_review, nearest deadline first.
 func (v *reviewView) reload() {
 	v.cards = nil
@@ -120,7 +129,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 	id := o.ID
 	c.approve = &widget.Button{Text: streetdesk.OpApproveReview.Label(lc), Importance: widget.HighImportance, OnTapped: func() {
 		if err := v.b.desk.ApproveReview(v.b.ctx, id); err != nil {
-			c.showErr(errorText(err))
+			c.showErr(leadErrorText(err))
 			return
 		}
 		v.b.Refresh()
@@ -134,7 +143,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 			return
 		}
 		if err := v.b.desk.SendBack(v.b.ctx, id, text); err != nil {
-			c.showErr(errorText(err))
+			c.showErr(leadErrorText(err))
 			return
 		}
 		v.b.Refresh()
