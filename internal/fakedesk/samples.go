@@ -1,10 +1,10 @@
 package fakedesk
 
 import (
-	"fmt"
 	"time"
 
 	streetdesk "github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/demo"
 )
 
 var taxonomy = streetdesk.SampleTaxonomy()
@@ -108,55 +108,27 @@ func (s sample) order(now time.Time, me streetdesk.User) streetdesk.WorkOrder {
 	return o
 }
 
-var genTitles = []struct{ l3, title, complaint string }{
-	{"010206", "住宅装修噪声扰民", "楼上装修每天早上七点就开始电钻，周末也不停。"},
-	{"010203", "公园广场舞噪声", "晚上九点以后广场舞音响声音还很大。"},
-	{"020101", "生活垃圾清运不及时", "小区门口垃圾桶满了两天没人清运，气味很大。"},
-	{"020201", "流动摊贩占道经营", "早市摊贩占满人行道，行人只能走马路。"},
-	{"020401", "违规张贴小广告", "楼道和电梯里贴满了开锁、通下水道的小广告。"},
-	{"030101", "路面坑洼破损", "路面有一个大坑，下雨积水，电动车容易摔倒。"},
-	{"030202", "机动车占用人行道停放", "晚上很多车停在人行道上，推婴儿车过不去。"},
-	{"040103", "下水道堵塞冒溢", "下水道堵了，污水冒到路面上。"},
-	{"050101", "树木断枝", "台风后大树断枝挂在电线上，随时可能掉下来。"},
-	{"060102", "电梯故障停运", "电梯停运三天了，老人上下楼很困难。"},
-	{"080301", "消防通道堵塞", "消防通道被杂物和车辆堵死。"},
-	{"080202", "邻里纠纷调解", "邻居在公共走廊堆放杂物，沟通无果，请社区协调。"},
-}
-
-var genPlaces = []struct{ community, road string }{
-	{"香蜜社区", "香蜜湖路"}, {"竹园社区", "竹子林路"}, {"农园社区", "农园路"}, {"侨香社区", "侨香路"},
-	{"香岭社区", "香梅北路"}, {"星河社区", "红荔西路"}, {"东海社区", "东海花园"},
-}
-
-// Generate returns n deterministic synthetic orders for volume tests.
+// Generate returns n deterministic orders from internal/demo's generator,
+// placed in me's street office and assigned to me once accepted.
 func Generate(now time.Time, me streetdesk.User, n int) []streetdesk.WorkOrder {
-	statuses := []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted, streetdesk.StatusAccepted,
-		streetdesk.StatusAccepted, streetdesk.StatusExtensionRequested, streetdesk.StatusResolved, streetdesk.StatusReopened}
-	out := make([]streetdesk.WorkOrder, 0, n)
-	for i := range n {
-		t := genTitles[i%len(genTitles)]
-		p := genPlaces[(i/3)%len(genPlaces)]
-		s := sample{
-			id:        fmt.Sprintf("SZ12345-20260301-%06d", i+1),
-			title:     t.title,
-			complaint: t.complaint,
-			l3:        t.l3, community: p.community,
-			address:    fmt.Sprintf("%s %s %d号", me.District, p.road, 1+i%200),
-			lat:        22.54 + float64(i%100)*0.0001,
-			lng:        114.03 + float64(i%70)*0.0001,
-			citizen:    []string{"李先生", "张女士", "王先生", "陈女士"}[i%4],
-			phone:      fmt.Sprintf("13%d****%04d", i%10, i%10000),
-			channel:    streetdesk.Channels[i%len(streetdesk.Channels)],
-			urgency:    streetdesk.Urgencies[(i/7)%3],
-			status:     statuses[i%len(statuses)],
-			dispatched: time.Duration(1+i%240) * time.Hour,
-			resolveIn:  time.Duration((i*37)%(24*14)-48)*time.Hour + time.Duration(i%60)*time.Minute,
-			supervised: i%23 == 0,
+	if n <= 0 {
+		return nil
+	}
+	g := demo.NewGenerator(1, now)
+	var mine []demo.Street
+	for _, st := range demo.Streets() {
+		if st.Name == me.StreetOffice {
+			mine = append(mine, st)
 		}
-		if s.status == streetdesk.StatusReopened {
-			s.cycle = 1
+	}
+	g = g.WithStreets(mine)
+	out := g.Orders(n)
+	for i := range out {
+		o := &out[i]
+		o.TeamID = me.TeamID
+		if o.Status != streetdesk.StatusDispatched {
+			o.AssigneeID, o.AssigneeName = me.ID, me.Name
 		}
-		out = append(out, s.order(now, me))
 	}
 	return out
 }
