@@ -230,3 +230,6 @@ func (u *UI) Message() (string, bool) {
 func (u *UI) ConfirmOK() *widget.Button { return u.msgOK }
 
 func (u *UI) SignOutButton() *widget.Button { return u.signOut }
+
+// QueueFocusable is the list widget as the canvas focuses it.
+func (u *UI) QueueFocusable() fyne.Focusable { return u.queue.listWidget }

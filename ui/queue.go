@@ -48,15 +48,16 @@ type queueView struct {
 	selected string
 	index    int // selected row, -1 when none
 
-	search    *widget.Entry
-	statusSel *widget.Select
-	dueSel    *widget.Select
-	catSel    *widget.Select
-	placeSel  *widget.Select
-	sortSel   *widget.Select
-	count     *widget.Label
-	list      *widget.List
-	content   fyne.CanvasObject
+	search     *widget.Entry
+	statusSel  *widget.Select
+	dueSel     *widget.Select
+	catSel     *widget.Select
+	placeSel   *widget.Select
+	sortSel    *widget.Select
+	count      *widget.Label
+	list       *widget.List
+	listWidget *queueList // the list as the canvas sees it (focus, keys)
+	content    fyne.CanvasObject
 
 	statuses    []streetdesk.Status
 	categories  [][2]string
@@ -99,14 +100,15 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 		s.SetSelectedIndex(0)
 	}
 	q.count = &widget.Label{Importance: widget.LowImportance}
-	q.list = &widget.List{
-		Length:     func() int { return q.total },
-		CreateItem: func() fyne.CanvasObject { return newQueueRow() },
-		UpdateItem: q.updateRow,
-		OnSelected: q.onSelected,
-	}
+	l := &queueList{move: q.move}
+	l.Length = func() int { return q.total }
+	l.CreateItem = func() fyne.CanvasObject { return newQueueRow() }
+	l.UpdateItem = q.updateRow
+	l.OnSelected = q.onSelected
+	l.ExtendBaseWidget(l)
+	q.list, q.listWidget = &l.List, l
 	filters := container.NewGridWithColumns(3, q.statusSel, q.dueSel, q.catSel, q.placeSel, q.sortSel, container.NewCenter(q.count))
-	q.content = container.NewBorder(container.NewVBox(q.search, filters, widget.NewSeparator()), nil, nil, nil, q.list)
+	q.content = container.NewBorder(container.NewVBox(q.search, filters, widget.NewSeparator()), nil, nil, nil, l)
 	q.reload()
 	return q
 }
@@ -439,3 +441,21 @@ func (rr *queueRowRenderer) Refresh() {
 }
 
 func (rr *queueRowRenderer) Destroy() {}
+
+// queueList is the list with arrow keys that move the selection itself
+// (Fyne's list only moves a focus ring and selects on Space).
+type queueList struct {
+	widget.List
+	move func(delta int)
+}
+
+func (l *queueList) TypedKey(ev *fyne.KeyEvent) {
+	switch ev.Name {
+	case fyne.KeyUp:
+		l.move(-1)
+	case fyne.KeyDown:
+		l.move(1)
+	default:
+		l.List.TypedKey(ev)
+	}
+}

@@ -780,6 +780,12 @@ func TestArrowKeysAndSearchShortcut(t *testing.T) {
 	if e.u.QueueSelected() != idOverdue {
 		t.Errorf("Up selected %s", e.u.QueueSelected())
 	}
+	// with the list focused, the arrows still move the selection
+	e.w.Canvas().Focus(e.u.QueueFocusable())
+	e.w.Canvas().Focused().TypedKey(&fyne.KeyEvent{Name: fyne.KeyDown})
+	if e.u.QueueSelected() != idManhole {
+		t.Errorf("Down in the focused list selected %s", e.u.QueueSelected())
+	}
 	shortcut(e.w, fyne.KeyF)
 	if e.w.Canvas().Focused() != e.u.Queue().Search {
 		t.Errorf("Ctrl+F focused %v", e.w.Canvas().Focused())
