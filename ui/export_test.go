@@ -233,3 +233,6 @@ func (u *UI) SignOutButton() *widget.Button { return u.signOut }
 
 // QueueFocusable is the list widget as the canvas focuses it.
 func (u *UI) QueueFocusable() fyne.Focusable { return u.queue.listWidget }
+
+// SearchFocusable is the search box as the canvas focuses it.
+func (u *UI) SearchFocusable() fyne.Focusable { return u.queue.searchWidget }

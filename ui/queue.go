@@ -48,16 +48,17 @@ type queueView struct {
 	selected string
 	index    int // selected row, -1 when none
 
-	search     *widget.Entry
-	statusSel  *widget.Select
-	dueSel     *widget.Select
-	catSel     *widget.Select
-	placeSel   *widget.Select
-	sortSel    *widget.Select
-	count      *widget.Label
-	list       *widget.List
-	listWidget *queueList // the list as the canvas sees it (focus, keys)
-	content    fyne.CanvasObject
+	search       *widget.Entry
+	searchWidget *searchEntry // the entry as the canvas sees it (focus, shortcuts)
+	statusSel    *widget.Select
+	dueSel       *widget.Select
+	catSel       *widget.Select
+	placeSel     *widget.Select
+	sortSel      *widget.Select
+	count        *widget.Label
+	list         *widget.List
+	listWidget   *queueList // the list as the canvas sees it (focus, keys)
+	content      fyne.CanvasObject
 
 	statuses    []streetdesk.Status
 	categories  [][2]string
@@ -68,9 +69,12 @@ type queueView struct {
 func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, cal *streetdesk.Calendar, onSelect func(string)) *queueView {
 	q := &queueView{ctx: ctx, desk: d, now: now, cal: cal, onSelect: onSelect, index: -1, pages: map[int][]streetdesk.QueueItem{}}
 	lc := langCode()
-	q.search = &widget.Entry{PlaceHolder: tr("queue.search", "Search orders, addresses, notes…")}
-	q.search.ActionItem = widget.NewIcon(theme.SearchIcon())
-	q.search.OnChanged = q.onSearchChanged
+	se := &searchEntry{}
+	se.PlaceHolder = tr("queue.search", "Search orders, addresses, notes…")
+	se.ActionItem = widget.NewIcon(theme.SearchIcon())
+	se.OnChanged = q.onSearchChanged
+	se.ExtendBaseWidget(se)
+	q.search, q.searchWidget = &se.Entry, se
 
 	q.statuses = []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted, streetdesk.StatusReopened,
 		streetdesk.StatusExtensionRequested, streetdesk.StatusReturnRequested, streetdesk.StatusAwaitingReview, streetdesk.StatusResolved}
@@ -108,7 +112,7 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 	l.ExtendBaseWidget(l)
 	q.list, q.listWidget = &l.List, l
 	filters := container.NewGridWithColumns(3, q.statusSel, q.dueSel, q.catSel, q.placeSel, q.sortSel, container.NewCenter(q.count))
-	q.content = container.NewBorder(container.NewVBox(q.search, filters, widget.NewSeparator()), nil, nil, nil, l)
+	q.content = container.NewBorder(container.NewVBox(se, filters, widget.NewSeparator()), nil, nil, nil, l)
 	q.reload()
 	return q
 }
@@ -458,4 +462,18 @@ func (l *queueList) TypedKey(ev *fyne.KeyEvent) {
 	default:
 		l.List.TypedKey(ev)
 	}
+}
+
+// searchEntry passes the window's shortcuts (Ctrl+S, Ctrl+N) on while the
+// search box has focus: Fyne gives a focused entry every shortcut.
+type searchEntry struct {
+	widget.Entry
+	shortcuts func(fyne.Shortcut) bool // handled by the window
+}
+
+func (e *searchEntry) TypedShortcut(s fyne.Shortcut) {
+	if e.shortcuts != nil && e.shortcuts(s) {
+		return
+	}
+	e.Entry.TypedShortcut(s)
 }

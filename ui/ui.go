@@ -240,9 +240,10 @@ func (u *UI) Close() {
 func (u *UI) installShortcuts() {
 	c := u.w.Canvas()
 	mod := fyne.KeyModifierShortcutDefault
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyF, Modifier: mod}, func(fyne.Shortcut) { u.focusSearch() })
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyN, Modifier: mod}, func(fyne.Shortcut) { u.detail.onNote() })
-	c.AddShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: mod}, func(fyne.Shortcut) { u.onSyncNow() })
+	for _, k := range []fyne.KeyName{fyne.KeyF, fyne.KeyN, fyne.KeyS} {
+		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: mod}, func(s fyne.Shortcut) { u.onShortcut(s) })
+	}
+	u.queue.searchWidget.shortcuts = u.onShortcut
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		switch ev.Name {
 		case fyne.KeyDown:
@@ -253,7 +254,27 @@ func (u *UI) installShortcuts() {
 	})
 }
 
-func (u *UI) focusSearch() { u.w.Canvas().Focus(u.queue.search) }
+// onShortcut runs Ctrl+F (search), Ctrl+N (survey note) and Ctrl+S (sync
+// now) and reports whether s was one of them.
+func (u *UI) onShortcut(s fyne.Shortcut) bool {
+	cs, ok := s.(*desktop.CustomShortcut)
+	if !ok || cs.Modifier != fyne.KeyModifierShortcutDefault {
+		return false
+	}
+	switch cs.KeyName {
+	case fyne.KeyF:
+		u.focusSearch()
+	case fyne.KeyN:
+		u.detail.onNote()
+	case fyne.KeyS:
+		u.onSyncNow()
+	default:
+		return false
+	}
+	return true
+}
+
+func (u *UI) focusSearch() { u.w.Canvas().Focus(u.queue.searchWidget) }
 
 func (u *UI) onDropped(_ fyne.Position, uris []fyne.URI) {
 	var paths []string

@@ -787,8 +787,13 @@ func TestArrowKeysAndSearchShortcut(t *testing.T) {
 		t.Errorf("Down in the focused list selected %s", e.u.QueueSelected())
 	}
 	shortcut(e.w, fyne.KeyF)
-	if e.w.Canvas().Focused() != e.u.Queue().Search {
-		t.Errorf("Ctrl+F focused %v", e.w.Canvas().Focused())
+	if e.w.Canvas().Focused() != e.u.SearchFocusable() {
+		t.Fatalf("Ctrl+F focused %v", e.w.Canvas().Focused())
+	}
+	// While the search box has focus (as a real window routes it), Ctrl+S still syncs.
+	e.w.Canvas().Focused().(fyne.Shortcutable).TypedShortcut(&desktop.CustomShortcut{KeyName: fyne.KeyS, Modifier: fyne.KeyModifierShortcutDefault})
+	if got := e.d.Syncer().Calls(); got != 1 {
+		t.Errorf("Ctrl+S in the search box: %d syncs", got)
 	}
 }
 
