@@ -61,3 +61,31 @@ func BenchmarkQueue10k(b *testing.B) {
 		b.ReportMetric(float64(u.QueuePagesLoaded()), "pages-cached")
 	})
 }
+
+// BenchmarkSearchAsYouType measures one keystroke's search on 10,000
+// orders (debounce off): filter, count, first page, list refresh.
+func BenchmarkSearchAsYouType(b *testing.B) {
+	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"} {
+		b.Setenv(k, b.TempDir())
+	}
+	b.Setenv("LANG", zhLocale)
+	b.Setenv("LC_ALL", zhLocale)
+	a := test.NewTempApp(b)
+	a.Settings().SetTheme(ui.Theme())
+	if err := ui.LoadTranslations(); err != nil {
+		b.Fatal(err)
+	}
+	d := fakedesk.New(fakedesk.Options{Orders: 10_000})
+	w := test.NewWindow(widget.NewLabel(""))
+	defer w.Close()
+	w.Resize(fyne.NewSize(windowW, windowH))
+	u := ui.New(w, ui.Options{Desk: d, Now: func() time.Time { return fakedesk.DefaultNow }, Notify: func(string, string) {}})
+	defer u.Close()
+	search := u.Queue().Search
+	words := []string{"垃", "垃圾", "噪", "噪声", "路", "路面"}
+	i := 0
+	for b.Loop() {
+		search.SetText(words[i%len(words)])
+		i++
+	}
+}
