@@ -3,6 +3,8 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 
 	"github.com/xuri/excelize/v2"
 
@@ -18,6 +20,35 @@ var (
 	rateHeader = []string{"响应率", "按时响应", "应响应", "解决率", "按时办结", "应办结", "满意率", "满意及基本满意", "回访数"}
 	statsTZ    = streetdesk.ChinaTZ
 )
+
+// exportTeamStatsFile is the board's 导出 XLSX hook (ui.BoardOptions.ExportXLSX):
+// it writes the workbook next to path and renames it into place, so a
+// failed export never leaves half a file under the chosen name.
+func exportTeamStatsFile(path string, s streetdesk.TeamStats) (err error) {
+	tmp, err := os.CreateTemp(filepath.Dir(path), ".streetdesk-stats-*.xlsx")
+	if err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := writeTeamStatsXLSX(tmp, s); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("export: %w", err)
+	}
+	return nil
+}
 
 // writeTeamStatsXLSX writes s as an Excel workbook to w.
 func writeTeamStatsXLSX(w io.Writer, s streetdesk.TeamStats) error {

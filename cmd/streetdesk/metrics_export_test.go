@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -62,5 +64,26 @@ func TestWriteTeamStatsXLSX(t *testing.T) {
 		if err != nil || got != tc.want {
 			t.Errorf("%s!%s = %q, %v; want %q", tc.sheet, tc.cell, got, err, tc.want)
 		}
+	}
+}
+
+func TestExportTeamStatsFile(t *testing.T) {
+	dir := t.TempDir()
+	s := streetdesk.ComputeTeamStats(nil, []streetdesk.User{{ID: "a", Name: "王芳"}}, time.Now(), 4, nil)
+	path := filepath.Join(dir, "team.xlsx")
+	if err := exportTeamStatsFile(path, s); err != nil {
+		t.Fatal(err)
+	}
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	// A directory that does not exist: an error, and nothing left behind.
+	if err := exportTeamStatsFile(filepath.Join(dir, "missing", "team.xlsx"), s); err == nil {
+		t.Error("export into a missing directory succeeded")
+	}
+	if es, _ := os.ReadDir(dir); len(es) != 1 {
+		t.Errorf("files left: %v", es)
 	}
 }
