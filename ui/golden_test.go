@@ -1,9 +1,12 @@
 package ui_test
 
 import (
+	"image/color"
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 
 	streetdesk "github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/ui"
@@ -42,4 +45,20 @@ func TestGoldenResolve(t *testing.T) {
 	test.Type(r.Reply, "您好，已联系共享单车企业清运，并在地铁口划设停放区，后续每日巡查。")
 	ui.DrainMain()
 	test.AssertImageMatches(t, "resolve.png", e.w.Canvas().Capture())
+}
+
+// lightTheme forces the light variant (the test app always reports its own
+// "no preference" variant, which Fyne draws dark).
+type lightTheme struct{ fyne.Theme }
+
+func (t lightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, theme.VariantLight)
+}
+
+func TestGoldenQueueLight(t *testing.T) {
+	e := setup(t, zhLocale)
+	fyne.CurrentApp().Settings().SetTheme(lightTheme{ui.Theme()})
+	e.u.Refresh()
+	e.selectOrder(idManhole)
+	test.AssertImageMatches(t, "main_light.png", e.w.Canvas().Capture())
 }
