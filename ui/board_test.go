@@ -546,3 +546,32 @@ func TestBoardFollowsSync(t *testing.T) {
 		t.Errorf("after sync: %q", got)
 	}
 }
+
+// From every team order: a closed order cannot be reassigned; the form says
+// why in plain words and nothing changes.
+func TestBoardReassignRefused(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	b.SelectTab(1)
+	all := b.AllOrders()
+	b.Search().SetText("SZ-H00") // a closed order of the history
+	if all.Total() != 1 {
+		t.Fatalf("search: %d orders", all.Total())
+	}
+	all.Tick(0)
+	all.To().SetSelected("赵敏")
+	_, confirm, errText := b.ReassignForm()
+	if confirm == nil {
+		t.Fatal("no form")
+	}
+	test.Tap(confirm)
+	if got := errText(); !strings.HasPrefix(got, "Cannot reassign: the order is now closed") {
+		t.Errorf("form error = %q", got)
+	}
+	if det, _ := e.d.Order(context.Background(), "SZ-H00"); det.Order.AssigneeID == "u-zhaomin" || det.Pending != 0 {
+		t.Errorf("refused reassignment changed the order: %+v", det.Order.AssigneeID)
+	}
+	if strings.Contains(b.StatusText(), "Saved") {
+		t.Errorf("status claims it was saved: %q", b.StatusText())
+	}
+}
