@@ -147,7 +147,6 @@ func (v *detailView) fill() {
 	lc := langCode()
 	d := v.det
 	o := &d.Order
-	now := v.u.now()
 	v.header.SetText(o.ID)
 	state := []string{o.Status.Label(lc)}
 	if o.Supervised {
@@ -160,9 +159,7 @@ func (v *detailView) fill() {
 		state = append(state, o.Urgency.Label(lc))
 	}
 	v.state.SetText(strings.Join(state, " · "))
-	v.remaining.Text = streetdesk.FormatRemaining(o.CurrentDeadline(), now, lc)
-	v.remaining.Color = riskColor(v.u.cal.RiskAt(o, now))
-	v.remaining.Refresh()
+	v.refreshRemaining()
 	v.title.SetText(o.Title)
 	v.category.SetText(o.Category.Path())
 	v.department.SetText(tr("detail.department", "Responsible: {{.D}}", map[string]string{"D": o.Category.Department}))
@@ -249,6 +246,17 @@ func (v *detailView) fill() {
 	// Lay the changed containers out again now: a thumbnail left at its
 	// zero size would be drawn with a negative height.
 	v.body.Refresh()
+}
+
+// refreshRemaining redraws the countdown in the header.
+func (v *detailView) refreshRemaining() {
+	if v.det == nil {
+		return
+	}
+	o, now := &v.det.Order, v.u.now()
+	v.remaining.Text = streetdesk.FormatRemaining(o.CurrentDeadline(), now, langCode())
+	v.remaining.Color = riskColor(v.u.cal.RiskAt(o, now))
+	v.remaining.Refresh()
 }
 
 func nonEmpty(ss ...string) []string {

@@ -236,3 +236,10 @@ func (u *UI) QueueFocusable() fyne.Focusable { return u.queue.listWidget }
 
 // SearchFocusable is the search box as the canvas focuses it.
 func (u *UI) SearchFocusable() fyne.Focusable { return u.queue.searchWidget }
+
+// SetTick sets how often the clock watcher runs (for UIs built afterwards).
+func SetTick(d time.Duration) func() {
+	old := tickEvery
+	tickEvery = d
+	return func() { tickEvery = old }
+}

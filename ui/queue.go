@@ -304,6 +304,8 @@ type queueRow struct {
 	chipBg   *canvas.Rectangle
 	chip     *canvas.Text
 	badges   *canvas.Text
+	risk     streetdesk.Risk
+	alert    bool // badges in the error colour (督办, conflict)
 }
 
 func newQueueRow() *queueRow {
@@ -333,31 +335,39 @@ func (r *queueRow) clear() {
 func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Calendar) {
 	lc := langCode()
 	o := &it.Order
-	risk := cal.RiskAt(o, now)
-	col := riskColor(risk)
-	r.stripe.FillColor = col
-	if risk == streetdesk.RiskLater || risk == streetdesk.RiskNone {
-		r.stripe.FillColor = color.Transparent
-	}
+	r.risk = cal.RiskAt(o, now)
+	r.alert = it.Conflicts > 0 || o.Supervised || (o.Reopened() && o.Status != streetdesk.StatusReopened)
 	r.deadline.Text = countdown(o, now, cal, lc)
-	r.deadline.Color = col
 	r.title.Text = o.Title
-	r.title.Color = themeColor(theme.ColorNameForeground)
 	place := o.Location.Community
 	if place == "" {
 		place = o.Location.Address
 	}
 	r.place.Text = place
-	r.place.Color = themeColor(theme.ColorNamePlaceHolder)
 	r.chip.Text = o.Status.Label(lc)
+	r.badges.Text = badges(it, lc)
+	r.Refresh()
+}
+
+// colorize applies the current theme's colours (also after a light/dark switch).
+func (r *queueRow) colorize() {
+	if r.deadline.Text == "" {
+		return
+	}
+	col := riskColor(r.risk)
+	r.stripe.FillColor = col
+	if r.risk == streetdesk.RiskLater || r.risk == streetdesk.RiskNone {
+		r.stripe.FillColor = color.Transparent
+	}
+	r.deadline.Color = col
+	r.title.Color = themeColor(theme.ColorNameForeground)
+	r.place.Color = themeColor(theme.ColorNamePlaceHolder)
 	r.chip.Color = themeColor(theme.ColorNameForeground)
 	r.chipBg.FillColor = themeColor(colorChip)
-	r.badges.Text = badges(it, lc)
-	r.badges.Color = themeColor(theme.ColorNameError)
-	if it.Conflicts == 0 && !o.Supervised && !o.Reopened() {
-		r.badges.Color = themeColor(theme.ColorNamePrimary)
+	r.badges.Color = themeColor(theme.ColorNamePrimary)
+	if r.alert {
+		r.badges.Color = themeColor(theme.ColorNameError)
 	}
-	r.Refresh()
 }
 
 // countdown is the row's first word: "超时 2小时", "今天 17:00", "剩余 3天".
@@ -438,6 +448,7 @@ func (rr *queueRowRenderer) Layout(s fyne.Size) {
 }
 
 func (rr *queueRowRenderer) Refresh() {
+	rr.r.colorize()
 	rr.Layout(rr.r.Size())
 	for _, o := range rr.Objects() {
 		o.Refresh()

@@ -116,6 +116,39 @@ func (u *UI) start(d streetdesk.Desk) {
 	u.updateAttention()
 	u.checkNotifications()
 	u.watchSync()
+	u.watchClock()
+}
+
+// tickEvery is how often countdowns and due-soon notifications follow the clock.
+var tickEvery = time.Minute
+
+// watchClock refreshes the countdowns and checks for orders newly due
+// within 2 hours as time passes, also when no sync brings anything.
+func (u *UI) watchClock() {
+	stop := u.watchStop
+	t := time.NewTicker(tickEvery)
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-u.ctx.Done():
+				return
+			case <-t.C:
+			}
+			mainDo(func() {
+				if u.desk == nil {
+					return
+				}
+				u.queue.list.Refresh()
+				u.detail.refreshRemaining()
+				u.checkNotifications()
+			})
+		}
+	}()
 }
 
 // Refresh reloads the queue, the open order and the inbox count from the Desk.
@@ -185,12 +218,12 @@ func (u *UI) onSignOut() {
 
 // watchSync follows the engine's status; widget updates go through fyne.Do.
 func (u *UI) watchSync() {
+	stop := make(chan struct{})
+	u.watchStop = stop
 	s := u.desk.Sync()
 	if s == nil {
 		return
 	}
-	stop := make(chan struct{})
-	u.watchStop = stop
 	// Take the channel before reading the status so no change is missed.
 	ch := s.Notify()
 	last := s.Status()

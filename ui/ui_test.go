@@ -831,3 +831,29 @@ func TestEnglish(t *testing.T) {
 		t.Errorf("attention %q", got)
 	}
 }
+
+func TestClockTickNotifiesDueSoon(t *testing.T) {
+	defer ui.SetTick(5 * time.Millisecond)()
+	var mu sync.Mutex
+	now := fakedesk.DefaultNow
+	e := setup(t, zhLocale, func(o *ui.Options, _ *fakedesk.Options) {
+		o.Now = func() time.Time { mu.Lock(); defer mu.Unlock(); return now }
+	})
+	e.selectOrder(idLamp)
+	if got := e.u.Detail().Remaining; got != "剩余 7小时" {
+		t.Errorf("remaining %q", got)
+	}
+	mu.Lock()
+	now = now.Add(5*time.Hour + 30*time.Minute) // 15:30: the lamp post is due at 17:00
+	mu.Unlock()
+	for len(e.notifications()) < 2 {
+		ui.RunMain(t)
+	}
+	n := e.notifications()
+	if !slices.Contains(n, [2]string{"2小时内到期", "路灯杆占用人行道 · 剩余 1小时"}) {
+		t.Errorf("notifications %q", n)
+	}
+	if got := e.u.Detail().Remaining; got != "剩余 1小时" {
+		t.Errorf("remaining after the tick %q", got)
+	}
+}
