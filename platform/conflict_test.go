@@ -185,6 +185,8 @@ func TestRejectionCodes(t *testing.T) {
 	base, c := e.acceptedBy("cw01", "teamA")
 	other := e.dispatch("teamB", "cw03")
 	missing := &streetdesk.WorkOrder{ID: "WO-NOPE"}
+	usedNote := newID()
+	c.pushOne(c.mut(streetdesk.MutAddNote, e.dispatch("teamA", "cw01"), streetdesk.AddNoteArgs{NoteID: usedNote, Body: "另一张工单的备注"}))
 	cases := []struct {
 		name string
 		m    streetdesk.Mutation
@@ -199,6 +201,7 @@ func TestRejectionCodes(t *testing.T) {
 		{"caseworker approves review", c.mut(streetdesk.MutApproveReview, base, nil), streetdesk.CodeInvalidTransition},
 		{"other team's order", c.mut(streetdesk.MutAddNote, other, streetdesk.AddNoteArgs{NoteID: newID(), Body: "x"}), streetdesk.CodeForbidden},
 		{"unknown order", c.mut(streetdesk.MutAccept, missing, nil), streetdesk.CodeNotFound},
+		{"note id of another order", c.mut(streetdesk.MutAddNote, base, streetdesk.AddNoteArgs{NoteID: usedNote, Body: "x"}), streetdesk.CodeValidation},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -122,8 +122,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// push processes a batch in one transaction, a savepoint per mutation
-// (reference §a4): dedupe on (clientId, id) and key, stop at an id gap,
+// push processes a batch in one transaction (reference §a4): dedupe on (clientId, id) and key, stop at an id gap,
 // lastMutationId advanced in the same transaction as the effects.
 func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
 	ctx = context.WithoutCancel(ctx) // see begin
@@ -189,20 +188,12 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 			r.Status = streetdesk.ResultDuplicate
 			effect = 0
 		} else {
-			if _, err := t.ExecContext(ctx, `SAVEPOINT m`); err != nil {
-				return nil, nil, err
-			}
+			// applyMutation decides every rejection before it writes
+			// anything, so a rejected mutation leaves only its result and
+			// needs no savepoint (one less round of statements per
+			// mutation); an error aborts the whole batch.
 			r, err = s.applyMutation(ctx, t, u, &m)
 			if err != nil {
-				return nil, nil, err
-			}
-			if r.Status == streetdesk.ResultRejected && r.Code != streetdesk.CodeNone {
-				// A rejection leaves no effect beside its stored result.
-				if _, err := t.ExecContext(ctx, `ROLLBACK TO m`); err != nil {
-					return nil, nil, err
-				}
-			}
-			if _, err := t.ExecContext(ctx, `RELEASE m`); err != nil {
 				return nil, nil, err
 			}
 			if h := s.cfg.Hooks.BeforeCommit; h != nil {
@@ -365,13 +356,18 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 			n.ID, n.Kind, n.Body, n.Method, n.Reached = ca.NoteID, streetdesk.NoteContact, ca.Body, ca.Method, ca.Reached
 			contact = true
 		}
-		var exists string
-		err := t.QueryRowContext(ctx, `SELECT order_id FROM notes WHERE id = ?`, n.ID).Scan(&exists)
-		if err == nil && exists != o.ID {
-			return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "noteId already used on another order"), nil
-		}
-		if _, err := t.insertNote(ctx, &n, o); err != nil {
+		inserted, err := t.insertNote(ctx, &n, o)
+		if err != nil {
 			return nil, err
+		}
+		if !inserted {
+			var exists string
+			if err := t.QueryRowContext(ctx, `SELECT order_id FROM notes WHERE id = ?`, n.ID).Scan(&exists); err != nil {
+				return nil, err
+			}
+			if exists != o.ID {
+				return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "noteId already used on another order"), nil
+			}
 		}
 		if contact && current {
 			if o, sv, err = loadOrder(ctx, t, o.ID); err != nil {
@@ -398,13 +394,18 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 		}
 		p := streetdesk.PhotoRef{ID: a.PhotoRefID, WorkOrderID: o.ID, SHA256: a.SHA256, Size: a.Size, MIME: a.MIME, Tag: a.Tag,
 			Caption: a.Caption, TakenAt: a.TakenAt, Lat: a.Lat, Lng: a.Lng, AuthorID: u.ID, Cycle: factCycle, CreatedAt: t.now, BlobPresent: present}
-		var exists string
-		err = t.QueryRowContext(ctx, `SELECT order_id FROM photo_refs WHERE id = ?`, p.ID).Scan(&exists)
-		if err == nil && exists != o.ID {
-			return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "photoRefId already used on another order"), nil
-		}
-		if _, err := t.insertPhoto(ctx, &p, o); err != nil {
+		inserted, err := t.insertPhoto(ctx, &p, o)
+		if err != nil {
 			return nil, err
+		}
+		if !inserted {
+			var exists string
+			if err := t.QueryRowContext(ctx, `SELECT order_id FROM photo_refs WHERE id = ?`, p.ID).Scan(&exists); err != nil {
+				return nil, err
+			}
+			if exists != o.ID {
+				return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "photoRefId already used on another order"), nil
+			}
 		}
 		if present {
 			t.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, a.SHA256, u.ID)
