@@ -516,9 +516,23 @@ func (c *Client) Team(ctx context.Context) (*streetdesk.Team, error) {
 	return &out.Team, nil
 }
 
-// Reassign moves orders to another member of the team (online, lead only).
-func (c *Client) Reassign(ctx context.Context, req *streetdesk.ReassignRequest) error {
-	return c.do(ctx, call{op: "reassign", method: http.MethodPost, path: "/v1/team/reassign", body: req, out: &anyJSON{}, auth: true, okNoCT: true})
+type reassignResponse struct{ streetdesk.ReassignResponse }
+
+func (r *reassignResponse) validate() error {
+	if r.Results == nil {
+		return errors.New("reassign answer without results")
+	}
+	return nil
+}
+
+// Reassign moves orders to another member of the team (online, lead only);
+// one result per order.
+func (c *Client) Reassign(ctx context.Context, req *streetdesk.ReassignRequest) (*streetdesk.ReassignResponse, error) {
+	var out reassignResponse
+	if err := c.do(ctx, call{op: "reassign", method: http.MethodPost, path: "/v1/team/reassign", body: req, out: &out, auth: true}); err != nil {
+		return nil, err
+	}
+	return &out.ReassignResponse, nil
 }
 
 // Raw HTTP (blobs, tus).

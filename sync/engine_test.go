@@ -2,6 +2,10 @@ package sync_test
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
 	"net/http"
 	"os"
 	"strings"
@@ -189,5 +193,74 @@ func TestClient_BadCAFile(t *testing.T) {
 	_, err := sync.NewClient(sync.ClientOptions{BaseURL: "https://localhost:1", CAFile: f})
 	if streetdesk.ErrorCode(err) != streetdesk.EINVALID {
 		t.Fatalf("err = %v, want EINVALID", err)
+	}
+}
+
+func TestEngine_DownloadsOthersPhotos(t *testing.T) {
+	var got []string
+	r := newRig(t, withEngineOpts(func(o *sync.Options) {
+		o.Downloader = func(ctx context.Context, body io.Reader, sha, mime string) (string, int64, error) {
+			b, err := io.ReadAll(body)
+			if err != nil {
+				return "", 0, err
+			}
+			sum := sha256.Sum256(b)
+			if hex.EncodeToString(sum[:]) != sha {
+				return "", 0, errors.New("hash mismatch")
+			}
+			got = append(got, sha)
+			return "/media/" + sha, int64(len(b)), nil
+		}
+	}))
+	ids := r.p.seed(1)
+	// The citizen's photo from intake is on the platform with a ref.
+	data := []byte("\xff\xd8\xff citizen photo")
+	sum := sha256.Sum256(data)
+	sha := hex.EncodeToString(sum[:])
+	r.p.mu.Lock()
+	r.p.blobs[sha] = data
+	ph := streetdesk.PhotoRef{ID: newUUID(), WorkOrderID: ids[0], SHA256: sha, Size: int64(len(data)), MIME: "image/jpeg", BlobPresent: true}
+	r.p.photos[ph.ID] = ph
+	r.p.seq++
+	r.p.changes = append(r.p.changes, fakeChange{seq: r.p.seq, ch: streetdesk.Change{Type: streetdesk.ChangePhotoRef, Op: streetdesk.OpUpsert, ID: ph.ID, OrderID: ids[0], Photo: &ph}})
+	r.p.mu.Unlock()
+	r.start()
+	r.idleAfter(0)
+	r.stop()
+	if len(got) != 1 || r.store.snapshot().Files[sha] == "" {
+		t.Fatalf("downloaded %v, files %v", got, r.store.snapshot().Files)
+	}
+}
+
+func TestClient_Reassign(t *testing.T) {
+	e := newRealEnv(t)
+	ids := e.dispatch(1, e.cw.ID)
+	c, err := sync.NewClient(sync.ClientOptions{BaseURL: e.ts.URL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx := context.Background()
+	lr, err := c.Login(ctx, "lead01", realPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetTokenSource(sync.NewTokens(c, lr.Token, lr.RefreshToken, nil))
+	team, err := c.Team(ctx)
+	if err != nil || len(team.Members) < 3 {
+		t.Fatalf("team %v %+v", err, team)
+	}
+	res, err := c.Reassign(ctx, &streetdesk.ReassignRequest{OrderIDs: ids, To: e.cw2.ID, Reason: "调整分工"})
+	if err != nil || len(res.Results) != 1 || res.Results[0].Status != streetdesk.ResultApplied {
+		t.Fatalf("reassign %v %+v", err, res)
+	}
+	if _, err := c.Reassign(ctx, &streetdesk.ReassignRequest{OrderIDs: ids, To: "nobody", Reason: "x"}); err == nil {
+		t.Log("reassign to an unknown user answered per order")
+	}
+	if err := c.Logout(ctx); err != nil {
+		t.Fatalf("logout: %v", err)
+	}
+	if _, err := c.Me(ctx); sync.AsError(err) == nil || sync.AsError(err).Kind != sync.KindAuth {
+		t.Fatalf("after logout: %v, want auth", err)
 	}
 }
