@@ -200,6 +200,18 @@ func (v *detailView) fill() {
 	if o.ReviewComment != "" {
 		notes = append(notes, tr("detail.reviewComment", "Lead's comment: {{.C}}", map[string]string{"C": o.ReviewComment}))
 	}
+	if o.AwaitingMedia {
+		notes = append(notes, tr("detail.awaitingMedia", "The resolution is saved; some of its photos have not reached the platform yet."))
+	}
+	for _, r := range d.Resolutions {
+		switch r.State {
+		case streetdesk.ResolutionProposal:
+			notes = append(notes, tr("detail.proposal", "Your resolution of {{.T}} did not resolve the order; it is kept for your lead as a proposal.",
+				map[string]string{"T": r.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")}))
+		case streetdesk.ResolutionReview:
+			notes = append(notes, tr("detail.inReview", "Your resolution is waiting for the lead's sign-off."))
+		}
+	}
 	if d.Revoked {
 		notes = append(notes, tr("detail.revoked", "This order is no longer yours; your local work is kept.")+" "+d.RevokeNote)
 	}
@@ -681,7 +693,14 @@ func newThumb(p streetdesk.LocalPhoto, onTap func()) *thumb {
 	}
 	t.img = thumbnailRaster(src, 240, 180)
 	t.img.SetMinSize(fyne.NewSize(120, 90))
-	text := nonEmpty(tagLabel(p.Tag), syncMark(p.Sync))
+	mark := syncMark(p.Sync)
+	if p.Sync == streetdesk.SyncUploading && p.Size > 0 {
+		mark = fmt.Sprintf("⬆ %d%%", p.Uploaded*100/p.Size)
+	}
+	if p.Missing {
+		mark = tr("photo.missing", "⚠ file missing")
+	}
+	text := nonEmpty(tagLabel(p.Tag), mark)
 	if p.Sync == streetdesk.SyncSynced {
 		text = append(text, tr("sync.itemSynced", "✓ synced"))
 	}

@@ -105,7 +105,12 @@ func (b *syncBar) update() {
 		b.message.Show()
 	}
 	b.uploads.RemoveAll()
-	for _, up := range st.Uploads {
+	const shown = 3 // a few bars; the rest as a count
+	for i, up := range st.Uploads {
+		if i == shown {
+			b.uploads.Add(&widget.Label{Text: tr("sync.moreUploads", "and {{.N}} more photos waiting", map[string]int{"N": len(st.Uploads) - shown})})
+			break
+		}
 		bar := &widget.ProgressBar{Min: 0, Max: 1}
 		if up.Total > 0 {
 			bar.Value = float64(up.Sent) / float64(up.Total)

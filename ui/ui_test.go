@@ -2,7 +2,9 @@ package ui_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -855,5 +857,32 @@ func TestClockTickNotifiesDueSoon(t *testing.T) {
 	}
 	if got := e.u.Detail().Remaining; got != "剩余 1小时" {
 		t.Errorf("remaining after the tick %q", got)
+	}
+}
+
+// Both translation files carry the same keys (the Chinese one also has the
+// translated error messages, keyed "err:…").
+func TestTranslationFilesMatch(t *testing.T) {
+	load := func(name string) map[string]string {
+		data, err := os.ReadFile(filepath.Join("translation", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]string
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return m
+	}
+	en, zh := load("en.json"), load("zh-Hans.json")
+	for k := range en {
+		if _, ok := zh[k]; !ok {
+			t.Errorf("zh-Hans.json lacks %q", k)
+		}
+	}
+	for k := range zh {
+		if _, ok := en[k]; !ok && !strings.HasPrefix(k, "err:") {
+			t.Errorf("en.json lacks %q", k)
+		}
 	}
 }
