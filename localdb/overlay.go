@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 	"unicode"
@@ -231,70 +232,190 @@ func (db *DB) reindexOrder(ctx context.Context, tx *sql.Tx, orderID string) erro
 	if !db.search {
 		return nil
 	}
-	return reindexOrder(ctx, tx, orderID)
+	return reindex(ctx, tx, []string{orderID})
 }
 
-func reindexOrder(ctx context.Context, tx *sql.Tx, orderID string) error {
-	var qid int64
-	var data string
-	err := tx.QueryRowContext(ctx, "SELECT w.qid, d.data FROM work_orders w JOIN work_order_data d ON d.qid = w.qid WHERE w.id = ?", orderID).Scan(&qid, &data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // notes may arrive before their order; indexed with it
+// indexBatch collects the orders a pull page touched, to reindex them in a
+// few statements at the end of the page: FTS5 flushes its pending terms at
+// every statement, so one statement per document would write (and merge) a
+// segment per order.
+type indexBatch struct {
+	seen  map[string]bool
+	ids   []string
+	texts map[string]string // order text known from the page (saves decoding it again)
+	stmts map[string]*sql.Stmt // statements prepared once per page
+}
+
+// stmt returns q prepared on tx, once per page (the driver does not cache).
+func (b *indexBatch) stmt(ctx context.Context, tx *sql.Tx, q string) (*sql.Stmt, error) {
+	if st, ok := b.stmts[q]; ok {
+		return st, nil
 	}
+	st, err := tx.PrepareContext(ctx, q)
 	if err != nil {
-		return fmt.Errorf("index %s: %w", orderID, err)
+		return nil, fmt.Errorf("prepare: %w", err)
 	}
-	var w streetdesk.WorkOrder
-	if err := json.Unmarshal([]byte(data), &w); err != nil {
-		return fmt.Errorf("index %s: %w", orderID, err)
+	if b.stmts == nil {
+		b.stmts = map[string]*sql.Stmt{}
 	}
-	var b strings.Builder
-	b.WriteString(orderSearchText(&w))
-	rows, err := tx.QueryContext(ctx, "SELECT body FROM notes WHERE order_id = ? ORDER BY created_at, id", orderID)
-	if err != nil {
-		return err
+	b.stmts[q] = st
+	return st, nil
+}
+
+func (b *indexBatch) close() {
+	for _, st := range b.stmts {
+		st.Close()
 	}
-	for rows.Next() {
-		var body string
-		if err := rows.Scan(&body); err != nil {
-			rows.Close()
-			return err
-		}
-		b.WriteString("\n")
-		b.WriteString(body)
+}
+
+func (b *indexBatch) add(id string) {
+	if b.seen == nil {
+		b.seen = map[string]bool{}
 	}
-	rows.Close()
-	text := b.String()
-	var old string
-	err = tx.QueryRowContext(ctx, "SELECT text FROM search_text WHERE qid = ?", qid).Scan(&old)
-	switch {
-	case err == nil && old == text:
+	delete(b.texts, id)
+	if !b.seen[id] {
+		b.seen[id] = true
+		b.ids = append(b.ids, id)
+	}
+}
+
+// addOrder queues an order whose text is known.
+func (b *indexBatch) addOrder(w *streetdesk.WorkOrder) {
+	b.add(w.ID)
+	if b.texts == nil {
+		b.texts = map[string]string{}
+	}
+	b.texts[w.ID] = orderSearchText(w)
+}
+
+func (db *DB) flushIndex(ctx context.Context, tx *sql.Tx, b *indexBatch) error {
+	if !db.search || len(b.ids) == 0 {
 		return nil
-	case err == nil:
-		if err := unindex(ctx, tx, qid); err != nil {
+	}
+	return reindexKnown(ctx, tx, b.ids, b.texts)
+}
+
+func placeholders(n, per int) string {
+	one := "(" + strings.TrimSuffix(strings.Repeat("?,", per), ",") + "),"
+	return strings.TrimSuffix(strings.Repeat(one, n), ",")
+}
+
+// reindex rebuilds the search documents of orders, 200 at a time.
+func reindex(ctx context.Context, tx *sql.Tx, ids []string) error {
+	return reindexKnown(ctx, tx, ids, nil)
+}
+
+func reindexKnown(ctx context.Context, tx *sql.Tx, ids []string, texts map[string]string) error {
+	for len(ids) > 0 {
+		n := min(len(ids), 200)
+		if err := reindexChunk(ctx, tx, ids[:n], texts); err != nil {
 			return err
 		}
-	case !errors.Is(err, sql.ErrNoRows):
-		return err
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO search_text(qid, text) VALUES (?, ?)", qid, text); err != nil {
-		return fmt.Errorf("index %s: %w", orderID, err)
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_tri(rowid, text) VALUES (?, ?)", qid, text); err != nil {
-		return fmt.Errorf("index %s: %w", orderID, err)
-	}
-	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_uni(rowid, text) VALUES (?, ?)", qid, unigramText(text)); err != nil {
-		return fmt.Errorf("index %s: %w", orderID, err)
+		ids = ids[n:]
 	}
 	return nil
 }
 
-// unindex drops one order's search document.
-func unindex(ctx context.Context, tx *sql.Tx, qid int64) error {
-	for _, q := range []string{"DELETE FROM fts_tri WHERE rowid = ?", "DELETE FROM fts_uni WHERE rowid = ?", "DELETE FROM search_text WHERE qid = ?"} {
-		if _, err := tx.ExecContext(ctx, q, qid); err != nil {
-			return fmt.Errorf("unindex: %w", err)
+func reindexChunk(ctx context.Context, tx *sql.Tx, ids []string, texts map[string]string) error {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
+	type doc struct {
+		qid      int64
+		text     strings.Builder
+		old      sql.NullString
+		hasNotes bool
+	}
+	docs := map[string]*doc{}
+	var order []string
+	rows, err := tx.QueryContext(ctx, `SELECT w.qid, w.id, s.text FROM work_orders w
+		LEFT JOIN search_text s ON s.qid = w.qid WHERE w.id IN (`+in+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	for rows.Next() {
+		d := &doc{}
+		var id string
+		if err := rows.Scan(&d.qid, &id, &d.old); err != nil {
+			rows.Close()
+			return err
 		}
+		docs[id] = d
+		order = append(order, id)
+	}
+	rows.Close()
+	for _, id := range order {
+		if t, ok := texts[id]; ok {
+			docs[id].text.WriteString(t)
+			continue
+		}
+		var data string
+		if err := tx.QueryRowContext(ctx, "SELECT data FROM work_order_data WHERE qid = ?", docs[id].qid).Scan(&data); err != nil {
+			return fmt.Errorf("index %s: %w", id, err)
+		}
+		var w streetdesk.WorkOrder
+		if err := json.Unmarshal([]byte(data), &w); err != nil {
+			return fmt.Errorf("index %s: %w", id, err)
+		}
+		docs[id].text.WriteString(orderSearchText(&w))
+	}
+	if len(docs) == 0 {
+		return nil // notes may arrive before their order; indexed with it
+	}
+	rows, err = tx.QueryContext(ctx, "SELECT order_id, body FROM notes WHERE order_id IN ("+in+") ORDER BY order_id, created_at, id", args...)
+	if err != nil {
+		return fmt.Errorf("index notes: %w", err)
+	}
+	for rows.Next() {
+		var id, body string
+		if err := rows.Scan(&id, &body); err != nil {
+			rows.Close()
+			return err
+		}
+		if d := docs[id]; d != nil {
+			d.text.WriteString("\n")
+			d.text.WriteString(body)
+		}
+	}
+	rows.Close()
+	// FTS5 flushes its pending terms whenever a rowid is not above the last
+	// one written: insert in qid order.
+	sort.Slice(order, func(i, j int) bool { return docs[order[i]].qid < docs[order[j]].qid })
+	var del, put, uni []any
+	for _, id := range order {
+		d := docs[id]
+		text := d.text.String()
+		if d.old.Valid && d.old.String == text {
+			continue
+		}
+		if d.old.Valid {
+			del = append(del, d.qid)
+		}
+		put = append(put, d.qid, text)
+		uni = append(uni, d.qid, unigramText(text))
+	}
+	if len(put) == 0 {
+		return nil
+	}
+	if len(del) > 0 {
+		din := strings.TrimSuffix(strings.Repeat("?,", len(del)), ",")
+		for _, t := range []string{"fts_tri", "fts_uni"} {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM "+t+" WHERE rowid IN ("+din+")", del...); err != nil {
+				return fmt.Errorf("unindex: %w", err)
+			}
+		}
+	}
+	vals := placeholders(len(put)/2, 2)
+	if _, err := tx.ExecContext(ctx, "INSERT INTO search_text(qid, text) VALUES "+vals+" ON CONFLICT(qid) DO UPDATE SET text = excluded.text", put...); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_tri(rowid, text) VALUES "+vals, put...); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "INSERT INTO fts_uni(rowid, text) VALUES "+vals, uni...); err != nil {
+		return fmt.Errorf("index: %w", err)
 	}
 	return nil
 }
@@ -315,9 +436,14 @@ func reindexAll(ctx context.Context, tx *sql.Tx) error {
 		ids = append(ids, id)
 	}
 	rows.Close()
-	for _, id := range ids {
-		if err := reindexOrder(ctx, tx, id); err != nil {
-			return err
+	return reindex(ctx, tx, ids)
+}
+
+// unindex drops one order's search document.
+func unindex(ctx context.Context, tx *sql.Tx, qid int64) error {
+	for _, q := range []string{"DELETE FROM fts_tri WHERE rowid = ?", "DELETE FROM fts_uni WHERE rowid = ?", "DELETE FROM search_text WHERE qid = ?"} {
+		if _, err := tx.ExecContext(ctx, q, qid); err != nil {
+			return fmt.Errorf("unindex: %w", err)
 		}
 	}
 	return nil

@@ -46,6 +46,8 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 			}
 		}
 		touched := map[string]bool{}
+		ix := &indexBatch{}
+		defer ix.close()
 		// Mutation results first: conflicts must exist before their outbox
 		// rows are removed below.
 		for _, c := range page.Changes {
@@ -61,7 +63,7 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 		}
 		for i := range page.Changes {
 			c := &page.Changes[i]
-			if err := db.applyChange(ctx, tx, c, staging, now, touched); err != nil {
+			if err := db.applyChange(ctx, tx, c, staging, now, touched, ix); err != nil {
 				return fmt.Errorf("change %d (%s %s %s): %w", i, c.Type, c.Op, c.ID, err)
 			}
 		}
@@ -84,9 +86,12 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 			}
 		}
 		if staging && !page.HasMore {
-			if err := db.swapReset(ctx, tx, now, touched); err != nil {
+			if err := db.swapReset(ctx, tx, now, touched, ix); err != nil {
 				return fmt.Errorf("swap reset: %w", err)
 			}
+		}
+		if err := db.flushIndex(ctx, tx, ix); err != nil {
+			return err
 		}
 		if err := refreshAll(ctx, tx, touched); err != nil {
 			return err
@@ -105,7 +110,7 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 	return translate(err, "apply pull")
 }
 
-func (db *DB) applyChange(ctx context.Context, tx *sql.Tx, c *streetdesk.Change, staging bool, now time.Time, touched map[string]bool) error {
+func (db *DB) applyChange(ctx context.Context, tx *sql.Tx, c *streetdesk.Change, staging bool, now time.Time, touched map[string]bool, ix *indexBatch) error {
 	switch c.Type {
 	case streetdesk.ChangeWorkOrder:
 		switch c.Op {
@@ -120,7 +125,7 @@ func (db *DB) applyChange(ctx context.Context, tx *sql.Tx, c *streetdesk.Change,
 				return db.stageOrder(ctx, tx, c.Order)
 			}
 			touched[c.Order.ID] = true
-			return db.upsertOrder(ctx, tx, c.Order, now)
+			return db.upsertOrder(ctx, tx, c.Order, now, ix)
 		case streetdesk.OpRevoke:
 			id := c.OrderID
 			if id == "" {
@@ -138,7 +143,7 @@ func (db *DB) applyChange(ctx context.Context, tx *sql.Tx, c *streetdesk.Change,
 		if c.Note == nil {
 			return streetdesk.Errorf(streetdesk.EINVALID, "note change without note")
 		}
-		return db.upsertServerNote(ctx, tx, c.Note)
+		return db.upsertServerNote(ctx, tx, c.Note, ix)
 	case streetdesk.ChangePhotoRef:
 		if c.Photo == nil {
 			return streetdesk.Errorf(streetdesk.EINVALID, "photo change without photo")
@@ -176,25 +181,34 @@ const upsertOrderSQL = `INSERT INTO work_orders(id, version, cycle, status, urge
 	WHERE excluded.version >= work_orders.version`
 
 // upsertOrder writes one shadow row, never letting its version go backwards.
-func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder, now time.Time) error {
+func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder, now time.Time, ix *indexBatch) error {
 	data, err := json.Marshal(w)
 	if err != nil {
 		return err
 	}
 	args := append([]any{w.ID}, orderColumns(w)...)
 	args = append(args, now.UnixMilli())
-	res, err := tx.ExecContext(ctx, upsertOrderSQL, args...)
+	up, err := ix.stmt(ctx, tx, upsertOrderSQL)
+	if err != nil {
+		return err
+	}
+	res, err := up.ExecContext(ctx, args...)
 	if err != nil {
 		return translate(err, "order "+w.ID)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return nil // older than what we have
 	}
-	if _, err := tx.ExecContext(ctx, `INSERT INTO work_order_data(qid, data) SELECT qid, ? FROM work_orders WHERE id = ?
-		ON CONFLICT(qid) DO UPDATE SET data = excluded.data`, string(data), w.ID); err != nil {
+	put, err := ix.stmt(ctx, tx, `INSERT INTO work_order_data(qid, data) SELECT qid, ? FROM work_orders WHERE id = ?
+		ON CONFLICT(qid) DO UPDATE SET data = excluded.data`)
+	if err != nil {
+		return err
+	}
+	if _, err := put.ExecContext(ctx, string(data), w.ID); err != nil {
 		return translate(err, "order "+w.ID)
 	}
-	return db.reindexOrder(ctx, tx, w.ID)
+	ix.addOrder(w)
+	return nil
 }
 
 func (db *DB) stageOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder) error {
@@ -258,7 +272,7 @@ func (db *DB) revoke(ctx context.Context, tx *sql.Tx, id string, r *streetdesk.R
 // swapReset replaces the shadow with the staged snapshot in one go. Orders
 // missing from the snapshot are dropped unless they have local work, in
 // which case they stay as revoked.
-func (db *DB) swapReset(ctx context.Context, tx *sql.Tx, now time.Time, touched map[string]bool) error {
+func (db *DB) swapReset(ctx context.Context, tx *sql.Tx, now time.Time, touched map[string]bool, ix *indexBatch) error {
 	rows, err := tx.QueryContext(ctx, "SELECT id FROM work_orders WHERE id NOT IN (SELECT id FROM work_orders_staging)")
 	if err != nil {
 		return err
@@ -298,7 +312,7 @@ func (db *DB) swapReset(ctx context.Context, tx *sql.Tx, now time.Time, touched 
 		if err := json.Unmarshal([]byte(data), &w); err != nil {
 			return err
 		}
-		if err := db.upsertOrder(ctx, tx, &w, now); err != nil {
+		if err := db.upsertOrder(ctx, tx, &w, now, ix); err != nil {
 			return err
 		}
 		// A snapshot row is visible again even if its version did not move.
@@ -314,7 +328,7 @@ func (db *DB) swapReset(ctx context.Context, tx *sql.Tx, now time.Time, touched 
 	return err
 }
 
-func (db *DB) upsertServerNote(ctx context.Context, tx *sql.Tx, n *streetdesk.Note) error {
+func (db *DB) upsertServerNote(ctx context.Context, tx *sql.Tx, n *streetdesk.Note, ix *indexBatch) error {
 	if n.ID == "" || n.WorkOrderID == "" {
 		return streetdesk.Errorf(streetdesk.EINVALID, "note without id or order")
 	}
@@ -327,7 +341,8 @@ func (db *DB) upsertServerNote(ctx context.Context, tx *sql.Tx, n *streetdesk.No
 	if err != nil {
 		return err
 	}
-	return db.reindexOrder(ctx, tx, n.WorkOrderID)
+	ix.add(n.WorkOrderID)
+	return nil
 }
 
 func upsertServerPhoto(ctx context.Context, tx *sql.Tx, p *streetdesk.PhotoRef, now time.Time) error {

@@ -210,11 +210,28 @@ func (db *DB) RecordPushResults(ctx context.Context, results []streetdesk.Mutati
 	})
 }
 
+// refreshAll recomputes the overlay of the given orders that have intents
+// or an overlay row (the others have nothing to recompute).
 func refreshAll(ctx context.Context, tx *sql.Tx, ids map[string]bool) error {
-	l := make([]string, 0, len(ids))
-	for id := range ids {
-		l = append(l, id)
+	if len(ids) == 0 {
+		return nil
 	}
+	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox UNION SELECT order_id FROM overlay")
+	if err != nil {
+		return err
+	}
+	var l []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		if ids[id] {
+			l = append(l, id)
+		}
+	}
+	rows.Close()
 	sort.Strings(l)
 	for _, id := range l {
 		if err := refreshOverlay(ctx, tx, id); err != nil {
