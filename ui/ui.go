@@ -139,6 +139,9 @@ func (u *UI) watchClock() {
 				return
 			case <-t.C:
 			}
+			if u.ctx.Err() != nil {
+				return
+			}
 			mainDo(func() {
 				if u.desk == nil {
 					return
@@ -238,6 +241,9 @@ func (u *UI) watchSync() {
 				return
 			case <-ch:
 			}
+			if u.ctx.Err() != nil {
+				return
+			}
 			ch = s.Notify()
 			st := s.Status()
 			// A finished sync may have brought new orders: reload then.
@@ -263,11 +269,12 @@ func (u *UI) stopWatch() {
 	}
 }
 
-// Close stops the background watchers (the window's owner calls it on close).
+// Close stops the background watchers (the window's owner calls it on
+// close). It does not wait for them: after the app's loop has ended a
+// pending fyne.Do would never return.
 func (u *UI) Close() {
 	u.stopWatch()
 	u.cancel()
-	u.bg.Wait()
 }
 
 func (u *UI) installShortcuts() {
