@@ -1,0 +1,223 @@
+package sync_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/localdb"
+	"github.com/streetdesk/streetdesk/sync"
+	"github.com/streetdesk/streetdesk/sync/internal/crashpoint"
+)
+
+// Crash tests on the real localdb file against the real platform.
+
+// TestCrashChildReal is the re-exec'd desktop on a localdb file.
+func TestCrashChildReal(t *testing.T) {
+	if os.Getenv(crashChildEnv) != "real" {
+		t.Skip("only runs as the child of a crash test")
+	}
+	var user streetdesk.User
+	if err := json.Unmarshal([]byte(os.Getenv("CHILD_USER")), &user); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	db, err := localdb.Open(ctx, os.Getenv("CHILD_STORE"), localdb.Options{User: user})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	c, err := sync.NewClient(sync.ClientOptions{BaseURL: os.Getenv("CHILD_URL")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	lr, err := c.Login(ctx, user.Username, realPassword)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.SetTokenSource(sync.NewTokens(c, lr.Token, lr.RefreshToken, nil))
+	e := sync.New(db, c, sync.Options{PullLimit: 7, ChunkSize: 64 << 10, MaxChunk: 64 << 10, BackoffBase: 10 * time.Millisecond, BackoffCap: 50 * time.Millisecond})
+	rctx, cancel := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- e.Run(rctx) }()
+	deadline := time.After(30 * time.Second)
+	for {
+		ch := e.Notify()
+		if e.Stats().OK > 0 && e.Status().State == streetdesk.SyncIdle {
+			break
+		}
+		select {
+		case <-ch:
+		case <-deadline:
+			t.Fatalf("child did not converge: %+v %+v", e.Status(), e.Stats())
+		}
+	}
+	cancel()
+	<-done
+}
+
+type realCrash struct {
+	t     *testing.T
+	e     *realEnv
+	path  string
+	keys  []string
+	shas  []string
+	notes []string
+}
+
+// newRealCrash syncs a desktop once, then does offline work on it and
+// closes it, leaving the file for the child.
+func newRealCrash(t *testing.T, notes int, photoSize int) *realCrash {
+	if testing.Short() {
+		t.Skip("crash tests re-exec the test binary")
+	}
+	e := newRealEnv(t)
+	ids := e.dispatch(12, e.cw.ID)
+	path := filepath.Join(t.TempDir(), "desk.db")
+	d := e.desk(path, e.cw, sync.Options{})
+	d.start()
+	if st := d.waitCycle(0); st.LastErr != nil {
+		t.Fatal(st.LastErr)
+	}
+	d.stop()
+	ctx := context.Background()
+	c := &realCrash{t: t, e: e, path: path}
+	if photoSize > 0 {
+		data := make([]byte, photoSize)
+		rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 3))
+		for i := range data {
+			data[i] = byte(rng.Uint32())
+		}
+		pp := filepath.Join(t.TempDir(), "p.jpg")
+		_ = os.WriteFile(pp, data, 0o600)
+		p, err := importForTest(ctx, d.db, ids[0], pp)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c.shas = append(c.shas, p.SHA256)
+	}
+	for i := 1; i < 4; i++ {
+		if i == 0 && photoSize > 0 {
+			continue
+		}
+		if err := d.db.Accept(ctx, ids[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for i := 0; i < notes; i++ {
+		if err := d.db.AddNote(ctx, ids[1+i%3], fmt.Sprintf("离线记录 %d", i)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	pend, err := d.db.PendingMutations(ctx, 10000)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range pend {
+		c.keys = append(c.keys, m.Key)
+	}
+	d.close()
+	return c
+}
+
+func (c *realCrash) child(crashAt string) *exec.Cmd {
+	u, _ := json.Marshal(c.e.cw)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashChildReal$", "-test.count=1")
+	cmd.Env = append(os.Environ(), crashChildEnv+"=real", "CHILD_STORE="+c.path, "CHILD_URL="+c.e.ts.URL, "CHILD_USER="+string(u))
+	if crashAt != "" {
+		cmd.Env = append(cmd.Env, crashpoint.Env+"="+crashAt)
+	}
+	return cmd
+}
+
+// finish restarts the desktop on the same file and checks I1–I4 against
+// the platform's database.
+func (c *realCrash) finish() {
+	t := c.t
+	t.Helper()
+	if out, err := c.child("").CombinedOutput(); err != nil {
+		t.Fatalf("restart: %v\n%s", err, out)
+	}
+	ctx := context.Background()
+	db, err := localdb.Open(ctx, c.path, localdb.Options{User: c.e.cw})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	conflicts, _ := db.Conflicts(ctx, true)
+	inbox := map[string]bool{}
+	for _, cf := range conflicts {
+		inbox[cf.MutationKey] = true
+	}
+	for _, k := range c.keys {
+		n, err := c.e.srv.EffectCount(ctx, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n > 1 {
+			t.Errorf("I2: key %s has %d effects", k, n)
+		}
+		if r, err := c.e.srv.MutationResultByKey(ctx, k); (err != nil || r == nil) && !inbox[k] {
+			t.Errorf("I1: key %s neither answered nor in conflicts (%v)", k, err)
+		}
+	}
+	for _, sha := range c.shas {
+		b, err := os.ReadFile(c.e.srv.BlobPath(sha))
+		if err != nil {
+			t.Errorf("I4/I6: blob %s not on the platform: %v", sha, err)
+			continue
+		}
+		sum := sha256.Sum256(b)
+		if hex.EncodeToString(sum[:]) != sha {
+			t.Errorf("I4: platform blob %s has another hash", sha)
+		}
+	}
+	d := &desk{t: t, db: db}
+	c.e.checkReal(t, d, c.e.cw)
+	d.db = nil
+}
+
+func TestCrashReal_NamedPoints(t *testing.T) {
+	for _, point := range []string{"push.before_send", "push.after_send", "push.after_results", "pull.mid_apply", "upload.after_create", "upload.mid_patch"} {
+		t.Run(point, func(t *testing.T) {
+			c := newRealCrash(t, 5, 300<<10)
+			out, err := c.child(point).CombinedOutput()
+			if code := exitCode(err); code != 137 {
+				t.Fatalf("child exit %d, want 137 at %s\n%s", code, point, out)
+			}
+			c.finish()
+		})
+	}
+}
+
+func TestCrashReal_SIGKILLAtRandomMoments(t *testing.T) {
+	runs := 2
+	if os.Getenv("STREETDESK_LONG") != "" {
+		runs = 20
+	}
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
+	for i := 0; i < runs; i++ {
+		c := newRealCrash(t, 120, 1<<20)
+		for k := 0; k < 3; k++ {
+			cmd := c.child("")
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			time.Sleep(time.Duration(20+rng.IntN(200)) * time.Millisecond) // the random moment of the kill
+			_ = cmd.Process.Signal(syscall.SIGKILL)
+			_ = cmd.Wait()
+		}
+		c.finish()
+	}
+}
