@@ -84,6 +84,13 @@ func New(w fyne.Window, opts Options) *UI {
 func (u *UI) now() time.Time { return u.opts.Now() }
 
 func (u *UI) showSignIn() {
+	// The main window's keys go with it.
+	c := u.w.Canvas()
+	c.SetOnTypedKey(nil)
+	for _, k := range []fyne.KeyName{fyne.KeyF, fyne.KeyN, fyne.KeyS} {
+		c.RemoveShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault})
+	}
+	u.w.SetOnDropped(nil)
 	u.signin = newSignIn(u.opts.DefaultServer, u.onLoggedIn, u.opts.Login, &u.bg, u.ctx)
 	u.w.SetContent(u.signin.content)
 	u.w.Canvas().Focus(u.signin.username)

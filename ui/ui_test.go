@@ -818,6 +818,12 @@ func TestSignOutTellsAboutPendingWork(t *testing.T) {
 	if _, user, _, _, _ := e.u.SignInForm(); user == nil {
 		t.Error("sign-in screen not shown")
 	}
+	// the main window's keys are gone with it
+	if e.w.Canvas().OnTypedKey() != nil {
+		t.Error("arrow keys still bound on the sign-in screen")
+	}
+	shortcut(e.w, fyne.KeyN)
+	shortcut(e.w, fyne.KeyS)
 }
 
 func TestEnglish(t *testing.T) {
