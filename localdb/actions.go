@@ -76,7 +76,9 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 	if err := db.hook("outbox"); err != nil {
 		return err
 	}
-	return refreshOverlay(ctx, tx, id)
+	// The overlay with the new intent, from what is already loaded.
+	ins = append(ins, intent{Key: a.key, Name: name, OrderID: id, Args: raw, State: statePending, CreatedAt: a.now})
+	return writeOverlay(ctx, tx, overlayOrder(s.Order, ins, review, team))
 }
 
 // mayTouch enforces ownership: a caseworker acts only on orders assigned to
@@ -167,7 +169,7 @@ func (db *DB) insertLocalNote(ctx context.Context, tx *sql.Tx, n streetdesk.Note
 	if err != nil {
 		return translate(err, "note")
 	}
-	return db.reindexOrder(ctx, tx, n.WorkOrderID)
+	return db.queueIndex(ctx, tx, n.WorkOrderID)
 }
 
 // AttachPhoto attaches an already imported (content-addressed) photo: the

@@ -176,20 +176,21 @@ func BenchmarkSearch(b *testing.B) {
 	}
 }
 
-// BenchmarkLocalEdit measures one local action: a note, its search entry
-// and its outbox row committed with synchronous=FULL.
+// BenchmarkLocalEdit measures one local action: a note, its outbox row,
+// the overlay and the search queue entry committed with synchronous=FULL.
 func BenchmarkLocalEdit(b *testing.B) {
 	db := openBench(b, benchCopy(b))
-	var id string
+	var ids []string
 	for _, o := range benchOrders {
 		if o.AssigneeID == caseworker().ID && o.Status == streetdesk.StatusAccepted {
-			id = o.ID
-			break
+			ids = append(ids, o.ID)
 		}
 	}
 	ctx := context.Background()
+	i := 0
 	for b.Loop() {
-		if err := db.AddNote(ctx, id, "现场勘察：垃圾站压缩设备已调整作业时间"); err != nil {
+		i++
+		if err := db.AddNote(ctx, ids[i%len(ids)], "现场勘察：垃圾站压缩设备已调整作业时间"); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -49,7 +49,8 @@ func CheckActions(ctx context.Context, db *DB) (int, error) {
 		+ (SELECT count(*) FROM outbox o WHERE o.name = 'attachPhoto' AND NOT EXISTS (SELECT 1 FROM photo_refs p WHERE p.mutation_key = o.key))
 		+ (SELECT count(*) FROM outbox o WHERE o.name = 'submitResolution' AND NOT EXISTS (SELECT 1 FROM resolutions r WHERE r.mutation_key = o.key))
 		+ (SELECT count(*) FROM notes n JOIN work_orders w ON w.id = n.order_id
-			WHERE NOT EXISTS (SELECT 1 FROM search_text s WHERE s.qid = w.qid AND instr(s.text, n.body) > 0))`).Scan(&bad)
+			WHERE NOT EXISTS (SELECT 1 FROM search_text s WHERE s.qid = w.qid AND instr(s.text, n.body) > 0)
+			AND NOT EXISTS (SELECT 1 FROM search_queue q WHERE q.order_id = n.order_id))`).Scan(&bad)
 	if err != nil {
 		return 0, err
 	}

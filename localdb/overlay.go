@@ -188,8 +188,13 @@ func refreshOverlay(ctx context.Context, tx *sql.Tx, orderID string) error {
 		return err
 	}
 	team, _ := loadTeam(ctx, tx)
-	w := overlayOrder(s.Order, ins, team != nil && team.ReviewResolutions, team)
-	_, err = tx.ExecContext(ctx, `INSERT INTO overlay(order_id, status, assignee_id, deadline) VALUES (?, ?, ?, ?)
+	return writeOverlay(ctx, tx, overlayOrder(s.Order, ins, team != nil && team.ReviewResolutions, team))
+}
+
+// writeOverlay stores what an order's intents change about it.
+func writeOverlay(ctx context.Context, tx *sql.Tx, w streetdesk.WorkOrder) error {
+	orderID := w.ID
+	_, err := tx.ExecContext(ctx, `INSERT INTO overlay(order_id, status, assignee_id, deadline) VALUES (?, ?, ?, ?)
 		ON CONFLICT(order_id) DO UPDATE SET status = excluded.status, assignee_id = excluded.assignee_id, deadline = excluded.deadline`,
 		orderID, string(w.Status), w.AssigneeID, ms(w.CurrentDeadline()))
 	if err != nil {
@@ -226,13 +231,58 @@ func unigramText(s string) string {
 	return b.String()
 }
 
-// reindexOrder rebuilds the search document of one order: its title,
-// complaint, address and every note (local or from the platform).
-func (db *DB) reindexOrder(ctx context.Context, tx *sql.Tx, orderID string) error {
+// queueIndex marks an order's search document as stale; it is rebuilt
+// before the next search (drainSearch) or with the next pull page.
+func (db *DB) queueIndex(ctx context.Context, tx *sql.Tx, orderID string) error {
 	if !db.search {
 		return nil
 	}
-	return reindex(ctx, tx, []string{orderID})
+	_, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO search_queue(order_id) VALUES (?)", orderID)
+	return err
+}
+
+// drainSearch reindexes the queued orders, so that a search reads its own
+// writes.
+func (db *DB) drainSearch(ctx context.Context) error {
+	if !db.search {
+		return nil
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_queue)").Scan(&n); err != nil || n == 0 {
+		return err
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	ix := &indexBatch{}
+	if err := takeQueue(ctx, tx, ix); err != nil {
+		return err
+	}
+	if err := reindex(ctx, tx, ix.ids); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// takeQueue moves the queued orders into a batch.
+func takeQueue(ctx context.Context, tx *sql.Tx, ix *indexBatch) error {
+	rows, err := tx.QueryContext(ctx, "SELECT order_id FROM search_queue")
+	if err != nil {
+		return err
+	}
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return err
+		}
+		ix.add(id)
+	}
+	rows.Close()
+	_, err = tx.ExecContext(ctx, "DELETE FROM search_queue")
+	return err
 }
 
 // indexBatch collects the orders a pull page touched, to reindex them in a
@@ -242,7 +292,7 @@ func (db *DB) reindexOrder(ctx context.Context, tx *sql.Tx, orderID string) erro
 type indexBatch struct {
 	seen  map[string]bool
 	ids   []string
-	texts map[string]string // order text known from the page (saves decoding it again)
+	texts map[string]string    // order text known from the page (saves decoding it again)
 	stmts map[string]*sql.Stmt // statements prepared once per page
 }
 
@@ -289,8 +339,11 @@ func (b *indexBatch) addOrder(w *streetdesk.WorkOrder) {
 }
 
 func (db *DB) flushIndex(ctx context.Context, tx *sql.Tx, b *indexBatch) error {
-	if !db.search || len(b.ids) == 0 {
+	if !db.search {
 		return nil
+	}
+	if err := takeQueue(ctx, tx, b); err != nil {
+		return err
 	}
 	return reindexKnown(ctx, tx, b.ids, b.texts)
 }

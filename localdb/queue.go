@@ -222,6 +222,11 @@ func (db *DB) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.Q
 	if f.Offset < 0 {
 		return streetdesk.QueuePage{}, streetdesk.Errorf(streetdesk.EINVALID, "negative offset")
 	}
+	if strings.TrimSpace(f.Text) != "" {
+		if err := db.drainSearch(ctx); err != nil {
+			return streetdesk.QueuePage{}, fmt.Errorf("search index: %w", err)
+		}
+	}
 	keys, total, err := db.queueKeys(ctx, &f, f.Offset+limit, true)
 	if err != nil {
 		return streetdesk.QueuePage{}, err
@@ -239,6 +244,11 @@ func (db *DB) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.Q
 
 // Export returns every row matching f (offset and limit ignored), for the 台账 export.
 func (db *DB) Export(ctx context.Context, f streetdesk.QueueFilter) ([]streetdesk.QueueItem, error) {
+	if strings.TrimSpace(f.Text) != "" {
+		if err := db.drainSearch(ctx); err != nil {
+			return nil, fmt.Errorf("search index: %w", err)
+		}
+	}
 	keys, _, err := db.queueKeys(ctx, &f, -1, false)
 	if err != nil {
 		return nil, err

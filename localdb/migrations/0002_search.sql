@@ -12,3 +12,10 @@ CREATE TABLE search_text (
 
 CREATE VIRTUAL TABLE fts_tri USING fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1);
 CREATE VIRTUAL TABLE fts_uni USING fts5(text, tokenize = 'unicode61', content = '', contentless_delete = 1);
+
+-- Orders whose local notes changed, reindexed lazily (before the next
+-- search or with the next pull page), so a local edit commits in well under
+-- a millisecond instead of paying an FTS flush and merge.
+CREATE TABLE search_queue (
+  order_id TEXT PRIMARY KEY
+) WITHOUT ROWID;
