@@ -1,6 +1,8 @@
 package ui
 
 import (
+	"testing"
+
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
@@ -96,4 +98,13 @@ func (p *orderPicker) ChosenText() string      { return p.chosen.Text }
 func (p *orderPicker) RowID(i int) string {
 	it, _ := p.item(i)
 	return it.Order.ID
+}
+
+// WaitStats runs main-goroutine calls until the latest statistics load is
+// on screen.
+func (b *Board) WaitStats(t testing.TB) {
+	t.Helper()
+	for b.shown != b.gen {
+		RunMain(t)
+	}
 }

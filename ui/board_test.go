@@ -187,6 +187,7 @@ func setupBoard(t *testing.T, locale string) *leadEnv {
 	if err := ui.LoadTranslations(); err != nil {
 		t.Fatal(err)
 	}
+	ui.DrainMain()
 	e := &leadEnv{t: t, d: newLeadDesk(t), saveTo: "/tmp/team.xlsx"}
 	e.w = test.NewTempWindow(t, widget.NewLabel(""))
 	e.w.Resize(fyne.NewSize(1100, 720))
@@ -200,7 +201,8 @@ func setupBoard(t *testing.T, locale string) *leadEnv {
 		SaveFile: func(name string, cb func(string)) { cb(e.saveTo) },
 	})
 	e.w.SetContent(e.b)
-	t.Cleanup(e.b.Close)
+	t.Cleanup(func() { e.b.Close(); ui.DrainMain() })
+	e.b.WaitStats(t)
 	return e
 }
 
@@ -287,6 +289,7 @@ func TestBoardBulkReassign(t *testing.T) {
 	}
 	// The orders left the awaiting list only if the lifecycle moved them; the
 	// board now counts them for 李四 and nothing is ticked.
+	b.WaitStats(t)
 	if len(p.Checked()) != 0 {
 		t.Errorf("still ticked: %v", p.Checked())
 	}
@@ -320,6 +323,7 @@ func TestBoardTakeItMyself(t *testing.T) {
 	if got := b.StatusText(); !strings.Contains(got, "waiting to sync") || !strings.Contains(got, "张伟") {
 		t.Errorf("status = %q", got)
 	}
+	b.WaitStats(t)
 	if rows := b.MemberRows(); rows[0][1] != "1" {
 		t.Errorf("the lead has %s open, want 1", rows[0][1])
 	}
@@ -480,12 +484,31 @@ func BenchmarkBoardOpen(b *testing.B) {
 	d := newIndexDesk(orders, members)
 	w := test.NewTempWindow(b, widget.NewLabel(""))
 	w.Resize(fyne.NewSize(1100, 720))
-	b.ResetTimer()
-	for b.Loop() {
+	open := func() *ui.Board {
 		board := ui.NewBoardWith(w, d, ui.BoardOptions{Now: func() time.Time { return leadNow }})
 		w.SetContent(board)
-		board.Close()
+		return board
 	}
+	// Until the lists are on screen (the statistics still loading).
+	b.Run("lists", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			board := open()
+			b.StopTimer()
+			board.WaitStats(b)
+			board.Close()
+			b.StartTimer()
+		}
+	})
+	// Until the member table, sparklines and charts show the statistics.
+	b.Run("stats", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			board := open()
+			board.WaitStats(b)
+			b.StopTimer()
+			board.Close()
+			b.StartTimer()
+		}
+	})
 }
 
 // indexDesk answers the board's queue reads from slices prepared once (by
@@ -531,19 +554,23 @@ func (d *indexDesk) Queue(_ context.Context, f streetdesk.QueueFilter) (streetde
 // A finished sync reloads the board (through the main goroutine).
 func TestBoardFollowsSync(t *testing.T) {
 	e := setupBoard(t, enLocale)
-	ui.DrainMain()
 	b := ui.NewBoardWith(e.w, e.d, ui.BoardOptions{Now: func() time.Time { return leadNow }, WatchSync: true})
 	t.Cleanup(func() { b.Close(); ui.DrainMain() })
 	e.w.SetContent(b)
+	b.WaitStats(t)
 	o := leadOrder("SZ-NEW", "新派工单", "", streetdesk.StatusDispatched, leadNow.Add(72*time.Hour))
 	o.Deadlines.AcceptBy = leadNow.Add(3 * time.Hour)
 	e.d.AddOrder(o)
 	sy := e.d.Syncer()
 	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing})
 	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: leadNow})
-	ui.RunMain(t)
+	ui.RunMain(t) // the watcher's reload
 	if got := b.AwaitingTitle(); got != "Awaiting acceptance (5)" {
 		t.Errorf("after sync: %q", got)
+	}
+	b.WaitStats(t)
+	if rows := b.MemberRows(); rows[len(rows)-1][1] != "5" {
+		t.Errorf("unassigned after sync: %v", rows[len(rows)-1])
 	}
 }
 
