@@ -27,7 +27,8 @@ type syncBar struct {
 	uploads  *fyne.Container
 	syncNow  *widget.Button
 	content  *fyne.Container
-	relayout func() // lays the window out again when the bar's height changes
+	right    *fyne.Container // the row's right end (the window adds "sign out")
+	relayout func()          // lays the window out again when the bar's height changes
 	height   float32
 }
 
@@ -51,6 +52,7 @@ func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *sync
 		b.syncNow.Hide()
 	}
 	right := container.NewHBox(container.NewCenter(b.state), b.pending, b.lastSync, b.syncNow)
+	b.right = right
 	b.content = container.NewVBox(container.NewBorder(nil, nil, b.who, right), b.message, b.uploads)
 	b.update()
 	return b
@@ -94,10 +96,8 @@ func (b *syncBar) update() {
 	} else {
 		b.lastSync.SetText(tr("sync.last", "Last sync {{.T}}", map[string]string{"T": formatWhen(st.LastSync, b.now())}))
 	}
+	// The engine's message already says what happens next (e.g. when it retries).
 	msg := st.Message
-	if msg != "" && !st.NextTry.IsZero() && st.NextTry.After(b.now()) {
-		msg += " " + tr("sync.nextTry", "(next try {{.T}})", map[string]string{"T": st.NextTry.In(streetdesk.ChinaTZ).Format("15:04")})
-	}
 	b.message.SetText(msg)
 	if msg == "" {
 		b.message.Hide()

@@ -114,8 +114,8 @@ func (u *UI) start(d streetdesk.Desk) {
 	left := container.NewBorder(nil, container.NewHBox(u.attnBtn), nil, nil, u.queue.content)
 	split := container.NewHSplit(left, u.detail.content)
 	split.Offset = 0.38
-	top := container.NewBorder(nil, nil, nil, u.signOut, u.bar.content)
-	content := container.NewBorder(container.NewVBox(top, widget.NewSeparator()), nil, nil, nil, split)
+	u.bar.right.Add(u.signOut)
+	content := container.NewBorder(container.NewVBox(u.bar.content, widget.NewSeparator()), nil, nil, nil, split)
 	u.w.SetContent(content)
 	u.bar.relayout = content.Refresh
 	u.installShortcuts()

@@ -703,7 +703,7 @@ func TestSyncBar(t *testing.T) {
 	}{
 		{"offline", streetdesk.SyncStatus{State: streetdesk.SyncOffline, Pending: 3, LastSync: fakedesk.DefaultNow.Add(-time.Hour),
 			Message: "网络不可用；您的更改已保存在本机，联网后自动发送。", NextTry: fakedesk.DefaultNow.Add(5 * time.Minute)},
-			"● 离线", "网络不可用；您的更改已保存在本机，联网后自动发送。 （10:05 再试）"},
+			"● 离线", "网络不可用；您的更改已保存在本机，联网后自动发送。"},
 		{"syncing", streetdesk.SyncStatus{State: streetdesk.SyncSyncing, Pending: 3, Current: "push 1/3",
 			Uploads: []streetdesk.UploadProgress{{SHA256: "ab", Sent: 1 << 20, Total: 4 << 20, BytesPerSec: 256 << 10}}}, "● 正在同步… push 1/3", ""},
 		{"auth", streetdesk.SyncStatus{State: streetdesk.SyncPausedAuth, Pending: 3, Message: "登录已过期；请重新登录，未发送的更改会保留。"},
