@@ -36,7 +36,7 @@ func b64(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) 
 // tusCreate POSTs a creation and returns the status, Location and headers.
 func (e *env) tusCreate(user, sha, mime string, size int64) (int, string, http.Header) {
 	e.t.Helper()
-	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/v1/uploads/", nil)
+	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/v1/uploads", nil) // without the slash, as sync sends it
 	req.Header.Set("Tus-Resumable", "1.0.0")
 	req.Header.Set("Upload-Length", strconv.FormatInt(size, 10))
 	req.Header.Set("Upload-Metadata", "sha256 "+b64(sha)+",contentType "+b64(mime))
