@@ -55,6 +55,8 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"pull bad limit", "GET", "/v1/sync/pull?limit=0", "", "cw01", "", 400},
 		{"pull huge limit", "GET", "/v1/sync/pull?limit=100000", "", "cw01", "", 400},
 		{"pull bad client", "GET", "/v1/sync/pull?clientId=x", "", "cw01", "", 400},
+		{"pull other schema", "GET", "/v1/sync/pull?schemaVersion=1999.1", "", "cw01", "", 409},
+		{"pull huge cursor", "GET", "/v1/sync/pull?cursor=" + strings.Repeat("a", 600), "", "cw01", "", 400},
 		{"blob traversal", "GET", "/v1/blobs/sha256/..%2F..%2Fplatform.db", "", "cw01", "", 400},
 		{"blob uppercase", "HEAD", "/v1/blobs/sha256/" + strings.Repeat("AB", 32), "", "cw01", "", 400},
 		{"centre id traversal", "GET", "/v1/centre/orders/..%2Fx", "", "dispatcher", "", 400},

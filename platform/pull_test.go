@@ -294,3 +294,20 @@ func TestGzipBothWays(t *testing.T) {
 		t.Fatalf("%v %s", err, data)
 	}
 }
+
+func TestLeadAsAssigneeGetsNoRevocation(t *testing.T) {
+	e := newEnv(t)
+	o := e.dispatch("teamA", "lead01")
+	lead := e.client("lead01")
+	pages := lead.pullAll("", 0)
+	cur := pages[len(pages)-1].Cursor
+	lead.pushOne(lead.mut(streetdesk.MutReassign, o, streetdesk.ReassignArgs{To: "cw01"}))
+	if _, err := e.centre.Cancel(context.Background(), o.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range lead.pull(cur, 0).Changes {
+		if ch.Op == streetdesk.OpRevoke {
+			t.Fatalf("the lead got a revocation: %+v", ch)
+		}
+	}
+}

@@ -318,6 +318,12 @@ func (t *tx) revoke(ctx context.Context, userID string, o *streetdesk.WorkOrder,
 	if userID == "" {
 		return nil
 	}
+	// A lead still sees every order of the team: no revocation for them.
+	var role, team string
+	if err := t.QueryRowContext(ctx, `SELECT role, team_id FROM users WHERE id = ?`, userID).Scan(&role, &team); err == nil &&
+		streetdesk.Role(role) == streetdesk.RoleLead && team == o.TeamID {
+		return nil
+	}
 	rv := streetdesk.Revocation{Reason: reason, Status: o.Status}
 	if reason == streetdesk.CodeReassigned {
 		rv.NewAssignee = o.AssigneeID
