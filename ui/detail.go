@@ -46,7 +46,7 @@ type detailView struct {
 	deadlines  *widget.Label
 	complaint  *widget.Label
 	notice     *widget.Label // reopen reason, pending requests, conflicts, revocation
-	timeline   *fyne.Container
+	timeline   *widget.Label // one line per entry
 	photos     *fyne.Container
 	actions    *fyne.Container
 	saved      *widget.Label // "已保存在本机，待同步" after a write
@@ -84,7 +84,7 @@ func newDetailView(u *UI) *detailView {
 	v.deadlines = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.complaint = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.notice = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
-	v.timeline = container.NewVBox()
+	v.timeline = &widget.Label{Wrapping: fyne.TextWrapWord}
 	// Thumbnails wrap onto rows: a scroller inside the detail's scroller
 	// did not clip in the software painter.
 	v.photos = container.NewGridWrap(fyne.NewSize(128, 126))
@@ -97,8 +97,7 @@ func newDetailView(u *UI) *detailView {
 		container.NewBorder(nil, nil, v.header, container.NewHBox(v.state, container.NewCenter(v.remaining))),
 		v.title,
 		container.NewBorder(nil, nil, nil, v.department, v.category),
-		v.address,
-		container.NewHBox(v.coords, v.copyCoords),
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.coords, v.copyCoords), v.address),
 		container.NewHBox(v.channel, v.citizen),
 		v.deadlines,
 		v.notice,
@@ -225,10 +224,11 @@ func (v *detailView) fill() {
 		v.notice.Show()
 	}
 
-	v.timeline.RemoveAll()
-	for _, e := range d.Timeline {
-		v.timeline.Add(&widget.Label{Text: timelineLine(e, lc), Wrapping: fyne.TextWrapWord})
+	lines := make([]string, len(d.Timeline))
+	for i, e := range d.Timeline {
+		lines[i] = timelineLine(e, lc)
 	}
+	v.timeline.SetText(strings.Join(lines, "\n"))
 
 	v.photos.RemoveAll()
 	for i := range d.Photos {
@@ -316,7 +316,8 @@ func syncMark(s streetdesk.ItemSync) string {
 // timelineLine renders one entry: "03-12 08:40 王芳 签收 ⟳ 待同步". Synced
 // platform events carry no mark; local items show theirs.
 func timelineLine(e streetdesk.TimelineEntry, lc string) string {
-	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, kindLabel(e.Kind, lc), e.Text)
+	text := strings.Join(strings.Fields(e.Text), " ") // one entry, one line
+	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, kindLabel(e.Kind, lc), text)
 	line := strings.Join(parts, " ")
 	if m := syncMark(e.Sync); m != "" {
 		line += "  " + m

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -115,8 +116,8 @@ func (u *UI) Detail() DetailView {
 	d := DetailView{Header: v.header, State: v.state, Title: v.title, Category: v.category, Department: v.department,
 		Address: v.address, Coords: v.coords, Channel: v.channel, Citizen: v.citizen, Complaint: v.complaint,
 		Notice: v.notice, Saved: v.saved, Remaining: v.remaining.Text, Copy: v.copyCoords}
-	for _, o := range v.timeline.Objects {
-		d.Timeline = append(d.Timeline, o.(*widget.Label).Text)
+	if v.timeline.Text != "" {
+		d.Timeline = strings.Split(v.timeline.Text, "\n")
 	}
 	for _, o := range v.photos.Objects {
 		if _, ok := o.(*thumb); ok {
