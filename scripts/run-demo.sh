@@ -25,7 +25,7 @@ pw="$(cat "$demo/password")"
 
 if [ ! -f "$demo/platform.db" ]; then
   echo "seeding the demo platform in $demo …"
-  bin/platformd seed --db "$demo/platform.db" --demo --password "$pw" > "$demo/accounts.txt"
+  bin/platformd seed --db "$demo/platform.db" --media "$demo/media" --demo --password "$pw" > "$demo/accounts.txt"
 fi
 echo "demo accounts (password: $pw):"
 sed 's/^/  /' "$demo/accounts.txt" | head -40

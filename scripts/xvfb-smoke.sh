@@ -21,7 +21,7 @@ cleanup() {
 trap cleanup EXIT
 
 pw=smoke-pass-1
-bin/platformd seed --db "$work/platform.db" --demo --password "$pw" > "$work/accounts.txt"
+bin/platformd seed --db "$work/platform.db" --media "$work/media" --demo --password "$pw" > "$work/accounts.txt"
 bin/platformd serve --db "$work/platform.db" --listen 127.0.0.1:0 --media "$work/media" > "$work/platformd.log" 2>&1 &
 pids+=($!)
 url=""
