@@ -205,3 +205,26 @@ func FuzzMutationArgs(f *testing.F) {
 		}
 	})
 }
+
+func TestWrongMethodIsJSON405(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct{ method, path, allow string }{
+		{"GET", "/v1/sync/push", "POST"},
+		{"DELETE", "/v1/team", "GET"},
+		{"GET", "/v1/centre/orders/WO-1/cancel", "POST"},
+		{"PUT", "/v1/auth/login", "POST"},
+	} {
+		req, _ := http.NewRequest(c.method, e.ts.URL+c.path, nil)
+		req.Header.Set("Authorization", "Bearer "+e.token("cw01"))
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var eb streetdesk.ErrorBody
+		json.NewDecoder(resp.Body).Decode(&eb)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusMethodNotAllowed || eb.Error.Code == "" || !strings.Contains(resp.Header.Get("Allow"), c.allow) {
+			t.Errorf("%s %s: %d %v %q", c.method, c.path, resp.StatusCode, eb, resp.Header.Get("Allow"))
+		}
+	}
+}

@@ -92,9 +92,32 @@ func TestSeedDemo(t *testing.T) {
 	if len(all) < 30 || len(all) > 60 || len(statuses) < 6 || overdue == 0 || supervised == 0 || reopened == 0 || dueToday == 0 || notes == 0 {
 		t.Fatal("cw01's queue is not rich enough")
 	}
-	list, err := srv.Order(ctx, all[0].ID)
-	if err != nil || list.ID == "" {
-		t.Fatal(err)
+	// The whole district: every state, channel and category level 1.
+	disp := centreLogin(t, ts, "dispatcher", "demo-pass")
+	seen := map[string]bool{}
+	for off := 0; off < 600; off += 500 {
+		var l streetdesk.OrderList
+		getJSON(t, ts, "/v1/centre/orders?limit=500&offset="+itoa(off), disp, &l)
+		for _, o := range l.Orders {
+			seen["s:"+string(o.Status)] = true
+			seen["c:"+string(o.Channel)] = true
+			seen["l1:"+o.Category.L1Code] = true
+		}
+	}
+	for _, s := range streetdesk.Statuses {
+		if !seen["s:"+string(s)] {
+			t.Errorf("no %s order", s)
+		}
+	}
+	for _, c := range streetdesk.Channels {
+		if !seen["c:"+string(c)] {
+			t.Errorf("no %s order", c)
+		}
+	}
+	for _, l1 := range streetdesk.SampleTaxonomy().Level1() {
+		if !seen["l1:"+l1[0]] {
+			t.Errorf("no order in category %s", l1[1])
+		}
 	}
 }
 
@@ -150,3 +173,5 @@ func getJSON(t *testing.T, ts *httpTestServer, path, tok string, out any) {
 	defer resp.Body.Close()
 	decodeResp(t, resp, out)
 }
+
+func centreLogin(t *testing.T, ts *httpTestServer, user, pw string) string { return login(t, ts, user, pw) }

@@ -85,6 +85,8 @@ type Server struct {
 	sumMu sync.Mutex
 	sums  map[string]checksumEntry // user id → cached visible-set checksum
 
+	patterns []string // "METHOD /path" of every endpoint, for 405 answers
+
 	closeOnce sync.Once
 	done      chan struct{}
 	bg        sync.WaitGroup
@@ -236,7 +238,8 @@ func randomHex(n int) string {
 func (s *Server) Handler() http.Handler { return s.middleware(s.mux) }
 
 func (s *Server) routes() {
-	m := http.NewServeMux()
+	mux := http.NewServeMux()
+	m := &patternMux{ServeMux: mux, s: s}
 	m.HandleFunc("POST /v1/auth/login", s.handleLogin)
 	m.HandleFunc("POST /v1/auth/refresh", s.handleRefresh)
 	m.HandleFunc("POST /v1/auth/logout", s.authed(s.handleLogout))
@@ -268,7 +271,34 @@ func (s *Server) routes() {
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such endpoint")
 	})
-	s.mux = m
+	// A known path with the wrong method gets a JSON 405 too (the mux's own
+	// answer is plain text). A pattern with a method is more specific than
+	// the same path without one, so these only catch the other methods.
+	allow := map[string][]string{}
+	for _, p := range s.patterns {
+		method, path, _ := strings.Cut(p, " ")
+		allow[path] = append(allow[path], method)
+	}
+	for path, methods := range allow {
+		m.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", strings.Join(methods, ", "))
+			writeError(w, http.StatusMethodNotAllowed, streetdesk.EINVALID, "method not allowed")
+		})
+	}
+	s.mux = mux
+}
+
+// patternMux remembers the method patterns it registers.
+type patternMux struct {
+	*http.ServeMux
+	s *Server
+}
+
+func (p *patternMux) HandleFunc(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	if strings.Contains(pattern, " ") {
+		p.s.patterns = append(p.s.patterns, pattern)
+	}
+	p.ServeMux.HandleFunc(pattern, h)
 }
 
 type ctxKey int
