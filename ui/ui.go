@@ -387,19 +387,15 @@ func newSeenOrders() *seenOrders {
 // assignment, an order due within 2 hours, a reopened order.
 func (u *UI) checkNotifications() {
 	s := u.seen
+	// One page each keeps this cheap on the UI goroutine: new assignments
+	// come first in dispatch order, and few orders are reopened or due soon.
 	ids := func(f streetdesk.QueueFilter) []streetdesk.QueueItem {
-		var out []streetdesk.QueueItem
 		f.Now, f.Limit = u.now(), streetdesk.MaxPageSize
-		for f.Offset = 0; ; f.Offset += f.Limit {
-			p, err := u.desk.Queue(u.ctx, f)
-			if err != nil {
-				return out
-			}
-			out = append(out, p.Items...)
-			if len(p.Items) < f.Limit || f.Offset+f.Limit >= p.Total || f.Offset >= 2000 {
-				return out
-			}
+		p, err := u.desk.Queue(u.ctx, f)
+		if err != nil {
+			return nil
 		}
+		return p.Items
 	}
 	var notes [][2]string
 	for _, it := range ids(streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusDispatched}, Sort: streetdesk.SortDispatched}) {
