@@ -174,4 +174,6 @@ func getJSON(t *testing.T, ts *httpTestServer, path, tok string, out any) {
 	decodeResp(t, resp, out)
 }
 
-func centreLogin(t *testing.T, ts *httpTestServer, user, pw string) string { return login(t, ts, user, pw) }
+func centreLogin(t *testing.T, ts *httpTestServer, user, pw string) string {
+	return login(t, ts, user, pw)
+}
