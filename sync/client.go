@@ -750,6 +750,9 @@ func (c *Client) PatchUpload(ctx context.Context, u string, f io.ReaderAt, offse
 		req.Header.Set("Tus-Resumable", TusVersion)
 		req.Header.Set("Upload-Offset", strconv.FormatInt(offset, 10))
 		req.Header.Set("Content-Type", "application/offset+octet-stream")
+		// A stale offset (409) or an expired upload is answered before any
+		// body byte leaves: no chunk is sent just to be thrown away.
+		req.Header.Set("Expect", "100-continue")
 		return req, rid, nil
 	})
 	if err != nil {
