@@ -70,4 +70,12 @@ awk -v sd="$sd" 'BEGIN{exit !(sd > 0.05)}' || { echo "smoke: the window looks bl
 # glyphs render as hollow boxes, which differ strongly from the reference).
 
 ./scripts/check-cjk.sh "$out/streetdesk.png"
+
+# 3. Open the first order of the queue: the detail pane must fill in.
+xdotool mousemove --window "$wid" 200 232 click 1
+sleep 1.5
+import -window root "$out/detail.png"
+right=$(convert "$out/detail.png" -crop 760x600+500+100 +repage -colorspace Gray -format '%[fx:standard_deviation]' info:)
+echo "smoke: detail pane stddev=$right ($out/detail.png)"
+awk -v v="$right" 'BEGIN{exit !(v > 0.08)}' || { echo "smoke: clicking an order did not show its detail" >&2; exit 1; }
 echo "smoke: ok"
