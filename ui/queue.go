@@ -157,7 +157,7 @@ func (q *queueView) setText(text string) {
 		return
 	}
 	q.filter.Text = strings.TrimSpace(text)
-	q.reload()
+	q.refilter()
 }
 
 // onFilter rebuilds the filter from the selects.
@@ -187,6 +187,12 @@ func (q *queueView) onFilter() {
 	}
 	f.Sort = []streetdesk.SortOrder{streetdesk.SortRisk, streetdesk.SortDispatched, streetdesk.SortUrgency}[max(q.sortSel.SelectedIndex(), 0)]
 	q.filter = f
+	q.refilter()
+}
+
+// refilter shows a new result set from its top.
+func (q *queueView) refilter() {
+	q.list.ScrollToTop()
 	q.reload()
 }
 

@@ -892,3 +892,26 @@ func TestTranslationFilesMatch(t *testing.T) {
 		}
 	}
 }
+
+// The queue asks the Desk for pages of rows as they come into view; 10,000
+// orders never become 10,000 rows in memory at once.
+func TestQueueLoadsPagesLazily(t *testing.T) {
+	e := setup(t, zhLocale, func(_ *ui.Options, f *fakedesk.Options) { f.Orders = 10_000 })
+	if got := e.u.QueueTotal(); got != 10_008 {
+		t.Fatalf("total %d", got)
+	}
+	if got := e.u.QueuePagesLoaded(); got != 1 {
+		t.Errorf("pages after opening: %d, want 1", got)
+	}
+	e.u.Queue().List.ScrollTo(5_000)
+	if got := e.u.QueuePagesLoaded(); got > 3 {
+		t.Errorf("pages after jumping to row 5000: %d", got)
+	}
+	if r := e.u.QueueRowText(9_999); r[1] == "" {
+		t.Errorf("row 9999 empty: %q", r)
+	}
+	test.Type(e.u.Queue().Search, "垃圾")
+	if got := e.u.QueuePagesLoaded(); got != 1 {
+		t.Errorf("pages after a search: %d, want 1 (cache dropped)", got)
+	}
+}

@@ -93,6 +93,9 @@ func New(opts Options) *Desk {
 		d.put(o)
 	}
 	for _, o := range Generate(now, d.me, opts.Orders) {
+		if _, taken := d.orders[o.ID]; taken { // never replace a sample
+			o.ID += "-G"
+		}
 		d.put(o)
 	}
 	d.syncer.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: now.Add(-18 * time.Minute)})
