@@ -107,7 +107,11 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 			writeErrorBody(w, pe.status, pe.body)
 			return
 		}
-		s.fail(w, r, err)
+		// Anything else (the database busy or failing) rolled the batch
+		// back: transient for the client, which resends the same ids.
+		s.log.Error("push failed", "request_id", r.Context().Value(ctxRequestID), "err", err)
+		w.Header().Set("Retry-After", "1")
+		writeError(w, http.StatusServiceUnavailable, streetdesk.EINTERNAL, "temporary failure; retry")
 		return
 	}
 	for _, m := range applied {
