@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/streetdesk/streetdesk"
@@ -494,5 +493,3 @@ func (s *Server) User(ctx context.Context, idOrName string) (*streetdesk.User, e
 	u, _, err := getUser(ctx, s.rdb, idOrName)
 	return u, err
 }
-
-var _ = time.Now
