@@ -77,7 +77,6 @@ func startPlatformd(t *testing.T) *platformd {
 type desk struct {
 	t    *testing.T
 	data string
-	now  time.Time
 }
 
 func (d *desk) run(stdin string, args ...string) (string, string, int) {

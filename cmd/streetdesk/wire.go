@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	gosync "sync"
 	"time"
 
@@ -276,5 +275,3 @@ func (m *Main) logout(ctx context.Context, p *Profile) (int, error) {
 	}
 	return pending, nil
 }
-
-func fileExists(p string) bool { _, err := os.Stat(p); return err == nil }
