@@ -357,8 +357,12 @@ func (s *Server) middleware(next http.Handler) http.Handler {
 			if len(path) > 200 {
 				path = path[:200]
 			}
+			status := rec.status
+			if status == 0 {
+				status = http.StatusOK // nothing written: net/http sends an empty 200
+			}
 			s.log.Info("request", "request_id", rid, "method", r.Method, "path", path,
-				"status", rec.status, "ms", time.Since(start).Milliseconds())
+				"status", status, "ms", time.Since(start).Milliseconds())
 		}()
 		next.ServeHTTP(rec, r.WithContext(ctx))
 	})
