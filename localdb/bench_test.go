@@ -212,21 +212,35 @@ func BenchmarkOpen(b *testing.B) {
 	}
 }
 
-// BenchmarkApplyPull500 applies a page of 500 changed orders to the 100k shadow.
+// BenchmarkApplyPull500 applies a page of 500 changed orders to the 100k
+// shadow: status/version changes (the usual pull) and changes of the
+// searchable text (each reindexed).
 func BenchmarkApplyPull500(b *testing.B) {
-	db := openBench(b, benchCopy(b))
-	ctx := context.Background()
-	page := make([]streetdesk.WorkOrder, 500)
-	round := 0
-	for b.Loop() {
-		round++
-		for i := range page {
-			page[i] = benchOrders[(round*500+i*97)%len(benchOrders)]
-			page[i].Version += int64(round)
-			page[i].Title = fmt.Sprintf("%s（第%d次更新）", benchOrders[i].Title, round)
+	for _, text := range []bool{false, true} {
+		name := "status"
+		if text {
+			name = "text"
 		}
-		if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: strconv.Itoa(round), Changes: upserts(page...)}); err != nil {
-			b.Fatal(err)
-		}
+		b.Run(name, func(b *testing.B) {
+			db := openBench(b, benchCopy(b))
+			ctx := context.Background()
+			page := make([]streetdesk.WorkOrder, 500)
+			round := 0
+			for b.Loop() {
+				round++
+				for i := range page {
+					o := benchOrders[(round*500+i*97)%len(benchOrders)]
+					o.Version += int64(round)
+					o.UpdatedAt = benchNow.Add(time.Duration(round) * time.Minute)
+					if text {
+						o.Title = fmt.Sprintf("%s（第%d次更新）", o.Title, round)
+					}
+					page[i] = o
+				}
+				if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: strconv.Itoa(round), Changes: upserts(page...)}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
 	}
 }

@@ -168,17 +168,21 @@ func orderColumns(w *streetdesk.WorkOrder) []any {
 		ms(w.Deadlines.AcceptBy), ms(w.Deadlines.ResolveBy), ms(w.CurrentDeadline()), w.DispatchedAt.UnixMilli()}
 }
 
-const upsertOrderSQL = `INSERT INTO work_orders(id, version, cycle, status, urgency_rank, assignee_id, team_id, category_l3,
-	district, street_office, community, accept_by, resolve_by, deadline, dispatched_at, pulled_at, access,
-	revoke_reason, revoke_assignee, revoke_status)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'assigned', '', '', '')
-	ON CONFLICT(id) DO UPDATE SET version = excluded.version, cycle = excluded.cycle, status = excluded.status,
-	urgency_rank = excluded.urgency_rank, assignee_id = excluded.assignee_id, team_id = excluded.team_id,
-	category_l3 = excluded.category_l3, district = excluded.district, street_office = excluded.street_office,
-	community = excluded.community, accept_by = excluded.accept_by, resolve_by = excluded.resolve_by,
-	deadline = excluded.deadline, dispatched_at = excluded.dispatched_at,
-	pulled_at = excluded.pulled_at, access = 'assigned', revoke_reason = '', revoke_assignee = '', revoke_status = ''
-	WHERE excluded.version >= work_orders.version`
+const insertOrderSQL = `INSERT INTO work_orders(id, version, cycle, status, urgency_rank, assignee_id, team_id, category_l3,
+	district, street_office, community, accept_by, resolve_by, deadline, dispatched_at, pulled_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// An update is split in two so that the (wide, covering) indexes are only
+// rewritten when an indexed column really changes: SQLite rewrites every
+// index whose columns appear in an UPDATE's SET list.
+const (
+	updatePlainSQL = `UPDATE work_orders SET version = ?, cycle = ?, team_id = ?, accept_by = ?, resolve_by = ?,
+	pulled_at = ?, access = 'assigned', revoke_reason = '', revoke_assignee = '', revoke_status = '' WHERE qid = ?`
+	updateIndexedSQL = `UPDATE work_orders SET status = ?1, urgency_rank = ?2, assignee_id = ?3, category_l3 = ?4,
+	district = ?5, street_office = ?6, community = ?7, deadline = ?8, dispatched_at = ?9 WHERE qid = ?10
+	AND (status IS NOT ?1 OR urgency_rank IS NOT ?2 OR assignee_id IS NOT ?3 OR category_l3 IS NOT ?4
+	OR district IS NOT ?5 OR street_office IS NOT ?6 OR community IS NOT ?7 OR deadline IS NOT ?8 OR dispatched_at IS NOT ?9)`
+)
 
 // upsertOrder writes one shadow row, never letting its version go backwards.
 func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder, now time.Time, ix *indexBatch) error {
@@ -186,25 +190,52 @@ func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrd
 	if err != nil {
 		return err
 	}
-	args := append([]any{w.ID}, orderColumns(w)...)
-	args = append(args, now.UnixMilli())
-	up, err := ix.stmt(ctx, tx, upsertOrderSQL)
+	stmt := func(q string) (*sql.Stmt, error) { return ix.stmt(ctx, tx, q) }
+	get, err := stmt("SELECT qid, version FROM work_orders WHERE id = ?")
 	if err != nil {
 		return err
 	}
-	res, err := up.ExecContext(ctx, args...)
-	if err != nil {
-		return translate(err, "order "+w.ID)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
+	var qid, version int64
+	err = get.QueryRowContext(ctx, w.ID).Scan(&qid, &version)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		ins, err := stmt(insertOrderSQL)
+		if err != nil {
+			return err
+		}
+		res, err := ins.ExecContext(ctx, append(append([]any{w.ID}, orderColumns(w)...), now.UnixMilli())...)
+		if err != nil {
+			return translate(err, "order "+w.ID)
+		}
+		if qid, err = res.LastInsertId(); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("order %s: %w", w.ID, err)
+	case version > w.Version:
 		return nil // older than what we have
+	default:
+		up, err := stmt(updatePlainSQL)
+		if err != nil {
+			return err
+		}
+		if _, err := up.ExecContext(ctx, w.Version, w.Cycle, w.TeamID, ms(w.Deadlines.AcceptBy), ms(w.Deadlines.ResolveBy), now.UnixMilli(), qid); err != nil {
+			return translate(err, "order "+w.ID)
+		}
+		upi, err := stmt(updateIndexedSQL)
+		if err != nil {
+			return err
+		}
+		if _, err := upi.ExecContext(ctx, string(w.Status), w.Urgency.Rank(), w.AssigneeID, w.Category.L3Code, w.Location.District,
+			w.Location.StreetOffice, w.Location.Community, ms(w.CurrentDeadline()), w.DispatchedAt.UnixMilli(), qid); err != nil {
+			return translate(err, "order "+w.ID)
+		}
 	}
-	put, err := ix.stmt(ctx, tx, `INSERT INTO work_order_data(qid, data) SELECT qid, ? FROM work_orders WHERE id = ?
-		ON CONFLICT(qid) DO UPDATE SET data = excluded.data`)
+	put, err := stmt(`INSERT INTO work_order_data(qid, data) VALUES (?, ?) ON CONFLICT(qid) DO UPDATE SET data = excluded.data`)
 	if err != nil {
 		return err
 	}
-	if _, err := put.ExecContext(ctx, string(data), w.ID); err != nil {
+	if _, err := put.ExecContext(ctx, qid, string(data)); err != nil {
 		return translate(err, "order "+w.ID)
 	}
 	ix.addOrder(w)
