@@ -327,3 +327,18 @@ func TestCentreLifecycle(t *testing.T) {
 		t.Fatalf("list: %v %+v", err, list)
 	}
 }
+
+func TestResolutionBeforeAcceptIsKeptAsProposal(t *testing.T) {
+	e := newEnv(t)
+	o := e.dispatch("teamA", "cw01")
+	c := e.client("cw01")
+	res := goodResolution()
+	r := c.pushOne(c.mut(streetdesk.MutSubmitResolution, o, res))
+	if r.Status != streetdesk.ResultConflict || r.Code != streetdesk.CodeInvalidTransition || r.Disposition != streetdesk.DispositionKeptAsProposal {
+		t.Fatalf("%+v", r)
+	}
+	rs, _ := e.srv.Resolutions(context.Background(), o.ID)
+	if len(rs) != 1 || rs[0].State != streetdesk.ResolutionProposal || e.order(o.ID).Status != streetdesk.StatusDispatched {
+		t.Fatalf("%+v", rs)
+	}
+}
