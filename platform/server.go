@@ -500,6 +500,16 @@ func gzipWriter(w http.ResponseWriter, r *http.Request) (io.Writer, func()) {
 	}
 	w.Header().Set("Content-Encoding", "gzip")
 	w.Header().Add("Vary", "Accept-Encoding")
-	zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-	return zw, func() { zw.Close() }
+	zw := gzipWriters.Get().(*gzip.Writer)
+	zw.Reset(w)
+	return zw, func() {
+		zw.Close()
+		gzipWriters.Put(zw)
+	}
 }
+
+// gzipWriters recycles compressors: each holds about a megabyte of tables.
+var gzipWriters = sync.Pool{New: func() any {
+	zw, _ := gzip.NewWriterLevel(io.Discard, gzip.BestSpeed)
+	return zw
+}}
