@@ -341,9 +341,9 @@ func statusError(op string, syncCall bool, rid string, status int, h http.Header
 		e.Kind = KindStop
 	case status == http.StatusForbidden && syncCall:
 		e.Kind = KindStop
-	case !jsonBody && status != http.StatusNotFound && status != http.StatusGone && status != http.StatusConflict && status != http.StatusRequestEntityTooLarge && status != StatusChecksumMismatch:
-		// A 4xx that is not the platform's JSON came from something in
-		// between (proxy, portal): treat it as not reaching the platform.
+	case !jsonBody && isHTML(h):
+		// An HTML 4xx came from something in between (proxy, portal): treat
+		// it as not reaching the platform. (tusd's own errors are text/plain.)
 		e.Kind = KindTransient
 		e.Code = CodeCaptivePortal
 	default:

@@ -124,3 +124,14 @@ func TestEngine_UploadProgressPublished(t *testing.T) {
 		t.Fatalf("progress %v speed %v", sawProgress, sawSpeed)
 	}
 }
+
+func TestEngine_UploadRefusedTypeFlagged(t *testing.T) {
+	r, sha := uploadRig(t, 10<<10)
+	r.rt.setPlan(onceFor("post", 1, fault{status: 415, ctype: "text/plain; charset=utf-8", body: "unsupported media type\n"}))
+	r.start()
+	r.idleAfter(0)
+	r.stop()
+	if b := r.store.blob(sha); b.State != sync.BlobFailed || b.Msg == "" {
+		t.Fatalf("blob %+v", b)
+	}
+}

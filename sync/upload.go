@@ -98,8 +98,15 @@ func (e *Engine) upload(ctx context.Context, i int, before int64, u Upload) erro
 			loc, exists, err := e.client.CreateUpload(ctx, UploadMeta{SHA256: u.SHA256, Size: u.Size,
 				Filename: filepath.Base(u.Path), ContentType: u.MIME, OrderID: u.OrderID})
 			if err != nil {
-				if se := AsError(err); se != nil && se.Status == 413 {
-					return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "照片太大，平台不接受")
+				if se := AsError(err); se != nil && se.Kind == KindApp {
+					switch se.Status {
+					case 413:
+						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "照片太大，平台不接受")
+					case 415:
+						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "平台只接受 JPEG 或 PNG 照片")
+					case 400:
+						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "平台拒绝了这张照片："+se.Message)
+					}
 				}
 				return err
 			}
