@@ -228,3 +228,31 @@ func TestWrongMethodIsJSON405(t *testing.T) {
 		}
 	}
 }
+
+func TestBodyEncodingsAndLimits(t *testing.T) {
+	e := newEnv(t)
+	for _, c := range []struct {
+		name, path, enc, body string
+		status                int
+	}{
+		{"unsupported encoding", "/v1/sync/push", "br", `{}`, http.StatusUnsupportedMediaType},
+		{"not gzip", "/v1/sync/push", "gzip", `{"pushVersion":1}`, http.StatusBadRequest},
+		{"login too large", "/v1/auth/login", "", `{"username":"cw01","password":"` + strings.Repeat("x", 9<<10) + `"}`, http.StatusRequestEntityTooLarge},
+		{"centre body too large", "/v1/centre/orders", "", `{"title":"` + strings.Repeat("x", 65<<10) + `"}`, http.StatusRequestEntityTooLarge},
+	} {
+		req, _ := http.NewRequest(http.MethodPost, e.ts.URL+c.path, strings.NewReader(c.body))
+		req.Header.Set("Content-Type", "application/json")
+		if c.enc != "" {
+			req.Header.Set("Content-Encoding", c.enc)
+		}
+		req.Header.Set("Authorization", "Bearer "+e.token("dispatcher"))
+		if c.path == "/v1/sync/push" {
+			req.Header.Set("Authorization", "Bearer "+e.token("cw01"))
+		}
+		if st, body := e.send(req, nil); st != c.status {
+			t.Errorf("%s: %d %s, want %d", c.name, st, body, c.status)
+		} else {
+			errCode(t, body)
+		}
+	}
+}

@@ -281,8 +281,8 @@ func TestGzipBothWays(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
-	if resp.Header.Get("Content-Encoding") != "gzip" {
-		t.Fatal("pull not gzipped")
+	if resp.Header.Get("Content-Encoding") != "gzip" || resp.Header.Get("Vary") != "Accept-Encoding" || resp.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("pull headers: %v", resp.Header)
 	}
 	zr, err := gzip.NewReader(resp.Body)
 	if err != nil {
