@@ -250,20 +250,58 @@ func (c *Client) do(ctx context.Context, k call) error {
 			req.SetHeader("Content-Type", "application/json").SetBody(b)
 		}
 		start := time.Now()
-		resp, err := req.Execute(k.method, c.url(k.path))
+		// The body is decoded as it streams in (a 1,000-change pull page is
+		// never held twice in memory).
+		resp, err := req.SetDoNotParseResponse(true).Execute(k.method, c.url(k.path))
 		if err != nil {
 			return netError(k.op, rid, err)
 		}
+		body := resp.RawBody()
 		c.log.Debug("platform call", "op", k.op, "request_id", rid, "status", resp.StatusCode(), "ms", time.Since(start).Milliseconds())
 		if resp.StatusCode() == http.StatusUnauthorized && k.auth && attempt == 0 {
+			drainBody(body)
 			if _, rerr := c.tokenSource().Refresh(ctx, tok); rerr == nil {
 				continue
 			} else if e := AsError(rerr); e != nil && e.Kind == KindTransient {
 				return rerr
 			}
+			return statusError(k.op, k.sync, rid, http.StatusUnauthorized, resp.Header(), nil)
 		}
-		return check(k, rid, resp.StatusCode(), resp.Header(), resp.Body())
+		err = checkStream(k, rid, resp.StatusCode(), resp.Header(), body)
+		drainBody(body)
+		return err
 	}
+}
+
+func drainBody(b io.ReadCloser) {
+	if b == nil {
+		return
+	}
+	_, _ = io.Copy(io.Discard, io.LimitReader(b, 64<<10))
+	_ = b.Close()
+}
+
+// checkStream validates a streamed response and decodes it into k.out.
+func checkStream(k call, rid string, status int, h http.Header, body io.Reader) error {
+	if body == nil {
+		body = http.NoBody
+	}
+	if status >= 200 && status < 300 && k.out != nil && isJSON(h) {
+		if err := json.NewDecoder(body).Decode(k.out); err != nil {
+			if k.okNoCT && errors.Is(err, io.EOF) {
+				return nil
+			}
+			return &Error{Kind: KindTransient, Op: k.op, Status: status, Code: CodeBadResponse, RequestID: rid, Err: err, Message: "malformed JSON answer"}
+		}
+		if v, ok := k.out.(validator); ok {
+			if err := v.validate(); err != nil {
+				return &Error{Kind: KindTransient, Op: k.op, Status: status, Code: CodeBadResponse, RequestID: rid, Err: err, Message: err.Error()}
+			}
+		}
+		return nil
+	}
+	b, _ := io.ReadAll(io.LimitReader(body, 64<<10))
+	return check(k, rid, status, h, b)
 }
 
 func (c *Client) token(ctx context.Context, op string) (string, error) {
