@@ -133,7 +133,7 @@ func TestCrash_NamedPoints(t *testing.T) {
 }
 
 func TestCrash_SIGKILLAtRandomMoments(t *testing.T) {
-	runs := 4
+	runs := 3
 	if os.Getenv("STREETDESK_LONG") != "" {
 		runs = 40
 	}

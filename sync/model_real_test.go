@@ -18,10 +18,10 @@ import (
 // TestModelReal is the randomized model test on the real platform and two
 // real localdb desktops of one caseworker: random {local action, centre
 // action, fault, crash, sync}, then heal, quiesce and check I1–I4/I6 on the
-// platform's database. 12 runs by default (each opens a platform and two
+// platform's database. 8 runs by default (each opens a platform and two
 // SQLite files); STREETDESK_MODEL_RUNS=N for more. The seed is logged.
 func TestModelReal(t *testing.T) {
-	runs := 12
+	runs := 8
 	if testing.Short() {
 		runs = 2
 	}
