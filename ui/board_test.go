@@ -3,6 +3,7 @@ package ui_test
 import (
 	"context"
 	"fmt"
+	"image/color"
 	"slices"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/test"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	streetdesk "github.com/streetdesk/streetdesk"
@@ -460,6 +462,19 @@ func TestBoardGolden(t *testing.T) {
 		e.b.SelectTab(i)
 		test.AssertImageMatches(t, name, e.w.Canvas().Capture())
 	}
+	// The light variant (the test app itself always draws dark).
+	fyne.CurrentApp().Settings().SetTheme(leadLightTheme{ui.Theme()})
+	e.b.SelectTab(0)
+	e.b.Refresh()
+	e.b.WaitStats(t)
+	test.AssertImageMatches(t, "lead_board_light.png", e.w.Canvas().Capture())
+}
+
+// leadLightTheme forces the light variant.
+type leadLightTheme struct{ fyne.Theme }
+
+func (t leadLightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.Color {
+	return t.Theme.Color(n, theme.VariantLight)
 }
 
 // BenchmarkBoardOpen builds the board for a team of 50 members and 20,000
