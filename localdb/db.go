@@ -20,6 +20,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -62,6 +63,13 @@ type DB struct {
 	// search is false while the schema predates the search index (tests of
 	// upgrades open a database at migration 1).
 	search bool
+
+	// The background search indexer (see indexLoop).
+	queued    atomic.Bool // a transaction queued search work
+	holdIndex atomic.Bool // a multi-page pull is under way: index after its last page
+	indexKick chan struct{}
+	indexDone chan struct{}
+	stopIndex context.CancelFunc
 
 	// failHook, when set (tests only), is called at named points inside write
 	// transactions; an error aborts the transaction.
@@ -121,6 +129,12 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.search {
+		ictx, cancel := context.WithCancel(context.Background())
+		db.stopIndex, db.indexKick, db.indexDone = cancel, make(chan struct{}, 1), make(chan struct{})
+		go db.indexLoop(ictx)
+		db.kickIndexer() // work left by a previous run
+	}
 	return db, nil
 }
 
@@ -174,8 +188,14 @@ func (db *DB) checkPragmas(ctx context.Context, d *sql.DB) error {
 	return nil
 }
 
-// Close closes both pools.
+// Close stops the background indexer and closes both pools. Queued search
+// work stays queued for the next Open.
 func (db *DB) Close() error {
+	if db.stopIndex != nil {
+		db.stopIndex()
+		<-db.indexDone
+		db.stopIndex = nil
+	}
 	var errs []error
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -235,6 +255,9 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	}
 	if err := tx.Commit(); err != nil {
 		return translate(err, "commit")
+	}
+	if !db.holdIndex.Load() && db.queued.Swap(false) {
+		db.kickIndexer()
 	}
 	db.changed()
 	return nil

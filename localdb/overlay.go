@@ -231,68 +231,121 @@ func unigramText(s string) string {
 	return b.String()
 }
 
-// queueIndex marks an order's search document as stale; it is rebuilt
-// before the next search (drainSearch) or with the next pull page.
+// queueIndex marks an order's search document as stale; the background
+// indexer rebuilds it, or drainSearch before the next search.
 func (db *DB) queueIndex(ctx context.Context, tx *sql.Tx, orderID string) error {
 	if !db.search {
 		return nil
 	}
 	_, err := tx.ExecContext(ctx, "INSERT OR IGNORE INTO search_queue(order_id) VALUES (?)", orderID)
+	db.queued.Store(true)
 	return err
 }
 
-// drainSearch reindexes the queued orders, so that a search reads its own
+// FlushSearch brings the search index up to date now (the background
+// indexer otherwise does it shortly after a pull or a local note). Queue and
+// Export call it before a text search.
+func (db *DB) FlushSearch(ctx context.Context) error { return db.drainSearch(ctx) }
+
+// drainSearch reindexes every queued order, so that a search reads its own
 // writes.
 func (db *DB) drainSearch(ctx context.Context) error {
 	if !db.search {
 		return nil
 	}
-	var n int
-	if err := db.r.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_queue)").Scan(&n); err != nil || n == 0 {
-		return err
-	}
-	tx, err := db.w.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	ix := &indexBatch{}
-	if err := takeQueue(ctx, tx, ix); err != nil {
-		return err
-	}
-	if err := reindex(ctx, tx, ix.ids); err != nil {
-		return err
-	}
-	return tx.Commit()
-}
-
-// takeQueue moves the queued orders into a batch.
-func takeQueue(ctx context.Context, tx *sql.Tx, ix *indexBatch) error {
-	rows, err := tx.QueryContext(ctx, "SELECT order_id FROM search_queue")
-	if err != nil {
-		return err
-	}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
+	for {
+		var n int
+		if err := db.r.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_queue)").Scan(&n); err != nil || n == 0 {
 			return err
 		}
-		ix.add(id)
+		if _, err := db.drainChunk(ctx, 500); err != nil {
+			return err
+		}
 	}
-	rows.Close()
-	_, err = tx.ExecContext(ctx, "DELETE FROM search_queue")
-	return err
 }
 
-// indexBatch collects the orders a pull page touched, to reindex them in a
-// few statements at the end of the page: FTS5 flushes its pending terms at
-// every statement, so one statement per document would write (and merge) a
-// segment per order.
+// drainChunk reindexes up to n queued orders in one short transaction and
+// returns how many it took.
+func (db *DB) drainChunk(ctx context.Context, n int) (int, error) {
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return 0, err
+	}
+	defer tx.Rollback()
+	rows, err := tx.QueryContext(ctx, "SELECT order_id, text FROM search_queue LIMIT ?", n)
+	if err != nil {
+		return 0, err
+	}
+	var ids []any
+	var list []string
+	texts := map[string]string{}
+	for rows.Next() {
+		var id string
+		var text sql.NullString
+		if err := rows.Scan(&id, &text); err != nil {
+			rows.Close()
+			return 0, err
+		}
+		ids = append(ids, id)
+		list = append(list, id)
+		if text.Valid {
+			texts[id] = text.String
+		}
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	if err := reindexKnown(ctx, tx, list, texts); err != nil {
+		return 0, err
+	}
+	if _, err := tx.ExecContext(ctx, "DELETE FROM search_queue WHERE order_id IN ("+strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")+")", ids...); err != nil {
+		return 0, err
+	}
+	return len(ids), tx.Commit()
+}
+
+// indexLoop is the background indexer: woken after commits that queued
+// work, it drains the queue in short transactions until Close.
+func (db *DB) indexLoop(ctx context.Context) {
+	defer close(db.indexDone)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-db.indexKick:
+		}
+		for ctx.Err() == nil && !db.holdIndex.Load() {
+			n, err := db.drainChunk(ctx, 200)
+			if err != nil {
+				if ctx.Err() == nil {
+					db.log.Warn("localdb: search indexing failed", "err", err)
+				}
+				break
+			}
+			if n == 0 {
+				break
+			}
+		}
+	}
+}
+
+func (db *DB) kickIndexer() {
+	if db.indexKick == nil {
+		return
+	}
+	select {
+	case db.indexKick <- struct{}{}:
+	default:
+	}
+}
+
+// indexBatch collects the orders a pull page touched; flushIndex queues
+// them for the indexer in a few statements.
 type indexBatch struct {
 	seen  map[string]bool
 	ids   []string
-	texts map[string]string    // order text known from the page (saves decoding it again)
+	texts map[string]string    // order text known from the page
 	stmts map[string]*sql.Stmt // statements prepared once per page
 }
 
@@ -338,14 +391,34 @@ func (b *indexBatch) addOrder(w *streetdesk.WorkOrder) {
 	b.texts[w.ID] = orderSearchText(w)
 }
 
+// flushIndex queues the batch for the indexer.
 func (db *DB) flushIndex(ctx context.Context, tx *sql.Tx, b *indexBatch) error {
 	if !db.search {
 		return nil
 	}
-	if err := takeQueue(ctx, tx, b); err != nil {
-		return err
+	ids := b.ids
+	if len(ids) > 0 {
+		db.queued.Store(true)
 	}
-	return reindexKnown(ctx, tx, b.ids, b.texts)
+	for len(ids) > 0 {
+		n := min(len(ids), 200)
+		args := make([]any, 0, 2*n)
+		for _, id := range ids[:n] {
+			var text any
+			if t, ok := b.texts[id]; ok {
+				text = t
+			}
+			args = append(args, id, text)
+		}
+		// A known text replaces a queued NULL; a NULL (notes changed) keeps
+		// nothing stale because the drain reads notes anyway.
+		if _, err := tx.ExecContext(ctx, "INSERT INTO search_queue(order_id, text) VALUES "+placeholders(n, 2)+
+			" ON CONFLICT(order_id) DO UPDATE SET text = coalesce(excluded.text, search_queue.text)", args...); err != nil {
+			return fmt.Errorf("queue index: %w", err)
+		}
+		ids = ids[n:]
+	}
+	return nil
 }
 
 func placeholders(n, per int) string {

@@ -21,6 +21,9 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 	if page == nil {
 		return streetdesk.Errorf(streetdesk.EINVALID, "nil pull page")
 	}
+	// The indexer waits for the last page so it does not compete with the
+	// pull for the one writer.
+	db.holdIndex.Store(page.HasMore)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		now := db.now()
 		active, err := getState(ctx, tx, keyResetActive)
@@ -56,7 +59,7 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 				if err != nil {
 					return err
 				}
-				if oid != "" {
+				if oid != "" && refused(c.Result) {
 					touched[oid] = true
 				}
 			}

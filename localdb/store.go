@@ -202,7 +202,9 @@ func (db *DB) RecordPushResults(ctx context.Context, results []streetdesk.Mutati
 			if err != nil {
 				return err
 			}
-			if oid != "" {
+			// An applied intent stays in the overlay as it was; only a
+			// refusal changes what the order shows.
+			if oid != "" && refused(&results[i]) {
 				touched[oid] = true
 			}
 		}

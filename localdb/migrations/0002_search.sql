@@ -13,9 +13,12 @@ CREATE TABLE search_text (
 CREATE VIRTUAL TABLE fts_tri USING fts5(text, tokenize = 'trigram', content = '', contentless_delete = 1);
 CREATE VIRTUAL TABLE fts_uni USING fts5(text, tokenize = 'unicode61', content = '', contentless_delete = 1);
 
--- Orders whose local notes changed, reindexed lazily (before the next
--- search or with the next pull page), so a local edit commits in well under
--- a millisecond instead of paying an FTS flush and merge.
+-- Orders whose search document is stale, reindexed by a background
+-- indexer in short transactions (and before any search, so a search reads
+-- its own writes): a pull page and a local edit only queue them, instead of
+-- paying FTS5 flushes and merges inside their transaction. text is the
+-- order's own text when the pull knew it (NULL: read it from the order).
 CREATE TABLE search_queue (
-  order_id TEXT PRIMARY KEY
+  order_id TEXT PRIMARY KEY,
+  text     TEXT
 ) WITHOUT ROWID;
