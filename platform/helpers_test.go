@@ -50,6 +50,7 @@ type env struct {
 	centre *centre.Client
 	// lastDispatched is the id of the order a test dispatched last.
 	lastDispatched string
+	mu             sync.Mutex // guards tokens (concurrent pushes)
 }
 
 func newEnv(t testing.TB, mod ...func(*platform.Config)) *env {
@@ -109,6 +110,8 @@ func (e *env) centreAs(user string) *centre.Client {
 
 func (e *env) token(user string) string {
 	e.t.Helper()
+	e.mu.Lock()
+	defer e.mu.Unlock()
 	if tok, ok := e.tokens[user]; ok {
 		return tok
 	}

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -97,31 +98,86 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 		return
 	}
 	buf := pageBuffers.Get().(*bytes.Buffer)
+	ps := &pageStream{w: w, r: r}
 	defer func() {
 		if buf.Cap() <= 8<<20 { // keep a page's worth, not a freak
 			buf.Reset()
 			pageBuffers.Put(buf)
 		}
 	}()
-	if err := s.pull(r.Context(), viewer{u, clientID}, q.Get("cursor"), limit, buf); err != nil {
+	if err := s.pull(r.Context(), viewer{u, clientID}, q.Get("cursor"), limit, buf, ps.send); err != nil {
+		if ps.started() {
+			// Part of the page is on the wire: cut the connection so the
+			// client sees a broken page, not a short valid one, and retries.
+			ps.finish()
+			s.log.Error("pull failed mid-page", "request_id", r.Context().Value(ctxRequestID), "err", err)
+			panic(http.ErrAbortHandler)
+		}
 		s.fail(w, r, err)
 		return
 	}
-	w.Header().Set("Content-Type", "application/json; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	out, closeFn := gzipWriter(w, r)
-	w.WriteHeader(http.StatusOK)
-	out.Write(buf.Bytes())
-	closeFn()
+	ps.finish()
 }
 
-// pull builds one page in one read transaction, so the changes, the
-// lastMutationId and the checksum describe the same snapshot.
+// pageStream sends a page while it is being built: chunks go to a goroutine
+// that compresses (or copies) them onto the connection, so reading the
+// database and gzip overlap on two cores.
+type pageStream struct {
+	w      http.ResponseWriter
+	r      *http.Request
+	chunks chan []byte
+	done   chan struct{}
+	closeZ func()
+}
+
+func (p *pageStream) started() bool { return p.chunks != nil }
+
+// send queues a chunk. The chunk must stay unchanged until finish returns
+// (pull only appends to its buffer, so earlier bytes never change).
+func (p *pageStream) send(b []byte) {
+	if p.chunks == nil {
+		p.w.Header().Set("Content-Type", "application/json; charset=utf-8")
+		p.w.Header().Set("Cache-Control", "no-store")
+		var out io.Writer
+		out, p.closeZ = gzipWriter(p.w, p.r)
+		p.w.WriteHeader(http.StatusOK)
+		p.chunks = make(chan []byte, 16)
+		p.done = make(chan struct{})
+		go func() {
+			defer close(p.done)
+			failed := false
+			for c := range p.chunks {
+				if !failed {
+					_, err := out.Write(c)
+					failed = err != nil // the client went away: drain the rest
+				}
+			}
+		}()
+	}
+	p.chunks <- b
+}
+
+// finish waits for the last chunk to be written.
+func (p *pageStream) finish() {
+	if p.chunks == nil {
+		return
+	}
+	close(p.chunks)
+	<-p.done
+	p.closeZ()
+}
+
 // pageBuffers recycles page buffers: a page of 500 orders is about 1 MB,
 // and growing a fresh one for every page was a sixth of a pull's cost.
 var pageBuffers = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf *bytes.Buffer) error {
+// streamChunk is how much of a page is handed on at a time.
+const streamChunk = 128 << 10
+
+// pull builds one page in one read transaction, so the changes, the
+// lastMutationId and the checksum describe the same snapshot. emit gets the
+// page in pieces as it grows, the last one when the page is complete.
+func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf *bytes.Buffer, emit func([]byte)) error {
 	ctx = context.WithoutCancel(ctx) // short reads; no per-statement interrupt goroutine
 	now := s.now()
 	rt, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
@@ -190,7 +246,7 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 	}
 	buf.Grow(limit * 2560) // a work order is about 2 KB of JSON
 	buf.WriteString(`{"changes":[`)
-	n := 0
+	n, sent := 0, 0
 	hasMore := false
 	for rows.Next() {
 		if n == limit {
@@ -205,6 +261,10 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 			return err
 		}
 		c.seq = seq
+		if buf.Len()-sent >= streamChunk {
+			emit(buf.Bytes()[sent:])
+			sent = buf.Len()
+		}
 		if n > 0 {
 			buf.WriteByte(',')
 		}
@@ -244,6 +304,7 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 	fmt.Fprintf(buf, `,"cursor":%q,"hasMore":%t,"reset":%t,"lastMutationId":%d,"serverTime":%q}`,
 		c.encode(), hasMore, reset, last, now.Format(time.RFC3339Nano))
 	buf.WriteByte('\n')
+	emit(buf.Bytes()[sent:])
 	return nil
 }
 
