@@ -102,6 +102,7 @@ type Engine struct {
 	stats  Stats
 
 	// Run goroutine only.
+	cid       string
 	failures  int
 	paused    bool // auth or stop: wait for Resume/SyncNow
 	headID    int64
@@ -115,6 +116,7 @@ type Engine struct {
 	// empty page with the same two has nothing to write.
 	appliedCursor string
 	appliedLMID   int64
+	appliedAt     time.Time
 	stateWritten  time.Time
 }
 
@@ -284,6 +286,10 @@ func (e *Engine) Run(ctx context.Context) error {
 	}
 }
 
+// cursorRefresh bounds how long an idle desktop keeps an older cursor than
+// the platform's latest (far below any change-log retention).
+const cursorRefresh = 10 * time.Minute
+
 // errFork restarts a cycle after the client was forked.
 var errFork = errors.New("client forked")
 
@@ -421,10 +427,16 @@ func statusOf(e *Error) int {
 }
 
 func (e *Engine) syncOnce(ctx context.Context) error {
-	cid, err := e.store.ClientID(ctx)
-	if err != nil {
-		return fmt.Errorf("client id: %w", err)
+	if e.cid == "" {
+		// Read once per Run: it only changes through ForkClient, which
+		// returns the new one (and ClientID is a write transaction).
+		cid, err := e.store.ClientID(ctx)
+		if err != nil {
+			return fmt.Errorf("client id: %w", err)
+		}
+		e.cid = cid
 	}
+	cid := e.cid
 	e.client.SetClientID(cid)
 	if err := e.push(ctx, cid); err != nil {
 		return err
@@ -454,6 +466,7 @@ func (e *Engine) fork(ctx context.Context, why string) error {
 	e.log.Warn("forked client id", "why", why, "client_id", cid)
 	_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "push", Detail: "forked client: " + why})
 	e.client.SetClientID(cid)
+	e.cid = cid
 	e.verified, e.appliedCursor = nil, ""
 	e.count(func(s *Stats) { s.Forks++ })
 	return errFork
@@ -463,12 +476,18 @@ func (e *Engine) fork(ctx context.Context, why string) error {
 func (e *Engine) push(ctx context.Context, cid string) error {
 	batch := e.opts.BatchSize
 	total, done := 0, 0
+	pushStart := e.opts.Clock.Now().Add(time.Hour)
 	for {
 		muts, err := e.store.PendingMutations(ctx, batch)
 		if err != nil {
 			return fmt.Errorf("read outbox: %w", err)
 		}
 		if len(muts) == 0 {
+			if done > 0 {
+				// One sync_log line per push phase (each write is an fsync).
+				_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "push", Status: 200,
+					Duration: e.opts.Clock.Now().Sub(pushStart), Detail: fmt.Sprintf("%d mutations answered", done)})
+			}
 			return nil
 		}
 		muts = trimBytes(muts)
@@ -529,8 +548,9 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 			return fmt.Errorf("record push results: %w", err)
 		}
 		crashpoint.Hit("push.after_results")
-		_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "push", Status: 200,
-			Duration: e.opts.Clock.Now().Sub(start), Detail: fmt.Sprintf("%d sent, %d answered", len(muts), len(resp.Results))})
+		if start.Before(pushStart) {
+			pushStart = start
+		}
 		if !answered(resp.Results, muts[0].ID) {
 			// The platform stopped before our first mutation (gap or a
 			// transient failure it did not report): back off, resend.
@@ -607,6 +627,7 @@ func (e *Engine) pull(ctx context.Context, cid string) error {
 	}
 	resynced := false
 	pages, changes := 0, 0
+	var pullStart time.Time
 	for {
 		e.update(func(s *streetdesk.SyncStatus) { s.Current = fmt.Sprintf("接收第 %d 页", pages+1) })
 		start := e.opts.Clock.Now()
@@ -619,20 +640,31 @@ func (e *Engine) pull(ctx context.Context, cid string) error {
 			// never seen from us: fork first.
 			return e.fork(ctx, fmt.Sprintf("pull lastMutationId %d > local %d", page.LastMutationID, max))
 		}
-		empty := len(page.Changes) == 0 && !page.Reset && page.Cursor == cursor && cursor != "" &&
-			cursor == e.appliedCursor && page.LastMutationID == e.appliedLMID && !page.HasMore
+		// Every write is an fsync'd transaction, so an idle pull writes
+		// nothing: an empty page whose lastMutationId we already applied
+		// changes nothing but the cursor, and the stored cursor (refreshed at
+		// least every CursorRefresh) still points at the same place.
+		now := e.opts.Clock.Now()
+		empty := len(page.Changes) == 0 && !page.Reset && !page.HasMore && cursor != "" &&
+			cursor == e.appliedCursor && page.LastMutationID == e.appliedLMID &&
+			now.Sub(e.appliedAt) < cursorRefresh && !now.Before(e.appliedAt)
 		if !empty {
-			// Every write is an fsync'd transaction: an idle pull writes nothing.
 			if err := e.store.ApplyPull(ctx, page); err != nil {
 				return fmt.Errorf("apply pull: %w", err)
 			}
-			e.appliedCursor, e.appliedLMID = page.Cursor, page.LastMutationID
-			_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "pull", Status: 200,
-				Duration: e.opts.Clock.Now().Sub(start), Detail: fmt.Sprintf("%d changes", len(page.Changes))})
+			e.appliedCursor, e.appliedLMID, e.appliedAt = page.Cursor, page.LastMutationID, now
+		}
+		if pages == 0 {
+			pullStart = start
 		}
 		pages++
 		changes += len(page.Changes)
 		e.count(func(s *Stats) { s.PullPages++ })
+		if !page.HasMore && changes > 0 {
+			// One sync_log line per pull phase (each write is an fsync).
+			_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "pull", Status: 200,
+				Duration: e.opts.Clock.Now().Sub(pullStart), Detail: fmt.Sprintf("%d pages, %d changes", pages, changes)})
+		}
 		if page.HasMore {
 			crashpoint.Hit("pull.mid_apply")
 			cursor = page.Cursor
