@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"sync"
@@ -251,5 +252,52 @@ func TestPushVersionNotSupported(t *testing.T) {
 		streetdesk.PushRequest{PushVersion: 99, ClientID: newID()}, nil)
 	if st != http.StatusConflict || errCode(t, body) != streetdesk.ErrVersionNotSupported {
 		t.Fatalf("%d %s", st, body)
+	}
+}
+
+func TestPushInProgressIs409(t *testing.T) {
+	entered, release := make(chan struct{}), make(chan struct{})
+	var once sync.Once
+	e := newEnv(t, func(c *platform.Config) {
+		c.Hooks.BeforeCommit = func(m streetdesk.Mutation) error {
+			once.Do(func() { close(entered); <-release })
+			return nil
+		}
+	})
+	o := e.dispatch("teamA", "cw01")
+	c := e.client("cw01")
+	tok := e.token("cw01")
+	m := c.mut(streetdesk.MutAccept, o, nil)
+	first := make(chan int, 1)
+	go func() {
+		req := jsonRequest(t, http.MethodPost, e.ts.URL+"/v1/sync/push", streetdesk.PushRequest{PushVersion: 1, ClientID: c.id, Mutations: []streetdesk.Mutation{m}})
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := e.ts.Client().Do(req)
+		if err != nil {
+			first <- 0
+			return
+		}
+		resp.Body.Close()
+		first <- resp.StatusCode
+	}()
+	<-entered
+	req := jsonRequest(t, http.MethodPost, e.ts.URL+"/v1/sync/push", streetdesk.PushRequest{PushVersion: 1, ClientID: c.id, Mutations: []streetdesk.Mutation{m}})
+	req.Header.Set("Authorization", "Bearer "+tok)
+	resp, err := e.ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var eb streetdesk.ErrorBody
+	json.NewDecoder(resp.Body).Decode(&eb)
+	resp.Body.Close()
+	close(release)
+	if resp.StatusCode != http.StatusConflict || eb.Error.Code != streetdesk.ErrPushInProgress || resp.Header.Get("Retry-After") == "" {
+		t.Fatalf("second push: %d %+v", resp.StatusCode, eb)
+	}
+	if st := <-first; st != 200 {
+		t.Fatalf("first push: %d", st)
+	}
+	if n, _ := e.srv.EffectCount(context.Background(), m.Key); n != 1 {
+		t.Fatalf("effects %d", n)
 	}
 }
