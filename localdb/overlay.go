@@ -315,6 +315,13 @@ func (db *DB) indexLoop(ctx context.Context) {
 			return
 		case <-db.indexKick:
 		}
+		// Coalesce a burst of edits into one drain, so the indexer does not
+		// take the writer between two quick local actions.
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(indexDelay):
+		}
 		for ctx.Err() == nil && !db.holdIndex.Load() {
 			n, err := db.drainChunk(ctx, 200)
 			if err != nil {
@@ -329,6 +336,9 @@ func (db *DB) indexLoop(ctx context.Context) {
 		}
 	}
 }
+
+// indexDelay is how long the indexer waits after being woken.
+const indexDelay = 300 * time.Millisecond
 
 func (db *DB) kickIndexer() {
 	if db.indexKick == nil {
