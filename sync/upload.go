@@ -119,7 +119,13 @@ func (e *Engine) upload(ctx context.Context, i int, before int64, u Upload) erro
 				crashpoint.Hit("upload.after_create")
 				url = loc
 			} else {
+				// Raced with another upload of the same photo: HEAD again
+				// (bounded, in case the two answers keep disagreeing).
 				url = ""
+				if stuck++; stuck > e.opts.UploadAlerts {
+					return &Error{Kind: KindTransient, Op: "upload", Code: "Restarting", Message: "blob reported present but not found"}
+				}
+				continue
 			}
 		}
 		err := e.send(ctx, i, before, u, f, url)
