@@ -269,3 +269,58 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+func TestRealConflict_D2_CancelledWhileOffline(t *testing.T) {
+	e, d, ids := realSynced(t)
+	ctx := context.Background()
+	if err := d.db.Accept(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.Cancel(ctx, &e.dispatcher, ids[0], "市民撤诉"); err != nil {
+		t.Fatal(err)
+	}
+	d.untilOK()
+	d.stop()
+	cs, _ := d.db.Conflicts(ctx, false)
+	if len(cs) != 1 || cs[0].Code != streetdesk.CodeCancelled || cs[0].Explanation == "" {
+		t.Fatalf("conflicts %+v", cs)
+	}
+	if o, _ := e.srv.Order(ctx, ids[0]); o.Status != streetdesk.StatusCancelled {
+		t.Fatalf("order %s, want cancelled", o.Status)
+	}
+	e.checkReal(t, d, e.cw)
+}
+
+func TestRealConflict_D4_TwoDevicesOneUser(t *testing.T) {
+	e, a, ids := realSynced(t)
+	b := e.desk("", e.cw, sync.Options{})
+	b.start()
+	b.waitCycle(0)
+	ctx := context.Background()
+	for _, d := range []*desk{a, b} {
+		if err := d.db.Accept(ctx, ids[0]); err != nil {
+			t.Fatal(err)
+		}
+		if err := d.db.AddNote(ctx, ids[0], "同一个人在另一台电脑上的记录"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ka, kb := pendingKeys(t, a), pendingKeys(t, b)
+	a.untilOK()
+	b.untilOK()
+	a.untilOK()
+	a.stop()
+	b.stop()
+	notes, _ := e.srv.Notes(ctx, ids[0])
+	if len(notes) != 2 {
+		t.Fatalf("%d notes on the platform, want both", len(notes))
+	}
+	e.wantEffects(t, ka, 1)
+	e.wantEffects(t, kb[1:], 1) // b's accept is a conflict (already accepted): no effect
+	cs, _ := b.db.Conflicts(ctx, false)
+	if len(cs) != 1 {
+		t.Fatalf("device b conflicts %+v", cs)
+	}
+	e.checkReal(t, a, e.cw)
+	e.checkReal(t, b, e.cw)
+}
