@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"strings"
 	gosync "sync"
 	"time"
 
@@ -25,9 +26,12 @@ type Options struct {
 	Period      time.Duration // periodic sync [60 s]
 	BackoffBase time.Duration // [1 s]
 	BackoffCap  time.Duration // [5 min]
-	BatchSize   int           // mutations per push [100]
-	PullLimit   int           // changes per pull page [500]
-	StallAfter  int           // same head of queue failing this often → stall message [5]
+	// Upload failures back off longer (reference a12): [2 s], [10 min].
+	UploadBackoffBase time.Duration
+	UploadBackoffCap  time.Duration
+	BatchSize         int // mutations per push [100]
+	PullLimit         int // changes per pull page [500]
+	StallAfter        int // same head of queue failing this often → stall message [5]
 
 	ChunkSize    int64 // first tus chunk [1 MiB]
 	MinChunk     int64 // [256 KiB]
@@ -60,6 +64,8 @@ func (o *Options) defaults() {
 	d(&o.Period, time.Minute)
 	d(&o.BackoffBase, time.Second)
 	d(&o.BackoffCap, 5*time.Minute)
+	d(&o.UploadBackoffBase, 2*o.BackoffBase)
+	d(&o.UploadBackoffCap, 2*o.BackoffCap)
 	i := func(p *int, v int) {
 		if *p <= 0 {
 			*p = v
@@ -375,7 +381,11 @@ func (e *Engine) failed(ctx context.Context, err error, arm func(time.Duration))
 		})
 		return
 	}
-	d := backoff(e.failures, e.opts.BackoffBase, e.opts.BackoffCap, e.opts.Rand)
+	base, limit := e.opts.BackoffBase, e.opts.BackoffCap
+	if se != nil && (strings.HasPrefix(se.Op, "upload") || strings.HasPrefix(se.Op, "blob")) {
+		base, limit = e.opts.UploadBackoffBase, e.opts.UploadBackoffCap
+	}
+	d := backoff(e.failures, base, limit, e.opts.Rand)
 	e.failures++
 	if se != nil && se.RetryAfter > d {
 		d = se.RetryAfter
