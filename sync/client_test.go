@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,5 +134,31 @@ func TestEngine_UploadRefusedTypeFlagged(t *testing.T) {
 	r.stop()
 	if b := r.store.blob(sha); b.State != sync.BlobFailed || b.Msg == "" {
 		t.Fatalf("blob %+v", b)
+	}
+}
+
+func TestEngine_StopsOnKeyPayloadMismatchAndForbidden(t *testing.T) {
+	for _, tc := range []struct {
+		name, body, want string
+		status           int
+	}{
+		{"422", `{"error":{"code":"KeyPayloadMismatch","message":"x","mutationId":1}}`, "不一致", 422},
+		{"403", `{"error":{"code":"forbidden","message":"x"}}`, "无权限", 403},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, _ := pushOne(t, func(req *http.Request) fault {
+				if kindOf(req) == "push" {
+					return fault{status: tc.status, ctype: "application/json", body: tc.body}
+				}
+				return fault{}
+			})
+			s := r.eng.Status()
+			if s.State != streetdesk.SyncError || !strings.Contains(s.Message, tc.want) || s.Pending != 1 || !s.NextTry.IsZero() {
+				t.Fatalf("status %+v", s)
+			}
+			if r.store.outboxLen() != 1 {
+				t.Fatal("queue not kept")
+			}
+		})
 	}
 }
