@@ -14,6 +14,7 @@ import (
 // action is what one local write needs once the order is loaded and checked.
 type action struct {
 	tx    *sql.Tx
+	q     querier              // tx with cached statements
 	order streetdesk.WorkOrder // overlaid
 	base  *shadow
 	user  streetdesk.User
@@ -32,18 +33,19 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 		return streetdesk.Errorf(streetdesk.EINVALID, "bad work order id %q", id)
 	}
 	user := db.User()
-	s, err := loadShadow(ctx, tx, id)
+	q := cachedTx{db, tx}
+	s, err := loadShadow(ctx, q, id)
 	if err != nil {
 		return err
 	}
 	if s.revoked() {
 		return streetdesk.Errorf(streetdesk.EFORBIDDEN, "工单 %s 已不在您的名下，只能查看", id)
 	}
-	ins, err := loadIntents(ctx, tx, id)
+	ins, err := loadIntents(ctx, q, id)
 	if err != nil {
 		return err
 	}
-	team, _ := loadTeam(ctx, tx)
+	team, _ := loadTeam(ctx, q)
 	review := team != nil && team.ReviewResolutions
 	w := overlayOrder(s.Order, ins, review, team)
 	if op == streetdesk.OpSubmitResolution && review {
@@ -55,7 +57,7 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 	if err := mayTouch(user, &w); err != nil {
 		return err
 	}
-	a := &action{tx: tx, order: w, base: s, user: user, now: db.now(), team: team, key: newID()}
+	a := &action{tx: tx, q: q, order: w, base: s, user: user, now: db.now(), team: team, key: newID()}
 	name, args, err := fn(a)
 	if err != nil {
 		return err
@@ -70,7 +72,7 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 	if err := db.hook("effect"); err != nil {
 		return err
 	}
-	if err := db.enqueue(ctx, tx, a.key, name, s, raw, a.now); err != nil {
+	if err := db.enqueue(ctx, q, a.key, name, s, raw, a.now); err != nil {
 		return err
 	}
 	if err := db.hook("outbox"); err != nil {
@@ -78,7 +80,7 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 	}
 	// The overlay with the new intent, from what is already loaded.
 	ins = append(ins, intent{Key: a.key, Name: name, OrderID: id, Args: raw, State: statePending, CreatedAt: a.now})
-	return writeOverlay(ctx, tx, overlayOrder(s.Order, ins, review, team))
+	return writeOverlay(ctx, q, overlayOrder(s.Order, ins, review, team))
 }
 
 // mayTouch enforces ownership: a caseworker acts only on orders assigned to
@@ -99,7 +101,7 @@ func mayTouch(u streetdesk.User, w *streetdesk.WorkOrder) error {
 	return nil
 }
 
-func (db *DB) enqueue(ctx context.Context, tx *sql.Tx, key, name string, s *shadow, raw []byte, now time.Time) error {
+func (db *DB) enqueue(ctx context.Context, tx querier, key, name string, s *shadow, raw []byte, now time.Time) error {
 	cid, err := clientID(ctx, tx)
 	if err != nil {
 		return err
@@ -135,7 +137,7 @@ func (db *DB) RecordContact(ctx context.Context, id string, in streetdesk.Contac
 		n := streetdesk.Note{ID: args.NoteID, WorkOrderID: id, Kind: streetdesk.NoteContact, Body: in.Body,
 			Method: in.Method, Reached: in.Reached, AuthorID: a.user.ID, AuthorName: a.user.Name,
 			Cycle: a.order.Cycle, CreatedAt: a.now, AuthorWasAssignee: true}
-		return streetdesk.MutRecordContact, args, db.insertLocalNote(ctx, a.tx, n, a.key)
+		return streetdesk.MutRecordContact, args, db.insertLocalNote(ctx, a.q, n, a.key)
 	})
 }
 
@@ -148,7 +150,7 @@ func (db *DB) AddNote(ctx context.Context, id, body string) error {
 		}
 		n := streetdesk.Note{ID: args.NoteID, WorkOrderID: id, Kind: streetdesk.NoteSurvey, Body: body,
 			AuthorID: a.user.ID, AuthorName: a.user.Name, Cycle: a.order.Cycle, CreatedAt: a.now, AuthorWasAssignee: true}
-		return streetdesk.MutAddNote, args, db.insertLocalNote(ctx, a.tx, n, a.key)
+		return streetdesk.MutAddNote, args, db.insertLocalNote(ctx, a.q, n, a.key)
 	})
 }
 
@@ -162,7 +164,7 @@ func validate(name string, args any) error {
 	return err
 }
 
-func (db *DB) insertLocalNote(ctx context.Context, tx *sql.Tx, n streetdesk.Note, key string) error {
+func (db *DB) insertLocalNote(ctx context.Context, tx querier, n streetdesk.Note, key string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO notes(id, order_id, kind, body, method, reached, author_id, author_name, cycle, created_at, origin, mutation_key)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'local', ?)`,
 		n.ID, n.WorkOrderID, string(n.Kind), n.Body, string(n.Method), n.Reached, n.AuthorID, n.AuthorName, n.Cycle, n.CreatedAt.UnixMilli(), key)

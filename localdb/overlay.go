@@ -192,7 +192,7 @@ func refreshOverlay(ctx context.Context, tx *sql.Tx, orderID string) error {
 }
 
 // writeOverlay stores what an order's intents change about it.
-func writeOverlay(ctx context.Context, tx *sql.Tx, w streetdesk.WorkOrder) error {
+func writeOverlay(ctx context.Context, tx querier, w streetdesk.WorkOrder) error {
 	orderID := w.ID
 	_, err := tx.ExecContext(ctx, `INSERT INTO overlay(order_id, status, assignee_id, deadline) VALUES (?, ?, ?, ?)
 		ON CONFLICT(order_id) DO UPDATE SET status = excluded.status, assignee_id = excluded.assignee_id, deadline = excluded.deadline`,
@@ -233,7 +233,7 @@ func unigramText(s string) string {
 
 // queueIndex marks an order's search document as stale; the background
 // indexer rebuilds it, or drainSearch before the next search.
-func (db *DB) queueIndex(ctx context.Context, tx *sql.Tx, orderID string) error {
+func (db *DB) queueIndex(ctx context.Context, tx querier, orderID string) error {
 	if !db.search {
 		return nil
 	}

@@ -46,7 +46,7 @@ func getState(ctx context.Context, q querier, key string) (string, error) {
 	return v, nil
 }
 
-func setState(ctx context.Context, tx *sql.Tx, key, value string) error {
+func setState(ctx context.Context, tx querier, key, value string) error {
 	_, err := tx.ExecContext(ctx, `INSERT INTO sync_state(key, value) VALUES (?, ?)
 		ON CONFLICT(key) DO UPDATE SET value = excluded.value`, key, value)
 	if err != nil {
@@ -55,7 +55,7 @@ func setState(ctx context.Context, tx *sql.Tx, key, value string) error {
 	return nil
 }
 
-func clientID(ctx context.Context, tx *sql.Tx) (string, error) {
+func clientID(ctx context.Context, tx querier) (string, error) {
 	id, err := getState(ctx, tx, keyClientID)
 	if err != nil || id != "" {
 		return id, err
