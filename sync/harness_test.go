@@ -131,6 +131,7 @@ type fault struct {
 	ctype, body  string // with status (e.g. a captive portal)
 	cutAfter     int64  // the request body breaks after n bytes
 	hang         bool   // no answer until the caller gives up
+	uploadOffset string // with status: an Upload-Offset header
 }
 
 // faultRT is a fault-injecting http.RoundTripper.
@@ -226,6 +227,9 @@ func (f *faultRT) RoundTrip(r *http.Request) (*http.Response, error) {
 		}
 		if ft.retryAfter != "" {
 			h.Set("Retry-After", ft.retryAfter)
+		}
+		if ft.uploadOffset != "" {
+			h.Set("Upload-Offset", ft.uploadOffset)
 		}
 		return &http.Response{StatusCode: ft.status, Header: h, Body: io.NopCloser(strings.NewReader(ft.body)), Request: r}, nil
 	}
