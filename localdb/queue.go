@@ -379,14 +379,30 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 	total := -1
 	if strings.TrimSpace(f.Text) != "" {
 		// A text search: one statement materialises the matches once; they
-		// are counted and sorted here.
-		if err := scan(cols+"WHERE "+sw+notOverlaid, sargs, &keys); err != nil {
+		// are counted here and only the first n are kept, in order.
+		rows, err := tx.QueryContext(ctx, cols+"WHERE "+sw+notOverlaid, sargs...)
+		if err != nil {
+			return nil, 0, fmt.Errorf("queue: %w", err)
+		}
+		top := topN{n: n, less: func(a, b sortKey) bool { return less(f.Sort, ck, a, b) }}
+		count := 0
+		for rows.Next() {
+			var k sortKey
+			if err := rows.Scan(&k.id, &k.deadline, &k.urgency, &k.dispatched); err != nil {
+				rows.Close()
+				return nil, 0, err
+			}
+			count++
+			top.add(k)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
 			return nil, 0, err
 		}
-		total = len(keys) + len(extra)
-		keys = append(keys, extra...)
+		total = count + len(extra)
+		keys = append(top.keys, extra...)
 		extra = nil
-		sort.Slice(keys, func(i, j int) bool { return less(f.Sort, ck, keys[i], keys[j]) })
+		sort.SliceStable(keys, func(i, j int) bool { return less(f.Sort, ck, keys[i], keys[j]) })
 		if n >= 0 && len(keys) > n {
 			keys = keys[:n]
 		}
@@ -572,3 +588,24 @@ func (db *DB) Counts(ctx context.Context) (streetdesk.Counts, error) {
 }
 
 func fromMSInt(v int64) time.Time { return time.UnixMilli(v) }
+
+// topN keeps the first n keys in order (all when n < 0): a text search
+// may match thousands of orders, and only a page of them is wanted.
+type topN struct {
+	n    int
+	less func(a, b sortKey) bool
+	keys []sortKey
+}
+
+func (t *topN) add(k sortKey) {
+	if t.n >= 0 && len(t.keys) >= t.n {
+		if t.n == 0 || !t.less(k, t.keys[len(t.keys)-1]) {
+			return
+		}
+		t.keys = t.keys[:len(t.keys)-1]
+	}
+	i := sort.Search(len(t.keys), func(i int) bool { return t.less(k, t.keys[i]) })
+	t.keys = append(t.keys, sortKey{})
+	copy(t.keys[i+1:], t.keys[i:])
+	t.keys[i] = k
+}

@@ -84,6 +84,10 @@ func TestQueueAgainstReference(t *testing.T) {
 		{AssigneeID: caseworker().ID, Sort: streetdesk.SortDispatched, Offset: 37, Limit: 20},
 		{Offset: 590, Limit: 50},
 		{Now: now.Add(72 * time.Hour), Overdue: true},
+		{Text: string([]rune(o0.Title)[:2])},
+		{Text: string([]rune(o0.Title)[:3]), Sort: streetdesk.SortUrgency, Offset: 3, Limit: 7},
+		{Text: string([]rune(o0.Location.Address)[:1]), Sort: streetdesk.SortDispatched},
+		{Text: string([]rune(o0.Title)[:1]) + " " + string([]rune(o0.Complaint)[2:5]), AssigneeID: caseworker().ID},
 	}
 	for i, f := range filters {
 		for _, threshold := range []int{0, 1 << 30} { // read in index order / sort everything
@@ -142,6 +146,12 @@ func matches(w *streetdesk.WorkOrder, f *streetdesk.QueueFilter, now time.Time) 
 		f.Community != "" && w.Location.Community != f.Community ||
 		f.AssigneeID != "" && w.AssigneeID != f.AssigneeID {
 		return false
+	}
+	text := w.Title + "\n" + w.Complaint + "\n" + w.Location.Address
+	for _, word := range strings.Fields(f.Text) {
+		if !strings.Contains(text, word) {
+			return false
+		}
 	}
 	return true
 }
