@@ -178,21 +178,23 @@ func (s *Server) Seed(ctx context.Context, opts SeedOptions) (*SeedResult, error
 	g := demo.NewGenerator(opts.Seed, now).WithStreets(streets)
 	home := teams[0]
 	cw01 := home.members[0]
+	// cw01's rich queue comes from a generator placed in cw01's own street
+	// office, so texts, places and history all name the same street.
+	gHome := g
+	for _, st := range streets {
+		if st.Name == home.team.StreetOffice {
+			gHome = demo.NewGenerator(opts.Seed, now).WithStreets([]demo.Street{st})
+		}
+	}
 	mine := 0
 	for i := 0; i < opts.Orders; i++ {
-		o := g.Order(i)
+		var o streetdesk.WorkOrder
 		var tm *teamInfo
 		var who streetdesk.User
 		if i%13 == 0 && mine < 60 {
-			// cw01's rich queue: the order moves to cw01's street office.
 			mine++
+			o = gHome.Order(i)
 			tm, who = home, cw01
-			o.Location.StreetOffice = home.team.StreetOffice
-			for _, st := range streets {
-				if st.Name == home.team.StreetOffice {
-					o.Location.Community = st.Communities[i%len(st.Communities)]
-				}
-			}
 			if o.Status.Open() && mine%9 == 1 && !o.Overdue(now) {
 				// Some due later today.
 				end := time.Date(now.In(streetdesk.ChinaTZ).Year(), now.In(streetdesk.ChinaTZ).Month(), now.In(streetdesk.ChinaTZ).Day(), 23, 0, 0, 0, streetdesk.ChinaTZ)
@@ -204,6 +206,7 @@ func (s *Server) Seed(ctx context.Context, opts SeedOptions) (*SeedResult, error
 				}
 			}
 		} else {
+			o = g.Order(i)
 			opts := byOffice[o.Location.StreetOffice]
 			if len(opts) == 0 {
 				opts = teams
