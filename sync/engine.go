@@ -726,6 +726,12 @@ func (e *Engine) downloads(ctx context.Context) error {
 		if err != nil {
 			if se := AsError(err); se != nil && se.Status == 404 {
 				continue // not uploaded yet by its author
+			} else if se != nil && se.Status >= 500 {
+				// One photo the platform cannot serve must not make every
+				// sync look failed: the others still come, and this one is
+				// tried again next cycle.
+				e.log.Warn("download refused by the platform", "sha256", d.SHA256, "status", se.Status)
+				continue
 			}
 			return err
 		}
