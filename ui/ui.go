@@ -30,6 +30,9 @@ type Options struct {
 	Now           func() time.Time              // injectable clock (countdowns, golden images)
 	Notify        func(title, body string)      // default: fyne.CurrentApp().SendNotification
 	OpenFiles     func(cb func(paths []string)) // optional override of the file dialog (tests)
+	// Board configures the team lead's board, shown as the first tab when a
+	// lead signs in (Now defaults to Options.Now; the sync watcher is on).
+	Board BoardOptions
 }
 
 // UI is the main window's content.
@@ -57,6 +60,7 @@ type UI struct {
 
 	watchStop chan struct{}
 	seen      *seenOrders
+	board     *Board // leads only
 }
 
 // New builds the UI into w (SetContent) and installs its shortcuts.
@@ -115,7 +119,20 @@ func (u *UI) start(d streetdesk.Desk) {
 	split := container.NewHSplit(left, u.detail.content)
 	split.Offset = 0.38
 	u.bar.right.Add(u.signOut)
-	content := container.NewBorder(container.NewVBox(u.bar.content, widget.NewSeparator()), nil, nil, nil, split)
+	var body fyne.CanvasObject = split
+	if d.Me().Role == streetdesk.RoleLead {
+		bo := u.opts.Board
+		if bo.Now == nil {
+			bo.Now = u.opts.Now
+		}
+		bo.WatchSync = true
+		u.board = NewBoardWith(u.w, d, bo)
+		body = container.NewAppTabs(
+			container.NewTabItem(tr("main.tabBoard", "Team board"), u.board),
+			container.NewTabItem(tr("main.tabOrders", "Orders"), split),
+		)
+	}
+	content := container.NewBorder(container.NewVBox(u.bar.content, widget.NewSeparator()), nil, nil, nil, body)
 	u.w.SetContent(content)
 	u.bar.relayout = content.Refresh
 	u.installShortcuts()
@@ -221,6 +238,7 @@ func (u *UI) onSignOut() {
 			return
 		}
 		u.stopWatch()
+		u.closeBoard()
 		u.desk = nil
 		u.showSignIn()
 	})
@@ -281,7 +299,15 @@ func (u *UI) stopWatch() {
 // pending fyne.Do would never return.
 func (u *UI) Close() {
 	u.stopWatch()
+	u.closeBoard()
 	u.cancel()
+}
+
+func (u *UI) closeBoard() {
+	if u.board != nil {
+		u.board.Close()
+		u.board = nil
+	}
 }
 
 func (u *UI) installShortcuts() {

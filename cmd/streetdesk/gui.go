@@ -49,7 +49,8 @@ func runGUI(ctx context.Context, m *Main) error {
 	w.SetMaster()
 
 	g := &gui{m: m, ctx: ctx}
-	opts := ui.Options{Login: g.login, SignOut: g.signOut, Now: m.Now}
+	opts := ui.Options{Login: g.login, SignOut: g.signOut, Now: m.Now,
+		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders}}
 	if p, err := loadCurrent(m.DataDir); err == nil {
 		opts.DefaultServer = p.Server
 		if _, err := (tokenStore{profile: p}).Load(); err == nil {
@@ -126,4 +127,24 @@ func (g *gui) signOut(ctx context.Context) error {
 	g.stop()
 	_, err := g.m.logout(ctx, p)
 	return err
+}
+
+// loadOrders reads every order of the lead's local store at once for the
+// team statistics.
+func (g *gui) loadOrders(ctx context.Context) ([]streetdesk.WorkOrder, error) {
+	g.mu.Lock()
+	s := g.s
+	g.mu.Unlock()
+	if s == nil {
+		return nil, streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "signed out")
+	}
+	items, err := s.db.Export(ctx, streetdesk.QueueFilter{})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]streetdesk.WorkOrder, len(items))
+	for i := range items {
+		out[i] = items[i].Order
+	}
+	return out, nil
 }
