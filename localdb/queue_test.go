@@ -359,3 +359,29 @@ func TestCounts(t *testing.T) {
 		t.Errorf("counts %+v", c)
 	}
 }
+
+// TestSearchQueueSurvivesClose: a note's reindex is queued in its own
+// transaction; closing before the background indexer ran leaves it queued
+// for the next Open, and a search drains it first.
+func TestSearchQueueSurvivesClose(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTest(t, localdb.Options{})
+	pull(t, db, order("Q1", streetdesk.StatusAccepted))
+	if err := db.AddNote(ctx, "Q1", "发现排水管破裂"); err != nil {
+		t.Fatal(err)
+	}
+	db.Close()
+	db2, err := localdb.Open(ctx, path, localdb.Options{User: caseworker(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	for _, q := range []string{"排水管破裂", "破裂", "裂"} {
+		if page, err := db2.Queue(ctx, streetdesk.QueueFilter{Text: q}); err != nil || page.Total != 1 {
+			t.Errorf("search %q: %d %v", q, page.Total, err)
+		}
+	}
+	if err := db2.FlushSearch(ctx); err != nil {
+		t.Fatal(err)
+	}
+}
