@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	gosync "sync"
 	"time"
 
@@ -112,6 +113,10 @@ func (m *Main) openProfile(ctx context.Context, p *Profile) (*session, error) {
 	if err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open media folder: %w", err)
+	}
+	if err := reconcileMedia(ctx, db, ms, m.Logger); err != nil {
+		db.Close()
+		return nil, err
 	}
 	c, tokens, err := m.newClient(p)
 	if err != nil {
@@ -274,4 +279,28 @@ func (m *Main) logout(ctx context.Context, p *Profile) (int, error) {
 		return pending, err
 	}
 	return pending, nil
+}
+
+// reconcileMedia is the startup check of the media folder against the
+// database: stale temp files swept, photo files without a row (a crash
+// between the rename and the commit) registered as recovered, and queued
+// photos whose file has gone flagged so the upload loop stops on them.
+func reconcileMedia(ctx context.Context, db *localdb.DB, ms *media.Store, log *slog.Logger) error {
+	rep, err := ms.Reconcile(ctx, func(sha string) bool { return db.KnownBlob(ctx, sha) })
+	if err != nil {
+		return fmt.Errorf("check media folder: %w", err)
+	}
+	for _, o := range rep.Orphans {
+		if err := db.RegisterRecovered(ctx, o); err != nil {
+			return fmt.Errorf("register recovered photo: %w", err)
+		}
+	}
+	missing, err := db.FlagMissingFiles(ctx)
+	if err != nil {
+		return err
+	}
+	if rep.SweptTemp+len(rep.Orphans)+len(rep.Corrupt)+len(missing) > 0 {
+		log.Info("media reconciled", "swept", rep.SweptTemp, "recovered", len(rep.Orphans), "corrupt", len(rep.Corrupt), "missing", len(missing))
+	}
+	return nil
 }
