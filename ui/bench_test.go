@@ -45,8 +45,7 @@ func BenchmarkQueue10k(b *testing.B) {
 		defer u.Close()
 		list := u.Queue().List
 		total := u.QueueTotal()
-		pos := list.Position().AddXY(list.Size().Width/2, list.Size().Height/2)
-		pos = fyne.CurrentApp().Driver().AbsolutePositionForObject(list).AddXY(list.Size().Width/2, list.Size().Height/2)
+		pos := fyne.CurrentApp().Driver().AbsolutePositionForObject(list).AddXY(list.Size().Width/2, list.Size().Height/2)
 		rowH := list.Size().Height / 12
 		steps := 0
 		for b.Loop() {

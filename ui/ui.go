@@ -391,8 +391,6 @@ func (u *UI) confirm(title, text string, yes func()) {
 func (u *UI) copyText(s string) {
 	if a := fyne.CurrentApp(); a != nil && a.Clipboard() != nil {
 		a.Clipboard().SetContent(s)
-	} else if cb := u.w.Clipboard(); cb != nil {
-		cb.SetContent(s)
 	}
 }
 
