@@ -45,6 +45,8 @@ usage:
   streetdesk [--data DIR] sync [--once]
   streetdesk [--data DIR] status [--json]
   streetdesk [--data DIR] orders [--json] [--status S] [--search Q]
+  streetdesk [--data DIR] show ORDER-ID [--json]      one order: details, timeline, notes, photos
+  streetdesk [--data DIR] conflicts [--json] [--all]  the "needs attention" inbox
   streetdesk [--data DIR] accept ORDER-ID
   streetdesk [--data DIR] note ORDER-ID TEXT
   streetdesk [--data DIR] contact ORDER-ID --method phone|visit|sms [--reached] [TEXT]
@@ -113,6 +115,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.cmdOrders(ctx, cargs)
 	case "accept", "note", "contact", "photo", "resolve", "return", "extend":
 		err = m.cmdAction(ctx, cmd, cargs)
+	case "show":
+		err = m.cmdShow(ctx, cargs)
+	case "conflicts":
+		err = m.cmdConflicts(ctx, cargs)
 	case "reassign":
 		err = m.cmdReassign(ctx, cargs)
 	case "export":
@@ -541,5 +547,73 @@ func (m *Main) cmdExport(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "exported %d order(s) to %s\n", len(items), *out)
+	return nil
+}
+
+func (m *Main) cmdShow(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("show", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "JSON output")
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return streetdesk.Errorf(streetdesk.EINVALID, "show needs one ORDER-ID")
+	}
+	s, err := m.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	d, err := s.desk.Order(ctx, pos[0])
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(d)
+	}
+	o := d.Order
+	now := m.Now()
+	fmt.Fprintf(m.Stdout, "%s  %s  %s\n%s\n%s  责任部门: %s\n%s %s\n诉求人: %s %s\n\n%s\n\n",
+		o.ID, o.Status.String(), streetdesk.FormatRemaining(o.CurrentDeadline(), now, "zh"), o.Title,
+		o.Category.Path(), o.Category.Department, o.Location.District, o.Location.Address,
+		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), o.Complaint)
+	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: " ⟳ 待同步", streetdesk.SyncConflict: " ⚠ 需要处理", streetdesk.SyncUploading: " ⬆ 上传中"}
+	for _, e := range d.Timeline {
+		fmt.Fprintf(m.Stdout, "%s %s %s %s%s\n", e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor,
+			streetdesk.Operation(e.Kind).Label("zh"), e.Text, marks[e.Sync])
+	}
+	if d.Revoked {
+		fmt.Fprintf(m.Stdout, "\n%s\n", d.RevokeNote)
+	}
+	return nil
+}
+
+func (m *Main) cmdConflicts(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("conflicts", flag.ContinueOnError)
+	asJSON := fs.Bool("json", false, "JSON output")
+	all := fs.Bool("all", false, "include dismissed entries")
+	if _, err := parseInterleaved(fs, args); err != nil {
+		return err
+	}
+	s, err := m.openSession(ctx, false)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+	cs, err := s.desk.Conflicts(ctx, *all)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		enc := json.NewEncoder(m.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(cs)
+	}
+	for _, c := range cs {
+		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.OrderID, c.Name, c.Code, c.Explanation)
+	}
 	return nil
 }
