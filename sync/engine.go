@@ -638,12 +638,31 @@ func (e *Engine) pull(ctx context.Context, cid string) error {
 	resynced := false
 	pages, changes := 0, 0
 	var pullStart time.Time
+	// While page n is applied, page n+1 (whose cursor page n carries) is
+	// already being fetched and decoded: a pull is read-only on the
+	// platform, so a page fetched ahead and then dropped (an apply failure,
+	// a fork, a cancelled cycle) costs nothing but the request. The helper
+	// goroutine only runs client.Pull; it is owned by this call, which
+	// cancels and joins it before returning (ahead.wait), so the engine
+	// still has one goroutine touching the store and its state.
+	var ahead *prefetch
+	defer func() { ahead.wait() }()
 	for {
 		e.update(func(s *streetdesk.SyncStatus) { s.Current = fmt.Sprintf("接收第 %d 页", pages+1) })
 		start := e.opts.Clock.Now()
-		page, err := e.client.Pull(ctx, cid, cursor, e.opts.PullLimit)
+		var page *streetdesk.PullResponse
+		if ahead != nil && ahead.cursor == cursor {
+			page, err = ahead.result()
+		} else {
+			ahead.wait()
+			page, err = e.client.Pull(ctx, cid, cursor, e.opts.PullLimit)
+		}
+		ahead = nil
 		if err != nil {
 			return err
+		}
+		if page.HasMore && page.LastMutationID <= max {
+			ahead = e.fetchAhead(ctx, cid, page.Cursor)
 		}
 		if page.LastMutationID > max {
 			// Applying this page would drop outbox rows the platform has
@@ -709,6 +728,41 @@ func (e *Engine) pull(ctx context.Context, cid string) error {
 		e.count(func(s *Stats) { s.Resyncs++ })
 		resynced, cursor = true, ""
 	}
+}
+
+// prefetch is one pull page being fetched by a helper goroutine.
+type prefetch struct {
+	cursor string
+	cancel context.CancelFunc
+	done   chan struct{}
+	page   *streetdesk.PullResponse
+	err    error
+}
+
+func (e *Engine) fetchAhead(ctx context.Context, cid, cursor string) *prefetch {
+	ctx, cancel := context.WithCancel(ctx)
+	p := &prefetch{cursor: cursor, cancel: cancel, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		p.page, p.err = e.client.Pull(ctx, cid, cursor, e.opts.PullLimit)
+	}()
+	return p
+}
+
+// result waits for the page.
+func (p *prefetch) result() (*streetdesk.PullResponse, error) {
+	<-p.done
+	p.cancel()
+	return p.page, p.err
+}
+
+// wait cancels an unused fetch and joins its goroutine (nil-safe).
+func (p *prefetch) wait() {
+	if p == nil {
+		return
+	}
+	p.cancel()
+	<-p.done
 }
 
 // downloads fetches others' photos for offline viewing.
