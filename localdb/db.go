@@ -74,6 +74,7 @@ type DB struct {
 	stmtMu sync.Mutex
 	stmts  map[string]*sql.Stmt // prepared once on the writer (see cachedTx)
 	wanted map[string]bool      // to prepare once the writer is free
+	rstmts map[string]*sql.Stmt // prepared on the read pool (see readStmt)
 
 	// failHook, when set (tests only), is called at named points inside write
 	// transactions; an error aborts the transaction.
@@ -100,7 +101,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, err
 	}
 	params := "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
-		"&_pragma=cache_size(-16000)&_pragma=mmap_size(268435456)"
+		"&_pragma=cache_size(-16000)&_pragma=mmap_size(268435456)&_pragma=wal_autocheckpoint(8192)"
 	w, err := sql.Open("sqlite", uri+params+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
@@ -206,6 +207,10 @@ func (db *DB) Close() error {
 		errs = append(errs, st.Close())
 	}
 	db.stmts = nil
+	for _, st := range db.rstmts {
+		errs = append(errs, st.Close())
+	}
+	db.rstmts = nil
 	db.stmtMu.Unlock()
 	if db.r != nil {
 		errs = append(errs, db.r.Close())
@@ -438,6 +443,26 @@ func (c cachedTx) stmt(ctx context.Context, q string) *sql.Stmt {
 	}
 	// On the single writer connection the prepared statement is reused.
 	return c.tx.StmtContext(ctx, st)
+}
+
+// readStmt returns q prepared on the read pool: database/sql prepares it
+// once per read connection and reuses it, where QueryContext parses it anew
+// on every call (most of a query on a small table such as the outbox).
+func (db *DB) readStmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	db.stmtMu.Lock()
+	defer db.stmtMu.Unlock()
+	if st, ok := db.rstmts[q]; ok {
+		return st, nil
+	}
+	st, err := db.r.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if db.rstmts == nil {
+		db.rstmts = map[string]*sql.Stmt{}
+	}
+	db.rstmts[q] = st
+	return st, nil
 }
 
 // prepareWanted prepares the statements cachedTx asked for; it runs after a

@@ -171,8 +171,12 @@ func (db *DB) PendingMutations(ctx context.Context, limit int) ([]streetdesk.Mut
 	if limit <= 0 {
 		limit = streetdesk.MaxPushMutations
 	}
-	rows, err := db.r.QueryContext(ctx, `SELECT id, key, name, order_id, base_version, base_cycle, args, created_at
-		FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?`, limit)
+	st, err := db.readStmt(ctx, `SELECT id, key, name, order_id, base_version, base_cycle, args, created_at
+		FROM outbox WHERE state = 'pending' ORDER BY id LIMIT ?`)
+	if err != nil {
+		return nil, fmt.Errorf("pending mutations: %w", err)
+	}
+	rows, err := st.QueryContext(ctx, limit)
 	if err != nil {
 		return nil, fmt.Errorf("pending mutations: %w", err)
 	}
@@ -268,7 +272,9 @@ func (db *DB) recordResult(ctx context.Context, tx *sql.Tx, r *streetdesk.Mutati
 	raw, _ := json.Marshal(r)
 	var id int64
 	var name, orderID, args string
-	err := tx.QueryRowContext(ctx, "SELECT id, name, order_id, args FROM outbox WHERE key = ?", r.Key).Scan(&id, &name, &orderID, &args)
+	// The two statements run for every result are prepared once (cachedTx).
+	q := cachedTx{db, tx}
+	err := q.QueryRowContext(ctx, "SELECT id, name, order_id, args FROM outbox WHERE key = ?", r.Key).Scan(&id, &name, &orderID, &args)
 	if errors.Is(err, sql.ErrNoRows) && r.Key == "" {
 		err = tx.QueryRowContext(ctx, "SELECT id, name, order_id, args FROM outbox WHERE id = ?", r.ID).Scan(&id, &name, &orderID, &args)
 	}
@@ -277,7 +283,7 @@ func (db *DB) recordResult(ctx context.Context, tx *sql.Tx, r *streetdesk.Mutati
 		return "", fmt.Errorf("record result: %w", err)
 	}
 	if found {
-		if _, err := tx.ExecContext(ctx, "UPDATE outbox SET state = ?, result = ? WHERE id = ?", state, string(raw), id); err != nil {
+		if _, err := q.ExecContext(ctx, "UPDATE outbox SET state = ?, result = ? WHERE id = ?", state, string(raw), id); err != nil {
 			return "", fmt.Errorf("record result: %w", err)
 		}
 	} else {
