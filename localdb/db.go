@@ -63,6 +63,10 @@ type DB struct {
 	// search is false while the schema predates the search index (tests of
 	// upgrades open a database at migration 1).
 	search bool
+	// bulk: the schema has the indexes a first sync defers (bulkload.go);
+	// ixDeferred: they may be missing from a reader's snapshot right now.
+	bulk       bool
+	ixDeferred atomic.Bool
 
 	// The background search indexer (see indexLoop).
 	queued    atomic.Bool // a transaction queued search work
@@ -120,6 +124,11 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	if v, err := db.SchemaVersion(ctx); err == nil && v >= 2 {
 		db.search = true
+		db.bulk = v >= bulkSchema
+	}
+	if err := db.ensureIndexes(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("restore shadow indexes: %w", err)
 	}
 	// The read pool opens after migrating so it never sees a half-made schema.
 	r, err := sql.Open("sqlite", uri+params+"&_pragma=query_only(1)")

@@ -82,3 +82,21 @@ func SetSortAllBelow(n int) int {
 	sortAllBelow = n
 	return old
 }
+
+// ShadowIndexSQL returns the CREATE statements of work_orders' indexes by name.
+func ShadowIndexSQL(ctx context.Context, db *DB) (map[string]string, error) {
+	rows, err := db.w.QueryContext(ctx, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'work_orders' AND sql IS NOT NULL")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var name, s string
+		if err := rows.Scan(&name, &s); err != nil {
+			return nil, err
+		}
+		out[name] = s
+	}
+	return out, rows.Err()
+}

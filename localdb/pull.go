@@ -24,7 +24,9 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 	// The indexer waits for the last page so it does not compete with the
 	// pull for the one writer.
 	db.holdIndex.Store(page.HasMore)
+	var deferred, restored bool
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		deferred, restored = false, false
 		now := db.now()
 		active, err := getState(ctx, tx, keyResetActive)
 		if err != nil {
@@ -47,6 +49,11 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 				}
 				staging = true
 			}
+		}
+		// A first sync into an empty shadow builds the secondary indexes
+		// once, after its last page (bulkload.go).
+		if deferred, err = db.maybeDeferIndexes(ctx, tx, page.HasMore, staging); err != nil {
+			return err
 		}
 		touched := map[string]bool{}
 		ix := &indexBatch{}
@@ -93,6 +100,11 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 				return fmt.Errorf("swap reset: %w", err)
 			}
 		}
+		if !page.HasMore {
+			if restored, err = restoreIndexes(ctx, tx); err != nil {
+				return err
+			}
+		}
 		if err := db.flushIndex(ctx, tx, ix); err != nil {
 			return err
 		}
@@ -110,6 +122,12 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 		// The cursor goes last.
 		return setState(ctx, tx, keyCursor, page.Cursor)
 	})
+	switch {
+	case err == nil && restored:
+		db.ixDeferred.Store(false)
+	case err != nil && deferred:
+		db.ixDeferred.Store(false) // rolled back: the indexes are still there
+	}
 	return translate(err, "apply pull")
 }
 

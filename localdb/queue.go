@@ -423,7 +423,9 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 				return nil, 0, err
 			}
 		}
-		if n < 0 || sortInFull(total, n, rows) {
+		// While a first sync defers the shadow's indexes (bulkload.go) the
+		// segments' INDEXED BY would fail: sort the matches instead.
+		if n < 0 || db.ixDeferred.Load() || sortInFull(total, n, rows) {
 			ob, obArgs := orderBy(f.Sort, ck)
 			q := cols + "WHERE " + sw + notOverlaid + " ORDER BY " + ob
 			args := append(append([]any{}, sargs...), obArgs...)

@@ -1,0 +1,94 @@
+package localdb
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+)
+
+// A first sync fills an empty shadow with thousands of orders. Inserting
+// each row into the shadow's eight secondary indexes (two of them wide and
+// covering) was a third of that work; building them once, sorted, after the
+// last page is much cheaper. So when a multi-page pull starts on an empty
+// shadow, its first page drops them (same transaction as the page), and
+// the last page of that pull recreates them (same transaction as that page
+// and its cursor). In between, every query stays correct: the queue sorts
+// its matches instead of reading an index in order (ixDeferred), and the
+// id lookups of the version guard use the UNIQUE index, which is never
+// dropped. A crash in between leaves the key in sync_state, and Open
+// recreates the indexes before anything else reads the shadow.
+
+const keyIndexesDeferred = "shadow_indexes_deferred"
+
+// shadowIndexes are the secondary indexes of work_orders as the migrations
+// leave them (TestDeferredIndexesMatchMigrations keeps the two in step).
+var shadowIndexes = []struct{ name, def string }{
+	{"work_orders_status", "ON work_orders(status, urgency_rank, deadline)"},
+	{"work_orders_assignee", "ON work_orders(assignee_id, status)"},
+	{"work_orders_risk", "ON work_orders(urgency_rank, deadline, id, status, assignee_id, district,\n  street_office, community, category_l3, dispatched_at)"},
+	{"work_orders_recent", "ON work_orders(dispatched_at DESC, id, status, assignee_id, district,\n  street_office, community, category_l3, urgency_rank, deadline)"},
+	{"work_orders_deadline", "ON work_orders(deadline, status, assignee_id)"},
+	{"work_orders_place", "ON work_orders(district, street_office, community, status, assignee_id, deadline)"},
+	{"work_orders_street", "ON work_orders(street_office, community, status, assignee_id, deadline)"},
+	{"work_orders_category", "ON work_orders(category_l3, status, assignee_id, deadline)"},
+}
+
+// bulkSchema is the first migration whose indexes shadowIndexes describes.
+const bulkSchema = 3
+
+// maybeDeferIndexes drops the secondary indexes when page is the first of
+// a multi-page pull into an empty shadow. It reports whether it did.
+func (db *DB) maybeDeferIndexes(ctx context.Context, tx *sql.Tx, hasMore, staging bool) (bool, error) {
+	if !db.bulk || !hasMore || staging {
+		return false, nil
+	}
+	if v, err := getState(ctx, tx, keyIndexesDeferred); err != nil || v != "" {
+		return false, err
+	}
+	var rows int
+	if err := tx.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM work_orders)").Scan(&rows); err != nil || rows != 0 {
+		return false, err
+	}
+	// Readers must stop relying on the indexes before any snapshot without
+	// them can exist (it exists from this transaction's commit on).
+	db.ixDeferred.Store(true)
+	for _, ix := range shadowIndexes {
+		if _, err := tx.ExecContext(ctx, "DROP INDEX IF EXISTS "+ix.name); err != nil {
+			return false, fmt.Errorf("defer index %s: %w", ix.name, err)
+		}
+	}
+	return true, setState(ctx, tx, keyIndexesDeferred, "1")
+}
+
+// restoreIndexes recreates the secondary indexes if they were deferred. It
+// reports whether it did.
+func restoreIndexes(ctx context.Context, tx *sql.Tx) (bool, error) {
+	if v, err := getState(ctx, tx, keyIndexesDeferred); err != nil || v == "" {
+		return false, err
+	}
+	for _, ix := range shadowIndexes {
+		if _, err := tx.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+ix.name+" "+ix.def); err != nil {
+			return false, fmt.Errorf("restore index %s: %w", ix.name, err)
+		}
+	}
+	_, err := tx.ExecContext(ctx, "DELETE FROM sync_state WHERE key = ?", keyIndexesDeferred)
+	return true, err
+}
+
+// ensureIndexes runs at Open: a first sync interrupted between its first
+// and last page left the indexes dropped.
+func (db *DB) ensureIndexes(ctx context.Context) error {
+	if !db.bulk {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback()
+	done, err := restoreIndexes(ctx, tx)
+	if err != nil || !done {
+		return err
+	}
+	return tx.Commit()
+}

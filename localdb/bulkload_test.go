@@ -1,0 +1,108 @@
+package localdb_test
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/localdb"
+)
+
+// A first multi-page pull defers the shadow's secondary indexes to its last
+// page; queries stay right in between, an interrupted first sync gets them
+// back at Open, and the rebuilt ones are exactly the migrations' indexes.
+func TestDeferredIndexesMatchMigrations(t *testing.T) {
+	ctx := context.Background()
+	page := func(from, to int, more bool) *streetdesk.PullResponse {
+		var os []streetdesk.WorkOrder
+		for i := from; i < to; i++ {
+			o := order(fmt.Sprintf("B%03d", i), []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted}[i%2])
+			o.Urgency = []streetdesk.Urgency{streetdesk.UrgencyNormal, streetdesk.UrgencyUrgent}[i%3%2]
+			o.Deadlines.ResolveBy = t0.Add(time.Duration(i-20) * time.Hour)
+			o.DispatchedAt = t0.Add(-time.Duration(i) * time.Minute)
+			os = append(os, o)
+		}
+		return &streetdesk.PullResponse{Cursor: fmt.Sprintf("c%d", to), HasMore: more, Changes: upserts(os...)}
+	}
+	queries := []streetdesk.QueueFilter{
+		{Sort: streetdesk.SortRisk, Limit: 7},
+		{Sort: streetdesk.SortDispatched, Limit: 5, Offset: 3},
+		{Statuses: []streetdesk.Status{streetdesk.StatusAccepted}, Sort: streetdesk.SortRisk, Limit: 4},
+	}
+	answers := func(db *localdb.DB) []string {
+		var out []string
+		for _, q := range queries {
+			p, err := db.Queue(ctx, q)
+			if err != nil {
+				t.Fatalf("Queue %+v: %v", q, err)
+			}
+			out = append(out, fmt.Sprint(p.Total, ids(p.Items)))
+		}
+		return out
+	}
+	indexes := func(db *localdb.DB) map[string]string {
+		m, err := localdb.ShadowIndexSQL(ctx, db)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return m
+	}
+
+	// Reference: the same orders in one page (nothing deferred).
+	ref, _ := openTest(t, localdb.Options{})
+	want := indexes(ref)
+	if err := ref.ApplyPull(ctx, page(0, 60, false)); err != nil {
+		t.Fatal(err)
+	}
+	wantMid := answers(ref)
+
+	db, _ := openTest(t, localdb.Options{})
+	if err := db.ApplyPull(ctx, page(0, 30, true)); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(db); len(got) >= len(want) {
+		t.Fatalf("first page of a first sync kept its indexes: %v", slices.Sorted(maps.Keys(got)))
+	}
+	half, _ := openTest(t, localdb.Options{})
+	if err := half.ApplyPull(ctx, page(0, 30, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got, w := answers(db), answers(half); !slices.Equal(got, w) {
+		t.Fatalf("queue between pages:\n got %v\nwant %v", got, w)
+	}
+	if err := db.ApplyPull(ctx, page(30, 60, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(db); !maps.Equal(got, want) {
+		t.Fatalf("indexes after the first sync:\n got %v\nwant %v", got, want)
+	}
+	if got := answers(db); !slices.Equal(got, wantMid) {
+		t.Fatalf("queue after the first sync:\n got %v\nwant %v", got, wantMid)
+	}
+	db.Close()
+
+	// Interrupted after the first page: Open restores the indexes.
+	cut, cutPath := openTest(t, localdb.Options{})
+	if err := cut.ApplyPull(ctx, page(0, 30, true)); err != nil {
+		t.Fatal(err)
+	}
+	cut.Close()
+	re, err := localdb.Open(ctx, cutPath, localdb.Options{User: caseworker(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer re.Close()
+	if got := indexes(re); !maps.Equal(got, want) {
+		t.Fatalf("indexes after reopening an interrupted first sync:\n got %v\nwant %v", got, want)
+	}
+	if err := re.ApplyPull(ctx, page(30, 60, false)); err != nil {
+		t.Fatal(err)
+	}
+	if got := answers(re); !slices.Equal(got, wantMid) {
+		t.Fatalf("queue after the resumed first sync:\n got %v\nwant %v", got, wantMid)
+	}
+}
