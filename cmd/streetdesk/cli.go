@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -56,6 +57,7 @@ usage:
   streetdesk [--data DIR] extend ORDER-ID --until 2006-01-02T15:04 --reason TEXT
   streetdesk [--data DIR] reassign ORDER-ID… --to USER [--reason TEXT]
   streetdesk [--data DIR] export --format csv|xlsx --out FILE
+  streetdesk [--data DIR] config [KEY [VALUE]]     download-budget-mb, downscale-max-side
 `
 
 // Run runs one command line and returns the exit status. Errors are one
@@ -117,6 +119,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.cmdAction(ctx, cmd, cargs)
 	case "show":
 		err = m.cmdShow(ctx, cargs)
+	case "config":
+		err = m.cmdConfig(ctx, cargs)
 	case "conflicts":
 		err = m.cmdConflicts(ctx, cargs)
 	case "reassign":
@@ -616,4 +620,39 @@ func (m *Main) cmdConflicts(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.OrderID, c.Name, c.Code, c.Explanation)
 	}
 	return nil
+}
+
+var configKeys = map[string]func(*Settings) *int{
+	"download-budget-mb": func(s *Settings) *int { return &s.DownloadBudgetMB },
+	"downscale-max-side": func(s *Settings) *int { return &s.DownscaleMaxSide },
+}
+
+// cmdConfig shows or sets the profile's settings.
+func (m *Main) cmdConfig(ctx context.Context, args []string) error {
+	p, err := loadCurrent(m.DataDir)
+	if err != nil {
+		return err
+	}
+	switch len(args) {
+	case 0:
+		fmt.Fprintf(m.Stdout, "download-budget-mb\t%d\t(photos others attached, kept for offline viewing; 0 = 200)\n", p.Settings.DownloadBudgetMB)
+		fmt.Fprintf(m.Stdout, "downscale-max-side\t%d\t(shrink photos before sending; 0 = send as taken)\n", p.Settings.DownscaleMaxSide)
+		return nil
+	case 1, 2:
+		f, ok := configKeys[args[0]]
+		if !ok {
+			return streetdesk.Errorf(streetdesk.EINVALID, "unknown setting %q (download-budget-mb, downscale-max-side)", args[0])
+		}
+		if len(args) == 1 {
+			fmt.Fprintln(m.Stdout, *f(&p.Settings))
+			return nil
+		}
+		v, err := strconv.Atoi(args[1])
+		if err != nil || v < 0 || v > 100000 {
+			return streetdesk.Errorf(streetdesk.EINVALID, "%s must be a whole number from 0 to 100000", args[0])
+		}
+		*f(&p.Settings) = v
+		return saveProfile(m.DataDir, p)
+	}
+	return streetdesk.Errorf(streetdesk.EINVALID, "config takes at most KEY VALUE")
 }

@@ -168,6 +168,13 @@ func TestEndToEnd_ResolveThenReopen(t *testing.T) {
 	if out, errs, code := d.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 || !strings.Contains(out, "signed in") {
 		t.Fatalf("login: exit %d %s %s", code, out, errs)
 	}
+	d.must("config", "download-budget-mb", "50")
+	if got := strings.TrimSpace(d.must("config", "download-budget-mb")); got != "50" {
+		t.Errorf("config download-budget-mb = %q, want 50", got)
+	}
+	if _, errs, code := d.run("", "config", "download-budget-mb", "-3"); code != 2 || !strings.Contains(errs, "whole number") {
+		t.Errorf("bad setting: exit %d %q", code, errs)
+	}
 	d.must("sync", "--once")
 
 	waiting := d.orders("--status", "dispatched")

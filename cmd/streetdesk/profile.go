@@ -22,7 +22,18 @@ type Profile struct {
 	Username string          `json:"username"`
 	User     streetdesk.User `json:"user"`
 	CAFile   string          `json:"caFile,omitempty"`
+	Settings Settings        `json:"settings"`
 	dir      string
+}
+
+// Settings are the user's choices for one profile (streetdesk config).
+type Settings struct {
+	// DownloadBudgetMB bounds the disk used by photos others attached,
+	// kept for offline viewing (0: the default, 200 MB).
+	DownloadBudgetMB int `json:"downloadBudgetMB,omitempty"`
+	// DownscaleMaxSide, when > 0, shrinks imported photos so their longer
+	// side is at most this many pixels before they are attached and sent.
+	DownscaleMaxSide int `json:"downscaleMaxSide,omitempty"`
 }
 
 // Dir is the profile's folder.

@@ -124,11 +124,13 @@ func (m *Main) openProfile(ctx context.Context, p *Profile) (*session, error) {
 		return nil, err
 	}
 	eng := syncer.New(db, c, syncer.Options{
-		Logger:     m.Logger.With("component", "sync"),
-		Downloader: ms.SaveVerified,
+		Logger:         m.Logger.With("component", "sync"),
+		Downloader:     ms.SaveVerified,
+		DownloadBudget: int64(p.Settings.DownloadBudgetMB) << 20,
 	})
 	s := &session{m: m, profile: p, db: db, media: ms, client: c, tokens: tokens, engine: eng}
-	s.desk = &desk.Service{OrderService: db, User: p.User, Photos: ms, Teams: db, Engine: eng, Downscale: ms}
+	s.desk = &desk.Service{OrderService: db, User: p.User, Photos: ms, Teams: db, Engine: eng,
+		Downscale: ms, MaxSide: p.Settings.DownscaleMaxSide}
 	return s, nil
 }
 
@@ -225,6 +227,9 @@ func (m *Main) login(ctx context.Context, server, username, password, caFile str
 		return nil, err
 	}
 	p := &Profile{Name: name, Server: server, Username: username, CAFile: caFile}
+	if old, err := loadProfile(m.DataDir, name); err == nil {
+		p.Settings = old.Settings
+	}
 	c, tokens, err := m.newClient(p)
 	if err != nil {
 		return nil, err
