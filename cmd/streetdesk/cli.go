@@ -227,10 +227,7 @@ func (m *Main) cmdLogout(ctx context.Context, args []string) error {
 func (m *Main) cmdSync(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	once := fs.Bool("once", false, "sync once and exit")
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return err
-	}
-	s, err := m.openSession(ctx, true)
+	s, _, err := m.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -264,10 +261,7 @@ type statusJSON struct {
 func (m *Main) cmdStatus(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("status", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "JSON output")
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return err
-	}
-	s, err := m.openSession(ctx, false)
+	s, _, err := m.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -285,9 +279,7 @@ func (m *Main) cmdStatus(ctx context.Context, args []string) error {
 		out.LastSync = &c.LastSync
 	}
 	if *asJSON {
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printJSON(m.Stdout, out)
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintf(tw, "user\t%s @ %s\n", s.profile.Username, s.profile.Server)
@@ -332,7 +324,7 @@ func (m *Main) cmdOrders(ctx context.Context, args []string) error {
 			f.Statuses = append(f.Statuses, st)
 		}
 	}
-	s, err := m.openSession(ctx, false)
+	s, err := m.openSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -347,9 +339,7 @@ func (m *Main) cmdOrders(ctx context.Context, args []string) error {
 		for _, it := range items {
 			out = append(out, orderJSON{WorkOrder: it.Order, Pending: it.Pending, Conflicts: it.Conflicts, Overdue: it.Order.Overdue(now)})
 		}
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(out)
+		return printJSON(m.Stdout, out)
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
 	for _, it := range items {
@@ -413,7 +403,7 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 		return streetdesk.Errorf(streetdesk.EINVALID, "%s needs an ORDER-ID", cmd)
 	}
 	id, rest := pos[0], pos[1:]
-	s, err := m.openSession(ctx, false)
+	s, err := m.openSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -486,7 +476,7 @@ func (m *Main) cmdReassign(ctx context.Context, args []string) error {
 	if len(ids) == 0 || *to == "" {
 		return streetdesk.Errorf(streetdesk.EINVALID, "reassign needs ORDER-ID… and --to USER")
 	}
-	s, err := m.openSession(ctx, false)
+	s, err := m.openSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -519,7 +509,7 @@ func (m *Main) cmdExport(ctx context.Context, args []string) error {
 	if *format != "csv" && *format != "xlsx" {
 		return streetdesk.Errorf(streetdesk.EINVALID, "--format must be csv or xlsx")
 	}
-	s, err := m.openSession(ctx, false)
+	s, err := m.openSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -564,7 +554,7 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 	if len(pos) != 1 {
 		return streetdesk.Errorf(streetdesk.EINVALID, "show needs one ORDER-ID")
 	}
-	s, err := m.openSession(ctx, false)
+	s, err := m.openSession(ctx)
 	if err != nil {
 		return err
 	}
@@ -574,9 +564,7 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(d)
+		return printJSON(m.Stdout, d)
 	}
 	o := d.Order
 	now := m.Now()
@@ -599,10 +587,7 @@ func (m *Main) cmdConflicts(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("conflicts", flag.ContinueOnError)
 	asJSON := fs.Bool("json", false, "JSON output")
 	all := fs.Bool("all", false, "include dismissed entries")
-	if _, err := parseInterleaved(fs, args); err != nil {
-		return err
-	}
-	s, err := m.openSession(ctx, false)
+	s, _, err := m.open(ctx, fs, args)
 	if err != nil {
 		return err
 	}
@@ -612,9 +597,7 @@ func (m *Main) cmdConflicts(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
-		enc := json.NewEncoder(m.Stdout)
-		enc.SetIndent("", "  ")
-		return enc.Encode(cs)
+		return printJSON(m.Stdout, cs)
 	}
 	for _, c := range cs {
 		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.OrderID, c.Name, c.Code, c.Explanation)
@@ -655,4 +638,24 @@ func (m *Main) cmdConfig(ctx context.Context, args []string) error {
 		return saveProfile(m.DataDir, p)
 	}
 	return streetdesk.Errorf(streetdesk.EINVALID, "config takes at most KEY VALUE")
+}
+
+// open parses a subcommand's flags (positional arguments returned) and
+// opens the current profile.
+func (m *Main) open(ctx context.Context, fs *flag.FlagSet, args []string) (*session, []string, error) {
+	pos, err := parseInterleaved(fs, args)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := m.openSession(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return s, pos, nil
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

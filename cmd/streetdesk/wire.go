@@ -96,7 +96,7 @@ func (m *Main) newClient(p *Profile) (*syncer.Client, *profileTokens, error) {
 }
 
 // openSession opens the current profile. The engine is built but not run.
-func (m *Main) openSession(ctx context.Context, withEngine bool) (*session, error) {
+func (m *Main) openSession(ctx context.Context) (*session, error) {
 	p, err := loadCurrent(m.DataDir)
 	if err != nil {
 		return nil, err
