@@ -51,10 +51,12 @@ func (db *DB) maybeDeferIndexes(ctx context.Context, tx *sql.Tx, hasMore, stagin
 	}
 	// Readers must stop relying on the indexes before any snapshot without
 	// them can exist (it exists from this transaction's commit on).
+	// From here on it reports true, so that ApplyPull clears the flag again
+	// if the transaction does not commit.
 	db.ixDeferred.Store(true)
 	for _, ix := range shadowIndexes {
 		if _, err := tx.ExecContext(ctx, "DROP INDEX IF EXISTS "+ix.name); err != nil {
-			return false, fmt.Errorf("defer index %s: %w", ix.name, err)
+			return true, fmt.Errorf("defer index %s: %w", ix.name, err)
 		}
 	}
 	return true, setState(ctx, tx, keyIndexesDeferred, "1")
