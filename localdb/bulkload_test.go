@@ -106,3 +106,34 @@ func TestDeferredIndexesMatchMigrations(t *testing.T) {
 		t.Fatalf("queue after the resumed first sync:\n got %v\nwant %v", got, wantMid)
 	}
 }
+
+// During a first sync rows are inserted before they are looked up; an order
+// seen again in a later page still obeys the version guard.
+func TestDeferredIndexesVersionGuard(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	a, b := order("G1", streetdesk.StatusDispatched), order("G2", streetdesk.StatusDispatched)
+	a.Version, b.Version = 5, 5
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c1", HasMore: true, Changes: upserts(a, b)}); err != nil {
+		t.Fatal(err)
+	}
+	older, newer := a, b
+	older.Version, older.Title = 4, "旧版本"
+	newer.Version, newer.Title, newer.Status = 6, "新版本", streetdesk.StatusAccepted
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c2", HasMore: true, Changes: upserts(older, newer)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c3"}); err != nil {
+		t.Fatal(err)
+	}
+	if d := mustOrder(t, db, "G1"); d.Order.Version != 5 || d.Order.Title == "旧版本" {
+		t.Fatalf("an older version replaced the row: %d %q", d.Order.Version, d.Order.Title)
+	}
+	if d := mustOrder(t, db, "G2"); d.Order.Version != 6 || d.Order.Title != "新版本" {
+		t.Fatalf("a newer version was not applied: %d %q", d.Order.Version, d.Order.Title)
+	}
+	p, err := db.Queue(ctx, streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusAccepted}})
+	if err != nil || p.Total != 1 || p.Items[0].Order.ID != "G2" {
+		t.Fatalf("filter columns after the first sync: %+v %v", p, err)
+	}
+}

@@ -212,11 +212,31 @@ func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrd
 		return err
 	}
 	stmt := func(q string) (*sql.Stmt, error) { return ix.stmt(ctx, tx, q) }
+	var qid, version int64
+	if db.ixDeferred.Load() {
+		// A first sync (bulkload.go): nearly every row is new, so try the
+		// insert first and look the row up only if it already exists.
+		ins, err := stmt(insertOrderSQL + " ON CONFLICT(id) DO NOTHING")
+		if err != nil {
+			return err
+		}
+		res, err := ins.ExecContext(ctx, append(append([]any{w.ID}, orderColumns(w)...), now.UnixMilli())...)
+		if err != nil {
+			return translate(err, "order "+w.ID)
+		}
+		if n, err := res.RowsAffected(); err != nil {
+			return err
+		} else if n == 1 {
+			if qid, err = res.LastInsertId(); err != nil {
+				return err
+			}
+			return db.putOrderData(ctx, tx, w, qid, data, ix)
+		}
+	}
 	get, err := stmt("SELECT qid, version FROM work_orders WHERE id = ?")
 	if err != nil {
 		return err
 	}
-	var qid, version int64
 	err = get.QueryRowContext(ctx, w.ID).Scan(&qid, &version)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
@@ -252,7 +272,12 @@ func (db *DB) upsertOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrd
 			return translate(err, "order "+w.ID)
 		}
 	}
-	put, err := stmt(`INSERT INTO work_order_data(qid, data) VALUES (?, ?) ON CONFLICT(qid) DO UPDATE SET data = excluded.data`)
+	return db.putOrderData(ctx, tx, w, qid, data, ix)
+}
+
+// putOrderData writes the order's JSON and queues its search text.
+func (db *DB) putOrderData(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrder, qid int64, data []byte, ix *indexBatch) error {
+	put, err := ix.stmt(ctx, tx, `INSERT INTO work_order_data(qid, data) VALUES (?, ?) ON CONFLICT(qid) DO UPDATE SET data = excluded.data`)
 	if err != nil {
 		return err
 	}
