@@ -94,12 +94,6 @@ func loadIntents(ctx context.Context, q querier, orderID string) ([]intent, erro
 	return out, rows.Err()
 }
 
-// reviewOn reports whether the stored roster says resolutions wait for the lead.
-func reviewOn(ctx context.Context, q querier) bool {
-	t, err := loadTeam(ctx, q)
-	return err == nil && t != nil && t.ReviewResolutions
-}
-
 // overlayOrder applies the effective intents to the shadow order in id order.
 // Intents that no longer fit the lifecycle leave the order as it is.
 func overlayOrder(w streetdesk.WorkOrder, ins []intent, review bool, team *streetdesk.Team) streetdesk.WorkOrder {
@@ -459,10 +453,9 @@ func reindexChunk(ctx context.Context, tx *sql.Tx, ids []string, texts map[strin
 	}
 	in := strings.TrimSuffix(strings.Repeat("?,", len(ids)), ",")
 	type doc struct {
-		qid      int64
-		text     strings.Builder
-		old      sql.NullString
-		hasNotes bool
+		qid  int64
+		text strings.Builder
+		old  sql.NullString
 	}
 	docs := map[string]*doc{}
 	var order []string

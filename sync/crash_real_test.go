@@ -68,12 +68,11 @@ func TestCrashChildReal(t *testing.T) {
 }
 
 type realCrash struct {
-	t     *testing.T
-	e     *realEnv
-	path  string
-	keys  []string
-	shas  []string
-	notes []string
+	t    *testing.T
+	e    *realEnv
+	path string
+	keys []string
+	shas []string
 }
 
 // newRealCrash syncs a desktop once, then does offline work on it and

@@ -54,11 +54,10 @@ func TestCrashChild(t *testing.T) {
 }
 
 type crashEnv struct {
-	t     *testing.T
-	p     *fakePlatform
-	srv   *httptest.Server
-	path  string
-	store *memStore
+	t    *testing.T
+	p    *fakePlatform
+	srv  *httptest.Server
+	path string
 }
 
 func newCrashEnv(t *testing.T, notes int, photo int) *crashEnv {

@@ -407,11 +407,6 @@ func (p *fakePlatform) push(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, resp)
 }
 
-var statusOps = map[string]bool{
-	streetdesk.MutAccept: true, streetdesk.MutSubmitResolution: true, streetdesk.MutRequestReturn: true,
-	streetdesk.MutRequestExtension: true,
-}
-
 // apply is the a8 matrix for the caseworker's ops, reduced to what the
 // engine tests need.
 func (p *fakePlatform) apply(m *streetdesk.Mutation) streetdesk.MutationResult {

@@ -141,7 +141,6 @@ func (e *Engine) upload(ctx context.Context, i int, before int64, u Upload) erro
 				return e.store.MarkBlobVerified(ctx, u.SHA256)
 			}
 			// Finished but not there (the platform dropped it): start over.
-			err = errRestart
 			fallthrough
 		case errors.Is(err, errRestart):
 			if err := e.store.SetUploadURL(ctx, u.SHA256, ""); err != nil {

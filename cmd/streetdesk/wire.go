@@ -155,21 +155,29 @@ func (s *session) runEngine(ctx context.Context, observe func(streetdesk.SyncSta
 			}
 		}
 	}()
-	if observe != nil {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				ch := s.engine.Notify()
-				observe(s.engine.Status())
-				select {
-				case <-ctx.Done():
-					return
-				case <-ch:
-				}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var rosterAt time.Time
+		for {
+			ch := s.engine.Notify()
+			st := s.engine.Status()
+			if observe != nil {
+				observe(st)
 			}
-		}()
-	}
+			// The roster (members, the team's review setting) follows the
+			// platform: refreshed after a successful sync, at most every 10 minutes.
+			if !st.LastSync.IsZero() && time.Since(rosterAt) > 10*time.Minute {
+				rosterAt = time.Now()
+				s.refreshRoster(ctx)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-ch:
+			}
+		}
+	}()
 	err := s.engine.Run(ctx)
 	cancel()
 	wg.Wait()
@@ -196,6 +204,7 @@ func (s *session) syncOnce(ctx context.Context) (streetdesk.SyncStatus, error) {
 			if st.LastErr != nil {
 				return s.engine.Status(), syncError(st.LastErr, s.engine.Status())
 			}
+			s.refreshRoster(ctx)
 			return s.engine.Status(), nil
 		}
 		select {
@@ -308,4 +317,19 @@ func reconcileMedia(ctx context.Context, db *localdb.DB, ms *media.Store, log *s
 		log.Info("media reconciled", "swept", rep.SweptTemp, "recovered", len(rep.Orphans), "corrupt", len(rep.Corrupt), "missing", len(missing))
 	}
 	return nil
+}
+
+// refreshRoster saves the platform's current team roster locally; failures
+// only mean the old roster stays.
+func (s *session) refreshRoster(ctx context.Context) {
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	team, err := s.client.Team(cctx)
+	if err != nil {
+		s.m.Logger.Debug("roster not refreshed", "error", err)
+		return
+	}
+	if err := s.db.SaveRoster(cctx, *team); err != nil {
+		s.m.Logger.Warn("roster not saved", "error", err)
+	}
 }
