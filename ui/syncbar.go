@@ -96,8 +96,7 @@ func (b *syncBar) update() {
 	} else {
 		b.lastSync.SetText(tr("sync.last", "Last sync {{.T}}", map[string]string{"T": formatWhen(st.LastSync, b.now())}))
 	}
-	// The engine's message already says what happens next (e.g. when it retries).
-	msg := st.Message
+	msg := syncMessage(st, b.now())
 	b.message.SetText(msg)
 	if msg == "" {
 		b.message.Hide()
@@ -150,4 +149,39 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
+}
+
+// syncMessage is the sync bar's sentence: nothing while idle (the labels
+// already say it all), otherwise what went wrong and what happens next. The
+// engine words it in Chinese with the precise cause; other languages get the
+// same facts from the state, the pending count and the next try.
+func syncMessage(st streetdesk.SyncStatus, now time.Time) string {
+	if st.State == streetdesk.SyncIdle || st.State == streetdesk.SyncSyncing {
+		return ""
+	}
+	if langCode() == "zh" || st.Message == "" {
+		return st.Message
+	}
+	kept := tr("sync.msgKept", "Your work is saved on this computer.")
+	if st.Pending > 0 {
+		kept = tr("sync.msgKeptN", "{{.N}} changes are saved on this computer.", map[string]int{"N": st.Pending})
+	}
+	retry := ""
+	if !st.NextTry.IsZero() {
+		secs := int(st.NextTry.Sub(now).Round(time.Second) / time.Second)
+		if secs < 1 {
+			secs = 1
+		}
+		retry = " " + tr("sync.msgRetry", "Trying again in {{.S}} s.", map[string]int{"S": secs})
+	}
+	switch st.State {
+	case streetdesk.SyncOffline:
+		return tr("sync.msgOffline", "No connection to the platform.") + " " + kept + retry
+	case streetdesk.SyncPausedAuth:
+		return tr("sync.msgAuth", "Your sign-in has expired: sign in again to go on syncing.") + " " + kept
+	}
+	if retry != "" {
+		return tr("sync.msgServer", "The platform could not take the sync just now.") + " " + kept + retry
+	}
+	return tr("sync.msgPaused", "Sync is paused and needs attention (ask your administrator).") + " " + kept
 }

@@ -731,6 +731,37 @@ func TestSyncBar(t *testing.T) {
 	}
 }
 
+// TestSyncBarEnglish: the engine words its messages in Chinese; an English
+// desk says the same facts (what is kept, when it retries) in English, and
+// an idle engine's "已同步" adds nothing beside the labels.
+func TestSyncBarEnglish(t *testing.T) {
+	e := setup(t, enLocale)
+	s := e.d.Syncer()
+	for _, tc := range []struct {
+		name string
+		st   streetdesk.SyncStatus
+		msg  string
+	}{
+		{"idle", streetdesk.SyncStatus{State: streetdesk.SyncIdle, Message: "已同步", LastSync: fakedesk.DefaultNow}, ""},
+		{"offline", streetdesk.SyncStatus{State: streetdesk.SyncOffline, Pending: 3, Message: "网络不可用，待同步的 3 项已保存在本机，将在 30 秒后重试",
+			NextTry: fakedesk.DefaultNow.Add(30 * time.Second)},
+			"No connection to the platform. 3 changes are saved on this computer. Trying again in 30 s."},
+		{"server", streetdesk.SyncStatus{State: streetdesk.SyncError, Message: "平台暂时无法处理（503）", NextTry: fakedesk.DefaultNow.Add(2 * time.Second)},
+			"The platform could not take the sync just now. Your work is saved on this computer. Trying again in 2 s."},
+		{"auth", streetdesk.SyncStatus{State: streetdesk.SyncPausedAuth, Pending: 1, Message: "登录已过期"},
+			"Your sign-in has expired: sign in again to go on syncing. 1 changes are saved on this computer."},
+		{"paused", streetdesk.SyncStatus{State: streetdesk.SyncError, Message: "客户端版本过旧"},
+			"Sync is paused and needs attention (ask your administrator). Your work is saved on this computer."},
+	} {
+		s.Set(tc.st)
+		ui.RunMain(t)
+		b := e.u.SyncBar()
+		if b.Message.Text != tc.msg || b.Message.Visible() != (tc.msg != "") {
+			t.Errorf("%s: message %q (visible %v), want %q", tc.name, b.Message.Text, b.Message.Visible(), tc.msg)
+		}
+	}
+}
+
 func TestSyncFinishedReloadsQueue(t *testing.T) {
 	e := setup(t, zhLocale)
 	s := e.d.Syncer()
