@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -162,6 +163,27 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 
 	resp := &streetdesk.PushResponse{Results: []streetdesk.MutationResult{}}
 	var applied []streetdesk.Mutation
+	// Every key of the batch is looked up in one query, and the results are
+	// written in multi-row INSERTs before the commit: per mutation that saves
+	// three statements. Nothing in a push reads mutation_results except the
+	// key lookup, which also sees this batch's own results (rs.byKey).
+	rs, err := t.prefetchKeys(ctx, req.Mutations, last)
+	if err != nil {
+		return nil, nil, err
+	}
+	// The order headers too, in one query; an order is re-read after the
+	// batch writes it.
+	var orderIDs []string
+	seen := map[string]bool{}
+	for i := range req.Mutations {
+		if m := &req.Mutations[i]; m.ID > last && !seen[m.OrderID] {
+			seen[m.OrderID] = true
+			orderIDs = append(orderIDs, m.OrderID)
+		}
+	}
+	if err := t.prefetchHeaders(ctx, orderIDs); err != nil {
+		return nil, nil, err
+	}
 	for _, m := range req.Mutations {
 		fp := m.Fingerprint()
 		if m.ID <= last {
@@ -178,7 +200,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 		}
 		var r *streetdesk.MutationResult
 		effect := 1
-		prev, prevFP, err := t.resultByKey(ctx, m.Key)
+		prev, prevFP, err := rs.lookup(m.Key)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -207,11 +229,14 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 			}
 			applied = append(applied, m)
 		}
-		if err := t.storeResult(ctx, req.ClientID, u.ID, &m, fp, effect, r); err != nil {
+		if err := rs.add(&m, fp, effect, r); err != nil {
 			return nil, nil, err
 		}
 		last = m.ID
 		resp.Results = append(resp.Results, *r)
+	}
+	if err := t.storeResults(ctx, req.ClientID, u.ID, rs.rows); err != nil {
+		return nil, nil, err
 	}
 	if _, err := t.ExecContext(ctx, `UPDATE clients SET last_mutation_id = ? WHERE id = ?`, last, req.ClientID); err != nil {
 		return nil, nil, err
@@ -244,31 +269,108 @@ func (t *tx) storedResult(ctx context.Context, clientID string, id int64, key, f
 	return &r, nil
 }
 
-func (t *tx) resultByKey(ctx context.Context, key string) (*streetdesk.MutationResult, string, error) {
-	var fp, data string
-	err := t.QueryRowContext(ctx, `SELECT fingerprint, result FROM mutation_results WHERE key = ? ORDER BY effect DESC LIMIT 1`, key).Scan(&fp, &data)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, "", nil
-	}
-	if err != nil {
-		return nil, "", err
-	}
-	var r streetdesk.MutationResult
-	if err := json.Unmarshal([]byte(data), &r); err != nil {
-		return nil, "", err
-	}
-	return &r, fp, nil
+// storedRow is a mutation result as it is stored.
+type storedRow struct {
+	fp     string
+	data   string
+	effect int
+	id     int64
+	key    string
+	order  string
 }
 
-func (t *tx) storeResult(ctx context.Context, clientID, userID string, m *streetdesk.Mutation, fp string, effect int, r *streetdesk.MutationResult) error {
-	data, _ := json.Marshal(r)
-	if _, err := t.ExecContext(ctx, `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at) VALUES (?,?,?,?,?,?,?,?)`,
-		clientID, m.ID, m.Key, fp, userID, effect, string(data), t.now.UnixMilli()); err != nil {
-		return fmt.Errorf("store result: %w", err)
+// batchResults holds a push's results until they are written, and the
+// stored results for the batch's keys.
+type batchResults struct {
+	byKey map[string]storedRow // best stored result per key: this batch's effective ones, then the database's
+	rows  []storedRow
+}
+
+// prefetchKeys reads the stored results for the keys of the mutations above
+// last, keeping per key the one with effect (as resultByKey did with ORDER BY
+// effect DESC).
+func (t *tx) prefetchKeys(ctx context.Context, ms []streetdesk.Mutation, last int64) (*batchResults, error) {
+	rs := &batchResults{byKey: map[string]storedRow{}, rows: make([]storedRow, 0, len(ms))}
+	var args []any
+	for i := range ms {
+		if ms[i].ID > last {
+			args = append(args, ms[i].Key)
+		}
 	}
-	_, err := t.ExecContext(ctx, `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, client_id, extra, at) VALUES ('mutationResult',?,?,?,?,?)`,
-		fmt.Sprintf("%s/%d", clientID, m.ID), m.OrderID, clientID, string(data), t.now.UnixMilli())
-	return err
+	if len(args) == 0 {
+		return rs, nil
+	}
+	q := `SELECT key, fingerprint, result, effect FROM mutation_results WHERE key IN (?` + strings.Repeat(",?", len(args)-1) + `)`
+	rows, err := t.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("look up keys: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var r storedRow
+		if err := rows.Scan(&r.key, &r.fp, &r.data, &r.effect); err != nil {
+			return nil, err
+		}
+		if prev, ok := rs.byKey[r.key]; !ok || r.effect > prev.effect {
+			rs.byKey[r.key] = r
+		}
+	}
+	return rs, rows.Err()
+}
+
+// lookup returns the stored result for key, if any, and its fingerprint.
+func (rs *batchResults) lookup(key string) (*streetdesk.MutationResult, string, error) {
+	sr, ok := rs.byKey[key]
+	if !ok {
+		return nil, "", nil
+	}
+	var r streetdesk.MutationResult
+	if err := json.Unmarshal([]byte(sr.data), &r); err != nil {
+		return nil, "", err
+	}
+	return &r, sr.fp, nil
+}
+
+// add records m's result for storeResults.
+func (rs *batchResults) add(m *streetdesk.Mutation, fp string, effect int, r *streetdesk.MutationResult) error {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	sr := storedRow{fp: fp, data: string(data), effect: effect, id: m.ID, key: m.Key, order: m.OrderID}
+	rs.rows = append(rs.rows, sr)
+	if prev, ok := rs.byKey[m.Key]; !ok || effect > prev.effect {
+		rs.byKey[m.Key] = sr
+	}
+	return nil
+}
+
+// storeResults writes a batch's results and their change-log entries, in
+// that order, one multi-row INSERT each.
+func (t *tx) storeResults(ctx context.Context, clientID, userID string, rows []storedRow) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	at := t.now.UnixMilli()
+	args := make([]any, 0, 8*len(rows))
+	for _, r := range rows {
+		args = append(args, clientID, r.id, r.key, r.fp, userID, r.effect, r.data, at)
+	}
+	q := `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at) VALUES (?,?,?,?,?,?,?,?)` +
+		strings.Repeat(",(?,?,?,?,?,?,?,?)", len(rows)-1)
+	if _, err := t.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store results: %w", err)
+	}
+	args = args[:0]
+	for _, r := range rows {
+		args = append(args, clientID+"/"+strconv.FormatInt(r.id, 10), r.order, clientID, r.data, at)
+	}
+	q = `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, client_id, extra, at) VALUES ('mutationResult',?,?,?,?,?)` +
+		strings.Repeat(",('mutationResult',?,?,?,?,?)", len(rows)-1)
+	if _, err := t.ExecContext(ctx, q, args...); err != nil {
+		return fmt.Errorf("store results: %w", err)
+	}
+	return nil
 }
 
 // outcome builds results.
@@ -309,7 +411,7 @@ func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m
 		}
 		return rej(streetdesk.ResultRejected, code, streetdesk.ErrorMessage(err)), nil
 	}
-	o, sv, err := loadHeader(ctx, t, m.OrderID)
+	o, sv, err := t.header(ctx, m.OrderID)
 	if errors.Is(err, errNoOrder) {
 		return rej(streetdesk.ResultRejected, streetdesk.CodeNotFound, ""), nil
 	}

@@ -301,3 +301,49 @@ func TestPushInProgressIs409(t *testing.T) {
 		t.Fatalf("effects %d", n)
 	}
 }
+
+// TestPushWithinOneBatch covers what a batch sees of its own earlier
+// mutations: a key used twice (same payload: one effect; other payload: 422
+// and nothing committed) and an order written earlier in the batch.
+func TestPushWithinOneBatch(t *testing.T) {
+	e := newEnv(t)
+	o := e.dispatch("teamA", "cw01")
+	c := e.client("cw01")
+	note := c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "备注"})
+	again := note
+	again.ID = c.next
+	c.next++
+	accept := c.mut(streetdesk.MutAccept, o, nil)
+	after := c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "接单后"})
+	st, pr, body := c.push(note, again, accept, after)
+	if st != http.StatusOK || len(pr.Results) != 4 || pr.LastMutationID != after.ID {
+		t.Fatalf("push: %d %s", st, body)
+	}
+	if r := pr.Results[1]; r.Status != streetdesk.ResultDuplicate || r.ID != again.ID || r.Version != pr.Results[0].Version {
+		t.Fatalf("same key in one batch: %+v", r)
+	}
+	if n, _ := e.srv.EffectCount(context.Background(), note.Key); n != 1 {
+		t.Fatalf("effects = %d", n)
+	}
+	// The note after the accept sees the accepted order's version.
+	if pr.Results[2].Status != streetdesk.ResultApplied || pr.Results[3].Version != pr.Results[2].Version || pr.Results[3].Version != o.Version+1 {
+		t.Fatalf("results: %+v", pr.Results)
+	}
+	stored, _ := e.srv.MutationResultByKey(context.Background(), after.Key)
+	if stored == nil || stored.Status != streetdesk.ResultApplied || stored.Version != o.Version+1 {
+		t.Fatalf("stored result: %+v", stored)
+	}
+
+	// Other payload under a key used earlier in the same batch.
+	o2 := e.dispatch("teamA", "cw01")
+	first := c.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: newID(), Body: "一"})
+	clash := c.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: newID(), Body: "二"})
+	clash.Key = first.Key
+	st, _, body = c.push(first, clash)
+	if st != http.StatusUnprocessableEntity || errCode(t, body) != streetdesk.ErrKeyPayloadMismatch {
+		t.Fatalf("clash: %d %s", st, body)
+	}
+	if notes, _ := e.srv.Notes(context.Background(), o2.ID); len(notes) != 0 {
+		t.Fatalf("notes after a 422 = %d", len(notes))
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
@@ -113,6 +114,54 @@ type tx struct {
 	s     *Server
 	now   time.Time
 	stmts map[string]*sql.Stmt
+	// headers holds order headers read ahead for a push (prefetchHeaders);
+	// saveOrder drops an order's entry when it writes the order.
+	headers map[string]orderHeader
+}
+
+// orderHeader is the columns loadHeader reads.
+type orderHeader struct {
+	team, office, assignee, status string
+	version, sv                    int64
+	cycle                          int
+}
+
+// prefetchHeaders reads the headers of the given orders in one query.
+func (t *tx) prefetchHeaders(ctx context.Context, ids []string) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := t.QueryContext(ctx, `SELECT id, team_id, street_office, assignee_id, status, version, cycle, status_version FROM orders WHERE id IN (?`+
+		strings.Repeat(",?", len(ids)-1)+`)`, args...)
+	if err != nil {
+		return fmt.Errorf("load orders: %w", err)
+	}
+	defer rows.Close()
+	t.headers = make(map[string]orderHeader, len(ids))
+	for rows.Next() {
+		var id string
+		var h orderHeader
+		if err := rows.Scan(&id, &h.team, &h.office, &h.assignee, &h.status, &h.version, &h.cycle, &h.sv); err != nil {
+			return err
+		}
+		t.headers[id] = h
+	}
+	return rows.Err()
+}
+
+// header is loadHeader, answered from the prefetched headers when it can.
+func (t *tx) header(ctx context.Context, id string) (*streetdesk.WorkOrder, int64, error) {
+	h, ok := t.headers[id]
+	if !ok {
+		return loadHeader(ctx, t, id)
+	}
+	o := &streetdesk.WorkOrder{ID: id, TeamID: h.team, AssigneeID: h.assignee, Status: streetdesk.Status(h.status), Version: h.version, Cycle: h.cycle}
+	o.Location.StreetOffice = h.office
+	return o, h.sv, nil
 }
 
 func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -224,6 +273,7 @@ func visibleAssignee(o *streetdesk.WorkOrder) string {
 
 // insertOrder writes a new order.
 func (t *tx) insertOrder(ctx context.Context, o *streetdesk.WorkOrder, phone string) error {
+	delete(t.headers, o.ID)
 	data, err := json.Marshal(o)
 	if err != nil {
 		return err
@@ -246,6 +296,7 @@ func (t *tx) insertOrder(ctx context.Context, o *streetdesk.WorkOrder, phone str
 // version too when the status changed, and the order gets a new place in the
 // change log.
 func (t *tx) saveOrder(ctx context.Context, o *streetdesk.WorkOrder, prevStatus streetdesk.Status, prevSV int64) error {
+	delete(t.headers, o.ID)
 	o.Version++
 	o.UpdatedAt = t.now
 	sv := prevSV
