@@ -138,13 +138,5 @@ func (g *gui) loadOrders(ctx context.Context) ([]streetdesk.WorkOrder, error) {
 	if s == nil {
 		return nil, streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "signed out")
 	}
-	items, err := s.db.Export(ctx, streetdesk.QueueFilter{})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]streetdesk.WorkOrder, len(items))
-	for i := range items {
-		out[i] = items[i].Order
-	}
-	return out, nil
+	return s.db.StatsOrders(ctx) // only the fields the statistics read
 }
