@@ -151,7 +151,7 @@ func (v *detailView) fill() {
 	if o.Supervised {
 		state = append(state, tr("badge.supervised", "supervised"))
 	}
-	if o.Reopened() {
+	if o.Reopened() && o.Status != streetdesk.StatusReopened { // the state already says it
 		state = append(state, tr("badge.reopened", "reopened"))
 	}
 	if o.Urgency != streetdesk.UrgencyNormal && o.Urgency != "" {
