@@ -45,6 +45,11 @@ func (t *profileTokens) Token(ctx context.Context) (string, error) {
 func (t *profileTokens) Refresh(ctx context.Context, rejected string) (string, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	if !t.loaded {
+		if cur, err := t.store.Load(); err == nil {
+			t.cur, t.loaded = cur, true
+		}
+	}
 	if t.loaded && t.cur.Token != rejected && t.cur.Token != "" {
 		return t.cur.Token, nil // someone refreshed meanwhile
 	}
