@@ -309,19 +309,19 @@ func TestReal_PhotoUploadResumesAfterCuts(t *testing.T) {
 	ids := e.dispatch(1, e.cw.ID)
 	d := e.desk("", e.cw, sync.Options{ChunkSize: 256 << 10, MaxChunk: 256 << 10})
 	ctx := context.Background()
-	r := &rig{t: t}
 	data := make([]byte, 3<<20)
 	for i := range data {
 		data[i] = byte(i * 7)
 	}
 	path := filepath.Join(t.TempDir(), "photo.jpg")
-	_ = os.WriteFile(path, append([]byte{0xFF, 0xD8, 0xFF}, data...), 0o600)
-	_ = r
+	if err := os.WriteFile(path, append([]byte{0xFF, 0xD8, 0xFF}, data...), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	d.start()
 	d.waitCycle(0)
 	p, err := importForTest(ctx, d.db, ids[0], path)
 	if err != nil {
-		t.Skipf("photo attach not available yet: %v", err)
+		t.Fatalf("attach photo: %v", err)
 	}
 	cuts := 0
 	d.rt.setPlan(func(req *http.Request) fault {
