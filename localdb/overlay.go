@@ -73,23 +73,30 @@ func loadShadow(ctx context.Context, q querier, id string) (*shadow, error) {
 }
 
 func loadIntents(ctx context.Context, q querier, orderID string) ([]intent, error) {
+	m, err := intentsWhere(ctx, q, "order_id = ?", orderID)
+	return m[orderID], err
+}
+
+// intentsWhere loads the outbox rows matching where (a condition on
+// outbox's columns), grouped by order, each group in id order.
+func intentsWhere(ctx context.Context, q querier, where string, args ...any) (map[string][]intent, error) {
 	rows, err := q.QueryContext(ctx, `SELECT id, key, name, order_id, args, state, created_at
-		FROM outbox WHERE order_id = ? ORDER BY id`, orderID)
+		FROM outbox WHERE `+where+` ORDER BY id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load outbox: %w", err)
 	}
 	defer rows.Close()
-	var out []intent
+	out := map[string][]intent{}
 	for rows.Next() {
 		var in intent
-		var args string
+		var a string
 		var created int64
-		if err := rows.Scan(&in.ID, &in.Key, &in.Name, &in.OrderID, &args, &in.State, &created); err != nil {
+		if err := rows.Scan(&in.ID, &in.Key, &in.Name, &in.OrderID, &a, &in.State, &created); err != nil {
 			return nil, err
 		}
-		in.Args = json.RawMessage(args)
+		in.Args = json.RawMessage(a)
 		in.CreatedAt = time.UnixMilli(created)
-		out = append(out, in)
+		out[in.OrderID] = append(out[in.OrderID], in)
 	}
 	return out, rows.Err()
 }

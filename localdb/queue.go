@@ -511,25 +511,10 @@ func (db *DB) items(ctx context.Context, ids []string) ([]streetdesk.QueueItem, 
 		return nil, err
 	}
 	// Pending intents of these orders (few), applied in id order.
-	rows, err = tx.QueryContext(ctx, `SELECT id, key, name, order_id, args, state, created_at
-		FROM outbox WHERE order_id IN (`+ph+`) ORDER BY id`, args...)
+	ins, err := intentsWhere(ctx, tx, "order_id IN ("+ph+")", args...)
 	if err != nil {
-		return nil, fmt.Errorf("queue outbox: %w", err)
+		return nil, fmt.Errorf("queue: %w", err)
 	}
-	ins := map[string][]intent{}
-	for rows.Next() {
-		var in intent
-		var a string
-		var created int64
-		if err := rows.Scan(&in.ID, &in.Key, &in.Name, &in.OrderID, &a, &in.State, &created); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		in.Args = json.RawMessage(a)
-		in.CreatedAt = fromMSInt(created)
-		ins[in.OrderID] = append(ins[in.OrderID], in)
-	}
-	rows.Close()
 	var team *streetdesk.Team
 	if len(ins) > 0 {
 		team, _ = loadTeam(ctx, tx)

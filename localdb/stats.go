@@ -3,7 +3,6 @@ package localdb
 import (
 	"context"
 	"database/sql"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -105,27 +104,9 @@ func (db *DB) StatsOrders(ctx context.Context) ([]streetdesk.WorkOrder, error) {
 	}
 
 	// Pending intents (few), applied in id order as items does.
-	rows, err = tx.QueryContext(ctx, `SELECT id, key, name, order_id, args, state, created_at
-		FROM outbox WHERE order_id IN (SELECT id FROM work_orders) ORDER BY id`)
+	ins, err := intentsWhere(ctx, tx, "order_id IN (SELECT id FROM work_orders)")
 	if err != nil {
-		return nil, fmt.Errorf("stats outbox: %w", err)
-	}
-	ins := map[string][]intent{}
-	for rows.Next() {
-		var in intent
-		var a string
-		var created int64
-		if err := rows.Scan(&in.ID, &in.Key, &in.Name, &in.OrderID, &a, &in.State, &created); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		in.Args = json.RawMessage(a)
-		in.CreatedAt = fromMSInt(created)
-		ins[in.OrderID] = append(ins[in.OrderID], in)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, err
+		return nil, fmt.Errorf("stats: %w", err)
 	}
 	if len(ins) > 0 {
 		team, _ := loadTeam(ctx, tx)
