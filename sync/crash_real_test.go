@@ -10,7 +10,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
@@ -188,16 +187,7 @@ func (c *realCrash) finish() {
 }
 
 func TestCrashReal_NamedPoints(t *testing.T) {
-	for _, point := range []string{"push.before_send", "push.after_send", "push.after_results", "pull.mid_apply", "upload.after_create", "upload.mid_patch"} {
-		t.Run(point, func(t *testing.T) {
-			c := newRealCrash(t, 5, 300<<10)
-			out, err := c.child(point).CombinedOutput()
-			if code := exitCode(err); code != 137 {
-				t.Fatalf("child exit %d, want 137 at %s\n%s", code, point, out)
-			}
-			c.finish()
-		})
-	}
+	crashAtEachPoint(t, func(t *testing.T) crashRig { return newRealCrash(t, 5, 300<<10) })
 }
 
 func TestCrashReal_SIGKILLAtRandomMoments(t *testing.T) {
@@ -207,16 +197,6 @@ func TestCrashReal_SIGKILLAtRandomMoments(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 11))
 	for i := 0; i < runs; i++ {
-		c := newRealCrash(t, 120, 1<<20)
-		for k := 0; k < 3; k++ {
-			cmd := c.child("")
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(time.Duration(20+rng.IntN(200)) * time.Millisecond) // the random moment of the kill
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			_ = cmd.Wait()
-		}
-		c.finish()
+		killThrice(t, newRealCrash(t, 120, 1<<20), rng, 20, 200)
 	}
 }

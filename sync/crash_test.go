@@ -118,10 +118,20 @@ func (c *crashEnv) finish() {
 	checkInvariants(c.t, c.p, newMemStore(c.path))
 }
 
-func TestCrash_NamedPoints(t *testing.T) {
-	for _, point := range []string{"push.before_send", "push.after_send", "push.after_results", "pull.mid_apply", "upload.after_create", "upload.mid_patch"} {
+// crashPoints are the engine's named crash points (sync/internal/crashpoint).
+var crashPoints = []string{"push.before_send", "push.after_send", "push.after_results", "pull.mid_apply", "upload.after_create", "upload.mid_patch"}
+
+// crashRig is a desktop whose files a re-exec'd child works on.
+type crashRig interface {
+	child(point string) *exec.Cmd
+	finish()
+}
+
+// crashAtEachPoint stops a child at every named crash point, then checks.
+func crashAtEachPoint(t *testing.T, mk func(t *testing.T) crashRig) {
+	for _, point := range crashPoints {
 		t.Run(point, func(t *testing.T) {
-			c := newCrashEnv(t, 3, 300<<10)
+			c := mk(t)
 			out, err := c.child(point).CombinedOutput()
 			if code := exitCode(err); code != 137 {
 				t.Fatalf("child exit %d, want 137 at %s\n%s", code, point, out)
@@ -131,6 +141,25 @@ func TestCrash_NamedPoints(t *testing.T) {
 	}
 }
 
+// killThrice starts the child three times and SIGKILLs it after a random
+// delay in [min, min+span), then checks.
+func killThrice(t *testing.T, c crashRig, rng *rand.Rand, min, span int) {
+	for k := 0; k < 3; k++ {
+		cmd := c.child("")
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(min+rng.IntN(span)) * time.Millisecond) // the random moment of the kill
+		_ = cmd.Process.Signal(syscall.SIGKILL)
+		_ = cmd.Wait()
+	}
+	c.finish()
+}
+
+func TestCrash_NamedPoints(t *testing.T) {
+	crashAtEachPoint(t, func(t *testing.T) crashRig { return newCrashEnv(t, 3, 300<<10) })
+}
+
 func TestCrash_SIGKILLAtRandomMoments(t *testing.T) {
 	runs := 3
 	if os.Getenv("STREETDESK_LONG") != "" {
@@ -138,16 +167,6 @@ func TestCrash_SIGKILLAtRandomMoments(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	for i := 0; i < runs; i++ {
-		c := newCrashEnv(t, 150, 1<<20)
-		for k := 0; k < 3; k++ {
-			cmd := c.child("")
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			time.Sleep(time.Duration(5+rng.IntN(60)) * time.Millisecond) // the random moment of the kill
-			_ = cmd.Process.Signal(syscall.SIGKILL)
-			_ = cmd.Wait()
-		}
-		c.finish()
+		killThrice(t, newCrashEnv(t, 150, 1<<20), rng, 5, 60)
 	}
 }
