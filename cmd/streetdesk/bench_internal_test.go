@@ -97,8 +97,8 @@ func benchApp(b *testing.B) {
 	}
 }
 
-// BenchmarkStartToQueue10k: open the profile (local store, media folder
-// check, client, engine, services), build the main window and render it with
+// BenchmarkStartToQueue10k: open the profile (local store, media folder,
+// client, engine, services), build the main window and render it with
 // the first page of the queue — what the user waits for after launching.
 func BenchmarkStartToQueue10k(b *testing.B) {
 	m, p := benchProfile(b)

@@ -119,10 +119,6 @@ func (m *Main) openProfile(ctx context.Context, p *Profile) (*session, error) {
 		db.Close()
 		return nil, fmt.Errorf("open media folder: %w", err)
 	}
-	if err := reconcileMedia(ctx, db, ms, m.Logger); err != nil {
-		db.Close()
-		return nil, err
-	}
 	c, tokens, err := m.newClient(p)
 	if err != nil {
 		db.Close()
@@ -144,6 +140,9 @@ func (s *session) Close() error { return s.db.Close() }
 
 // runEngine runs the engine until ctx ends, waking it on every local commit.
 func (s *session) runEngine(ctx context.Context, observe func(streetdesk.SyncStatus)) error {
+	if err := reconcileMedia(ctx, s.db, s.media, s.m.Logger); err != nil {
+		return err
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var wg gosync.WaitGroup
@@ -194,6 +193,9 @@ func (s *session) runEngine(ctx context.Context, observe func(streetdesk.SyncSta
 
 // syncOnce runs one full sync cycle (push, pull, uploads) and reports its error.
 func (s *session) syncOnce(ctx context.Context) (streetdesk.SyncStatus, error) {
+	if err := reconcileMedia(ctx, s.db, s.media, s.m.Logger); err != nil {
+		return s.engine.Status(), err
+	}
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Minute)
 	defer cancel()
 	done := make(chan error, 1)
@@ -300,8 +302,8 @@ func (m *Main) logout(ctx context.Context, p *Profile) (int, error) {
 	return pending, nil
 }
 
-// reconcileMedia is the startup check of the media folder against the
-// database: stale temp files swept, photo files without a row (a crash
+// reconcileMedia is the check of the media folder against the database
+// before the engine starts uploading (not on every CLI command): stale temp files swept, photo files without a row (a crash
 // between the rename and the commit) registered as recovered, and queued
 // photos whose file has gone flagged so the upload loop stops on them.
 func reconcileMedia(ctx context.Context, db *localdb.DB, ms *media.Store, log *slog.Logger) error {
