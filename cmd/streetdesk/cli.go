@@ -518,8 +518,6 @@ func (m *Main) cmdExport(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	var buf strings.Builder
-	_ = buf
 	tmp := *out + ".tmp"
 	f, err := os.Create(tmp)
 	if err != nil {
