@@ -5,6 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
+# Keep the real Go build cache: the XDG_CACHE_HOME override below would
+# otherwise send go to an empty one and rebuild Fyne's cgo from scratch.
+export GOCACHE="${GOCACHE:-$(go env GOCACHE)}"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 export XDG_CONFIG_HOME="$tmp/config" XDG_CACHE_HOME="$tmp/cache" XDG_DATA_HOME="$tmp/data"
