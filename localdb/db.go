@@ -16,8 +16,6 @@ import (
 	"net/url"
 	"path/filepath"
 	"runtime"
-	"sort"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,6 +23,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/migrate"
 	sqlite "modernc.org/sqlite"
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -118,14 +117,13 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		w.Close()
 		return nil, err
 	}
-	if err := db.migrate(ctx, opts.MaxMigration); err != nil {
+	v, err := db.migrate(ctx, opts.MaxMigration)
+	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	if v, err := db.SchemaVersion(ctx); err == nil && v >= 2 {
-		db.search = true
-		db.bulk = v >= bulkSchema
-	}
+	db.search = v >= 2
+	db.bulk = v >= bulkSchema
 	if err := db.ensureIndexes(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("restore shadow indexes: %w", err)
@@ -288,104 +286,32 @@ func (db *DB) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
 	return nil
 }
 
-// migration is one numbered schema step; post runs Go code in the same
-// transaction (e.g. filling a new index from existing rows).
-type migration struct {
-	n    int
-	name string
-	sql  string
-	post func(ctx context.Context, tx *sql.Tx) error
-}
-
-func loadMigrations() ([]migration, error) {
-	ents, err := migrationFS.ReadDir("migrations")
-	if err != nil {
-		return nil, err
-	}
-	var ms []migration
-	for _, e := range ents {
-		num, _, ok := strings.Cut(e.Name(), "_")
-		n, err := strconv.Atoi(num)
-		if !ok || err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a number", e.Name())
-		}
-		b, err := migrationFS.ReadFile("migrations/" + e.Name())
-		if err != nil {
-			return nil, err
-		}
-		m := migration{n: n, name: e.Name(), sql: string(b)}
-		if n == 2 {
-			m.post = reindexAll
-		}
-		ms = append(ms, m)
-	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].n < ms[j].n })
-	for i, m := range ms {
-		if m.n != i+1 {
-			return nil, fmt.Errorf("migrations must be numbered 1, 2, …: found %s", m.name)
-		}
-	}
-	return ms, nil
+// migrations are localdb's schema steps; the second fills the new search
+// index from the rows already there.
+var migrations = migrate.Set{
+	FS:      migrationFS,
+	Dir:     "migrations",
+	Dialect: migrate.SQLite,
+	Post:    map[int]func(ctx context.Context, tx *sql.Tx) error{2: reindexAll},
 }
 
 // Migrations returns the number of embedded migrations.
-func Migrations() int {
-	ms, _ := loadMigrations()
-	return len(ms)
-}
+func Migrations() int { return migrations.Len() }
 
-func (db *DB) migrate(ctx context.Context, max int) error {
-	ms, err := loadMigrations()
-	if err != nil {
-		return err
+// migrate applies pending migrations (up to max, 0: all) and returns the
+// schema version.
+func (db *DB) migrate(ctx context.Context, max int) (int, error) {
+	v, err := migrations.Up(ctx, db.w, migrate.Options{Max: max, Now: db.now, Logger: db.log})
+	var tooNew *migrate.TooNewError
+	if errors.As(err, &tooNew) {
+		return v, streetdesk.Errorf(streetdesk.EINVALID, "the local database is from a newer StreetDesk (schema %d, this program knows %d)", tooNew.Have, tooNew.Know)
 	}
-	if _, err := db.w.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at INTEGER NOT NULL)`); err != nil {
-		return fmt.Errorf("create schema_migrations: %w", err)
-	}
-	var cur int
-	if err := db.w.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&cur); err != nil {
-		return fmt.Errorf("read schema version: %w", err)
-	}
-	if cur > len(ms) {
-		return streetdesk.Errorf(streetdesk.EINVALID, "the local database is from a newer StreetDesk (schema %d, this program knows %d)", cur, len(ms))
-	}
-	for _, m := range ms[cur:] {
-		if max > 0 && m.n > max {
-			break
-		}
-		err := func() error {
-			tx, err := db.w.BeginTx(ctx, nil)
-			if err != nil {
-				return err
-			}
-			defer tx.Rollback()
-			if _, err := tx.ExecContext(ctx, m.sql); err != nil {
-				return err
-			}
-			if m.post != nil {
-				if err := m.post(ctx, tx); err != nil {
-					return err
-				}
-			}
-			if _, err := tx.ExecContext(ctx, "INSERT INTO schema_migrations(version, name, applied_at) VALUES (?, ?, ?)", m.n, m.name, db.now().UnixMilli()); err != nil {
-				return err
-			}
-			return tx.Commit()
-		}()
-		if err != nil {
-			return fmt.Errorf("migration %s: %w", m.name, err)
-		}
-		db.log.Info("localdb migrated", "migration", m.name)
-	}
-	return nil
+	return v, err
 }
 
 // SchemaVersion returns the highest applied migration.
 func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
-	var v int
-	err := db.w.QueryRowContext(ctx, "SELECT coalesce(max(version), 0) FROM schema_migrations").Scan(&v)
-	return v, err
+	return migrate.Version(ctx, db.w)
 }
 
 // translate maps database errors to application errors at the edge.

@@ -143,9 +143,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
 		return nil, err
 	}
-	if _, err := s.wdb.ExecContext(ctx, schema); err != nil {
+	if err := s.migrateSQLite(ctx, s.wdb); err != nil {
 		s.wdb.Close()
-		return nil, fmt.Errorf("platform: schema: %w", err)
+		return nil, err
 	}
 	if s.rdb, err = openDB(cfg.DBPath, false); err != nil {
 		s.wdb.Close()
