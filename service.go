@@ -64,66 +64,66 @@ type QueuePage struct {
 // LocalNote is a note with its local sync state.
 type LocalNote struct {
 	Note
-	Sync ItemSync
+	Sync ItemSync `json:"sync"`
 }
 
 // LocalPhoto is a photo reference with its local file and upload state.
 type LocalPhoto struct {
 	PhotoRef
-	Sync      ItemSync
-	Path      string // local file, "" when not downloaded yet
-	Uploaded  int64  // bytes confirmed by the platform, for progress
-	Missing   bool   // the local file disappeared before upload
-	Width     int
-	Height    int
-	Thumbnail string // path of an orientation-corrected thumbnail, if made
+	Sync      ItemSync `json:"sync"`
+	Path      string   `json:"path"`     // local file, "" when not downloaded yet
+	Uploaded  int64    `json:"uploaded"` // bytes confirmed by the platform, for progress
+	Missing   bool     `json:"missing"`  // the local file disappeared before upload
+	Width     int      `json:"width"`
+	Height    int      `json:"height"`
+	Thumbnail string   `json:"thumbnail"` // path of an orientation-corrected thumbnail, if made
 }
 
 // LocalResolution is a resolution with its local sync state.
 type LocalResolution struct {
 	Resolution
-	Sync ItemSync
+	Sync ItemSync `json:"sync"`
 }
 
 // TimelineEntry is one line of an order's timeline.
 type TimelineEntry struct {
-	At    time.Time
-	Kind  string // an Operation name, or "dispatch", "callback", "reopen"
-	Actor string
-	Text  string
-	Sync  ItemSync
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"` // an Operation name, or "dispatch", "callback", "reopen"
+	Actor string    `json:"actor"`
+	Text  string    `json:"text"`
+	Sync  ItemSync  `json:"sync"`
 }
 
 // OrderDetail is everything the detail screen shows about one order.
 type OrderDetail struct {
-	Order       WorkOrder // overlaid
-	Notes       []LocalNote
-	Photos      []LocalPhoto
-	Resolutions []LocalResolution
-	Timeline    []TimelineEntry
-	Pending     int
-	Conflicts   []Conflict
-	Revoked     bool
-	RevokeNote  string
+	Order       WorkOrder         `json:"order"` // overlaid
+	Notes       []LocalNote       `json:"notes"`
+	Photos      []LocalPhoto      `json:"photos"`
+	Resolutions []LocalResolution `json:"resolutions"`
+	Timeline    []TimelineEntry   `json:"timeline"`
+	Pending     int               `json:"pending"`
+	Conflicts   []Conflict        `json:"conflicts"`
+	Revoked     bool              `json:"revoked"`
+	RevokeNote  string            `json:"revokeNote"`
 	// Allowed is what the signed-in user may do now (lifecycle × role).
-	Allowed []Operation
+	Allowed []Operation `json:"allowed"`
 }
 
 // Conflict is an entry of the "needs attention" inbox: an intent the
 // platform did not apply as asked, with its full content kept.
 type Conflict struct {
-	ID          int64
-	MutationID  int64
-	MutationKey string
-	OrderID     string
-	OrderTitle  string
-	Name        string // the mutation name
-	Status      ResultStatus
-	Code        ResultCode
-	Explanation string // one plain sentence: what happened and what was kept
-	Intent      string // the full local intent (JSON args)
-	CreatedAt   time.Time
-	Dismissed   bool
+	ID          int64        `json:"id"`
+	MutationID  int64        `json:"mutationId"`
+	MutationKey string       `json:"mutationKey"`
+	OrderID     string       `json:"orderId"`
+	OrderTitle  string       `json:"orderTitle"`
+	Name        string       `json:"name"` // the mutation name
+	Status      ResultStatus `json:"status"`
+	Code        ResultCode   `json:"code"`
+	Explanation string       `json:"explanation"` // one plain sentence: what happened and what was kept
+	Intent      string       `json:"intent"`      // the full local intent (JSON args)
+	CreatedAt   time.Time    `json:"createdAt"`
+	Dismissed   bool         `json:"dismissed"`
 }
 
 // Counts summarise the local store for the status line and `streetdesk status`.

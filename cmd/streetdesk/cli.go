@@ -276,7 +276,9 @@ func (m *Main) cmdStatus(ctx context.Context, args []string) error {
 		out.ByStatus[string(st)] = n
 	}
 	if !c.LastSync.IsZero() {
-		out.LastSync = &c.LastSync
+		// China time to the second, like every other time the CLI prints.
+		t := c.LastSync.In(streetdesk.ChinaTZ).Truncate(time.Second)
+		out.LastSync = &t
 	}
 	if *asJSON {
 		return printJSON(m.Stdout, out)
@@ -562,7 +564,7 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
-		return printJSON(m.Stdout, d)
+		return printJSON(m.Stdout, emptyLists(d))
 	}
 	o := d.Order
 	now := m.Now()
@@ -572,8 +574,8 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), o.Complaint)
 	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: " ⟳ 待同步", streetdesk.SyncConflict: " ⚠ 需要处理", streetdesk.SyncUploading: " ⬆ 上传中"}
 	for _, e := range d.Timeline {
-		fmt.Fprintf(m.Stdout, "%s %s %s %s%s\n", e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor,
-			streetdesk.Operation(e.Kind).Label("zh"), e.Text, marks[e.Sync])
+		line := strings.Join(nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, eventLabel(e.Kind), e.Text), " ")
+		fmt.Fprintf(m.Stdout, "%s%s\n", line, marks[e.Sync])
 	}
 	if d.Revoked {
 		fmt.Fprintf(m.Stdout, "\n%s\n", d.RevokeNote)
@@ -595,6 +597,9 @@ func (m *Main) cmdConflicts(ctx context.Context, args []string) error {
 		return err
 	}
 	if *asJSON {
+		if cs == nil {
+			cs = []streetdesk.Conflict{}
+		}
 		return printJSON(m.Stdout, cs)
 	}
 	for _, c := range cs {
@@ -656,4 +661,48 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// eventLabel names a timeline entry's kind in Chinese: an operation, or the
+// centre's dispatch (the one kind that is not an operation).
+func eventLabel(kind string) string {
+	if kind == "dispatch" {
+		return "派单"
+	}
+	return streetdesk.Operation(kind).Label("zh")
+}
+
+func nonEmpty(ss ...string) []string {
+	out := ss[:0:0]
+	for _, s := range ss {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// emptyLists gives an order's lists as [] rather than null in JSON, so
+// scripts can iterate without a check.
+func emptyLists(d *streetdesk.OrderDetail) *streetdesk.OrderDetail {
+	c := *d
+	if c.Notes == nil {
+		c.Notes = []streetdesk.LocalNote{}
+	}
+	if c.Photos == nil {
+		c.Photos = []streetdesk.LocalPhoto{}
+	}
+	if c.Resolutions == nil {
+		c.Resolutions = []streetdesk.LocalResolution{}
+	}
+	if c.Timeline == nil {
+		c.Timeline = []streetdesk.TimelineEntry{}
+	}
+	if c.Conflicts == nil {
+		c.Conflicts = []streetdesk.Conflict{}
+	}
+	if c.Allowed == nil {
+		c.Allowed = []streetdesk.Operation{}
+	}
+	return &c
 }

@@ -106,6 +106,11 @@ func TestCLI_QuietUnderEveryLocale(t *testing.T) {
 				if strings.TrimSpace(stdout) == "" && c.args[0] != "conflicts" {
 					t.Errorf("LANG=%q streetdesk %s: nothing on stdout", locale, strings.Join(c.args, " "))
 				}
+				// The timeline names every kind in Chinese, the centre's
+				// dispatch included.
+				if len(c.args) == 2 && c.args[0] == "show" && (strings.Contains(stdout, " dispatch ") || !strings.Contains(stdout, " 派单 ")) {
+					t.Errorf("show: the dispatch entry is not 派单:\n%s", stdout)
+				}
 			}
 		})
 	}
