@@ -2,12 +2,12 @@
 # Installs what a fresh Debian/Ubuntu machine lacks to build and test
 # StreetDesk: the C toolchain and X11/GL headers Fyne's cgo build needs
 # (exactly as TOOLCHAIN.md lists them), Xvfb/xdotool/ImageMagick for the
-# real-window test, and Droid Sans Fallback (the source of the bundled CJK
-# font subset; not needed at run time).
+# real-window test, and python3-openpyxl, the independent reader the
+# ledger (台账) XLSX test checks its cells with.
 set -euo pipefail
 
 pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxrandr-dev
-      libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth xdotool imagemagick)
+      libxinerama-dev libxi-dev libxxf86vm-dev xvfb xauth xdotool imagemagick python3-openpyxl)
 
 missing=()
 for p in "${pkgs[@]}"; do

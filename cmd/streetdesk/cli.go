@@ -516,31 +516,11 @@ func (m *Main) cmdExport(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	items, err := allOrders(ctx, s.desk, streetdesk.QueueFilter{Sort: streetdesk.SortDispatched}, 0)
+	n, err := exportLedger(ctx, s.desk, newLedgerMeta(s.profile.User, m.Now()), *format, *out)
 	if err != nil {
 		return err
 	}
-	tmp := *out + ".tmp"
-	f, err := os.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("create %s: %w", *out, err)
-	}
-	if *format == "csv" {
-		err = writeLedgerCSV(f, items, m.Now())
-	} else {
-		err = writeLedgerXLSX(f, items, m.Now())
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("write ledger: %w", err)
-	}
-	if err := os.Rename(tmp, *out); err != nil {
-		return err
-	}
-	fmt.Fprintf(m.Stdout, "exported %d order(s) to %s\n", len(items), *out)
+	fmt.Fprintf(m.Stdout, "exported %d order(s) to %s\n", n, *out)
 	return nil
 }
 

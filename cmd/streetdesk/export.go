@@ -1,58 +1,141 @@
 package main
 
 import (
+	"context"
 	"encoding/csv"
 	"fmt"
 	"io"
+	"os"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/xuri/excelize/v2"
 )
 
-// ledgerHeader is the 台账's columns.
-var ledgerHeader = []string{
-	"工单编号", "标题", "状态", "紧急程度", "来源渠道", "一级分类", "二级分类", "三级分类", "责任部门",
-	"区", "街道", "社区", "地址", "诉求人", "联系电话", "派单时间", "签收时限", "办结时限", "是否超时",
-	"督办", "重办次数", "承办人", "回访评价", "待同步",
+// ledgerMeta says whose ledger (台账) it is and when it was made: the XLSX
+// carries it in a title row and in the document properties.
+type ledgerMeta struct {
+	Office string // street office, 桂园街道
+	Team   string // 城管组
+	User   string // who exported it, 梁晓红（cw01）
+	At     time.Time
 }
 
-func ledgerRow(it streetdesk.QueueItem, now time.Time) []string {
-	o := it.Order
-	ts := func(t time.Time) string {
-		if t.IsZero() {
+func newLedgerMeta(u streetdesk.User, at time.Time) ledgerMeta {
+	who := u.Name
+	if u.Username != "" && u.Username != u.Name {
+		who += "（" + u.Username + "）"
+	}
+	return ledgerMeta{Office: u.StreetOffice, Team: u.TeamName, User: who, At: at}
+}
+
+// title is the line above the header: office, team, who and when.
+func (m ledgerMeta) title(n int) string {
+	parts := []string{"工单台账"}
+	if s := strings.TrimSpace(m.Office + " " + m.Team); s != "" {
+		parts = append(parts, s)
+	}
+	if m.User != "" {
+		parts = append(parts, "导出人 "+m.User)
+	}
+	parts = append(parts, "导出时间 "+m.At.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")+"（北京时间）",
+		fmt.Sprintf("共 %d 件", n))
+	return strings.Join(parts, " · ")
+}
+
+// ledgerColumn is one column: its header and its cell for an order, a
+// string, a time (China time), an int or a bool (是/否).
+type ledgerColumn struct {
+	name  string
+	value func(it *streetdesk.QueueItem, now time.Time) any
+}
+
+func textCol(f func(o *streetdesk.WorkOrder) string) func(*streetdesk.QueueItem, time.Time) any {
+	return func(it *streetdesk.QueueItem, _ time.Time) any { return f(&it.Order) }
+}
+
+func timeCol(f func(o *streetdesk.WorkOrder) time.Time) func(*streetdesk.QueueItem, time.Time) any {
+	return func(it *streetdesk.QueueItem, _ time.Time) any { return f(&it.Order) }
+}
+
+// ledgerColumns are the 台账's columns in order.
+var ledgerColumns = []ledgerColumn{
+	{"工单编号", textCol(func(o *streetdesk.WorkOrder) string { return o.ID })},
+	{"标题", textCol(func(o *streetdesk.WorkOrder) string { return o.Title })},
+	{"状态", textCol(func(o *streetdesk.WorkOrder) string { return o.Status.Label("zh") })},
+	{"紧急程度", textCol(func(o *streetdesk.WorkOrder) string { return o.Urgency.Label("zh") })},
+	{"来源渠道", textCol(func(o *streetdesk.WorkOrder) string { return o.Channel.Label("zh") })},
+	{"一级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L1Name })},
+	{"二级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L2Name })},
+	{"三级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L3Name })},
+	{"责任部门", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.Department })},
+	{"区", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.District })},
+	{"街道", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.StreetOffice })},
+	{"社区", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.Community })},
+	{"地址", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.Address })},
+	{"诉求人", textCol(func(o *streetdesk.WorkOrder) string { return o.Citizen.Name })},
+	{"联系电话", textCol(func(o *streetdesk.WorkOrder) string { return streetdesk.MaskPhone(o.Citizen.Phone) })},
+	{"派单时间", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.DispatchedAt })},
+	{"签收时限", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.Deadlines.AcceptBy })},
+	{"办结时限", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.Deadlines.ResolveBy })},
+	{"是否超时", func(it *streetdesk.QueueItem, now time.Time) any { return it.Order.Overdue(now) }},
+	{"督办", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Supervised }},
+	{"重办次数", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Cycle }},
+	{"承办人", textCol(func(o *streetdesk.WorkOrder) string { return o.AssigneeName })},
+	{"回访评价", textCol(func(o *streetdesk.WorkOrder) string { return o.Rating.Label("zh") })},
+	{"待同步", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Pending }},
+}
+
+// ledgerTimeLayout is how times read in the CSV and display in the XLSX.
+const (
+	ledgerTimeLayout = "2006-01-02 15:04"
+	ledgerTimeFormat = "yyyy-mm-dd hh:mm"
+)
+
+// cellText is a value as the CSV writes it.
+func cellText(v any) string {
+	switch v := v.(type) {
+	case time.Time:
+		if v.IsZero() {
 			return ""
 		}
-		return t.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")
+		return v.In(streetdesk.ChinaTZ).Format(ledgerTimeLayout)
+	case bool:
+		return yesNo(v)
+	case int:
+		return strconv.Itoa(v)
 	}
-	yn := func(b bool) string {
-		if b {
-			return "是"
-		}
-		return "否"
+	return fmt.Sprint(v)
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "是"
 	}
-	return []string{
-		o.ID, o.Title, o.Status.String(), o.Urgency.Label("zh"), o.Channel.Label("zh"),
-		o.Category.L1Name, o.Category.L2Name, o.Category.L3Name, o.Category.Department,
-		o.Location.District, o.Location.StreetOffice, o.Location.Community, o.Location.Address,
-		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), ts(o.DispatchedAt), ts(o.Deadlines.AcceptBy),
-		ts(o.Deadlines.ResolveBy), yn(o.Overdue(now)), yn(o.Supervised), strconv.Itoa(o.Cycle),
-		o.AssigneeName, o.Rating.Label("zh"), strconv.Itoa(it.Pending),
-	}
+	return "否"
 }
 
 // writeLedgerCSV writes the ledger as UTF-8 CSV with a BOM so Excel opens the Chinese right.
-func writeLedgerCSV(w io.Writer, items []streetdesk.QueueItem, now time.Time) error {
+func writeLedgerCSV(w io.Writer, items []streetdesk.QueueItem, meta ledgerMeta) error {
 	if _, err := io.WriteString(w, "\ufeff"); err != nil {
 		return err
 	}
 	cw := csv.NewWriter(w)
-	if err := cw.Write(ledgerHeader); err != nil {
+	row := make([]string, len(ledgerColumns))
+	for i, c := range ledgerColumns {
+		row[i] = c.name
+	}
+	if err := cw.Write(row); err != nil {
 		return err
 	}
-	for _, it := range items {
-		if err := cw.Write(ledgerRow(it, now)); err != nil {
+	for i := range items {
+		for j, c := range ledgerColumns {
+			row[j] = cellText(c.value(&items[i], meta.At))
+		}
+		if err := cw.Write(row); err != nil {
 			return err
 		}
 	}
@@ -60,40 +143,213 @@ func writeLedgerCSV(w io.Writer, items []streetdesk.QueueItem, now time.Time) er
 	return cw.Error()
 }
 
-// writeLedgerXLSX writes the ledger as an Excel workbook.
-func writeLedgerXLSX(w io.Writer, items []streetdesk.QueueItem, now time.Time) error {
+// The XLSX layout: a title row, the header row, then one row per order.
+const (
+	ledgerSheet     = "台账"
+	ledgerHeaderRow = 2
+	maxColumnWidth  = 60
+)
+
+// writeLedgerXLSX writes the ledger as an Excel workbook a clerk can work
+// with at once: times are date-times in China time, counts are numbers,
+// yes/no are 是/否; the header stays frozen with a filter on it, columns
+// are wide enough for their Chinese text, and the title row and document
+// properties say whose ledger it is and when it was exported.
+func writeLedgerXLSX(w io.Writer, items []streetdesk.QueueItem, meta ledgerMeta) error {
 	f := excelize.NewFile()
 	defer f.Close()
-	const sheet = "台账"
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
+	if err := f.SetSheetName("Sheet1", ledgerSheet); err != nil {
 		return err
 	}
-	sw, err := f.NewStreamWriter(sheet)
+	title := meta.title(len(items))
+	if err := f.SetDocProps(&excelize.DocProperties{
+		Title:       "工单台账",
+		Subject:     strings.TrimSpace(meta.Office + " " + meta.Team),
+		Creator:     meta.User,
+		Description: title,
+		Created:     meta.At.UTC().Format(time.RFC3339),
+		Modified:    meta.At.UTC().Format(time.RFC3339),
+		Category:    "12345 工单台账",
+		Language:    "zh-CN",
+	}); err != nil {
+		return fmt.Errorf("document properties: %w", err)
+	}
+	lastCol, _ := excelize.ColumnNumberToName(len(ledgerColumns))
+	lastRow := ledgerHeaderRow + max(len(items), 1)
+	// The filter goes on before the stream writer takes the sheet over: it
+	// writes what the sheet holds when it flushes.
+	if err := f.AutoFilter(ledgerSheet, fmt.Sprintf("A%d:%s%d", ledgerHeaderRow, lastCol, lastRow), nil); err != nil {
+		return fmt.Errorf("filter: %w", err)
+	}
+
+	styles, err := newLedgerStyles(f)
 	if err != nil {
 		return err
 	}
-	row := func(vals []string) []any {
-		out := make([]any, len(vals))
-		for i, v := range vals {
-			out[i] = v
-		}
-		return out
-	}
-	if err := sw.SetRow("A1", row(ledgerHeader)); err != nil {
+	sw, err := f.NewStreamWriter(ledgerSheet)
+	if err != nil {
 		return err
 	}
-	for i, it := range items {
-		cell, _ := excelize.CoordinatesToCellName(1, i+2)
-		if err := sw.SetRow(cell, row(ledgerRow(it, now))); err != nil {
+	// Panes and widths must precede the rows.
+	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: ledgerHeaderRow,
+		TopLeftCell: fmt.Sprintf("A%d", ledgerHeaderRow+1), ActivePane: "bottomLeft"}); err != nil {
+		return fmt.Errorf("freeze header: %w", err)
+	}
+	for i, wd := range ledgerWidths(items, meta.At) {
+		if err := sw.SetColWidth(i+1, i+1, wd); err != nil {
+			return err
+		}
+	}
+	if err := sw.SetRow("A1", []any{excelize.Cell{StyleID: styles.title, Value: title}}, excelize.RowOpts{Height: 24}); err != nil {
+		return err
+	}
+	if err := sw.MergeCell("A1", lastCol+"1"); err != nil {
+		return err
+	}
+	row := make([]any, len(ledgerColumns))
+	for i, c := range ledgerColumns {
+		row[i] = excelize.Cell{StyleID: styles.header, Value: c.name}
+	}
+	if err := sw.SetRow(fmt.Sprintf("A%d", ledgerHeaderRow), row); err != nil {
+		return err
+	}
+	for i := range items {
+		for j, c := range ledgerColumns {
+			row[j] = styles.cell(c.value(&items[i], meta.At))
+		}
+		if err := sw.SetRow(fmt.Sprintf("A%d", ledgerHeaderRow+1+i), row); err != nil {
 			return err
 		}
 	}
 	if err := sw.Flush(); err != nil {
 		return err
 	}
-	if err := f.SetPanes(sheet, &excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
-		return fmt.Errorf("freeze header: %w", err)
-	}
 	_, err = f.WriteTo(w)
 	return err
+}
+
+type ledgerStyles struct {
+	title, header, date, number, text int
+}
+
+func newLedgerStyles(f *excelize.File) (ledgerStyles, error) {
+	var s ledgerStyles
+	var err error
+	mk := func(st *excelize.Style) int {
+		if err != nil {
+			return 0
+		}
+		var id int
+		id, err = f.NewStyle(st)
+		return id
+	}
+	s.title = mk(&excelize.Style{Font: &excelize.Font{Bold: true, Size: 13}, Alignment: &excelize.Alignment{Vertical: "center"}})
+	s.header = mk(&excelize.Style{Font: &excelize.Font{Bold: true},
+		Fill:      excelize.Fill{Type: "pattern", Pattern: 1, Color: []string{"DDEBF7"}},
+		Border:    []excelize.Border{{Type: "bottom", Color: "8EA9DB", Style: 1}},
+		Alignment: &excelize.Alignment{Vertical: "center"}})
+	fmtDate := ledgerTimeFormat
+	s.date = mk(&excelize.Style{CustomNumFmt: &fmtDate, Alignment: &excelize.Alignment{Horizontal: "left"}})
+	s.number = mk(&excelize.Style{NumFmt: 1}) // 0
+	s.text = mk(&excelize.Style{NumFmt: 49})  // @: ids like SZ12345-… stay text
+	if err != nil {
+		return s, fmt.Errorf("styles: %w", err)
+	}
+	return s, nil
+}
+
+// cell is a value as the XLSX stores it.
+func (s ledgerStyles) cell(v any) any {
+	switch v := v.(type) {
+	case time.Time:
+		if v.IsZero() {
+			return nil
+		}
+		return excelize.Cell{StyleID: s.date, Value: chinaWallClock(v)}
+	case bool:
+		return yesNo(v)
+	case int:
+		return excelize.Cell{StyleID: s.number, Value: v}
+	case string:
+		return excelize.Cell{StyleID: s.text, Value: v}
+	}
+	return v
+}
+
+// chinaWallClock is t's China date and time as a zoneless value: a
+// spreadsheet date has no zone, and excelize counts from the instant, so
+// the wall clock has to be moved to UTC to read 2026-03-12 08:00 in the
+// cell for 08:00 in Shenzhen.
+func chinaWallClock(t time.Time) time.Time {
+	c := t.In(streetdesk.ChinaTZ)
+	return time.Date(c.Year(), c.Month(), c.Day(), c.Hour(), c.Minute(), c.Second(), 0, time.UTC)
+}
+
+// ledgerWidths fits each column to its widest cell (a Chinese character is
+// two columns wide), within bounds.
+func ledgerWidths(items []streetdesk.QueueItem, now time.Time) []float64 {
+	out := make([]float64, len(ledgerColumns))
+	for i, c := range ledgerColumns {
+		out[i] = float64(displayWidth(c.name))
+	}
+	for k := range items {
+		for i, c := range ledgerColumns {
+			out[i] = max(out[i], float64(displayWidth(cellText(c.value(&items[k], now)))))
+		}
+	}
+	for i := range out {
+		out[i] = min(out[i]+2, maxColumnWidth)
+	}
+	return out
+}
+
+// displayWidth counts wide (East Asian) characters twice.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		switch {
+		case r < 0x1100:
+			n++
+		case unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x30ff || r >= 0xff00 && r <= 0xffef:
+			n += 2
+		default:
+			n++
+		}
+	}
+	return n
+}
+
+// exportLedger writes every order of the local store to path as csv or
+// xlsx: to a temporary file first, renamed when complete, so a failed
+// export leaves no half file. It returns how many orders it wrote.
+func exportLedger(ctx context.Context, d streetdesk.Desk, meta ledgerMeta, format, path string) (int, error) {
+	if format != "csv" && format != "xlsx" {
+		return 0, streetdesk.Errorf(streetdesk.EINVALID, "--format must be csv or xlsx")
+	}
+	items, err := allOrders(ctx, d, streetdesk.QueueFilter{Sort: streetdesk.SortDispatched}, 0)
+	if err != nil {
+		return 0, err
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return 0, fmt.Errorf("create %s: %w", path, err)
+	}
+	if format == "csv" {
+		err = writeLedgerCSV(f, items, meta)
+	} else {
+		err = writeLedgerXLSX(f, items, meta)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("write ledger: %w", err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		os.Remove(tmp)
+		return 0, fmt.Errorf("write ledger: %w", err)
+	}
+	return len(items), nil
 }
