@@ -21,6 +21,7 @@ deps:
 build:
 	$(GO) build -o $(BIN)/platformd ./cmd/platformd
 	$(GO) build -o $(BIN)/streetdesk ./cmd/streetdesk
+	$(GO) build -o $(BIN)/sdload ./cmd/sdload
 
 vet:
 	$(GO) vet ./...

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 	"time"
 
@@ -442,3 +443,91 @@ func getUser(ctx context.Context, q queryer, idOrName string) (*streetdesk.User,
 	u.TeamName, u.StreetOffice, u.District = tname.String, office.String, district.String
 	return &u, hash, nil
 }
+
+// insertUsers writes users that share one password hash, in t.
+func (t *tx) insertUsers(ctx context.Context, users []streetdesk.User, hash []byte) error {
+	for _, u := range users {
+		if _, err := t.ExecContext(ctx, `INSERT INTO users (id, username, name, role, team_id, pw_hash, created_at) VALUES (?,?,?,?,?,?,?)`,
+			u.ID, u.Username, u.Name, string(u.Role), u.TeamID, hash, t.now.UnixMilli()); err != nil {
+			if isUnique(err) {
+				return streetdesk.Errorf(streetdesk.ECONFLICT, "user %q already exists", u.Username)
+			}
+			return fmt.Errorf("add user %s: %w", u.Username, err)
+		}
+	}
+	return nil
+}
+
+// putTeam creates or updates a team.
+func putTeam(ctx context.Context, q interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+}, t streetdesk.Team) error {
+	_, err := q.ExecContext(ctx, `INSERT INTO teams (id, name, street_office, district, review) VALUES (?,?,?,?,?)
+		ON CONFLICT (id) DO UPDATE SET name=excluded.name, street_office=excluded.street_office, district=excluded.district, review=excluded.review`,
+		t.ID, t.Name, t.StreetOffice, t.District, boolInt(t.ReviewResolutions))
+	return err
+}
+
+// effectCounts says, per mutation key, how many times it was processed for
+// effect (never more than once; 0 for a key the platform never saw).
+func effectCounts(ctx context.Context, q queryer, keys []string) (map[string]int, error) {
+	out := make(map[string]int, len(keys))
+	const batch = 500
+	for len(keys) > 0 {
+		n := min(batch, len(keys))
+		args := make([]any, n)
+		for i, k := range keys[:n] {
+			args[i] = k
+			out[k] = 0
+		}
+		rows, err := q.QueryContext(ctx, `SELECT key, COUNT(*) FROM mutation_results WHERE effect = 1 AND key IN (?`+
+			strings.Repeat(",?", n-1)+`) GROUP BY key`, args...)
+		if err != nil {
+			return nil, fmt.Errorf("effect counts: %w", err)
+		}
+		for rows.Next() {
+			var k string
+			var c int
+			if err := rows.Scan(&k, &c); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			out[k] = c
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		keys = keys[n:]
+	}
+	return out, nil
+}
+
+// Audit reads a platform database without serving it: what load and fault
+// tests check after a run, while platformd may still be serving it.
+type Audit struct{ db *sql.DB }
+
+// OpenAudit opens the platform database at dbPath for reading.
+func OpenAudit(ctx context.Context, dbPath string) (*Audit, error) {
+	if _, err := os.Stat(dbPath); err != nil {
+		return nil, fmt.Errorf("platform database: %w", err)
+	}
+	db, err := openDB(dbPath, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := db.PingContext(ctx); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open %s: %w", dbPath, err)
+	}
+	return &Audit{db: db}, nil
+}
+
+// EffectCounts says, per mutation key, how many times the platform applied
+// it (processed it for effect): exactly once for every key a client pushed.
+func (a *Audit) EffectCounts(ctx context.Context, keys []string) (map[string]int, error) {
+	return effectCounts(ctx, a.db, keys)
+}
+
+// Close closes the database.
+func (a *Audit) Close() error { return a.db.Close() }

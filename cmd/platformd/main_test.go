@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -17,6 +18,8 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform"
+	"golang.org/x/crypto/bcrypt"
 )
 
 var binary string
@@ -50,7 +53,7 @@ func run(t *testing.T, stdin string, args ...string) (string, string, error) {
 }
 
 func TestHelpOnEverySubcommand(t *testing.T) {
-	for _, args := range [][]string{{"serve", "--help"}, {"seed", "--help"}, {"user", "add", "--help"}} {
+	for _, args := range [][]string{{"serve", "--help"}, {"seed", "--help"}, {"user", "add", "--help"}, {"user", "bulk", "--help"}} {
 		_, stderr, err := run(t, "", args...)
 		if err == nil || !strings.Contains(err.Error(), "help") || !strings.Contains(stderr, "usage: platformd "+args[0]) || !strings.Contains(stderr, "-db") {
 			t.Errorf("%v: %v %q", args, err, stderr)
@@ -95,6 +98,66 @@ func TestSeedAndUserAdd(t *testing.T) {
 	}
 	if _, _, err := run(t, "", "user", "add", "--db", db, "--username", "cw97", "--role", "caseworker", "--team", team); err == nil {
 		t.Error("empty password accepted")
+	}
+}
+
+// TestUserBulk makes load-test accounts: one shared hash at the given cost,
+// teams of the given size, a dispatcher; a second run with the same prefix
+// changes nothing.
+func TestUserBulk(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	out, _, err := run(t, "load-pass\n", "user", "bulk", "--db", db, "--prefix", "ld", "--count", "25", "--team-size", "10", "--bcrypt-cost", "4")
+	if err != nil || !strings.Contains(out, "added 25 caseworkers (ld00001 … ld00025) in 3 teams and ld-dispatcher") {
+		t.Fatalf("user bulk: %v %q", err, out)
+	}
+	srv, err := platform.Open(context.Background(), platform.Config{DBPath: db, BcryptCost: bcrypt.MinCost})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer srv.Close()
+	for name, want := range map[string]streetdesk.User{
+		"ld00001":       {Role: streetdesk.RoleCaseworker, TeamID: "ld-t0001"},
+		"ld00010":       {Role: streetdesk.RoleCaseworker, TeamID: "ld-t0001"},
+		"ld00011":       {Role: streetdesk.RoleCaseworker, TeamID: "ld-t0002"},
+		"ld00025":       {Role: streetdesk.RoleCaseworker, TeamID: "ld-t0003"},
+		"ld-dispatcher": {Role: streetdesk.RoleDispatcher},
+	} {
+		u, err := srv.User(context.Background(), name)
+		if err != nil || u.Role != want.Role || u.TeamID != want.TeamID || want.TeamID != "" && u.StreetOffice == "" {
+			t.Errorf("%s: %+v %v", name, u, err)
+		}
+	}
+	ts := httptest.NewServer(srv.Handler())
+	defer ts.Close()
+	body, _ := json.Marshal(streetdesk.LoginRequest{Username: "ld00025", Password: "load-pass"})
+	resp, err := http.Post(ts.URL+"/v1/auth/login", "application/json", bytes.NewReader(body))
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("login: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	for _, bad := range [][]string{
+		{"--prefix", "ld", "--count", "3"},                         // exists already
+		{"--prefix", "ld2", "--count", "0"},                        // none
+		{"--prefix", "a b", "--count", "3"},                        // bad name
+		{"--prefix", "ld3", "--count", "3", "--bcrypt-cost", "2"},  // below bcrypt's minimum
+		{"--prefix", "ld4", "--count", "3", "--bcrypt-cost", "40"}, // above its maximum
+	} {
+		if _, _, err := run(t, "load-pass\n", append([]string{"user", "bulk", "--db", db}, bad...)...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	if _, _, err := run(t, "\n", "user", "bulk", "--db", db, "--prefix", "ld5", "--count", "3"); err == nil {
+		t.Error("empty password accepted")
+	}
+	// One transaction: a name taken half-way leaves none of the run behind.
+	if _, _, err := run(t, "load-pass\n", "user", "add", "--db", db, "--username", "ld600002", "--role", "caseworker", "--team", "ld-t0001"); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := run(t, "load-pass\n", "user", "bulk", "--db", db, "--prefix", "ld6", "--count", "3"); err == nil {
+		t.Fatal("bulk over an existing name accepted")
+	}
+	if u, err := srv.User(context.Background(), "ld600001"); err == nil {
+		t.Errorf("a failed bulk run left %s", u.Username)
 	}
 }
 

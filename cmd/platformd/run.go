@@ -16,6 +16,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // Main runs platformd's subcommands; tests drive it in-process.
@@ -30,6 +31,7 @@ const usage = `usage:
   platformd serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F]
   platformd seed  --db FILE --demo [--password P] [--orders N]
   platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
+  platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
 `
 
 // Run runs one subcommand with its arguments.
@@ -44,11 +46,14 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	case "seed":
 		return m.seed(ctx, args[1:])
 	case "user":
-		if len(args) < 2 || args[1] != "add" {
-			fmt.Fprint(m.Stderr, usage)
-			return errors.New(`unknown "user" subcommand (want: user add)`)
+		switch {
+		case len(args) >= 2 && args[1] == "add":
+			return m.userAdd(ctx, args[2:])
+		case len(args) >= 2 && args[1] == "bulk":
+			return m.userBulk(ctx, args[2:])
 		}
-		return m.userAdd(ctx, args[2:])
+		fmt.Fprint(m.Stderr, usage)
+		return errors.New(`unknown "user" subcommand (want: user add, user bulk)`)
 	case "-h", "--help", "help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
@@ -179,6 +184,50 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 	return tw.Flush()
 }
 
+// readPassword reads the password from the first line of stdin.
+func (m *Main) readPassword() (string, error) {
+	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if pw == "" {
+		return "", errors.New("no password on stdin")
+	}
+	return pw, nil
+}
+
+func (m *Main) userBulk(ctx context.Context, args []string) error {
+	fs := m.flags("user bulk", "user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)")
+	db := fs.String("db", "", "platform database `file`")
+	prefix := fs.String("prefix", "load", "username prefix: caseworkers PREFIX00001…, teams PREFIX-t0001…, dispatcher PREFIX-dispatcher")
+	count := fs.Int("count", 0, "number of caseworkers")
+	teamSize := fs.Int("team-size", 10, "caseworkers per team")
+	cost := fs.Int("bcrypt-cost", bcrypt.DefaultCost, "bcrypt cost of the one password hash the accounts share; lower it (to 4) only for throwaway load-test accounts")
+	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	pw, err := m.readPassword()
+	if err != nil {
+		return err
+	}
+	srv, err := m.open(ctx, *db, *media, nil)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	start := time.Now()
+	teams, err := srv.AddUsersBulk(ctx, platform.BulkUsers{Prefix: *prefix, Count: *count, TeamSize: *teamSize, Password: pw, BcryptCost: *cost})
+	if err != nil {
+		return errors.New(streetdesk.ErrorMessage(err))
+	}
+	fmt.Fprintf(m.Stdout, "added %d caseworkers (%s … %s) in %d teams and %s in %s\n", *count,
+		platform.BulkUsername(*prefix, 1), platform.BulkUsername(*prefix, *count), len(teams), platform.BulkDispatcher(*prefix),
+		time.Since(start).Round(time.Millisecond))
+	return nil
+}
+
 func (m *Main) userAdd(ctx context.Context, args []string) error {
 	fs := m.flags("user add", "user add --db FILE --username U --role ROLE --team T   (password from stdin)")
 	db := fs.String("db", "", "platform database `file`")
@@ -194,13 +243,9 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	line, err := bufio.NewReader(m.Stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("read password: %w", err)
-	}
-	pw := strings.TrimRight(line, "\r\n")
-	if pw == "" {
-		return errors.New("no password on stdin")
+	pw, err := m.readPassword()
+	if err != nil {
+		return err
 	}
 	srv, err := m.open(ctx, *db, *media, nil)
 	if err != nil {
