@@ -51,6 +51,11 @@ type Mutation struct {
 	BaseCycle   int             `json:"baseCycle"`
 	Args        json.RawMessage `json:"args"`
 	ClientTime  time.Time       `json:"clientTime"` // display only; never decides anything
+	// EvidenceChecks go with a submitResolution to a platform that
+	// advertises FeatureEvidenceChecks: the desk's photo checks with the
+	// caseworker's explanations. Advisory (the platform recomputes them
+	// from the bytes), so not part of the Fingerprint.
+	EvidenceChecks []EvidenceCheck `json:"evidenceChecks,omitempty"`
 }
 
 // Fingerprint is a hash of what the mutation asks for (not its id), so the
@@ -73,6 +78,9 @@ type PushRequest struct {
 	SchemaVersion string     `json:"schemaVersion"`
 	ClientID      string     `json:"clientId"`
 	Mutations     []Mutation `json:"mutations"`
+	// Chain carries action-log entries not yet acknowledged, in sequence
+	// order, to a platform that advertises FeatureAuditChain.
+	Chain []ChainEntry `json:"chain,omitempty"`
 }
 
 // ResultStatus is what the platform did with one mutation.
@@ -134,6 +142,8 @@ type MutationResult struct {
 type PushResponse struct {
 	LastMutationID int64            `json:"lastMutationId"`
 	Results        []MutationResult `json:"results"`
+	// Chain acknowledges the action-log entries stored from this push.
+	Chain *ChainAck `json:"chain,omitempty"`
 }
 
 // Change types and ops in a pull.
@@ -184,6 +194,10 @@ type PullResponse struct {
 	Changes        []Change  `json:"changes"`
 	Checksum       *Checksum `json:"checksum,omitempty"` // on the last page only
 	ServerTime     time.Time `json:"serverTime"`
+	// Features lists what this platform accepts beyond protocol v1
+	// (FeatureAuditChain, FeatureEvidenceChecks); a platform without the
+	// field gets none of them, so older platforms keep working.
+	Features []string `json:"features,omitempty"`
 }
 
 // VersionPair is an order id with its version, the input of a checksum.

@@ -51,6 +51,9 @@ type DutyItem struct {
 	Category
 	Kind            RequestKind `json:"kind"`
 	ResolveWorkdays int         `json:"resolveWorkdays"`
+	// EvidenceRadiusM, when set, replaces the default radius of the photo
+	// evidence checks for this category (see EvidencePolicyFrom).
+	EvidenceRadiusM int `json:"evidenceRadiusM,omitempty"`
 }
 
 // Limit returns the item's time limit.
@@ -253,6 +256,9 @@ func newTaxonomy(items []DutyItem, where func(int) string) (*Taxonomy, error) {
 		}
 		if it.ResolveWorkdays < 0 || it.ResolveWorkdays > 60 {
 			return nil, Errorf(EINVALID, "duty list %s: resolve_workdays %d out of range 1–60", where(i), it.ResolveWorkdays)
+		}
+		if it.EvidenceRadiusM < 0 || it.EvidenceRadiusM > MaxEvidenceRadiusM {
+			return nil, Errorf(EINVALID, "duty list %s: evidenceRadiusM %d out of range 0–%d", where(i), it.EvidenceRadiusM, MaxEvidenceRadiusM)
 		}
 		if j, dup := t.byL3[it.L3Code]; dup {
 			return nil, Errorf(EINVALID, "duty list %s: code %s already used by %s", where(i), it.L3Code, where(j))

@@ -91,6 +91,9 @@ type MemberLoad struct {
 	Resolution   Ratio       `json:"resolution"`
 	Satisfaction Ratio       `json:"satisfaction"`
 	Weeks        []WeekRates `json:"weeks"` // as TeamStats.Weeks, for this member
+	// Evidence tallies the photo checks of the member's resolutions in the
+	// period (TallyEvidence fills it).
+	Evidence EvidenceTally `json:"evidence"`
 }
 
 // TeamStats is what the lead's board and charts show.
@@ -116,6 +119,9 @@ type TeamStats struct {
 	Response     Ratio `json:"response"`
 	Resolution   Ratio `json:"resolution"`
 	Satisfaction Ratio `json:"satisfaction"`
+	// Evidence tallies the photo checks of the team's resolutions in the
+	// period (TallyEvidence fills it).
+	Evidence EvidenceTally `json:"evidence"`
 }
 
 // Member returns the row of a member by id, or nil.

@@ -229,6 +229,9 @@ type Resolution struct {
 	State       ResolutionState `json:"state"`
 	AuthorID    string          `json:"authorId"`
 	CreatedAt   time.Time       `json:"createdAt"`
+	// EvidenceChecks are the photo checks sent with the resolution, with
+	// the caseworker's explanations (absent where nobody sent any).
+	EvidenceChecks []EvidenceCheck `json:"evidenceChecks,omitempty"`
 }
 
 // Validate checks a resolution's text and outcome.

@@ -1,0 +1,35 @@
+package streetdesk
+
+// Protocol features beyond v1. A platform lists those it accepts in every
+// pull page (PullResponse.Features); a desk sends the matching optional
+// fields only to a platform that listed them, because a platform of v1
+// refuses a push with fields it does not know.
+const (
+	// FeatureAuditChain: pushes may carry PushRequest.Chain and the answer
+	// acknowledges it in PushResponse.Chain.
+	FeatureAuditChain = "auditChain"
+	// FeatureEvidenceChecks: a submitResolution may carry
+	// Mutation.EvidenceChecks.
+	FeatureEvidenceChecks = "evidenceChecks"
+)
+
+// MaxPushChainEntries bounds the action-log entries of one push.
+const MaxPushChainEntries = 500
+
+// ChainAck acknowledges stored action-log entries: every entry of the push
+// up to Seq, whose hash is Hash, is kept by the platform (an entry it had
+// already is acknowledged again).
+type ChainAck struct {
+	Seq  int64  `json:"seq"`
+	Hash string `json:"hash"`
+}
+
+// HasFeature reports whether features lists f.
+func HasFeature(features []string, f string) bool {
+	for _, x := range features {
+		if x == f {
+			return true
+		}
+	}
+	return false
+}
