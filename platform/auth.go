@@ -250,7 +250,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		err = streetdesk.Errorf(streetdesk.ENOTFOUND, "no such user")
 	}
 	if err != nil && streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
-		s.fail(w, r, err)
+		s.unavailable(w, r, "login", err)
 		return
 	}
 	if err != nil || bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil {
@@ -261,71 +261,118 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.limits.reset(acct)
-	resp, err := s.issueTokens(r.Context(), u)
+	resp, err := s.issueTokens(r.Context(), u, "")
 	if err != nil {
-		s.fail(w, r, err)
+		s.unavailable(w, r, "issue tokens", err)
 		return
 	}
 	writeJSON(w, http.StatusOK, resp)
 }
 
-func (s *Server) issueTokens(ctx context.Context, u *streetdesk.User) (*streetdesk.LoginResponse, error) {
-	now := s.now()
+// issueTokens stores a new token pair for u, spending the pair spent (a
+// refresh) in the same transaction: a failure leaves the old pair valid.
+// The user is re-read in the transaction when spent is given.
+func (s *Server) issueTokens(ctx context.Context, u *streetdesk.User, spent string) (*streetdesk.LoginResponse, error) {
+	t, err := s.begin(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer t.Rollback()
+	if spent != "" {
+		hashes, err := t.deleteTokenPair(ctx, spent)
+		if err != nil {
+			return nil, err
+		}
+		if len(hashes) == 0 {
+			return nil, errRefreshInvalid // spent by a concurrent refresh
+		}
+	}
+	now := t.now
 	resp := &streetdesk.LoginResponse{
 		Token: newToken(), ExpiresAt: now.Add(s.cfg.TokenTTL),
 		RefreshToken: newToken(), RefreshExpiresAt: now.Add(s.cfg.RefreshTTL),
 		User: *u,
 	}
 	pair := randomHex(16)
-	_, err := s.wdb.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, kind, pair, expires_at) VALUES (?,?,?,?,?), (?,?,?,?,?)`,
-		hashToken(resp.Token), u.ID, tokenAccess, pair, resp.ExpiresAt.UnixMilli(),
-		hashToken(resp.RefreshToken), u.ID, tokenRefresh, pair, resp.RefreshExpiresAt.UnixMilli())
-	if err != nil {
+	if err := t.insertTokens(ctx,
+		storedToken{hash: hashToken(resp.Token), userID: u.ID, kind: tokenAccess, pair: pair, expires: resp.ExpiresAt.UnixMilli()},
+		storedToken{hash: hashToken(resp.RefreshToken), userID: u.ID, kind: tokenRefresh, pair: pair, expires: resp.RefreshExpiresAt.UnixMilli()},
+	); err != nil {
+		return nil, err
+	}
+	if err := t.Commit(); err != nil {
 		return nil, fmt.Errorf("store tokens: %w", err)
 	}
-	// Expired tokens are dropped as new ones are issued.
-	s.wdb.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, now.UnixMilli())
 	return resp, nil
 }
+
+var errRefreshInvalid = streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "refresh token invalid or expired; sign in again")
 
 func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	var req streetdesk.RefreshRequest
 	if !s.decodeOrFail(w, r, 8<<10, &req) {
 		return
 	}
-	var userID, pair string
-	var exp int64
-	err := s.wdb.QueryRowContext(r.Context(), `SELECT user_id, pair, expires_at FROM tokens WHERE hash = ? AND kind = ?`,
-		hashToken(req.RefreshToken), tokenRefresh).Scan(&userID, &pair, &exp)
-	if err != nil || exp < s.now().UnixMilli() {
-		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "refresh token invalid or expired; sign in again")
+	ctx := r.Context()
+	st, err := lookupToken(ctx, s.wdb, hashToken(req.RefreshToken), tokenRefresh)
+	switch {
+	case errors.Is(err, errNoToken) || err == nil && st.expires < s.now().UnixMilli():
+		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, errRefreshInvalid.Message)
+		return
+	case err != nil:
+		s.unavailable(w, r, "refresh", err)
 		return
 	}
-	// Rotation: the old pair is spent.
-	if _, err := s.wdb.ExecContext(r.Context(), `DELETE FROM tokens WHERE pair = ?`, pair); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	u, _, err := getUser(r.Context(), s.wdb, userID)
-	if err != nil {
+	u, _, err := getUser(ctx, s.wdb, st.userID)
+	switch {
+	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
 		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "user no longer exists")
 		return
-	}
-	resp, err := s.issueTokens(r.Context(), u)
-	if err != nil {
-		s.fail(w, r, err)
+	case err != nil:
+		s.unavailable(w, r, "refresh", err)
 		return
 	}
-	writeJSON(w, http.StatusOK, resp)
+	// Rotation: the old pair is spent, in the transaction that stores the
+	// new one. Of two refreshes racing with the same token, the second finds
+	// nothing to spend and is refused.
+	resp, err := s.issueTokens(ctx, u, st.pair)
+	switch {
+	case errors.Is(err, errRefreshInvalid):
+		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, errRefreshInvalid.Message)
+	case err != nil:
+		s.unavailable(w, r, "refresh", err)
+	default:
+		writeJSON(w, http.StatusOK, resp)
+	}
 }
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
-	tok := bearer(r)
-	var pair string
-	if err := s.wdb.QueryRowContext(r.Context(), `SELECT pair FROM tokens WHERE hash = ?`, hashToken(tok)).Scan(&pair); err == nil {
-		s.wdb.ExecContext(r.Context(), `DELETE FROM tokens WHERE pair = ?`, pair)
+	ctx := r.Context()
+	st, err := lookupToken(ctx, s.wdb, hashToken(bearer(r)), tokenAccess)
+	if err == nil {
+		err = s.spendPair(ctx, st.pair)
+	}
+	if err != nil && !errors.Is(err, errNoToken) {
+		s.unavailable(w, r, "logout", err)
+		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// spendPair deletes a token pair.
+func (s *Server) spendPair(ctx context.Context, pair string) error {
+	t, err := s.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if _, err := t.deleteTokenPair(ctx, pair); err != nil {
+		return err
+	}
+	if err := t.Commit(); err != nil {
+		return fmt.Errorf("logout: %w", err)
+	}
+	return nil
 }
 
 func (s *Server) handleMe(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
@@ -342,25 +389,35 @@ func bearer(r *http.Request) string {
 
 var errUnauthorized = streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "missing, invalid or expired token")
 
-// authenticate resolves the bearer token to its user.
+// authenticate resolves the bearer token to its user. Only a missing,
+// expired or revoked token (or a deleted user) is errUnauthorized; a store
+// that fails is an error of its own, answered 503.
 func (s *Server) authenticate(r *http.Request) (*streetdesk.User, error) {
 	tok := bearer(r)
 	if tok == "" || len(tok) > 200 {
 		return nil, errUnauthorized
 	}
-	var userID string
-	var exp int64
-	err := s.rdb.QueryRowContext(r.Context(), `SELECT user_id, expires_at FROM tokens WHERE hash = ? AND kind = ?`,
-		hashToken(tok), tokenAccess).Scan(&userID, &exp)
-	if err != nil || exp < s.now().UnixMilli() {
-		return nil, errUnauthorized
-	}
-	u, _, err := getUser(r.Context(), s.rdb, userID)
-	if err != nil {
-		if errors.Is(err, context.Canceled) {
+	ctx := r.Context()
+	if h := s.cfg.Hooks.StoreFault; h != nil {
+		if err := h("authenticate"); err != nil {
 			return nil, err
 		}
+	}
+	st, err := lookupToken(ctx, s.rdb, hashToken(tok), tokenAccess)
+	switch {
+	case errors.Is(err, errNoToken):
 		return nil, errUnauthorized
+	case err != nil:
+		return nil, err
+	case st.expires < s.now().UnixMilli():
+		return nil, errUnauthorized
+	}
+	u, _, err := getUser(ctx, s.rdb, st.userID)
+	switch {
+	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
+		return nil, errUnauthorized
+	case err != nil:
+		return nil, fmt.Errorf("load user: %w", err)
 	}
 	return u, nil
 }
@@ -377,11 +434,22 @@ func (s *Server) authed(h userHandler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		u, err := s.authenticate(r)
 		if err != nil {
-			s.unauthorized(w)
+			s.authFailed(w, r, err)
 			return
 		}
 		h(w, r, u)
 	}
+}
+
+// authFailed answers a failed authentication: 401 for a bad token, 503 with
+// Retry-After when the token could not be checked (the desk backs off and
+// keeps its sign-in, where a 401 would send it to refresh or sign in again).
+func (s *Server) authFailed(w http.ResponseWriter, r *http.Request, err error) {
+	if streetdesk.ErrorCode(err) == streetdesk.EUNAUTHORIZED {
+		s.unauthorized(w)
+		return
+	}
+	s.unavailable(w, r, "authenticate", err)
 }
 
 // street requires a street-office role (caseworker or lead).

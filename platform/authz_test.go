@@ -1,13 +1,20 @@
 package platform_test
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"io"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform"
 )
 
 // ok means "allowed": neither 401 nor 403 (the handler may still answer a
@@ -247,4 +254,79 @@ func TestLoginRateLimit(t *testing.T) {
 	if st, _ := login("cw01", testPassword); st != 200 {
 		t.Fatalf("after the window: %d", st)
 	}
+}
+
+// TestTokenStoreErrorIs503: when the token cannot be checked because the
+// database fails, a signed-in desk gets 503 with Retry-After (it backs off
+// and keeps its sign-in), never 401 (which sends it to refresh or to the
+// sign-in screen); the failures of a burst are logged once.
+func TestTokenStoreErrorIs503(t *testing.T) {
+	var failing atomic.Bool
+	var logs syncBuffer
+	e := newEnv(t, func(c *platform.Config) {
+		c.Hooks.StoreFault = func(op string) error {
+			if failing.Load() && op == "authenticate" {
+				return errors.New("database is locked")
+			}
+			return nil
+		}
+		c.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	tok := e.token("cw01")
+	failing.Store(true)
+	for i := 0; i < 10; i++ {
+		for _, path := range []string{"/v1/me", "/v1/sync/pull", "/v1/team"} {
+			req, _ := http.NewRequest(http.MethodGet, e.ts.URL+path, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			resp, err := e.ts.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusServiceUnavailable || resp.Header.Get("Retry-After") == "" || errCode(t, body) != streetdesk.EINTERNAL {
+				t.Fatalf("%s with the store failing: %d %v %s", path, resp.StatusCode, resp.Header, body)
+			}
+		}
+	}
+	// tus requests authenticate the same way.
+	req, _ := http.NewRequest(http.MethodPost, e.ts.URL+"/v1/uploads", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Tus-Resumable", "1.0.0")
+	if st, _ := e.send(req, nil); st != http.StatusServiceUnavailable {
+		t.Fatalf("upload with the store failing: %d", st)
+	}
+	if n := strings.Count(logs.String(), "authenticate failed"); n != 1 {
+		t.Errorf("%d log lines for one burst:\n%s", n, logs.String())
+	}
+	// A bad token is still 401 however the store is doing: it is never
+	// looked up when malformed.
+	if st, _ := e.call(http.MethodGet, "/v1/me", strings.Repeat("x", 300), nil, nil); st != http.StatusUnauthorized {
+		t.Fatalf("oversized token: %d", st)
+	}
+	failing.Store(false)
+	if st, _ := e.call(http.MethodGet, "/v1/me", tok, nil, nil); st != http.StatusOK {
+		t.Fatalf("after the store recovered: %d", st)
+	}
+	if st, _ := e.call(http.MethodGet, "/v1/me", "no-such-token", nil, nil); st != http.StatusUnauthorized {
+		t.Fatalf("unknown token: %d", st)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (a log).
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -54,7 +54,7 @@ type Config struct {
 	Hooks            Hooks         // fault injection for tests (zero value = none)
 }
 
-// Hooks inject faults into push processing, for tests.
+// Hooks inject faults, for tests.
 type Hooks struct {
 	// BeforeCommit runs after a mutation was applied inside the push
 	// transaction; an error rolls the whole push back and answers 503.
@@ -65,6 +65,9 @@ type Hooks struct {
 	// Poison makes the platform treat a mutation as a permanent server-side
 	// failure: it is rejected with code SERVER_ERROR and marked processed.
 	Poison func(m streetdesk.Mutation) bool
+	// StoreFault runs before the store operation op ("authenticate"); an
+	// error stands in for the database failing there.
+	StoreFault func(op string) error
 }
 
 // Server is the platform.
@@ -86,6 +89,7 @@ type Server struct {
 	sums  map[string]checksumEntry // user id → cached visible-set checksum
 
 	patterns []string // "METHOD /path" of every endpoint, for 405 answers
+	burst    burstLog // transient failures
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -426,6 +430,45 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		s.log.Error("internal error", "request_id", r.Context().Value(ctxRequestID), "err", err)
 	}
 	writeError(w, status, code, streetdesk.ErrorMessage(err))
+}
+
+// unavailable answers 503 with Retry-After for a transient failure (the
+// database busy or failing): the client keeps what it has and retries.
+// Errors are logged once per burst; a client that went away is not logged.
+func (s *Server) unavailable(w http.ResponseWriter, r *http.Request, op string, err error) {
+	if r.Context().Err() == nil {
+		s.burst.log(s.log, op+" failed", "request_id", r.Context().Value(ctxRequestID), "err", err)
+	}
+	w.Header().Set("Retry-After", "1")
+	writeError(w, http.StatusServiceUnavailable, streetdesk.EINTERNAL, "temporary failure; retry")
+}
+
+// burstLog logs the first error of a burst and counts the others until it
+// logs again after a quiet interval: a database failing under load would
+// otherwise write a line per request.
+type burstLog struct {
+	mu         sync.Mutex
+	quietUntil time.Time
+	suppressed int
+}
+
+const burstQuiet = 10 * time.Second
+
+func (b *burstLog) log(l *slog.Logger, msg string, args ...any) {
+	now := time.Now()
+	b.mu.Lock()
+	if now.Before(b.quietUntil) {
+		b.suppressed++
+		b.mu.Unlock()
+		return
+	}
+	n := b.suppressed
+	b.suppressed, b.quietUntil = 0, now.Add(burstQuiet)
+	b.mu.Unlock()
+	if n > 0 {
+		args = append(args, "suppressed_since_last", n)
+	}
+	l.Error(msg, args...)
 }
 
 // httpError is an error that carries its own status and protocol code.

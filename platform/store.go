@@ -531,3 +531,58 @@ func (a *Audit) EffectCounts(ctx context.Context, keys []string) (map[string]int
 
 // Close closes the database.
 func (a *Audit) Close() error { return a.db.Close() }
+
+// errNoToken: no stored token has this hash (and kind).
+var errNoToken = errors.New("no such token")
+
+// storedToken is a row of the tokens table.
+type storedToken struct {
+	hash, userID, kind, pair string
+	expires                  int64 // unix ms
+}
+
+// lookupToken reads the token with this hash and kind, or errNoToken.
+func lookupToken(ctx context.Context, q queryer, hash, kind string) (storedToken, error) {
+	st := storedToken{hash: hash, kind: kind}
+	err := q.QueryRowContext(ctx, `SELECT user_id, pair, expires_at FROM tokens WHERE hash = ? AND kind = ?`, hash, kind).
+		Scan(&st.userID, &st.pair, &st.expires)
+	if errors.Is(err, sql.ErrNoRows) {
+		return st, errNoToken
+	}
+	if err != nil {
+		return st, fmt.Errorf("look up token: %w", err)
+	}
+	return st, nil
+}
+
+// insertTokens stores tokens and drops the expired ones.
+func (t *tx) insertTokens(ctx context.Context, toks ...storedToken) error {
+	for _, k := range toks {
+		if _, err := t.ExecContext(ctx, `INSERT INTO tokens (hash, user_id, kind, pair, expires_at) VALUES (?,?,?,?,?)`,
+			k.hash, k.userID, k.kind, k.pair, k.expires); err != nil {
+			return fmt.Errorf("store tokens: %w", err)
+		}
+	}
+	if _, err := t.ExecContext(ctx, `DELETE FROM tokens WHERE expires_at < ?`, t.now.UnixMilli()); err != nil {
+		return fmt.Errorf("drop expired tokens: %w", err)
+	}
+	return nil
+}
+
+// deleteTokenPair deletes both tokens of a pair and returns their hashes.
+func (t *tx) deleteTokenPair(ctx context.Context, pair string) ([]string, error) {
+	rows, err := t.QueryContext(ctx, `DELETE FROM tokens WHERE pair = ? RETURNING hash`, pair)
+	if err != nil {
+		return nil, fmt.Errorf("delete tokens: %w", err)
+	}
+	defer rows.Close()
+	var hashes []string
+	for rows.Next() {
+		var h string
+		if err := rows.Scan(&h); err != nil {
+			return nil, err
+		}
+		hashes = append(hashes, h)
+	}
+	return hashes, rows.Err()
+}

@@ -71,7 +71,7 @@ func (s *Server) uploadAuth(next http.Handler) http.Handler {
 		}
 		u, err := s.authenticate(r)
 		if err != nil {
-			s.unauthorized(w)
+			s.authFailed(w, r, err)
 			return
 		}
 		id := strings.Trim(strings.TrimPrefix(r.URL.Path, "/v1/uploads"), "/")
