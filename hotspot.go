@@ -325,28 +325,38 @@ func InHotspotScope(u User, o *WorkOrder) bool {
 // NormalizeAddress returns the form of an address that orders are matched
 // on when they have no coordinates: ASCII width, lower case, without spaces
 // and punctuation, and without the leading province, city, district, street
-// office and community names the address repeats.
+// office and community names the address repeats. An address that is only
+// such names, or shorter than three characters after that, names no place
+// ("福田区", "SAN FRANCISCO, CA") and gives "".
 func NormalizeAddress(loc Location) string {
-	s := foldWidth(strings.TrimSpace(loc.Address))
+	s := strings.ToLower(foldWidth(strings.TrimSpace(loc.Address)))
 	prefixes := []string{"广东省", "深圳市", loc.District, loc.StreetOffice, loc.Community}
 	for changed := true; changed; {
 		changed = false
 		s = strings.TrimLeftFunc(s, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsPunct(r) })
 		for _, p := range prefixes {
-			if p = foldWidth(strings.TrimSpace(p)); p != "" && strings.HasPrefix(s, p) && len(s) > len(p) {
+			if p = strings.ToLower(foldWidth(strings.TrimSpace(p))); p != "" && strings.HasPrefix(s, p) {
 				s, changed = s[len(p):], true
 			}
 		}
 	}
 	var b strings.Builder
+	n := 0
 	for _, r := range s {
 		if unicode.IsSpace(r) || unicode.IsPunct(r) || unicode.IsSymbol(r) || unicode.IsControl(r) || r == unicode.ReplacementChar {
 			continue
 		}
-		b.WriteRune(unicode.ToLower(r))
+		b.WriteRune(r)
+		n++
+	}
+	if n < minAddressRunes {
+		return ""
 	}
 	return b.String()
 }
+
+// minAddressRunes is the shortest normalized address that can name a place.
+const minAddressRunes = 3
 
 // foldWidth turns full-width ASCII (Ｂ栋１２号) and the ideographic space into
 // their ordinary forms.

@@ -251,18 +251,19 @@ func TestHotspotsSlidingWindow(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		orders := drawOrders(rt)
 		opt := drawOptions(rt)
-		checkSliding(rt, orders, opt, hsNow.Add(-20*24*time.Hour), 25)
+		checkSliding(rt, orders, opt, hsNow.Add(-20*24*time.Hour), 24*time.Hour, 25)
 	})
 }
 
-// checkSliding runs the analysis on days consecutive days ending at start,
-// start+1d, … and fails if a member set disappears and then reappears.
-func checkSliding(t tb, orders []streetdesk.WorkOrder, opt streetdesk.HotspotOptions, start time.Time, days int) (seen int) {
+// checkSliding runs the analysis on windows ending at start, start+step, …
+// (steps of them) and fails if a member set disappears and then reappears.
+// It returns how many hotspots it saw over all the steps.
+func checkSliding(t tb, orders []streetdesk.WorkOrder, opt streetdesk.HotspotOptions, start time.Time, step time.Duration, steps int) (seen int) {
 	t.Helper()
-	gone := map[string]int{} // member set → the day it went away
+	gone := map[string]int{} // member set → the step it went away
 	var prev map[string]bool
-	for d := 0; d < days; d++ {
-		opt.Now = start.Add(time.Duration(d) * 24 * time.Hour)
+	for d := 0; d < steps; d++ {
+		opt.Now = start.Add(time.Duration(d) * step)
 		r, err := streetdesk.FindHotspots(orders, opt)
 		if err != nil {
 			t.Fatal(err)
@@ -273,7 +274,7 @@ func checkSliding(t tb, orders []streetdesk.WorkOrder, opt streetdesk.HotspotOpt
 			k := strings.Join(g, ",")
 			cur[k] = true
 			if day, ok := gone[k]; ok {
-				t.Fatalf("day %d: hotspot %s came back unchanged after vanishing on day %d", d, k, day)
+				t.Fatalf("step %d: hotspot %s came back unchanged after vanishing at step %d", d, k, day)
 			}
 		}
 		for k := range prev {

@@ -226,6 +226,14 @@ func TestFindHotspots(t *testing.T) {
 			{id: "c", cat: catStation, noXY: true, days: 3, phone: "3", comm: "星河社区", addr: "香蜜湖街道星湖花园３栋旁垃圾站"},
 			{id: "d", cat: catStation, noXY: true, days: 3, phone: "4", comm: "香蜜社区", addr: "星湖花园3栋旁垃圾站"},
 		}, [][]string{{"c", "b", "a"}}},
+		{"the names of places alone are no address", opts(), []hs{
+			{id: "a", cat: catStation, noXY: true, days: 1, phone: "1", comm: "星河社区", addr: "福田区星河社区"},
+			{id: "b", cat: catStation, noXY: true, days: 2, phone: "2", comm: "星河社区", addr: "福田区 星河社区"},
+			{id: "c", cat: catStation, noXY: true, days: 3, phone: "3", comm: "星河社区", addr: "星河社区"},
+			{id: "x", cat: catStation, noXY: true, days: 1, phone: "1", comm: "San Francisco", addr: "     SAN FRANCISCO , CA "},
+			{id: "y", cat: catStation, noXY: true, days: 2, phone: "2", comm: "San Francisco", addr: "SAN FRANCISCO, CA"},
+			{id: "z", cat: catStation, noXY: true, days: 3, phone: "3", comm: "San Francisco", addr: "San Francisco CA"},
+		}, nil},
 		{"an order without coordinates joins by address", opts(), []hs{
 			{id: "a", cat: catStation, days: 1, phone: "1", comm: "星河社区", addr: "星湖花园3栋旁垃圾站"},
 			{id: "b", cat: catStation, north: 2000, days: 2, phone: "2", comm: "星河社区", addr: "星湖花园3栋"},
@@ -423,7 +431,10 @@ func TestNormalizeAddress(t *testing.T) {
 		{"广东省深圳市福田区香蜜社区香蜜三村５栋（前绿地）", "香蜜三村5栋前绿地"},
 		{"  香蜜三村 5 栋、前绿地。 ", "香蜜三村5栋前绿地"},
 		{"INTERSECTION  of  22ND ST  and  FAIR OAKS ST", "intersectionof22ndstandfairoaksst"},
-		{"福田区", "福田区"}, // the prefix alone stays: it is all there is
+		{"福田区", ""}, // names of places only: no place
+		{"福田区香蜜湖街道，", ""},
+		{"     SAN FRANCISCO , CA ", "sanfranciscoca"},
+		{"3栋", ""}, // too short to find
 		{"，。！", ""},
 		{"", ""},
 	}
