@@ -85,13 +85,23 @@ type LocalResolution struct {
 	Sync ItemSync `json:"sync"`
 }
 
-// TimelineEntry is one line of an order's timeline.
+// TimelineEntry is one line of an order's timeline (BuildTimeline).
 type TimelineEntry struct {
+	ID    string    `json:"id,omitempty"` // the fact's id (a note, the first photo of a batch, a resolution); "" for events and intents
 	At    time.Time `json:"at"`
 	Kind  string    `json:"kind"` // an Operation name, or "dispatch", "callback", "reopen"
 	Actor string    `json:"actor"`
-	Text  string    `json:"text"`
+	Text  string    `json:"text"` // a note's or contact record's text, a reply, captions, an event's text
 	Sync  ItemSync  `json:"sync"`
+	Cycle int       `json:"cycle"`
+	// Contact records.
+	Method  ContactMethod `json:"method,omitempty"`
+	Reached bool          `json:"reached,omitempty"`
+	// Photos: how many this line stands for, and their tag.
+	Photos int      `json:"photos,omitempty"`
+	Tag    PhotoTag `json:"tag,omitempty"`
+	// Resolutions.
+	Outcome Outcome `json:"outcome,omitempty"`
 }
 
 // OrderDetail is everything the detail screen shows about one order.

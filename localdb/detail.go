@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"sort"
 
 	"github.com/streetdesk/streetdesk"
 )
@@ -45,7 +44,7 @@ func (db *DB) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, er
 	if d.Resolutions, err = loadResolutions(ctx, tx, id); err != nil {
 		return nil, err
 	}
-	if d.Conflicts, err = loadConflicts(ctx, tx, "c.order_id = ?", id); err != nil {
+	if d.Conflicts, err = loadConflicts(ctx, tx, "c.order_id = ? AND c.dismissed_at IS NULL", id); err != nil {
 		return nil, err
 	}
 	u := db.User()
@@ -57,7 +56,18 @@ func (db *DB) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, er
 			d.Allowed = append(d.Allowed, op)
 		}
 	}
-	d.Timeline = timeline(&s.Order, ins, d.Notes)
+	me := u.Name
+	d.Timeline = streetdesk.BuildTimeline(streetdesk.TimelineInput{Order: &s.Order, Notes: d.Notes, Photos: d.Photos,
+		Resolutions: d.Resolutions, Pending: pendingEntries(ins, me),
+		Name: func(id string) string {
+			if id == u.ID {
+				return me
+			}
+			if n := memberName(team, id); n != id {
+				return n
+			}
+			return ""
+		}})
 	return d, nil
 }
 
@@ -74,19 +84,17 @@ func revokeNote(s *shadow, team *streetdesk.Team) string {
 	return "该工单已不在您的名下；您在本机的记录已保留，只能查看。"
 }
 
-func timeline(w *streetdesk.WorkOrder, ins []intent, notes []streetdesk.LocalNote) []streetdesk.TimelineEntry {
+// pendingEntries are the timeline lines of the queued intents, written by
+// the signed-in user (the facts among them show through their own rows).
+func pendingEntries(ins []intent, actor string) []streetdesk.TimelineEntry {
 	var t []streetdesk.TimelineEntry
-	for _, e := range w.History {
-		t = append(t, streetdesk.TimelineEntry{At: e.At, Kind: e.Kind, Actor: e.Actor, Text: e.Text, Sync: streetdesk.SyncSynced})
-	}
 	for _, in := range ins {
 		st := streetdesk.SyncPending
 		if !in.effective() {
 			st = streetdesk.SyncConflict
 		}
-		t = append(t, streetdesk.TimelineEntry{At: in.CreatedAt, Kind: in.Name, Text: intentText(in), Sync: st})
+		t = append(t, streetdesk.TimelineEntry{At: in.CreatedAt, Kind: in.Name, Actor: actor, Text: intentText(in), Sync: st})
 	}
-	sort.SliceStable(t, func(i, j int) bool { return t[i].At.Before(t[j].At) })
 	return t
 }
 

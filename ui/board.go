@@ -96,6 +96,7 @@ type Board struct {
 
 	filterStatuses []streetdesk.Status
 	reassignPop    *reassignForm
+	write          *boardWrite // the last write, whose message follows the sync
 }
 
 // NewBoard builds the team lead's board for d with the default options (no
@@ -267,6 +268,7 @@ func (b *Board) reload() {
 	b.tabReview.Text = tr("board.tabReviewN", "Awaiting review ({{.N}})", map[string]int{"N": b.review.count()})
 	b.tabs.Refresh()
 	b.showConflicts()
+	b.showWrite()
 	b.loadStats()
 }
 
@@ -387,6 +389,7 @@ func (b *Board) ShowMember(id string) {
 
 // say shows an error in plain words in the status line.
 func (b *Board) say(err error) {
+	b.write = nil
 	b.status.Importance = widget.DangerImportance
 	b.status.SetText(leadErrorText(err))
 }
@@ -407,12 +410,54 @@ func leadErrorText(err error) string {
 	return errorText(err)
 }
 
-// saved tells the lead the change is kept here and on its way.
-func (b *Board) saved(text string) {
-	b.status.Importance = widget.SuccessImportance
-	b.status.SetText(text)
+// boardWrite is the lead's last write: its orders and the two ways of
+// saying where it stands.
+type boardWrite struct {
+	ids           []string
+	pending, sent string
+}
+
+// saved tells the lead the change is kept here and on its way; the message
+// follows the orders' real state on every reload, so it says "sent" once a
+// sync has taken the change.
+func (b *Board) saved(ids []string, pending, sent string) {
+	b.write = &boardWrite{ids: ids, pending: pending, sent: sent}
+	b.showWrite()
 	if s := b.desk.Sync(); s != nil {
 		s.SyncNow() // never blocks
+	}
+}
+
+// showWrite words the last write as its orders stand now.
+func (b *Board) showWrite() {
+	w := b.write
+	if w == nil {
+		return
+	}
+	state := streetdesk.SyncSynced
+	for _, id := range w.ids {
+		d, err := b.desk.Order(b.ctx, id)
+		if err != nil {
+			continue // gone from this desk: nothing of it waits here
+		}
+		switch orderSaveState(d, b.me.ID) {
+		case streetdesk.SyncPending:
+			state = streetdesk.SyncPending
+		case streetdesk.SyncConflict:
+			if state == streetdesk.SyncSynced {
+				state = streetdesk.SyncConflict
+			}
+		}
+	}
+	b.status.Importance = widget.SuccessImportance
+	switch state {
+	case streetdesk.SyncPending:
+		b.status.SetText(w.pending)
+	case streetdesk.SyncConflict:
+		b.status.Importance = widget.WarningImportance
+		b.status.SetText(tr("board.sentConflict", "⚠ Sent, but the platform did not take all of it: see Needs attention."))
+	default:
+		b.status.SetText(w.sent)
 	}
 }
 
@@ -437,8 +482,9 @@ func (b *Board) reassign(ids []string, to, reason string) error {
 	b.awaiting.clearChecks()
 	b.all.clearChecks()
 	b.Refresh()
-	b.saved(tr("board.reassigned", "Saved on this computer, waiting to sync: {{.N}} orders to {{.Name}}.",
-		map[string]any{"N": len(ids), "Name": b.memberName(to)}))
+	data := map[string]any{"N": len(ids), "Name": b.memberName(to)}
+	b.saved(ids, tr("board.reassigned", "Saved on this computer, waiting to sync: {{.N}} orders to {{.Name}}.", data),
+		tr("board.reassignedSent", "Sent to the platform: {{.N}} orders to {{.Name}}.", data))
 	return nil
 }
 

@@ -289,6 +289,13 @@ func TestBoardBulkReassign(t *testing.T) {
 	if e.d.Syncer().Calls() == 0 {
 		t.Error("no sync was asked for")
 	}
+	// Once a sync has sent it, the message says so (it used to stay at
+	// "waiting to sync").
+	e.d.SyncAll()
+	b.Refresh()
+	if got := b.StatusText(); got != "Sent to the platform: 3 orders to 李四." {
+		t.Errorf("after the sync: status = %q", got)
+	}
 	// The orders left the awaiting list only if the lifecycle moved them; the
 	// board now counts them for 李四 and nothing is ticked.
 	b.WaitStats(t)
@@ -386,6 +393,14 @@ func TestBoardReview(t *testing.T) {
 	}
 	if b.ReviewCount() != 0 || b.ReviewTabTitle() != "Awaiting review (0)" {
 		t.Errorf("after review: %d cards, tab %q", b.ReviewCount(), b.ReviewTabTitle())
+	}
+	if got := b.StatusText(); !strings.HasPrefix(got, "Sent back. Saved on this computer, waiting to sync") {
+		t.Errorf("status = %q", got)
+	}
+	e.d.SyncAll()
+	b.Refresh()
+	if got := b.StatusText(); !strings.HasPrefix(got, "Sent back; the platform has it") {
+		t.Errorf("after the sync: status = %q", got)
 	}
 }
 

@@ -49,7 +49,8 @@ type detailView struct {
 	timeline   *widget.Label // one line per entry
 	photos     *fyne.Container
 	actions    *fyne.Container
-	saved      *widget.Label // "已保存在本机，待同步" after a write
+	saved      *widget.Label // after a write: saved here / sent, as the order's items really stand
+	wrote      bool          // the user wrote to the open order
 	buttons    map[streetdesk.Operation]*widget.Button
 	body       *fyne.Container
 	content    fyne.CanvasObject
@@ -119,6 +120,7 @@ func newDetailView(u *UI) *detailView {
 // show opens order id.
 func (v *detailView) show(id string) {
 	v.id = id
+	v.wrote = false
 	v.saved.SetText("")
 	v.reload()
 }
@@ -255,6 +257,9 @@ func (v *detailView) fill() {
 		v.buttons[op] = b
 		v.actions.Add(b)
 	}
+	if v.wrote {
+		v.showSaveState()
+	}
 	// Lay the changed containers out again now: a thumbnail left at its
 	// zero size would be drawn with a negative height.
 	v.body.Refresh()
@@ -291,14 +296,14 @@ func actionLabel(op streetdesk.Operation) string {
 // kindLabel names a timeline entry's kind.
 func kindLabel(kind, lc string) string {
 	switch kind {
-	case "dispatch":
+	case streetdesk.TimelineDispatch:
 		return tr("timeline.dispatch", "dispatched")
-	case "callback":
+	case streetdesk.TimelineCallback:
 		return tr("timeline.callback", "callback")
-	case "reopen":
+	case streetdesk.TimelineReopen:
 		return tr("timeline.reopen", "reopened")
 	}
-	return streetdesk.Operation(kind).Label(lc)
+	return streetdesk.TimelineKindLabel(kind, lc)
 }
 
 func syncMark(s streetdesk.ItemSync) string {
@@ -313,15 +318,16 @@ func syncMark(s streetdesk.ItemSync) string {
 	return ""
 }
 
-// timelineLine renders one entry: "03-12 08:40 王芳 签收 ⟳ 待同步". Synced
-// platform events carry no mark; local items show theirs.
+// timelineLine renders one entry: "03-12 08:40 王芳 签收 ⟳ 待同步". The
+// platform's own events (dispatch, callback, reopen) carry no mark; what
+// people did shows whether it reached the platform.
 func timelineLine(e streetdesk.TimelineEntry, lc string) string {
-	text := strings.Join(strings.Fields(e.Text), " ") // one entry, one line
-	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, kindLabel(e.Kind, lc), text)
+	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, kindLabel(e.Kind, lc), e.Detail(lc))
 	line := strings.Join(parts, " ")
 	if m := syncMark(e.Sync); m != "" {
 		line += "  " + m
-	} else if e.Sync == streetdesk.SyncSynced && e.Actor != "" && e.Kind != "dispatch" && e.Kind != "callback" && e.Kind != "reopen" {
+	} else if e.Sync == streetdesk.SyncSynced && e.Actor != "" && e.Kind != streetdesk.TimelineDispatch &&
+		e.Kind != streetdesk.TimelineCallback && e.Kind != streetdesk.TimelineReopen {
 		line += "  " + tr("sync.itemSynced", "✓ synced")
 	}
 	return line
@@ -349,11 +355,51 @@ func (v *detailView) allowed(op streetdesk.Operation) bool {
 	return v.det != nil && slices.Contains(v.det.Allowed, op)
 }
 
-// savedLocally is shown after every write: the work is on this computer,
-// not yet on the platform.
+// savedLocally follows every write: the message under the actions says
+// where the order's work stands and changes when a sync sends it.
 func (v *detailView) savedLocally() {
+	v.wrote = true
 	v.u.changed()
-	v.saved.SetText(tr("detail.saved", "✓ Saved on this computer, waiting to sync"))
+}
+
+// showSaveState words the state of the open order's local work: saved
+// here and waiting, sent, or sent but not all taken (the notice says why).
+// "Saved on this computer" and "sent to the platform" are never blurred.
+func (v *detailView) showSaveState() {
+	switch orderSaveState(v.det, v.u.desk.Me().ID) {
+	case streetdesk.SyncPending:
+		v.saved.Importance = widget.SuccessImportance
+		v.saved.SetText(tr("detail.saved", "✓ Saved on this computer, waiting to sync"))
+	case streetdesk.SyncConflict:
+		v.saved.Importance = widget.WarningImportance
+		v.saved.SetText(tr("detail.savedConflict", "⚠ Sent, but the platform did not take all of it: see the note above."))
+	default:
+		v.saved.Importance = widget.SuccessImportance
+		v.saved.SetText(tr("detail.sent", "✓ Sent to the platform"))
+	}
+}
+
+// orderSaveState is where an order's local work stands: pending while an
+// intent waits or one of my photos is still on its way, conflict when the
+// platform refused something (an open entry in the inbox), else synced.
+func orderSaveState(d *streetdesk.OrderDetail, me string) streetdesk.ItemSync {
+	if d == nil {
+		return streetdesk.SyncPending
+	}
+	if d.Pending > 0 {
+		return streetdesk.SyncPending
+	}
+	for _, p := range d.Photos {
+		if p.AuthorID == me && (p.Sync == streetdesk.SyncPending || p.Sync == streetdesk.SyncUploading) {
+			return streetdesk.SyncPending
+		}
+	}
+	for _, c := range d.Conflicts {
+		if !c.Dismissed {
+			return streetdesk.SyncConflict
+		}
+	}
+	return streetdesk.SyncSynced
 }
 
 func (v *detailView) onAccept() {

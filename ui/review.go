@@ -133,7 +133,9 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 			return
 		}
 		v.b.Refresh()
-		v.b.saved(tr("review.approved", "Approved. Saved on this computer, waiting to sync: {{.Title}}", map[string]string{"Title": o.Title}))
+		data := map[string]string{"Title": o.Title}
+		v.b.saved([]string{id}, tr("review.approved", "Approved. Saved on this computer, waiting to sync: {{.Title}}", data),
+			tr("review.approvedSent", "Approved and sent to the platform: {{.Title}}", data))
 	}}
 	c.sendBack = &widget.Button{Text: streetdesk.OpSendBack.Label(lc), OnTapped: func() {
 		text := strings.TrimSpace(c.comment.Text)
@@ -147,7 +149,9 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 			return
 		}
 		v.b.Refresh()
-		v.b.saved(tr("review.sentBack", "Sent back. Saved on this computer, waiting to sync: {{.Title}}", map[string]string{"Title": o.Title}))
+		data := map[string]string{"Title": o.Title}
+		v.b.saved([]string{id}, tr("review.sentBack", "Sent back. Saved on this computer, waiting to sync: {{.Title}}", data),
+			tr("review.sentBackSent", "Sent back; the platform has it: {{.Title}}", data))
 	}}
 	c.content = container.NewVBox(c.title, c.summary, c.reply,
 		container.NewBorder(nil, nil, nil, container.NewHBox(c.sendBack, c.approve), c.comment), c.err, widget.NewSeparator())

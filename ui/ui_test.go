@@ -83,7 +83,7 @@ func setup(t *testing.T, locale string, opts ...setupOpt) *env {
 	for _, o := range opts {
 		o(&uo, &fo)
 	}
-	if uo.Login == nil {
+	if uo.Login == nil && uo.Desk == nil {
 		e.d = fakedesk.New(fo)
 		uo.Desk = e.d
 	}

@@ -552,9 +552,10 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		o.ID, o.Status.String(), streetdesk.FormatRemaining(o.CurrentDeadline(), now, "zh"), o.Title,
 		o.Category.Path(), o.Category.Department, o.Location.District, o.Location.Address,
 		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), o.Complaint)
-	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: " ⟳ 待同步", streetdesk.SyncConflict: " ⚠ 需要处理", streetdesk.SyncUploading: " ⬆ 上传中"}
+	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: "  ⟳ 待同步", streetdesk.SyncConflict: "  ⚠ 需要处理", streetdesk.SyncUploading: "  ⬆ 上传中"}
 	for _, e := range d.Timeline {
-		line := strings.Join(nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, eventLabel(e.Kind), e.Text), " ")
+		line := strings.Join(nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor,
+			streetdesk.TimelineKindLabel(e.Kind, "zh"), e.Detail("zh")), " ")
 		fmt.Fprintf(m.Stdout, "%s%s\n", line, marks[e.Sync])
 	}
 	if d.Revoked {
@@ -641,15 +642,6 @@ func printJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// eventLabel names a timeline entry's kind in Chinese: an operation, or the
-// centre's dispatch (the one kind that is not an operation).
-func eventLabel(kind string) string {
-	if kind == "dispatch" {
-		return "派单"
-	}
-	return streetdesk.Operation(kind).Label("zh")
 }
 
 func nonEmpty(ss ...string) []string {

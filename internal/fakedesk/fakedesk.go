@@ -15,7 +15,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -297,12 +296,47 @@ func (d *Desk) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, e
 			det.Conflicts = append(det.Conflicts, c)
 		}
 	}
-	for _, h := range e.order.History {
-		det.Timeline = append(det.Timeline, streetdesk.TimelineEntry{At: h.At, Kind: h.Kind, Actor: h.Actor, Text: h.Text, Sync: streetdesk.SyncSynced})
-	}
-	det.Timeline = append(det.Timeline, e.local...)
-	sort.SliceStable(det.Timeline, func(i, j int) bool { return det.Timeline[i].At.Before(det.Timeline[j].At) })
+	det.Timeline = streetdesk.BuildTimeline(streetdesk.TimelineInput{Order: &e.order, Notes: det.Notes, Photos: det.Photos,
+		Resolutions: det.Resolutions, Pending: e.local, Name: d.memberName})
 	return det, nil
+}
+
+func (d *Desk) memberName(id string) string {
+	for _, m := range d.team.Members {
+		if m.ID == id {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+// SyncAll plays a successful sync: every pending intent and item is on the
+// platform, the platform's history records the status changes, and the
+// Syncer reports a finished sync (so watchers reload).
+func (d *Desk) SyncAll() {
+	d.mu.Lock()
+	now := d.now()
+	for _, e := range d.orders {
+		for _, l := range e.local {
+			if !streetdesk.IsFactKind(l.Kind) {
+				e.order.History = append(e.order.History, streetdesk.Event{At: l.At, Actor: l.Actor, Kind: l.Kind, Text: l.Text, Cycle: e.order.Cycle})
+			}
+		}
+		e.local, e.pending = nil, 0
+		for i := range e.notes {
+			e.notes[i].Sync = streetdesk.SyncSynced
+		}
+		for i := range e.photos {
+			e.photos[i].Sync, e.photos[i].BlobPresent = streetdesk.SyncSynced, true
+		}
+		for i := range e.res {
+			e.res[i].Sync = streetdesk.SyncSynced
+		}
+	}
+	d.mu.Unlock()
+	st := d.syncer.Status()
+	st.State, st.Pending, st.LastSync, st.Message = streetdesk.SyncIdle, 0, now, "已同步"
+	d.syncer.Set(st)
 }
 
 // Counts implements streetdesk.OrderService.

@@ -1,0 +1,62 @@
+package main_test
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestEndToEnd_ShowKeepsTheTimelineTexts: `streetdesk show` lists every
+// survey note, contact record and the reply with their texts, before and
+// after the sync (saved here, then sent), and on a freshly signed-in desk.
+func TestEndToEnd_ShowKeepsTheTimelineTexts(t *testing.T) {
+	t.Setenv("STREETDESK_NO_KEYRING", "1")
+	p := startPlatformd(t)
+	d := &desk{t: t, data: t.TempDir()}
+	if _, errs, code := d.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errs)
+	}
+	d.must("sync", "--once")
+	waiting := d.orders("--status", "dispatched")
+	if len(waiting) == 0 {
+		t.Fatal("cw01 has nothing awaiting acceptance")
+	}
+	id := waiting[0].ID
+	const (
+		survey = "现场勘察：垃圾站压缩机凌晨作业，噪声明显"
+		call1  = "已电话联系诉求人，说明处理安排"
+		call2  = "第二次联系：约定周五上门回访"
+		reply  = "已协调环卫作业单位将压缩作业调整至早上七点以后，并加装隔音设施，请您监督。"
+	)
+	d.must("accept", id)
+	d.must("note", id, survey)
+	d.must("contact", id, "--method", "phone", "--reached", call1)
+	d.must("contact", id, "--method", "visit", call2)
+	d.must("resolve", id, "--outcome", "solved", "--reply", reply)
+	wantLines := func(when, out, mark string) {
+		t.Helper()
+		for _, want := range []string{
+			"梁晓红 勘察备注 " + survey + mark,
+			"梁晓红 联系记录 (电话, 已接通) " + call1 + mark,
+			"梁晓红 联系记录 (上门, 未接通) " + call2 + mark,
+			"梁晓红 办结 已解决: " + reply + mark,
+		} {
+			if !strings.Contains(out, want+"\n") {
+				t.Errorf("%s: show lacks %q:\n%s", when, want, out)
+			}
+		}
+	}
+	wantLines("before the sync", d.must("show", id), "  ⟳ 待同步")
+	d.must("sync", "--once")
+	out := d.must("show", id)
+	wantLines("after the sync", out, "")
+	if strings.Contains(out, "待同步") {
+		t.Errorf("after the sync something still waits:\n%s", out)
+	}
+
+	fresh := &desk{t: t, data: t.TempDir()}
+	if _, errs, code := fresh.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errs)
+	}
+	fresh.must("sync", "--once")
+	wantLines("on a freshly signed-in desk", fresh.must("show", id), "")
+}
