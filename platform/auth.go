@@ -86,7 +86,11 @@ func (s *Server) AddTeam(ctx context.Context, t streetdesk.Team) error {
 	if t.ID == "" || !streetdesk.ValidOrderID(t.ID) || strings.TrimSpace(t.Name) == "" {
 		return streetdesk.Errorf(streetdesk.EINVALID, "team needs an id and a name")
 	}
-	return putTeam(ctx, s.wdb, t)
+	if err := putTeam(ctx, s.wdb, t); err != nil {
+		return err
+	}
+	s.tokens.clear() // cached users carry their team's names
+	return nil
 }
 
 // BulkUsers says what AddUsersBulk creates: Count caseworkers named
@@ -286,6 +290,7 @@ func (s *Server) issueTokens(ctx context.Context, u *streetdesk.User, spent stri
 		if len(hashes) == 0 {
 			return nil, errRefreshInvalid // spent by a concurrent refresh
 		}
+		s.tokens.forget(hashes...)
 	}
 	now := t.now
 	resp := &streetdesk.LoginResponse{
@@ -359,19 +364,21 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u *streetd
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// spendPair deletes a token pair.
+// spendPair deletes a token pair and forgets it at once on this instance.
 func (s *Server) spendPair(ctx context.Context, pair string) error {
 	t, err := s.begin(ctx)
 	if err != nil {
 		return err
 	}
 	defer t.Rollback()
-	if _, err := t.deleteTokenPair(ctx, pair); err != nil {
+	hashes, err := t.deleteTokenPair(ctx, pair)
+	if err != nil {
 		return err
 	}
 	if err := t.Commit(); err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
+	s.tokens.forget(hashes...)
 	return nil
 }
 
@@ -389,6 +396,60 @@ func bearer(r *http.Request) string {
 
 var errUnauthorized = streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "missing, invalid or expired token")
 
+// tokenCache remembers, for TokenCacheTTL, the tokens this instance
+// checked: the requests of one desk come in bursts (the pages of a first
+// sync, a push and the pull after it), and each would read the token and
+// the user again. Logout and refresh on this instance forget the spent
+// tokens at once. Another instance sharing the database keeps a token
+// revoked elsewhere for at most TokenCacheTTL, unless it is told: forget
+// is the seam a shared deployment calls on a revocation notice.
+type tokenCache struct {
+	ttl time.Duration
+	c   *lru[string, cachedToken]
+}
+
+type cachedToken struct {
+	user    *streetdesk.User
+	expires int64     // the token's expiry, unix ms
+	checked time.Time // when it was read from the store
+}
+
+// tokenCacheBytes bounds the cache (about 5,000 tokens).
+const tokenCacheBytes = 2 << 20
+
+func newTokenCache(ttl time.Duration) *tokenCache {
+	return &tokenCache{ttl: ttl, c: newLRU(tokenCacheBytes, func(k string, v cachedToken) int {
+		u := v.user
+		return 200 + len(k) + len(u.ID) + len(u.Username) + len(u.Name) + len(u.TeamID) + len(u.TeamName) + len(u.StreetOffice) + len(u.District)
+	})}
+}
+
+func (c *tokenCache) get(hash string, now time.Time) (*streetdesk.User, bool) {
+	if c.ttl <= 0 {
+		return nil, false
+	}
+	v, ok := c.c.get(hash)
+	if !ok || now.Sub(v.checked) >= c.ttl || v.expires < now.UnixMilli() {
+		return nil, false
+	}
+	return v.user, true
+}
+
+func (c *tokenCache) put(hash string, u *streetdesk.User, expires int64, now time.Time) {
+	if c.ttl > 0 {
+		c.c.put(hash, cachedToken{user: u, expires: expires, checked: now})
+	}
+}
+
+func (c *tokenCache) clear() { c.c.clear() }
+
+// forget drops tokens (by hash) at once.
+func (c *tokenCache) forget(hashes ...string) {
+	for _, h := range hashes {
+		c.c.remove(h)
+	}
+}
+
 // authenticate resolves the bearer token to its user. Only a missing,
 // expired or revoked token (or a deleted user) is errUnauthorized; a store
 // that fails is an error of its own, answered 503.
@@ -398,18 +459,22 @@ func (s *Server) authenticate(r *http.Request) (*streetdesk.User, error) {
 		return nil, errUnauthorized
 	}
 	ctx := r.Context()
+	hash, now := hashToken(tok), s.now()
+	if u, ok := s.tokens.get(hash, now); ok {
+		return u, nil
+	}
 	if h := s.cfg.Hooks.StoreFault; h != nil {
 		if err := h("authenticate"); err != nil {
 			return nil, err
 		}
 	}
-	st, err := lookupToken(ctx, s.rdb, hashToken(tok), tokenAccess)
+	st, err := lookupToken(ctx, s.rdb, hash, tokenAccess)
 	switch {
 	case errors.Is(err, errNoToken):
 		return nil, errUnauthorized
 	case err != nil:
 		return nil, err
-	case st.expires < s.now().UnixMilli():
+	case st.expires < now.UnixMilli():
 		return nil, errUnauthorized
 	}
 	u, _, err := getUser(ctx, s.rdb, st.userID)
@@ -419,6 +484,7 @@ func (s *Server) authenticate(r *http.Request) (*streetdesk.User, error) {
 	case err != nil:
 		return nil, fmt.Errorf("load user: %w", err)
 	}
+	s.tokens.put(hash, u, st.expires, now)
 	return u, nil
 }
 

@@ -330,3 +330,71 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// TestTokenCacheRevocation: checked tokens are cached briefly, but a logout
+// or a refresh takes effect at once on the instance that served it; a second
+// instance on the same database accepts the spent token for at most
+// TokenCacheTTL.
+func TestTokenCacheRevocation(t *testing.T) {
+	const ttl = 5 * time.Second
+	e := newEnv(t, func(c *platform.Config) { c.TokenCacheTTL = ttl })
+	other, err := platform.Open(context.Background(), platform.Config{DBPath: e.dbPath, MediaDir: t.TempDir(), Now: e.clock.Now, TokenCacheTTL: ttl})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { other.Close() })
+	ots := startHTTP(t, other.Handler())
+	me := func(base, tok string) int {
+		req, _ := http.NewRequest(http.MethodGet, base+"/v1/me", nil)
+		req.Header.Set("Authorization", "Bearer "+tok)
+		st, _ := e.send(req, nil)
+		return st
+	}
+	login := func() streetdesk.LoginResponse {
+		var lr streetdesk.LoginResponse
+		if st, body := e.call(http.MethodPost, "/v1/auth/login", "", streetdesk.LoginRequest{Username: "cw01", Password: testPassword}, &lr); st != 200 {
+			t.Fatalf("login: %d %s", st, body)
+		}
+		return lr
+	}
+
+	// Logout on this instance: at once, here; within the TTL on the other.
+	lr := login()
+	if me(e.ts.URL, lr.Token) != 200 || me(ots.URL, lr.Token) != 200 {
+		t.Fatal("fresh token refused")
+	}
+	if st, _ := e.call(http.MethodPost, "/v1/auth/logout", lr.Token, nil, nil); st != http.StatusNoContent {
+		t.Fatal(st)
+	}
+	if st := me(e.ts.URL, lr.Token); st != 401 {
+		t.Fatalf("after logout, same instance: %d", st)
+	}
+	if st := me(ots.URL, lr.Token); st != 200 {
+		t.Fatalf("after logout, other instance within the TTL: %d (the cache is not in use)", st)
+	}
+	e.clock.Add(ttl)
+	if st := me(ots.URL, lr.Token); st != 401 {
+		t.Fatalf("after logout, other instance after the TTL: %d", st)
+	}
+
+	// Refresh: the old access token stops at once on this instance.
+	lr = login()
+	if me(e.ts.URL, lr.Token) != 200 {
+		t.Fatal("fresh token refused")
+	}
+	var lr2 streetdesk.LoginResponse
+	if st, _ := e.call(http.MethodPost, "/v1/auth/refresh", "", streetdesk.RefreshRequest{RefreshToken: lr.RefreshToken}, &lr2); st != 200 {
+		t.Fatal(st)
+	}
+	if st := me(e.ts.URL, lr.Token); st != 401 {
+		t.Fatalf("old access token after refresh: %d", st)
+	}
+	if st := me(e.ts.URL, lr2.Token); st != 200 {
+		t.Fatalf("new access token: %d", st)
+	}
+	// An expired token is refused even when cached.
+	e.clock.Add(13 * time.Hour)
+	if st := me(e.ts.URL, lr2.Token); st != 401 {
+		t.Fatalf("expired cached token: %d", st)
+	}
+}

@@ -50,6 +50,7 @@ type env struct {
 	centre *centre.Client
 	// lastDispatched is the id of the order a test dispatched last.
 	lastDispatched string
+	dbPath         string
 	mu             sync.Mutex // guards tokens (concurrent pushes)
 }
 
@@ -70,7 +71,7 @@ func newEnv(t testing.TB, mod ...func(*platform.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	e := &env{t: t, srv: srv, clock: clk, tokens: map[string]string{}}
+	e := &env{t: t, srv: srv, clock: clk, tokens: map[string]string{}, dbPath: cfg.DBPath}
 	for _, tm := range []streetdesk.Team{
 		{ID: "teamA", Name: "城管组", StreetOffice: "桂园街道", District: "罗湖区"},
 		{ID: "teamB", Name: "综治组", StreetOffice: "桂园街道", District: "罗湖区"},

@@ -178,9 +178,8 @@ const streamChunk = 128 << 10
 // lastMutationId and the checksum describe the same snapshot. emit gets the
 // page in pieces as it grows, the last one when the page is complete.
 func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf *bytes.Buffer, emit func([]byte)) error {
-	ctx = context.WithoutCancel(ctx) // short reads; no per-statement interrupt goroutine
 	now := s.now()
-	rt, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	rt, err := s.beginRead(ctx)
 	if err != nil {
 		return err
 	}

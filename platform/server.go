@@ -39,7 +39,12 @@ type Config struct {
 	Calendar         *streetdesk.Calendar // default streetdesk.DefaultCalendar()
 	Taxonomy         *streetdesk.Taxonomy // default streetdesk.SampleTaxonomy()
 	TokenTTL         time.Duration        // default 12h
-	RefreshTTL       time.Duration        // default 30 days
+	// TokenCacheTTL is how long a checked access token is trusted without
+	// reading the store again (default 5 s; negative: never). Logout and
+	// refresh take effect at once on the instance that served them; another
+	// instance on the same database may accept the spent token this long.
+	TokenCacheTTL time.Duration
+	RefreshTTL    time.Duration // default 30 days
 	// ChangeLogRetention bounds how old a pull cursor may be before the
 	// client gets a reset (default 90 days; mutation results are kept as long).
 	ChangeLogRetention time.Duration
@@ -74,13 +79,14 @@ type Hooks struct {
 type Server struct {
 	cfg    Config
 	log    *slog.Logger
-	wdb    *sql.DB // the single writer
-	rdb    *sql.DB // readers (pull snapshots, listings)
+	wdb    *pool // the single writer
+	rdb    *pool // readers (pull snapshots, listings)
 	epoch  string
 	tus    *tusd.Handler
 	store  tusStore
 	mux    *http.ServeMux
 	limits *loginLimiter
+	tokens *tokenCache
 
 	pushMu   sync.Mutex
 	pushBusy map[string]bool
@@ -119,6 +125,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.TokenTTL <= 0 {
 		cfg.TokenTTL = 12 * time.Hour
 	}
+	if cfg.TokenCacheTTL == 0 {
+		cfg.TokenCacheTTL = 5 * time.Second
+	}
 	if cfg.RefreshTTL <= 0 {
 		cfg.RefreshTTL = 30 * 24 * time.Hour
 	}
@@ -142,12 +151,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("platform: media dir: %w", err)
 		}
 	}
-	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, sums: map[string]checksumEntry{}, done: make(chan struct{})}
+	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, sums: map[string]checksumEntry{}, done: make(chan struct{}),
+		tokens: newTokenCache(cfg.TokenCacheTTL)}
 	var err error
 	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
 		return nil, err
 	}
-	if err := s.migrateSQLite(ctx, s.wdb); err != nil {
+	if err := s.migrateSQLite(ctx, s.wdb.DB); err != nil {
 		s.wdb.Close()
 		return nil, err
 	}

@@ -9,13 +9,14 @@ import (
 	"net/url"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
 	_ "modernc.org/sqlite" // the embedded default database
 )
 
-func openDB(path string, writer bool) (*sql.DB, error) {
+func openDB(path string, writer bool) (*pool, error) {
 	q := url.Values{}
 	q.Add("_pragma", "journal_mode(WAL)")
 	q.Add("_pragma", "synchronous(FULL)")
@@ -36,23 +37,140 @@ func openDB(path string, writer bool) (*sql.DB, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
+	n := 4
 	if writer {
-		db.SetMaxOpenConns(1) // one writer; SQLite serializes writes anyway
-	} else {
-		db.SetMaxOpenConns(4)
+		n = 1 // one writer; SQLite serializes writes anyway
 	}
-	return db, nil
+	// Connections stay open: each holds its page cache and its prepared
+	// statements (database/sql would close all but two idle ones).
+	db.SetMaxOpenConns(n)
+	db.SetMaxIdleConns(n)
+	return &pool{DB: db, stmts: map[string]*sql.Stmt{}}, nil
 }
 
-// tx wraps a write transaction with the platform's helpers. Its Exec and
-// Query methods prepare each statement once per transaction: a push runs the
-// same few statements for every mutation, and parsing them again each time
-// was a fifth of its cost.
+// pool is a database/sql pool whose statements are prepared once per
+// connection and kept: parsing the same SQL again for every request was
+// half of the platform's CPU under load. Queries outside a transaction use
+// the cache directly; a transaction (tx) uses it through Tx.StmtContext,
+// and asks for what it lacks to be prepared after it ends (its connection is
+// busy until then; on the single writer, preparing inside would deadlock).
+type pool struct {
+	*sql.DB
+	mu     sync.Mutex
+	stmts  map[string]*sql.Stmt
+	wanted map[string]bool
+}
+
+// maxStmts bounds the cache; statements past it run unprepared. Only
+// queries built with a variable number of arguments (IN lists, multi-row
+// INSERTs of up to a push's 100 mutations) make many distinct texts.
+const maxStmts = 1024
+
+// stmt returns q prepared on the pool, preparing it if needed (the caller
+// must not hold one of the pool's connections), or nil past maxStmts.
+func (p *pool) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
+	p.mu.Lock()
+	st, ok := p.stmts[q]
+	full := len(p.stmts) >= maxStmts
+	p.mu.Unlock()
+	if ok || full {
+		return st, nil
+	}
+	st, err := p.DB.PrepareContext(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if prev, dup := p.stmts[q]; dup {
+		st.Close()
+		return prev, nil
+	}
+	p.stmts[q] = st
+	return st, nil
+}
+
+// cached returns q if it is prepared; otherwise nil, and q is prepared at
+// the next prepareWanted.
+func (p *pool) cached(q string) *sql.Stmt {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	st, ok := p.stmts[q]
+	if !ok && len(p.stmts)+len(p.wanted) < maxStmts {
+		if p.wanted == nil {
+			p.wanted = map[string]bool{}
+		}
+		p.wanted[q] = true
+	}
+	return st
+}
+
+// prepareWanted prepares what transactions asked for; it runs after a
+// transaction ended, when the caller holds no connection.
+func (p *pool) prepareWanted(ctx context.Context) {
+	p.mu.Lock()
+	qs := p.wanted
+	p.wanted = nil
+	p.mu.Unlock()
+	for q := range qs {
+		p.stmt(ctx, q) // an error leaves q unprepared: it runs as before
+	}
+}
+
+// QueryRowContext runs q as a cached statement.
+func (p *pool) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	st, err := p.stmt(ctx, q)
+	if err != nil || st == nil {
+		return p.DB.QueryRowContext(ctx, q, args...) // the error surfaces at Scan
+	}
+	return st.QueryRowContext(ctx, args...)
+}
+
+// QueryContext runs q as a cached statement.
+func (p *pool) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	st, err := p.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return p.DB.QueryContext(ctx, q, args...)
+	}
+	return st.QueryContext(ctx, args...)
+}
+
+// ExecContext runs q as a cached statement.
+func (p *pool) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	st, err := p.stmt(ctx, q)
+	if err != nil {
+		return nil, err
+	}
+	if st == nil {
+		return p.DB.ExecContext(ctx, q, args...)
+	}
+	return st.ExecContext(ctx, args...)
+}
+
+// Close closes the statements and the pool.
+func (p *pool) Close() error {
+	p.mu.Lock()
+	for _, st := range p.stmts {
+		st.Close()
+	}
+	p.stmts = map[string]*sql.Stmt{}
+	p.mu.Unlock()
+	return p.DB.Close()
+}
+
+// tx wraps a transaction with the platform's helpers. Its Exec and Query
+// methods use the pool's prepared statements (a push runs the same few
+// statements for every mutation), each bound to the transaction once.
 type tx struct {
 	*sql.Tx
 	s     *Server
+	pool  *pool
 	now   time.Time
 	stmts map[string]*sql.Stmt
+	ended bool
 	// headers holds order headers read ahead for a push (prefetchHeaders);
 	// saveOrder drops an order's entry when it writes the order.
 	headers map[string]orderHeader
@@ -107,9 +225,14 @@ func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
 	}
-	st, err := t.Tx.PrepareContext(ctx, q)
-	if err != nil {
-		return nil, err
+	var st *sql.Stmt
+	if ps := t.pool.cached(q); ps != nil {
+		st = t.Tx.StmtContext(ctx, ps)
+	} else {
+		var err error
+		if st, err = t.Tx.PrepareContext(ctx, q); err != nil {
+			return nil, err
+		}
 	}
 	if t.stmts == nil {
 		t.stmts = map[string]*sql.Stmt{}
@@ -146,6 +269,28 @@ func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Ro
 	return st.QueryRowContext(ctx, args...)
 }
 
+// Commit commits and then prepares what the transaction lacked.
+func (t *tx) Commit() error {
+	err := t.Tx.Commit()
+	t.end()
+	return err
+}
+
+// Rollback rolls back (a no-op after Commit) and then prepares what the
+// transaction lacked.
+func (t *tx) Rollback() error {
+	err := t.Tx.Rollback()
+	t.end()
+	return err
+}
+
+func (t *tx) end() {
+	if !t.ended {
+		t.ended = true
+		t.pool.prepareWanted(context.Background())
+	}
+}
+
 func (s *Server) begin(ctx context.Context) (*tx, error) {
 	// Writes are short and must not stop half-way because a client hung up;
 	// without a cancelable context the driver also skips its per-statement
@@ -155,7 +300,17 @@ func (s *Server) begin(ctx context.Context) (*tx, error) {
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &tx{Tx: t, s: s, now: s.now()}, nil
+	return &tx{Tx: t, s: s, pool: s.wdb, now: s.now()}, nil
+}
+
+// beginRead starts a read-only transaction: one snapshot for a pull page.
+func (s *Server) beginRead(ctx context.Context) (*tx, error) {
+	ctx = context.WithoutCancel(ctx)
+	t, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	if err != nil {
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &tx{Tx: t, s: s, pool: s.rdb, now: s.now()}, nil
 }
 
 var errNoOrder = streetdesk.Errorf(streetdesk.ENOTFOUND, "no such order")
@@ -505,7 +660,7 @@ func effectCounts(ctx context.Context, q queryer, keys []string) (map[string]int
 
 // Audit reads a platform database without serving it: what load and fault
 // tests check after a run, while platformd may still be serving it.
-type Audit struct{ db *sql.DB }
+type Audit struct{ db *pool }
 
 // OpenAudit opens the platform database at dbPath for reading.
 func OpenAudit(ctx context.Context, dbPath string) (*Audit, error) {
