@@ -1,6 +1,9 @@
 package streetdesk
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Operation is something a person does to a work order. Some operations move
 // the order to another state; facts (notes, contacts, photos) leave it where
@@ -216,4 +219,269 @@ func Allowed(from Status, role Role) []Operation {
 func Can(from Status, op Operation, role Role) bool {
 	_, err := Apply(from, op, role)
 	return err == nil
+}
+
+// SubmitOp is the operation a caseworker's 办结 performs: straight to the
+// centre, or to the lead first when the team reviews resolutions (领导签发).
+func SubmitOp(review bool) Operation {
+	if review {
+		return OpSubmitForReview
+	}
+	return OpSubmitResolution
+}
+
+// Reassignment is reassign's input to Apply: the mutation's arguments with
+// the new assignee as the applying side looked them up.
+type Reassignment struct {
+	To     User
+	Reason string
+}
+
+// Reopening is reopen's input to Apply: the callback agent's comment and the
+// new resolve-by (Calendar.ReopenDeadline of the moment of the callback).
+type Reopening struct {
+	Comment   string
+	ResolveBy time.Time
+}
+
+// Apply performs op on the order as by, at time at: it checks the lifecycle
+// (a *TransitionError when the order's state or by's role does not allow
+// op), then makes the operation's effect — the new state and the fields the
+// operation owns. The platform and a desk's overlay of pending intents both
+// call it, so the two cannot disagree about what an operation does.
+//
+// It returns the history entry that records the change, or nil when the order
+// did not change: a survey note, a photo, a contact after the first one, a
+// reassignment to the current assignee. The platform appends the entry to
+// History and bumps Version (neither is Apply's: a desk shows its pending
+// intents beside the platform's history, and never invents versions).
+// Fields that depend on what only the platform holds (AwaitingMedia after a
+// resolution, which needs the photos' bytes) are the platform's to set too.
+//
+// args are op's arguments:
+//
+//	accept, approveReview            nil or *AcceptArgs / *ApproveReviewArgs
+//	recordContact, addNote, attachPhoto, requestReturn, requestExtension,
+//	submitResolution, submitForReview, sendBack
+//	                                 the mutation's *…Args
+//	reassign                         *Reassignment
+//	cancel, approve/rejectReturn, approve/rejectExtension
+//	                                 nil or *DecisionRequest (its comment)
+//	close                            *CallbackRequest
+//	reopen                           *Reopening
+//	supervise, unsupervise           nil or *SuperviseRequest (its comment)
+func (w *WorkOrder) Apply(op Operation, args any, by User, at time.Time) (*Event, error) {
+	to, err := Apply(w.Status, op, by.Role)
+	if err != nil {
+		return nil, err
+	}
+	eff, ok := effects[op]
+	if !ok {
+		return nil, Errorf(EINVALID, "operation %s has no effect defined", op)
+	}
+	ev := Event{At: at, Actor: by.Name, Kind: string(op), Cycle: w.Cycle}
+	next := *w
+	changed, err := eff(&next, args, &ev)
+	if err != nil {
+		return nil, err
+	}
+	if !changed {
+		return nil, nil
+	}
+	next.Status = to
+	next.UpdatedAt = at
+	*w = next
+	return &ev, nil
+}
+
+// effect makes one operation's change to an order's fields (Apply sets the
+// state) and writes the history text into ev. It reports whether the order
+// changed; an args value of the wrong type is an error.
+type effect func(w *WorkOrder, args any, ev *Event) (changed bool, err error)
+
+// effects is what each operation does to an order, one rule per operation.
+var effects = map[Operation]effect{
+	OpAccept: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		// Accepting does not change the assignee: only dispatch and
+		// reassign do.
+		if err := noArgs[AcceptArgs](OpAccept, args); err != nil {
+			return false, err
+		}
+		w.AcceptedAt = ev.At
+		return true, nil
+	},
+	OpRecordContact: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		if _, err := argsOf[RecordContactArgs](OpRecordContact, args); err != nil {
+			return false, err
+		}
+		// The first contact stops the first-contact clock; later ones are
+		// notes only.
+		if !w.FirstContact.IsZero() {
+			return false, nil
+		}
+		w.FirstContact = ev.At
+		return true, nil
+	},
+	OpAddNote: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		_, err := argsOf[AddNoteArgs](OpAddNote, args)
+		return false, err // a note is a fact beside the order
+	},
+	OpAttachPhoto: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		_, err := argsOf[AttachPhotoArgs](OpAttachPhoto, args)
+		return false, err // so is a photo
+	},
+	OpRequestReturn: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		a, err := argsOf[RequestReturnArgs](OpRequestReturn, args)
+		if err != nil {
+			return false, err
+		}
+		w.ReturnRequest = &ReturnRequest{Reason: a.Reason, Text: a.Text}
+		ev.Text = a.Reason.Label("zh") + " " + a.Text
+		return true, nil
+	},
+	OpRequestExtension: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		a, err := argsOf[RequestExtensionArgs](OpRequestExtension, args)
+		if err != nil {
+			return false, err
+		}
+		w.ExtensionRequest = &ExtensionRequest{Reason: a.Reason, NewResolveBy: a.NewResolveBy}
+		ev.Text = a.Reason
+		return true, nil
+	},
+	OpSubmitResolution: submit(OpSubmitResolution),
+	OpSubmitForReview:  submit(OpSubmitForReview),
+	OpReassign: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		a, err := argsOf[Reassignment](OpReassign, args)
+		if err != nil {
+			return false, err
+		}
+		if a.To.ID == "" {
+			return false, Errorf(EINVALID, "reassign: no new assignee")
+		}
+		if a.To.ID == w.AssigneeID {
+			return false, nil // already there
+		}
+		// The order goes back to 待签收 for the new assignee, who has not
+		// accepted it yet.
+		w.AssigneeID, w.AssigneeName = a.To.ID, a.To.Name
+		w.AcceptedAt = time.Time{}
+		ev.Text = "转派给 " + a.To.Name + " " + a.Reason
+		return true, nil
+	},
+	OpApproveReview: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		return true, noArgs[ApproveReviewArgs](OpApproveReview, args)
+	},
+	OpSendBack: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		a, err := argsOf[SendBackArgs](OpSendBack, args)
+		if err != nil {
+			return false, err
+		}
+		w.ReviewComment = a.Comment
+		ev.Text = a.Comment
+		return true, nil
+	},
+	OpApproveReturn: decision(func(w *WorkOrder) { w.ReturnRequest = nil }),
+	OpRejectReturn:  decision(func(w *WorkOrder) { w.ReturnRequest = nil }),
+	OpApproveExtension: decision(func(w *WorkOrder) {
+		if w.ExtensionRequest != nil {
+			w.Deadlines.ResolveBy = w.ExtensionRequest.NewResolveBy
+		}
+		w.ExtensionRequest = nil
+	}),
+	OpRejectExtension: decision(func(w *WorkOrder) { w.ExtensionRequest = nil }),
+	OpCancel:          decision(func(*WorkOrder) {}),
+	OpClose: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		a, err := argsOf[CallbackRequest](OpClose, args)
+		if err != nil {
+			return false, err
+		}
+		if op, err := a.Rating.Operation(); err != nil || op != OpClose {
+			return false, Errorf(EINVALID, "close: rating %q does not close an order", string(a.Rating))
+		}
+		w.Rating = a.Rating
+		ev.Text = a.Rating.Label("zh") + " " + a.Comment
+		return true, nil
+	},
+	OpReopen: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		a, err := argsOf[Reopening](OpReopen, args)
+		if err != nil {
+			return false, err
+		}
+		// 重办: the same order, a new cycle with its own deadline; the last
+		// cycle's resolution no longer waits for photos.
+		w.Rating = RatingDissatisfied
+		w.Cycle++
+		w.Deadlines.ResolveBy = a.ResolveBy
+		w.ReopenReason = a.Comment
+		w.AwaitingMedia = false
+		ev.Text = RatingDissatisfied.Label("zh") + " " + a.Comment
+		return true, nil
+	},
+	OpSupervise:   supervise(true),
+	OpUnsupervise: supervise(false),
+}
+
+func submit(op Operation) effect {
+	return func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		a, err := argsOf[SubmitResolutionArgs](op, args)
+		if err != nil {
+			return false, err
+		}
+		// A new resolution answers the lead's comment on the last one.
+		w.ReviewComment = ""
+		ev.Text = a.Outcome.Label("zh")
+		return true, nil
+	}
+}
+
+// decision is a centre decision whose only input is a comment.
+func decision(change func(w *WorkOrder)) effect {
+	return func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		if args != nil {
+			a, err := argsOf[DecisionRequest](Operation(ev.Kind), args)
+			if err != nil {
+				return false, err
+			}
+			ev.Text = a.Comment
+		}
+		change(w)
+		return true, nil
+	}
+}
+
+func supervise(on bool) effect {
+	return func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		if args != nil {
+			a, err := argsOf[SuperviseRequest](Operation(ev.Kind), args)
+			if err != nil {
+				return false, err
+			}
+			ev.Text = a.Comment
+		}
+		w.Supervised = on
+		return true, nil
+	}
+}
+
+// argsOf returns args as a *T (a T is accepted too).
+func argsOf[T any](op Operation, args any) (*T, error) {
+	switch a := args.(type) {
+	case *T:
+		if a != nil {
+			return a, nil
+		}
+	case T:
+		return &a, nil
+	}
+	var zero T
+	return nil, Errorf(EINVALID, "%s: arguments are %T, want %T", op, args, &zero)
+}
+
+// noArgs accepts nil or a T for an operation without arguments.
+func noArgs[T any](op Operation, args any) error {
+	if args == nil {
+		return nil
+	}
+	_, err := argsOf[T](op, args)
+	return err
 }

@@ -243,7 +243,7 @@ func (r *Resolution) Validate() error {
 		return err
 	}
 	if len(r.PhotoRefIDs) > MaxPhotosPerOrder {
-		return Errorf(EINVALID, "too many photos: %d (at most %d)", len(r.PhotoRefIDs), MaxPhotosPerOrder)
+		return tooLarge("too many photos: %d (at most %d)", len(r.PhotoRefIDs), MaxPhotosPerOrder)
 	}
 	return nil
 }
@@ -262,7 +262,7 @@ func checkText(field, s string, minRunes, maxRunes int) error {
 		return Errorf(EINVALID, "%s is too short: %d characters, at least %d", field, n, minRunes)
 	}
 	if utf8.RuneCountInString(s) > maxRunes {
-		return Errorf(EINVALID, "%s is too long: %d characters, at most %d", field, utf8.RuneCountInString(s), maxRunes)
+		return tooLarge("%s is too long: %d characters, at most %d", field, utf8.RuneCountInString(s), maxRunes)
 	}
 	return nil
 }
@@ -315,4 +315,16 @@ type Team struct {
 	// ReviewResolutions turns on 领导签发: resolutions wait for the lead.
 	ReviewResolutions bool   `json:"reviewResolutions"`
 	Members           []User `json:"members,omitempty"`
+}
+
+// Member returns the member whose id or username is id.
+func (t *Team) Member(id string) (User, bool) {
+	if t != nil {
+		for _, m := range t.Members {
+			if m.ID == id || m.Username == id {
+				return m, true
+			}
+		}
+	}
+	return User{}, false
 }
