@@ -20,6 +20,24 @@ const (
 type Error struct {
 	Code    string
 	Message string
+	// kind refines Code for programs that need more (errors.Is(err,
+	// ErrTooLarge)); nil for most errors.
+	kind error
+}
+
+// ErrTooLarge is the kind of an EINVALID error about a value over a limit
+// (a text too long, too many photos): errors.Is(err, ErrTooLarge). The
+// platform answers such a mutation with result code TOO_LARGE.
+var ErrTooLarge = errors.New("over a limit")
+
+// Unwrap returns the error's kind, if it has one.
+func (e *Error) Unwrap() error { return e.kind }
+
+// tooLarge returns an EINVALID error of kind ErrTooLarge.
+func tooLarge(format string, args ...any) *Error {
+	e := Errorf(EINVALID, format, args...)
+	e.kind = ErrTooLarge
+	return e
 }
 
 func (e *Error) Error() string {

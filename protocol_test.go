@@ -2,6 +2,7 @@ package streetdesk_test
 
 import (
 	"encoding/json"
+	"errors"
 	"strings"
 	"testing"
 
@@ -138,4 +139,25 @@ func FuzzDecodeArgs(f *testing.F) {
 			t.Fatalf("re-encoded args rejected: %v (%s)", err, b)
 		}
 	})
+}
+
+// An argument over a limit is an EINVALID error of kind ErrTooLarge, decided
+// by type (the platform answers TOO_LARGE); other invalid arguments are not.
+func TestDecodeArgsTooLarge(t *testing.T) {
+	id := "0190a6b2-3c4d-7e8f-9a0b-1c2d3e4f5a6b"
+	for _, tc := range []struct {
+		name, args string
+		tooLarge   bool
+	}{
+		{streetdesk.MutAddNote, `{"noteId":"` + id + `","body":"` + strings.Repeat("长", streetdesk.MaxNoteRunes+1) + `"}`, true},
+		{streetdesk.MutSubmitResolution, `{"resolutionId":"` + id + `","outcome":"solved","reply":"` + strings.Repeat("好", 20) + `","photoRefIds":[` +
+			strings.TrimSuffix(strings.Repeat(`"`+id+`",`, streetdesk.MaxPhotosPerOrder+1), ",") + `]}`, true},
+		{streetdesk.MutAddNote, `{"noteId":"` + id + `","body":""}`, false},
+		{streetdesk.MutAddNote, `{"noteId":"x","body":"好"}`, false},
+	} {
+		_, err := streetdesk.DecodeArgs(tc.name, json.RawMessage(tc.args))
+		if streetdesk.ErrorCode(err) != streetdesk.EINVALID || errors.Is(err, streetdesk.ErrTooLarge) != tc.tooLarge {
+			t.Errorf("%s %.60s…: %v (too large: %v, want %v)", tc.name, tc.args, err, errors.Is(err, streetdesk.ErrTooLarge), tc.tooLarge)
+		}
+	}
 }
