@@ -145,9 +145,10 @@ func validateDispatch(r *streetdesk.DispatchRequest) error {
 	return nil
 }
 
-// centreOp applies a centre operation to an order in one transaction.
-func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string, op streetdesk.Operation, text string,
-	effect func(t *tx, o *streetdesk.WorkOrder) error) (*streetdesk.WorkOrder, error) {
+// centreOp performs a centre operation on an order in one transaction:
+// streetdesk's WorkOrder.Apply decides and makes the change; a cancelled or
+// returned order leaves every caseworker's view.
+func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string, op streetdesk.Operation, args any) (*streetdesk.WorkOrder, error) {
 	if !streetdesk.ValidOrderID(id) {
 		return nil, streetdesk.Errorf(streetdesk.EINVALID, "bad order id")
 	}
@@ -160,22 +161,18 @@ func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string
 	if err != nil {
 		return nil, err
 	}
-	to, err := streetdesk.Apply(o.Status, op, actor.Role)
+	prev := o.Status
+	ev, err := o.Apply(op, args, *actor, t.now)
 	if err != nil {
 		return nil, err
 	}
-	prev := o.Status
-	o.History = append(o.History, streetdesk.Event{At: t.now, Actor: actor.Name, Kind: string(op), Text: text, Cycle: o.Cycle})
-	o.Status = to
-	if effect != nil {
-		if err := effect(t, o); err != nil {
-			return nil, err
-		}
+	if ev != nil {
+		o.History = append(o.History, *ev)
 	}
 	if err := t.saveOrder(ctx, o, prev, sv); err != nil {
 		return nil, err
 	}
-	if to == streetdesk.StatusCancelled || to == streetdesk.StatusReturned {
+	if to := o.Status; to == streetdesk.StatusCancelled || to == streetdesk.StatusReturned {
 		if err := t.hideOrder(ctx, o.ID); err != nil {
 			return nil, err
 		}
@@ -195,7 +192,7 @@ func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string
 
 // Cancel withdraws an order (撤单).
 func (s *Server) Cancel(ctx context.Context, actor *streetdesk.User, id, comment string) (*streetdesk.WorkOrder, error) {
-	return s.centreOp(ctx, actor, id, streetdesk.OpCancel, comment, nil)
+	return s.centreOp(ctx, actor, id, streetdesk.OpCancel, &streetdesk.DecisionRequest{Comment: comment})
 }
 
 // DecideReturn approves or rejects a requested return.
@@ -204,10 +201,7 @@ func (s *Server) DecideReturn(ctx context.Context, actor *streetdesk.User, id st
 	if d.Approve {
 		op = streetdesk.OpApproveReturn
 	}
-	return s.centreOp(ctx, actor, id, op, d.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
-		o.ReturnRequest = nil
-		return nil
-	})
+	return s.centreOp(ctx, actor, id, op, &d)
 }
 
 // DecideExtension approves (the requested date becomes the resolve-by) or
@@ -217,13 +211,7 @@ func (s *Server) DecideExtension(ctx context.Context, actor *streetdesk.User, id
 	if d.Approve {
 		op = streetdesk.OpApproveExtension
 	}
-	return s.centreOp(ctx, actor, id, op, d.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
-		if d.Approve && o.ExtensionRequest != nil {
-			o.Deadlines.ResolveBy = o.ExtensionRequest.NewResolveBy
-		}
-		o.ExtensionRequest = nil
-		return nil
-	})
+	return s.centreOp(ctx, actor, id, op, &d)
 }
 
 // Callback records the citizen's rating: satisfied/basically close the
@@ -233,16 +221,11 @@ func (s *Server) Callback(ctx context.Context, actor *streetdesk.User, id string
 	if err != nil || !c.Rating.Valid() {
 		return nil, streetdesk.Errorf(streetdesk.EINVALID, "rating must be satisfied, basically or dissatisfied")
 	}
-	return s.centreOp(ctx, actor, id, op, c.Rating.Label("zh")+" "+c.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
-		o.Rating = c.Rating
-		if op == streetdesk.OpReopen {
-			o.Cycle++
-			o.Deadlines.ResolveBy = s.cfg.Calendar.ReopenDeadline(t.now)
-			o.ReopenReason = c.Comment
-			o.AwaitingMedia = false
-		}
-		return nil
-	})
+	var args any = &c
+	if op == streetdesk.OpReopen {
+		args = &streetdesk.Reopening{Comment: c.Comment, ResolveBy: s.cfg.Calendar.ReopenDeadline(s.now())}
+	}
+	return s.centreOp(ctx, actor, id, op, args)
 }
 
 // Supervise sets or clears 督办.
@@ -251,10 +234,7 @@ func (s *Server) Supervise(ctx context.Context, actor *streetdesk.User, id strin
 	if r.On {
 		op = streetdesk.OpSupervise
 	}
-	return s.centreOp(ctx, actor, id, op, r.Comment, func(t *tx, o *streetdesk.WorkOrder) error {
-		o.Supervised = r.On
-		return nil
-	})
+	return s.centreOp(ctx, actor, id, op, &r)
 }
 
 func checkComment(c string) error {

@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/streetdesk/streetdesk"
 )
@@ -373,7 +372,7 @@ func (t *tx) storeResults(ctx context.Context, clientID, userID string, rows []s
 	return nil
 }
 
-// outcome builds results.
+// result builds a mutation's result.
 func result(m *streetdesk.Mutation, st streetdesk.ResultStatus, code streetdesk.ResultCode, msg string) *streetdesk.MutationResult {
 	return &streetdesk.MutationResult{ID: m.ID, Key: m.Key, Name: m.Name, OrderID: m.OrderID, Status: st, Code: code, Message: msg}
 }
@@ -390,325 +389,461 @@ var conflictMessages = map[streetdesk.ResultCode]string{
 	streetdesk.CodeServerError:       "服务器无法处理此操作",
 }
 
+// pushOp is one mutation being applied inside a push transaction, with what
+// every handler needs.
+type pushOp struct {
+	s    *Server
+	t    *tx
+	u    *streetdesk.User
+	m    *streetdesk.Mutation
+	args any // decoded and validated
+	o    *streetdesk.WorkOrder
+	sv   int64 // the version at which o's status last changed
+	// current: u works the order now (a lead: their team's orders; a
+	// caseworker: those assigned to them); past: a caseworker held it before.
+	current, past bool
+	// op is the lifecycle operation (a resolution may go to review first).
+	op streetdesk.Operation
+	// res is the resolution a submitResolution carries, kept as a proposal
+	// when the order moved on.
+	res *streetdesk.SubmitResolutionArgs
+}
+
+// mutationHandler applies one kind of mutation. Business outcomes are
+// results; only infrastructure failures are errors. Every rejection is
+// decided before anything is written, so a rejected mutation leaves only its
+// result.
+type mutationHandler func(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error)
+
+// factHandlers keep facts: notes and photos are always kept, whatever
+// happened to the order. They see its header only.
+var factHandlers = map[string]mutationHandler{
+	streetdesk.MutAddNote:       applyNote,
+	streetdesk.MutRecordContact: applyNote,
+	streetdesk.MutAttachPhoto:   applyPhoto,
+}
+
+// statusHandlers change the order's state, checked against what happened
+// since the mutation's base version. They see the whole order.
+var statusHandlers = map[string]mutationHandler{
+	streetdesk.MutAccept:           applyPlain,
+	streetdesk.MutRequestReturn:    applyPlain,
+	streetdesk.MutRequestExtension: applyExtension,
+	streetdesk.MutSubmitResolution: applyResolution,
+	streetdesk.MutReassign:         applyReassign,
+	streetdesk.MutApproveReview:    applyApproveReview,
+	streetdesk.MutSendBack:         applySendBack,
+}
+
 // applyMutation runs one mutation against the authoritative state and
-// returns its result: the conflict matrix of reference §a8. Business
-// outcomes are results; only infrastructure failures are errors.
+// returns its result, following the conflict rules of docs/protocol.md:
+// arguments and access first, then the handler of the mutation's name.
 func (s *Server) applyMutation(ctx context.Context, t *tx, u *streetdesk.User, m *streetdesk.Mutation) (*streetdesk.MutationResult, error) {
-	rej := func(st streetdesk.ResultStatus, code streetdesk.ResultCode, msg string) *streetdesk.MutationResult {
-		if msg == "" {
-			msg = conflictMessages[code]
-		}
-		return result(m, st, code, msg)
-	}
+	p := &pushOp{s: s, t: t, u: u, m: m, op: streetdesk.Operation(m.Name)}
 	if h := s.cfg.Hooks.Poison; h != nil && h(*m) {
-		return rej(streetdesk.ResultRejected, streetdesk.CodeServerError, ""), nil
+		return p.reject(streetdesk.ResultRejected, streetdesk.CodeServerError, ""), nil
 	}
-	args, err := streetdesk.DecodeArgs(m.Name, m.Args)
-	if err != nil {
+	fact, isFact := factHandlers[m.Name]
+	status, isStatus := statusHandlers[m.Name]
+	if !isFact && !isStatus {
+		return nil, fmt.Errorf("mutation %s has no handler", m.Name)
+	}
+	var err error
+	if p.args, err = streetdesk.DecodeArgs(m.Name, m.Args); err != nil {
 		code := streetdesk.CodeValidation
-		if msg := streetdesk.ErrorMessage(err); strings.Contains(msg, "too long") || strings.Contains(msg, "too many") {
+		if errors.Is(err, streetdesk.ErrTooLarge) {
 			code = streetdesk.CodeTooLarge
 		}
-		return rej(streetdesk.ResultRejected, code, streetdesk.ErrorMessage(err)), nil
+		return p.reject(streetdesk.ResultRejected, code, streetdesk.ErrorMessage(err)), nil
 	}
-	o, sv, err := t.header(ctx, m.OrderID)
+	p.o, p.sv, err = t.header(ctx, m.OrderID)
 	if errors.Is(err, errNoOrder) {
-		return rej(streetdesk.ResultRejected, streetdesk.CodeNotFound, ""), nil
+		return p.reject(streetdesk.ResultRejected, streetdesk.CodeNotFound, ""), nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	// Access: a lead works the whole team; a caseworker their own orders and,
-	// for facts and explanations, orders they held before.
-	current, past := false, false
-	switch u.Role {
-	case streetdesk.RoleLead:
-		current = o.TeamID == u.TeamID
-	case streetdesk.RoleCaseworker:
-		current = o.AssigneeID == u.ID && o.TeamID == u.TeamID
-		if !current {
-			var n int
-			if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments WHERE order_id = ? AND user_id = ?`, o.ID, u.ID).Scan(&n); err != nil {
-				return nil, err
-			}
-			past = n > 0
-		}
-	}
-	if !current && !past {
-		return rej(streetdesk.ResultRejected, streetdesk.CodeForbidden, ""), nil
-	}
-	r := rej(streetdesk.ResultApplied, streetdesk.CodeNone, "")
-	r.Message = ""
-	prevStatus := o.Status
-	event := func(op streetdesk.Operation, text string) {
-		o.History = append(o.History, streetdesk.Event{At: t.now, Actor: u.Name, Kind: string(op), Text: text, Cycle: o.Cycle})
-	}
-
-	// Facts: always kept, tagged when the order moved on.
-	factCycle := o.Cycle
-	if m.BaseCycle < o.Cycle {
-		factCycle = m.BaseCycle
-	}
-	movedOn := !current || o.AssigneeID != u.ID && u.Role == streetdesk.RoleCaseworker || o.Status.Terminal() || m.BaseCycle < o.Cycle
-	switch a := args.(type) {
-	case *streetdesk.AddNoteArgs, *streetdesk.RecordContactArgs:
-		n := streetdesk.Note{WorkOrderID: o.ID, AuthorID: u.ID, AuthorName: u.Name, Cycle: factCycle, CreatedAt: t.now,
-			AuthorWasAssignee: o.AssigneeID == u.ID || u.Role == streetdesk.RoleLead && current}
-		contact := false
-		if na, ok := a.(*streetdesk.AddNoteArgs); ok {
-			n.ID, n.Kind, n.Body = na.NoteID, streetdesk.NoteSurvey, na.Body
-		} else {
-			ca := a.(*streetdesk.RecordContactArgs)
-			n.ID, n.Kind, n.Body, n.Method, n.Reached = ca.NoteID, streetdesk.NoteContact, ca.Body, ca.Method, ca.Reached
-			contact = true
-		}
-		inserted, err := t.insertNote(ctx, &n, o)
-		if err != nil {
-			return nil, err
-		}
-		if !inserted {
-			var exists string
-			if err := t.QueryRowContext(ctx, `SELECT order_id FROM notes WHERE id = ?`, n.ID).Scan(&exists); err != nil {
-				return nil, err
-			}
-			if exists != o.ID {
-				return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "noteId already used on another order"), nil
-			}
-		}
-		if contact && current {
-			if o, sv, err = loadOrder(ctx, t, o.ID); err != nil {
-				return nil, err
-			}
-		}
-		if contact && current && o.FirstContact.IsZero() {
-			// The first contact stops the first-contact clock (platform-owned).
-			o.FirstContact = t.now
-			event(streetdesk.OpRecordContact, "")
-			if err := t.saveOrder(ctx, o, prevStatus, sv); err != nil {
-				return nil, err
-			}
-		}
-		if movedOn {
-			r.Disposition = streetdesk.DispositionKeptAsFact
-		}
-		r.Version = o.Version
-		return r, nil
-	case *streetdesk.AttachPhotoArgs:
-		present, err := t.blobExists(ctx, a.SHA256)
-		if err != nil {
-			return nil, err
-		}
-		p := streetdesk.PhotoRef{ID: a.PhotoRefID, WorkOrderID: o.ID, SHA256: a.SHA256, Size: a.Size, MIME: a.MIME, Tag: a.Tag,
-			Caption: a.Caption, TakenAt: a.TakenAt, Lat: a.Lat, Lng: a.Lng, AuthorID: u.ID, Cycle: factCycle, CreatedAt: t.now, BlobPresent: present}
-		inserted, err := t.insertPhoto(ctx, &p, o)
-		if err != nil {
-			return nil, err
-		}
-		if !inserted {
-			var exists string
-			if err := t.QueryRowContext(ctx, `SELECT order_id FROM photo_refs WHERE id = ?`, p.ID).Scan(&exists); err != nil {
-				return nil, err
-			}
-			if exists != o.ID {
-				return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "photoRefId already used on another order"), nil
-			}
-		}
-		if present {
-			t.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, a.SHA256, u.ID)
-		}
-		r.BlobPresent = &present
-		if movedOn {
-			r.Disposition = streetdesk.DispositionKeptAsFact
-		}
-		r.Version = o.Version
-		return r, nil
-	}
-
-	// Status changes: checked against what happened since baseVersion.
-	if o, sv, err = loadOrder(ctx, t, o.ID); err != nil {
+	if err := p.access(ctx); err != nil {
 		return nil, err
 	}
-	var res *streetdesk.SubmitResolutionArgs
-	op := streetdesk.Operation(m.Name)
-	if a, ok := args.(*streetdesk.SubmitResolutionArgs); ok {
-		res = a
-		tm, err := t.team(ctx, o.TeamID)
-		if err != nil {
+	if !p.current && !p.past {
+		return p.reject(streetdesk.ResultRejected, streetdesk.CodeForbidden, ""), nil
+	}
+	if isFact {
+		return fact(ctx, p)
+	}
+	if err := p.load(ctx); err != nil {
+		return nil, err
+	}
+	return status(ctx, p)
+}
+
+// access works out whether u may touch the order: a lead works the whole
+// team; a caseworker their own orders and, for facts and explanations,
+// orders they held before.
+func (p *pushOp) access(ctx context.Context) error {
+	switch p.u.Role {
+	case streetdesk.RoleLead:
+		p.current = p.o.TeamID == p.u.TeamID
+	case streetdesk.RoleCaseworker:
+		p.current = p.o.AssigneeID == p.u.ID && p.o.TeamID == p.u.TeamID
+		if !p.current {
+			var n int
+			if err := p.t.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments WHERE order_id = ? AND user_id = ?`, p.o.ID, p.u.ID).Scan(&n); err != nil {
+				return err
+			}
+			p.past = n > 0
+		}
+	}
+	return nil
+}
+
+// reject is a result other than applied, with the code's standard message
+// when msg is empty.
+func (p *pushOp) reject(st streetdesk.ResultStatus, code streetdesk.ResultCode, msg string) *streetdesk.MutationResult {
+	if msg == "" {
+		msg = conflictMessages[code]
+	}
+	return result(p.m, st, code, msg)
+}
+
+// applied is the result of a mutation that took effect.
+func (p *pushOp) applied() *streetdesk.MutationResult {
+	r := result(p.m, streetdesk.ResultApplied, streetdesk.CodeNone, "")
+	r.Version = p.o.Version
+	return r
+}
+
+// factCycle is the cycle a note or photo belongs to: the one its author
+// worked in.
+func (p *pushOp) factCycle() int { return min(p.m.BaseCycle, p.o.Cycle) }
+
+// movedOn reports whether a fact arrives after the order left its author:
+// it is kept, and tagged so.
+func (p *pushOp) movedOn() bool {
+	return !p.current || p.o.AssigneeID != p.u.ID && p.u.Role == streetdesk.RoleCaseworker || p.o.Status.Terminal() || p.m.BaseCycle < p.o.Cycle
+}
+
+// factResult is the result of a kept note or photo.
+func (p *pushOp) factResult() *streetdesk.MutationResult {
+	r := p.applied()
+	if p.movedOn() {
+		r.Disposition = streetdesk.DispositionKeptAsFact
+	}
+	return r
+}
+
+// applyNote keeps a survey note or a contact record: facts are always kept.
+// The first contact recorded while the order is being worked also stops its
+// first-contact clock.
+func applyNote(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	u, o := p.u, p.o
+	n := streetdesk.Note{WorkOrderID: o.ID, AuthorID: u.ID, AuthorName: u.Name, Cycle: p.factCycle(), CreatedAt: p.t.now,
+		AuthorWasAssignee: o.AssigneeID == u.ID || u.Role == streetdesk.RoleLead && p.current}
+	contact, isContact := p.args.(*streetdesk.RecordContactArgs)
+	if isContact {
+		n.ID, n.Kind, n.Body, n.Method, n.Reached = contact.NoteID, streetdesk.NoteContact, contact.Body, contact.Method, contact.Reached
+	} else {
+		a := p.args.(*streetdesk.AddNoteArgs)
+		n.ID, n.Kind, n.Body = a.NoteID, streetdesk.NoteSurvey, a.Body
+	}
+	inserted, err := p.t.insertNote(ctx, &n, o)
+	if err != nil {
+		return nil, err
+	}
+	if !inserted {
+		if r, err := p.idOnOtherOrder(ctx, `SELECT order_id FROM notes WHERE id = ?`, n.ID, "noteId"); r != nil || err != nil {
+			return r, err
+		}
+	}
+	if isContact && p.current {
+		if err := p.load(ctx); err != nil {
 			return nil, err
 		}
-		if tm.ReviewResolutions {
-			op = streetdesk.OpSubmitForReview
-		}
-		for _, id := range a.PhotoRefIDs {
-			var n int
-			if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM photo_refs WHERE id = ? AND order_id = ?`, id, o.ID).Scan(&n); err != nil {
-				return nil, err
-			}
-			if n == 0 {
-				return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, fmt.Sprintf("photo %s is not attached to this order", id)), nil
-			}
+		if _, err := p.change(ctx, contact); err != nil && !isTransitionError(err) {
+			return nil, err
 		}
 	}
-	conflict := func(code streetdesk.ResultCode) (*streetdesk.MutationResult, error) {
-		st := streetdesk.ResultConflict
-		if code == streetdesk.CodeInvalidTransition || code == streetdesk.CodeForbidden || code == streetdesk.CodeValidation {
-			st = streetdesk.ResultRejected
-		}
-		cr := rej(st, code, "")
-		cr.ServerVersion, cr.ServerStatus = o.Version, o.Status
-		if code == streetdesk.CodeReassigned {
-			cr.NewAssignee = o.AssigneeID
-		}
-		if res != nil && code != streetdesk.CodeForbidden && code != streetdesk.CodeValidation {
-			// Field work is evidence: the resolution is kept as a proposal
-			// the lead can see.
-			pr := streetdesk.Resolution{ID: res.ResolutionID, WorkOrderID: o.ID, Cycle: factCycle, Outcome: res.Outcome, Reply: res.Reply,
-				PhotoRefIDs: nonNil(res.PhotoRefIDs), State: streetdesk.ResolutionProposal, AuthorID: u.ID, CreatedAt: t.now}
-			if err := t.putResolution(ctx, &pr, o); err != nil {
-				return nil, err
-			}
-			cr.Disposition = streetdesk.DispositionKeptAsProposal
-			if st == streetdesk.ResultRejected {
-				cr.Status = streetdesk.ResultConflict
-			}
-		}
-		return cr, nil
+	return p.factResult(), nil
+}
+
+// applyPhoto keeps a photo reference.
+func applyPhoto(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	a := p.args.(*streetdesk.AttachPhotoArgs)
+	present, err := p.t.blobExists(ctx, a.SHA256)
+	if err != nil {
+		return nil, err
 	}
+	ph := streetdesk.PhotoRef{ID: a.PhotoRefID, WorkOrderID: p.o.ID, SHA256: a.SHA256, Size: a.Size, MIME: a.MIME, Tag: a.Tag,
+		Caption: a.Caption, TakenAt: a.TakenAt, Lat: a.Lat, Lng: a.Lng, AuthorID: p.u.ID, Cycle: p.factCycle(), CreatedAt: p.t.now, BlobPresent: present}
+	inserted, err := p.t.insertPhoto(ctx, &ph, p.o)
+	if err != nil {
+		return nil, err
+	}
+	if !inserted {
+		if r, err := p.idOnOtherOrder(ctx, `SELECT order_id FROM photo_refs WHERE id = ?`, ph.ID, "photoRefId"); r != nil || err != nil {
+			return r, err
+		}
+	}
+	if present {
+		if _, err := p.t.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, a.SHA256, p.u.ID); err != nil {
+			return nil, fmt.Errorf("blob access: %w", err)
+		}
+	}
+	r := p.factResult()
+	r.BlobPresent = &present
+	return r, nil
+}
+
+// idOnOtherOrder rejects a fact whose client id is already used on another
+// order (the same id on the same order is a resend: nil, nil).
+func (p *pushOp) idOnOtherOrder(ctx context.Context, q, id, field string) (*streetdesk.MutationResult, error) {
+	var exists string
+	if err := p.t.QueryRowContext(ctx, q, id).Scan(&exists); err != nil {
+		return nil, err
+	}
+	if exists != p.o.ID {
+		return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, field+" already used on another order"), nil
+	}
+	return nil, nil
+}
+
+func isTransitionError(err error) bool {
+	var te *streetdesk.TransitionError
+	return errors.As(err, &te)
+}
+
+// load reads the whole order (facts work on its header only).
+func (p *pushOp) load(ctx context.Context) error {
+	var err error
+	p.o, p.sv, err = loadOrder(ctx, p.t, p.o.ID)
+	return err
+}
+
+// checkChange decides whether a status change may apply: what happened to
+// the order since the mutation's base version and cycle, then the lifecycle.
+// A non-nil result is the conflict or rejection to answer.
+func (p *pushOp) checkChange(ctx context.Context) (*streetdesk.MutationResult, error) {
+	o := p.o
 	switch {
 	case o.Status == streetdesk.StatusCancelled:
-		return conflict(streetdesk.CodeCancelled)
-	case u.Role == streetdesk.RoleCaseworker && !current:
+		return p.conflict(ctx, streetdesk.CodeCancelled)
+	case p.u.Role == streetdesk.RoleCaseworker && !p.current:
 		if o.Status == streetdesk.StatusReturned {
-			return conflict(streetdesk.CodeStatusChanged)
+			return p.conflict(ctx, streetdesk.CodeStatusChanged)
 		}
-		return conflict(streetdesk.CodeReassigned)
-	case m.BaseCycle < o.Cycle:
-		return conflict(streetdesk.CodeStaleCycle)
+		return p.conflict(ctx, streetdesk.CodeReassigned)
+	case p.m.BaseCycle < o.Cycle:
+		return p.conflict(ctx, streetdesk.CodeStaleCycle)
 	}
-	to, err := streetdesk.Apply(o.Status, op, u.Role)
-	if err != nil {
-		var te *streetdesk.TransitionError
-		if errors.As(err, &te) && te.Code == streetdesk.EFORBIDDEN {
-			return conflict(streetdesk.CodeForbidden)
-		}
-		done := o.Status == streetdesk.StatusResolved || o.Status == streetdesk.StatusClosed || o.Status == streetdesk.StatusAwaitingReview
-		switch {
-		case done && (res != nil || sv > m.BaseVersion):
-			return conflict(streetdesk.CodeAlreadyResolved)
-		case sv > m.BaseVersion:
-			return conflict(streetdesk.CodeStatusChanged)
-		}
-		return conflict(streetdesk.CodeInvalidTransition)
+	_, err := streetdesk.Apply(o.Status, p.op, p.u.Role)
+	var te *streetdesk.TransitionError
+	switch {
+	case err == nil:
+		return nil, nil
+	case !errors.As(err, &te):
+		return nil, err
+	case te.Code == streetdesk.EFORBIDDEN:
+		return p.conflict(ctx, streetdesk.CodeForbidden)
 	}
+	done := o.Status == streetdesk.StatusResolved || o.Status == streetdesk.StatusClosed || o.Status == streetdesk.StatusAwaitingReview
+	switch {
+	case done && (p.res != nil || p.sv > p.m.BaseVersion):
+		return p.conflict(ctx, streetdesk.CodeAlreadyResolved)
+	case p.sv > p.m.BaseVersion:
+		return p.conflict(ctx, streetdesk.CodeStatusChanged)
+	}
+	return p.conflict(ctx, streetdesk.CodeInvalidTransition)
+}
 
-	var revokeUser string
-	switch a := args.(type) {
-	case *streetdesk.AcceptArgs:
-		o.AcceptedAt = t.now
-		event(op, "")
-	case *streetdesk.RequestReturnArgs:
-		o.ReturnRequest = &streetdesk.ReturnRequest{Reason: a.Reason, Text: a.Text}
-		event(op, a.Reason.Label("zh")+" "+a.Text)
-	case *streetdesk.RequestExtensionArgs:
-		if err := s.cfg.Calendar.CheckExtension(o.Deadlines.ResolveBy, a.NewResolveBy); err != nil {
-			return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, streetdesk.ErrorMessage(err)), nil
+// conflict answers a status change that cannot apply. A resolution's field
+// work is evidence: it is kept as a proposal the lead can see.
+func (p *pushOp) conflict(ctx context.Context, code streetdesk.ResultCode) (*streetdesk.MutationResult, error) {
+	st := streetdesk.ResultConflict
+	if code == streetdesk.CodeInvalidTransition || code == streetdesk.CodeForbidden || code == streetdesk.CodeValidation {
+		st = streetdesk.ResultRejected
+	}
+	o := p.o
+	r := p.reject(st, code, "")
+	r.ServerVersion, r.ServerStatus = o.Version, o.Status
+	if code == streetdesk.CodeReassigned {
+		r.NewAssignee = o.AssigneeID
+	}
+	if p.res != nil && code != streetdesk.CodeForbidden && code != streetdesk.CodeValidation {
+		pr := streetdesk.Resolution{ID: p.res.ResolutionID, WorkOrderID: o.ID, Cycle: p.factCycle(), Outcome: p.res.Outcome, Reply: p.res.Reply,
+			PhotoRefIDs: nonNil(p.res.PhotoRefIDs), State: streetdesk.ResolutionProposal, AuthorID: p.u.ID, CreatedAt: p.t.now}
+		if err := p.t.putResolution(ctx, &pr, o); err != nil {
+			return nil, err
 		}
-		o.ExtensionRequest = &streetdesk.ExtensionRequest{Reason: a.Reason, NewResolveBy: a.NewResolveBy}
-		event(op, a.Reason)
-	case *streetdesk.SubmitResolutionArgs:
+		r.Disposition = streetdesk.DispositionKeptAsProposal
+		r.Status = streetdesk.ResultConflict
+	}
+	return r, nil
+}
+
+// change makes the operation's effect on the order (streetdesk's
+// WorkOrder.Apply, the rule the desks' overlays follow too), records it in
+// the history and saves the order. It reports false when the order did not
+// change.
+func (p *pushOp) change(ctx context.Context, args any) (bool, error) {
+	prev := p.o.Status
+	ev, err := p.o.Apply(p.op, args, *p.u, p.t.now)
+	if err != nil || ev == nil {
+		return false, err
+	}
+	p.o.History = append(p.o.History, *ev)
+	return true, p.t.saveOrder(ctx, p.o, prev, p.sv)
+}
+
+// changeStatus is the common path of a status change: check, then change.
+// prepare, when set, runs between the two and may still reject.
+func (p *pushOp) changeStatus(ctx context.Context, args any, prepare func() (*streetdesk.MutationResult, error)) (*streetdesk.MutationResult, error) {
+	if r, err := p.checkChange(ctx); r != nil || err != nil {
+		return r, err
+	}
+	if prepare != nil {
+		if r, err := prepare(); r != nil || err != nil {
+			return r, err
+		}
+	}
+	if _, err := p.change(ctx, args); err != nil {
+		return nil, err
+	}
+	return p.applied(), nil
+}
+
+// applyPlain is a status change with no more to check or write: accept,
+// requestReturn.
+func applyPlain(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	return p.changeStatus(ctx, p.args, nil)
+}
+
+// applyExtension checks the requested date against the working-day calendar.
+func applyExtension(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	a := p.args.(*streetdesk.RequestExtensionArgs)
+	return p.changeStatus(ctx, a, func() (*streetdesk.MutationResult, error) {
+		if err := p.s.cfg.Calendar.CheckExtension(p.o.Deadlines.ResolveBy, a.NewResolveBy); err != nil {
+			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, streetdesk.ErrorMessage(err)), nil
+		}
+		return nil, nil
+	})
+}
+
+// applyResolution resolves the order (办结), or sends the resolution to the
+// lead first when the team reviews resolutions.
+func applyResolution(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	a := p.args.(*streetdesk.SubmitResolutionArgs)
+	tm, err := p.t.team(ctx, p.o.TeamID)
+	if err != nil {
+		return nil, err
+	}
+	p.op = streetdesk.SubmitOp(tm.ReviewResolutions)
+	for _, id := range a.PhotoRefIDs {
+		var n int
+		if err := p.t.QueryRowContext(ctx, `SELECT COUNT(*) FROM photo_refs WHERE id = ? AND order_id = ?`, id, p.o.ID).Scan(&n); err != nil {
+			return nil, err
+		}
+		if n == 0 {
+			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, fmt.Sprintf("photo %s is not attached to this order", id)), nil
+		}
+	}
+	p.res = a
+	return p.changeStatus(ctx, a, func() (*streetdesk.MutationResult, error) {
 		var exists int
-		if err := t.QueryRowContext(ctx, `SELECT COUNT(*) FROM resolutions WHERE id = ?`, a.ResolutionID).Scan(&exists); err != nil {
+		if err := p.t.QueryRowContext(ctx, `SELECT COUNT(*) FROM resolutions WHERE id = ?`, a.ResolutionID).Scan(&exists); err != nil {
 			return nil, err
 		}
 		if exists > 0 {
-			return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "resolutionId already used"), nil
+			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "resolutionId already used"), nil
 		}
+		o := p.o
 		rs := streetdesk.Resolution{ID: a.ResolutionID, WorkOrderID: o.ID, Cycle: o.Cycle, Outcome: a.Outcome, Reply: a.Reply,
-			PhotoRefIDs: nonNil(a.PhotoRefIDs), State: streetdesk.ResolutionAccepted, AuthorID: u.ID, CreatedAt: t.now}
-		if op == streetdesk.OpSubmitForReview {
+			PhotoRefIDs: nonNil(a.PhotoRefIDs), State: streetdesk.ResolutionAccepted, AuthorID: p.u.ID, CreatedAt: p.t.now}
+		if p.op == streetdesk.OpSubmitForReview {
 			rs.State = streetdesk.ResolutionReview
 		} else {
-			ok, err := t.photosPresent(ctx, o.ID, a.PhotoRefIDs)
+			ok, err := p.t.photosPresent(ctx, o.ID, a.PhotoRefIDs)
 			if err != nil {
 				return nil, err
 			}
 			o.AwaitingMedia = !ok
 		}
-		if err := t.putResolution(ctx, &rs, o); err != nil {
-			return nil, err
-		}
-		o.ReviewComment = ""
-		event(op, a.Outcome.Label("zh"))
-	case *streetdesk.ReassignArgs:
-		target, _, err := getUser(ctx, t, a.To)
-		if err != nil || target.TeamID != o.TeamID || target.Role.Centre() {
-			return rej(streetdesk.ResultRejected, streetdesk.CodeValidation, "the new assignee must be a member of this order's team"), nil
-		}
-		if target.ID == o.AssigneeID {
-			r.Version = o.Version
-			return r, nil // already there: nothing to do
-		}
-		revokeUser = o.AssigneeID
-		o.AssigneeID, o.AssigneeName = target.ID, target.Name
-		o.AcceptedAt = timeZero
-		event(op, "转派给 "+target.Name+" "+a.Reason)
-		if _, err := t.ExecContext(ctx, `INSERT OR IGNORE INTO assignments VALUES (?,?)`, o.ID, target.ID); err != nil {
-			return nil, err
-		}
-	case *streetdesk.ApproveReviewArgs:
-		rs, err := t.resolutions(ctx, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		for i := range rs {
-			if rs[i].State == streetdesk.ResolutionReview {
-				rs[i].State = streetdesk.ResolutionAccepted
-				ok, err := t.photosPresent(ctx, o.ID, rs[i].PhotoRefIDs)
-				if err != nil {
-					return nil, err
-				}
-				o.AwaitingMedia = !ok
-				if err := t.putResolution(ctx, &rs[i], o); err != nil {
-					return nil, err
-				}
-			}
-		}
-		event(op, "")
-	case *streetdesk.SendBackArgs:
-		rs, err := t.resolutions(ctx, o.ID)
-		if err != nil {
-			return nil, err
-		}
-		for i := range rs {
-			if rs[i].State == streetdesk.ResolutionReview {
-				rs[i].State = streetdesk.ResolutionProposal
-				if err := t.putResolution(ctx, &rs[i], o); err != nil {
-					return nil, err
-				}
-			}
-		}
-		o.ReviewComment = a.Comment
-		event(op, a.Comment)
-	default:
-		return nil, fmt.Errorf("mutation %s has no handler", m.Name)
-	}
-	o.Status = to
-	if err := t.saveOrder(ctx, o, prevStatus, sv); err != nil {
-		return nil, err
-	}
-	if revokeUser != "" {
-		if err := t.revoke(ctx, revokeUser, o, streetdesk.CodeReassigned); err != nil {
-			return nil, err
-		}
-		if err := t.retouchOrder(ctx, o); err != nil {
-			return nil, err
-		}
-	}
-	r.Version = o.Version
-	return r, nil
+		return nil, p.t.putResolution(ctx, &rs, o)
+	})
 }
 
-var timeZero time.Time
+// applyReassign moves the order to another member of its team; the previous
+// assignee's desks are told it left them.
+func applyReassign(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	a := p.args.(*streetdesk.ReassignArgs)
+	if r, err := p.checkChange(ctx); r != nil || err != nil {
+		return r, err
+	}
+	target, _, err := getUser(ctx, p.t, a.To)
+	if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND || err == nil && (target.TeamID != p.o.TeamID || target.Role.Centre()) {
+		return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "the new assignee must be a member of this order's team"), nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	previous := p.o.AssigneeID
+	changed, err := p.change(ctx, &streetdesk.Reassignment{To: *target, Reason: a.Reason})
+	if err != nil || !changed {
+		return p.applied(), err
+	}
+	if _, err := p.t.ExecContext(ctx, `INSERT OR IGNORE INTO assignments VALUES (?,?)`, p.o.ID, target.ID); err != nil {
+		return nil, err
+	}
+	if err := p.t.revoke(ctx, previous, p.o, streetdesk.CodeReassigned); err != nil {
+		return nil, err
+	}
+	if err := p.t.retouchOrder(ctx, p.o); err != nil {
+		return nil, err
+	}
+	return p.applied(), nil
+}
+
+// applyApproveReview signs the waiting resolution off (签发): it reaches the
+// centre now.
+func applyApproveReview(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	return p.changeStatus(ctx, p.args, func() (*streetdesk.MutationResult, error) {
+		return nil, p.reviewed(ctx, streetdesk.ResolutionAccepted)
+	})
+}
+
+// applySendBack returns the waiting resolution to the caseworker; it stays
+// as a proposal beside the lead's comment.
+func applySendBack(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
+	return p.changeStatus(ctx, p.args, func() (*streetdesk.MutationResult, error) {
+		return nil, p.reviewed(ctx, streetdesk.ResolutionProposal)
+	})
+}
+
+// reviewed moves the resolutions waiting for review to state; an accepted
+// one waits for its photos' bytes (awaiting_media) if they are missing.
+func (p *pushOp) reviewed(ctx context.Context, state streetdesk.ResolutionState) error {
+	rs, err := p.t.resolutions(ctx, p.o.ID)
+	if err != nil {
+		return err
+	}
+	for i := range rs {
+		if rs[i].State != streetdesk.ResolutionReview {
+			continue
+		}
+		rs[i].State = state
+		if state == streetdesk.ResolutionAccepted {
+			ok, err := p.t.photosPresent(ctx, p.o.ID, rs[i].PhotoRefIDs)
+			if err != nil {
+				return err
+			}
+			p.o.AwaitingMedia = !ok
+		}
+		if err := p.t.putResolution(ctx, &rs[i], p.o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
 
 func nonNil(s []string) []string {
 	if s == nil {
