@@ -45,11 +45,14 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 	if err != nil {
 		return err
 	}
-	team, _ := loadTeam(ctx, q)
-	review := team != nil && team.ReviewResolutions
-	w := overlayOrder(s.Order, ins, review, team)
-	if op == streetdesk.OpSubmitResolution && review {
-		op = streetdesk.OpSubmitForReview
+	team, err := loadTeam(ctx, q)
+	if err != nil {
+		return err
+	}
+	by := db.overlayActor()
+	w := overlayOrder(s.Order, ins, by, team)
+	if op == streetdesk.OpSubmitResolution {
+		op = streetdesk.SubmitOp(team != nil && team.ReviewResolutions)
 	}
 	if _, err := streetdesk.Apply(w.Status, op, user.Role); err != nil {
 		return err
@@ -80,7 +83,7 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 	}
 	// The overlay with the new intent, from what is already loaded.
 	ins = append(ins, intent{Key: a.key, Name: name, OrderID: id, Args: raw, State: statePending, CreatedAt: a.now})
-	return writeOverlay(ctx, q, overlayOrder(s.Order, ins, review, team))
+	return writeOverlay(ctx, q, overlayOrder(s.Order, ins, by, team))
 }
 
 // mayTouch enforces ownership: a caseworker acts only on orders assigned to
@@ -290,7 +293,10 @@ func (db *DB) Reassign(ctx context.Context, ids []string, to, reason string) err
 	}
 	to = strings.TrimSpace(to)
 	return db.tx(ctx, func(tx *sql.Tx) error {
-		team, _ := loadTeam(ctx, tx)
+		team, err := loadTeam(ctx, tx)
+		if err != nil {
+			return err
+		}
 		if team != nil && len(team.Members) > 0 && memberName(team, to) == to {
 			found := false
 			for _, m := range team.Members {

@@ -29,9 +29,12 @@ func (db *DB) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, er
 	if err != nil {
 		return nil, err
 	}
-	team, _ := loadTeam(ctx, tx)
+	team, err := loadTeam(ctx, tx)
+	if err != nil {
+		return nil, err
+	}
 	review := team != nil && team.ReviewResolutions
-	d := &streetdesk.OrderDetail{Order: overlayOrder(s.Order, ins, review, team), Pending: len(ins), Revoked: s.revoked()}
+	d := &streetdesk.OrderDetail{Order: overlayOrder(s.Order, ins, db.overlayActor(), team), Pending: len(ins), Revoked: s.revoked()}
 	if d.Revoked {
 		d.RevokeNote = revokeNote(s, team)
 	}

@@ -39,7 +39,7 @@ func (db *DB) SaveRoster(ctx context.Context, t streetdesk.Team) error {
 		}
 		rows.Close()
 		for _, id := range ids {
-			if err := refreshOverlay(ctx, tx, id); err != nil {
+			if err := db.refreshOverlay(ctx, tx, id); err != nil {
 				return err
 			}
 		}

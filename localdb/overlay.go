@@ -101,71 +101,64 @@ func intentsWhere(ctx context.Context, q querier, where string, args ...any) (ma
 	return out, rows.Err()
 }
 
-// overlayOrder applies the effective intents to the shadow order in id order.
-// Intents that no longer fit the lifecycle leave the order as it is.
-func overlayOrder(w streetdesk.WorkOrder, ins []intent, review bool, team *streetdesk.Team) streetdesk.WorkOrder {
+// overlayOrder applies the effective intents to the shadow order in id
+// order, as by performs them: the same rule the platform applies
+// (streetdesk's WorkOrder.Apply), so what a desk shows before a sync is what
+// the platform makes of it. Intents that no longer fit the lifecycle leave
+// the order as it is. The order's history stays the platform's: pending
+// intents are shown beside it.
+func overlayOrder(w streetdesk.WorkOrder, ins []intent, by streetdesk.User, team *streetdesk.Team) streetdesk.WorkOrder {
+	review := team != nil && team.ReviewResolutions
 	for _, in := range ins {
 		if !in.effective() {
 			continue
 		}
-		op := streetdesk.Operation(in.Name)
-		if op == streetdesk.OpSubmitResolution && review {
-			op = streetdesk.OpSubmitForReview
-		}
-		next, ok := streetApply(w.Status, op)
-		if !ok {
-			continue
-		}
-		w.Status = next
 		args, err := streetdesk.DecodeArgs(in.Name, in.Args)
 		if err != nil {
 			continue
 		}
+		op := streetdesk.Operation(in.Name)
 		switch a := args.(type) {
-		case *streetdesk.AcceptArgs:
-			w.AcceptedAt = in.CreatedAt
-		case *streetdesk.RecordContactArgs:
-			if w.FirstContact.IsZero() {
-				w.FirstContact = in.CreatedAt
-			}
-		case *streetdesk.RequestReturnArgs:
-			w.ReturnRequest = &streetdesk.ReturnRequest{Reason: a.Reason, Text: a.Text}
-		case *streetdesk.RequestExtensionArgs:
-			w.ExtensionRequest = &streetdesk.ExtensionRequest{Reason: a.Reason, NewResolveBy: a.NewResolveBy}
+		case *streetdesk.SubmitResolutionArgs:
+			op = streetdesk.SubmitOp(review)
 		case *streetdesk.ReassignArgs:
-			w.AssigneeID = a.To
-			w.AssigneeName = memberName(team, a.To)
-		case *streetdesk.SendBackArgs:
-			w.ReviewComment = a.Comment
+			args = &streetdesk.Reassignment{To: member(team, a.To), Reason: a.Reason}
+		}
+		// An error means the intent no longer fits the order: it is shown in
+		// the timeline and left out here.
+		if _, err := w.Apply(op, args, by, in.CreatedAt); err != nil {
+			continue
 		}
 	}
 	return w
 }
 
-// streetApply applies op as the street office (caseworker, else lead) would.
-func streetApply(from streetdesk.Status, op streetdesk.Operation) (streetdesk.Status, bool) {
-	for _, r := range []streetdesk.Role{streetdesk.RoleCaseworker, streetdesk.RoleLead} {
-		if to, err := streetdesk.Apply(from, op, r); err == nil {
-			return to, true
-		}
+// overlayActor is who the overlay applies intents as: the signed-in user,
+// who wrote them. A store opened without a street-office user (tools, a
+// sync before sign-in finished) applies them as a lead may, which allows
+// every operation of the street office.
+func (db *DB) overlayActor() streetdesk.User {
+	u := db.User()
+	if u.Role != streetdesk.RoleCaseworker && u.Role != streetdesk.RoleLead {
+		u.Role = streetdesk.RoleLead
 	}
-	return from, false
+	return u
 }
 
-func memberName(t *streetdesk.Team, id string) string {
-	if t != nil {
-		for _, m := range t.Members {
-			if m.ID == id || m.Username == id {
-				return m.Name
-			}
-		}
+// member returns the team member with id or username id, or a stand-in
+// that carries only the id when the roster does not know it (yet).
+func member(t *streetdesk.Team, id string) streetdesk.User {
+	if m, ok := t.Member(id); ok {
+		return m
 	}
-	return id
+	return streetdesk.User{ID: id, Name: id}
 }
+
+func memberName(t *streetdesk.Team, id string) string { return member(t, id).Name }
 
 // refreshOverlay recomputes the overlay row of one order after its shadow or
 // its outbox changed.
-func refreshOverlay(ctx context.Context, tx *sql.Tx, orderID string) error {
+func (db *DB) refreshOverlay(ctx context.Context, tx *sql.Tx, orderID string) error {
 	ins, err := loadIntents(ctx, tx, orderID)
 	if err != nil {
 		return err
@@ -188,8 +181,11 @@ func refreshOverlay(ctx context.Context, tx *sql.Tx, orderID string) error {
 	if err != nil {
 		return err
 	}
-	team, _ := loadTeam(ctx, tx)
-	return writeOverlay(ctx, tx, overlayOrder(s.Order, ins, team != nil && team.ReviewResolutions, team))
+	team, err := loadTeam(ctx, tx)
+	if err != nil {
+		return err
+	}
+	return writeOverlay(ctx, tx, overlayOrder(s.Order, ins, db.overlayActor(), team))
 }
 
 // writeOverlay stores what an order's intents change about it.

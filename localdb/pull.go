@@ -108,7 +108,7 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 		if err := db.flushIndex(ctx, tx, ix); err != nil {
 			return err
 		}
-		if err := refreshAll(ctx, tx, touched); err != nil {
+		if err := db.refreshAll(ctx, tx, touched); err != nil {
 			return err
 		}
 		if err := db.hook("cursor"); err != nil {

@@ -517,8 +517,11 @@ func (db *DB) items(ctx context.Context, ids []string) ([]streetdesk.QueueItem, 
 	}
 	var team *streetdesk.Team
 	if len(ins) > 0 {
-		team, _ = loadTeam(ctx, tx)
+		if team, err = loadTeam(ctx, tx); err != nil {
+			return nil, err
+		}
 	}
+	by := db.overlayActor()
 	out := make([]streetdesk.QueueItem, 0, len(ids))
 	for _, id := range ids {
 		it, ok := byID[id]
@@ -527,7 +530,7 @@ func (db *DB) items(ctx context.Context, ids []string) ([]streetdesk.QueueItem, 
 		}
 		if l := ins[id]; len(l) > 0 {
 			it.Pending = len(l)
-			it.Order = overlayOrder(it.Order, l, team != nil && team.ReviewResolutions, team)
+			it.Order = overlayOrder(it.Order, l, by, team)
 		}
 		out = append(out, *it)
 	}

@@ -109,10 +109,14 @@ func (db *DB) StatsOrders(ctx context.Context) ([]streetdesk.WorkOrder, error) {
 		return nil, fmt.Errorf("stats: %w", err)
 	}
 	if len(ins) > 0 {
-		team, _ := loadTeam(ctx, tx)
+		team, err := loadTeam(ctx, tx)
+		if err != nil {
+			return nil, err
+		}
+		by := db.overlayActor()
 		for i := range out {
 			if l := ins[out[i].ID]; len(l) > 0 {
-				out[i] = overlayOrder(out[i], l, team != nil && team.ReviewResolutions, team)
+				out[i] = overlayOrder(out[i], l, by, team)
 			}
 		}
 	}

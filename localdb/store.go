@@ -139,7 +139,7 @@ func (db *DB) ForkClient(ctx context.Context) (string, error) {
 			}
 			if !seen[oid] {
 				seen[oid] = true
-				if err := refreshOverlay(ctx, tx, oid); err != nil {
+				if err := db.refreshOverlay(ctx, tx, oid); err != nil {
 					return err
 				}
 			}
@@ -212,13 +212,13 @@ func (db *DB) RecordPushResults(ctx context.Context, results []streetdesk.Mutati
 				touched[oid] = true
 			}
 		}
-		return refreshAll(ctx, tx, touched)
+		return db.refreshAll(ctx, tx, touched)
 	})
 }
 
 // refreshAll recomputes the overlay of the given orders that have intents
 // or an overlay row (the others have nothing to recompute).
-func refreshAll(ctx context.Context, tx *sql.Tx, ids map[string]bool) error {
+func (db *DB) refreshAll(ctx context.Context, tx *sql.Tx, ids map[string]bool) error {
 	if len(ids) == 0 {
 		return nil
 	}
@@ -240,7 +240,7 @@ func refreshAll(ctx context.Context, tx *sql.Tx, ids map[string]bool) error {
 	rows.Close()
 	sort.Strings(l)
 	for _, id := range l {
-		if err := refreshOverlay(ctx, tx, id); err != nil {
+		if err := db.refreshOverlay(ctx, tx, id); err != nil {
 			return err
 		}
 	}
@@ -352,7 +352,10 @@ func explain(ctx context.Context, q querier, r *streetdesk.MutationResult, name,
 	if kept != "" {
 		tail = kept + "，" + tail
 	}
-	team, _ := loadTeam(ctx, q)
+	team, err := loadTeam(ctx, q)
+	if err != nil {
+		return "", err
+	}
 	switch r.Code {
 	case streetdesk.CodeReassigned:
 		who := "他人"
@@ -381,7 +384,7 @@ func explain(ctx context.Context, q querier, r *streetdesk.MutationResult, name,
 	case streetdesk.CodeNotFound:
 		return "平台上找不到该工单；" + tail, nil
 	case streetdesk.CodeTooLarge:
-		return "照片超过平台允许的大小，未能上传；请压缩后重新添加。", nil
+		return "平台认为" + op + "的内容超出了允许的长度或数量（" + r.Message + "）；请精简后重新提交。", nil
 	}
 	if r.Message != "" {
 		return r.Message + "（" + tail + "）", nil

@@ -1,7 +1,8 @@
 // Package fakedesk is an in-memory streetdesk.Desk for UI tests and previews.
-// It applies the real lifecycle (streetdesk.Apply) for the signed-in user's
-// role, records notes, photos and resolutions as pending sync, and exposes a
-// Syncer whose status tests set. It is deterministic for a fixed clock.
+// It applies the real lifecycle and its effects (streetdesk's
+// WorkOrder.Apply) for the signed-in user's role, records notes, photos and
+// resolutions as pending sync, and exposes a Syncer whose status tests set.
+// It is deterministic for a fixed clock.
 package fakedesk
 
 import (
@@ -367,15 +368,15 @@ func (d *Desk) Counts(ctx context.Context) (streetdesk.Counts, error) {
 	return c, nil
 }
 
-// apply checks and performs a lifecycle step and records the local intent.
-func (d *Desk) apply(e *entry, op streetdesk.Operation, text string) error {
-	to, err := streetdesk.Apply(e.order.Status, op, d.me.Role)
-	if err != nil {
+// apply performs op with args on the order (streetdesk's WorkOrder.Apply,
+// the rule the platform and the real desk follow) and records the pending
+// intent with its timeline text. The order's history stays the platform's,
+// as in the real desk.
+func (d *Desk) apply(e *entry, op streetdesk.Operation, args any, text string) error {
+	now := d.now()
+	if _, err := e.order.Apply(op, args, d.me, now); err != nil {
 		return err
 	}
-	now := d.now()
-	e.order.Status = to
-	e.order.UpdatedAt = now
 	e.pending++
 	e.local = append(e.local, streetdesk.TimelineEntry{At: now, Kind: string(op), Actor: d.me.Name, Text: text, Sync: streetdesk.SyncPending})
 	d.Calls[string(op)]++
@@ -396,12 +397,7 @@ func (d *Desk) Accept(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.apply(e, streetdesk.OpAccept, ""); err != nil {
-		return err
-	}
-	e.order.AcceptedAt = d.now()
-	e.order.AssigneeID, e.order.AssigneeName = d.me.ID, d.me.Name
-	return nil
+	return d.apply(e, streetdesk.OpAccept, nil, "")
 }
 
 func checkText(field, s string, minRunes, maxRunes int) error {
@@ -415,31 +411,27 @@ func checkText(field, s string, minRunes, maxRunes int) error {
 	return nil
 }
 
-func (d *Desk) addNote(id string, n streetdesk.Note, op streetdesk.Operation) error {
+func (d *Desk) addNote(id string, n streetdesk.Note) error {
 	e, err := d.get(id)
 	if err != nil {
 		return err
 	}
-	if !streetdesk.Can(e.order.Status, op, d.me.Role) {
-		_, err := streetdesk.Apply(e.order.Status, op, d.me.Role)
-		return err
-	}
-	now := d.now()
 	n.ID, n.WorkOrderID, n.AuthorID, n.AuthorName = d.newID("note"), id, d.me.ID, d.me.Name
-	n.Cycle, n.CreatedAt, n.AuthorWasAssignee = e.order.Cycle, now, true
-	e.notes = append(e.notes, streetdesk.LocalNote{Note: n, Sync: streetdesk.SyncPending})
-	text := n.Body
+	n.Cycle, n.CreatedAt, n.AuthorWasAssignee = e.order.Cycle, d.now(), true
+	op, args, text := streetdesk.OpAddNote, any(&streetdesk.AddNoteArgs{NoteID: n.ID, Body: n.Body}), n.Body
 	if n.Kind == streetdesk.NoteContact {
 		reached := "未接通"
 		if n.Reached {
 			reached = "已接通"
 		}
 		text = fmt.Sprintf("(%s, %s) %s", n.Method.Label("zh"), reached, n.Body)
-		if e.order.FirstContact.IsZero() {
-			e.order.FirstContact = now
-		}
+		op, args = streetdesk.OpRecordContact, &streetdesk.RecordContactArgs{NoteID: n.ID, Method: n.Method, Reached: n.Reached, Body: n.Body}
 	}
-	return d.apply(e, op, text)
+	if err := d.apply(e, op, args, text); err != nil {
+		return err
+	}
+	e.notes = append(e.notes, streetdesk.LocalNote{Note: n, Sync: streetdesk.SyncPending})
+	return nil
 }
 
 // RecordContact implements streetdesk.OrderService.
@@ -452,7 +444,7 @@ func (d *Desk) RecordContact(ctx context.Context, id string, in streetdesk.Conta
 	if err := checkText("contact record", in.Body, 0, streetdesk.MaxNoteRunes); err != nil {
 		return err
 	}
-	return d.addNote(id, streetdesk.Note{Kind: streetdesk.NoteContact, Body: in.Body, Method: in.Method, Reached: in.Reached}, streetdesk.OpRecordContact)
+	return d.addNote(id, streetdesk.Note{Kind: streetdesk.NoteContact, Body: in.Body, Method: in.Method, Reached: in.Reached})
 }
 
 // AddNote implements streetdesk.OrderService.
@@ -462,7 +454,7 @@ func (d *Desk) AddNote(ctx context.Context, id, body string) error {
 	if err := checkText("note", body, 1, streetdesk.MaxNoteRunes); err != nil {
 		return err
 	}
-	return d.addNote(id, streetdesk.Note{Kind: streetdesk.NoteSurvey, Body: body}, streetdesk.OpAddNote)
+	return d.addNote(id, streetdesk.Note{Kind: streetdesk.NoteSurvey, Body: body})
 }
 
 // AttachPhoto implements streetdesk.OrderService.
@@ -503,7 +495,9 @@ func (d *Desk) attach(id string, p streetdesk.ImportedPhoto, tag streetdesk.Phot
 	if caption != "" {
 		label += " " + caption
 	}
-	return ref, d.apply(e, streetdesk.OpAttachPhoto, label)
+	args := &streetdesk.AttachPhotoArgs{PhotoRefID: ref.ID, SHA256: ref.SHA256, Size: ref.Size, MIME: ref.MIME, Tag: tag,
+		Caption: caption, TakenAt: ref.TakenAt, Lat: ref.Lat, Lng: ref.Lng}
+	return ref, d.apply(e, streetdesk.OpAttachPhoto, args, label)
 }
 
 // AttachPhotos implements streetdesk.Desk: it checks each file the way the
@@ -580,11 +574,11 @@ func (d *Desk) Resolve(ctx context.Context, id string, in streetdesk.ResolveInpu
 			return streetdesk.Resolution{}, streetdesk.Errorf(streetdesk.EINVALID, "photo %s is not attached to this order", pid)
 		}
 	}
-	op := streetdesk.OpSubmitResolution
 	if d.team.ReviewResolutions {
-		op, r.State = streetdesk.OpSubmitForReview, streetdesk.ResolutionReview
+		r.State = streetdesk.ResolutionReview
 	}
-	if err := d.apply(e, op, in.Outcome.Label("zh")+"："+in.Reply); err != nil {
+	args := &streetdesk.SubmitResolutionArgs{ResolutionID: r.ID, Outcome: r.Outcome, Reply: r.Reply, PhotoRefIDs: r.PhotoRefIDs}
+	if err := d.apply(e, streetdesk.SubmitOp(d.team.ReviewResolutions), args, in.Outcome.Label("zh")+"："+in.Reply); err != nil {
 		return streetdesk.Resolution{}, err
 	}
 	e.res = append(e.res, streetdesk.LocalResolution{Resolution: r, Sync: streetdesk.SyncPending})
@@ -609,11 +603,7 @@ func (d *Desk) RequestReturn(ctx context.Context, id string, reason streetdesk.R
 	if err := checkText("reason text", text, minRunes, streetdesk.MaxReasonRunes); err != nil {
 		return err
 	}
-	if err := d.apply(e, streetdesk.OpRequestReturn, reason.Label("zh")+" "+text); err != nil {
-		return err
-	}
-	e.order.ReturnRequest = &streetdesk.ReturnRequest{Reason: reason, Text: text}
-	return nil
+	return d.apply(e, streetdesk.OpRequestReturn, &streetdesk.RequestReturnArgs{Reason: reason, Text: text}, reason.Label("zh")+" "+text)
 }
 
 // RequestExtension implements streetdesk.OrderService.
@@ -630,11 +620,7 @@ func (d *Desk) RequestExtension(ctx context.Context, id string, reason string, n
 	if err := d.cal.CheckExtension(e.order.Deadlines.ResolveBy, newResolveBy); err != nil {
 		return err
 	}
-	if err := d.apply(e, streetdesk.OpRequestExtension, reason); err != nil {
-		return err
-	}
-	e.order.ExtensionRequest = &streetdesk.ExtensionRequest{Reason: reason, NewResolveBy: newResolveBy}
-	return nil
+	return d.apply(e, streetdesk.OpRequestExtension, &streetdesk.RequestExtensionArgs{Reason: reason, NewResolveBy: newResolveBy}, reason)
 }
 
 // Reassign implements streetdesk.OrderService.
@@ -650,10 +636,14 @@ func (d *Desk) Reassign(ctx context.Context, ids []string, to, reason string) er
 			return err
 		}
 	}
+	target, ok := d.team.Member(to)
+	if !ok {
+		return streetdesk.Errorf(streetdesk.EINVALID, "reassign: %s is not a member of the team", to)
+	}
 	for _, id := range ids {
-		e := d.orders[id]
-		_ = d.apply(e, streetdesk.OpReassign, reason)
-		e.order.AssigneeID = to
+		if err := d.apply(d.orders[id], streetdesk.OpReassign, &streetdesk.Reassignment{To: target, Reason: reason}, reason); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -666,7 +656,7 @@ func (d *Desk) ApproveReview(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return d.apply(e, streetdesk.OpApproveReview, "")
+	return d.apply(e, streetdesk.OpApproveReview, nil, "")
 }
 
 // SendBack implements streetdesk.OrderService.
@@ -677,11 +667,7 @@ func (d *Desk) SendBack(ctx context.Context, id, comment string) error {
 	if err != nil {
 		return err
 	}
-	if err := d.apply(e, streetdesk.OpSendBack, comment); err != nil {
-		return err
-	}
-	e.order.ReviewComment = comment
-	return nil
+	return d.apply(e, streetdesk.OpSendBack, &streetdesk.SendBackArgs{Comment: comment}, comment)
 }
 
 // Conflicts implements streetdesk.OrderService.
