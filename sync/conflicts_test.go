@@ -17,7 +17,7 @@ func offlineWork(r *rig, id string) (accept, note, photo, resolve streetdesk.Mut
 	accept = r.store.enqueue(streetdesk.MutAccept, id, streetdesk.AcceptArgs{})
 	note = r.store.enqueue(streetdesk.MutAddNote, id, noteArgs("已到现场，路灯灯头损坏"))
 	photo = r.store.enqueue(streetdesk.MutAttachPhoto, id, streetdesk.AttachPhotoArgs{PhotoRefID: ref, SHA256: sha, Size: 64 << 10, MIME: "image/jpeg", Tag: streetdesk.PhotoAfter})
-	resolve = r.store.enqueue(streetdesk.MutSubmitResolution, id, streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已更换灯头，恢复照明。", PhotoRefIDs: []string{ref}})
+	resolve = r.store.enqueue(streetdesk.MutSubmitResolution, id, streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已更换损坏的灯头，夜间照明已恢复正常。", PhotoRefIDs: []string{ref}})
 	return
 }
 
@@ -91,7 +91,7 @@ func TestConflict_D3_ReopenedWhileResolutionInFlight(t *testing.T) {
 	syncAgain(r)
 	// Offline: the caseworker resolves; meanwhile the citizen was
 	// dissatisfied with an earlier round and the centre reopened it.
-	res := r.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，现场恢复正常。"})
+	res := r.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，现场恢复正常，市民已确认。"})
 	r.p.reopen(ids[0])
 	syncAgain(r)
 	r.stop()
@@ -128,7 +128,7 @@ func TestConflict_D5_LeadEditsSameOrder(t *testing.T) {
 	r, ids := syncedRig(t)
 	r.store.enqueue(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{})
 	syncAgain(r)
-	res := r.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理，群众认可。"})
+	res := r.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，群众认可处理结果并表示满意。"})
 	r.p.leadSetStatus(ids[0], streetdesk.StatusExtensionRequested) // the lead asked for more time meanwhile
 	syncAgain(r)
 	r.stop()
@@ -149,7 +149,7 @@ func TestConflict_D6_OutOfOrderAcrossDevices(t *testing.T) {
 	acA := a.store.enqueue(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{})
 	b.store.enqueue(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{})
 	syncAgain(b)
-	b.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，恢复正常。"})
+	b.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，现场已恢复正常，市民已确认。"})
 	syncAgain(b)
 	syncAgain(a)
 	a.stop()

@@ -407,8 +407,9 @@ func (p *fakePlatform) push(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, 200, resp)
 }
 
-// apply is the a8 matrix for the caseworker's ops, reduced to what the
-// engine tests need.
+// apply is the platform's conflict matrix for the caseworker's ops, reduced
+// to what the engine tests need; what an applied mutation does to the order
+// is streetdesk's WorkOrder.Apply, as on the real platform.
 func (p *fakePlatform) apply(m *streetdesk.Mutation) streetdesk.MutationResult {
 	res := streetdesk.MutationResult{ID: m.ID, Key: m.Key, Name: m.Name, OrderID: m.OrderID, Status: streetdesk.ResultApplied}
 	o := p.orders[m.OrderID]
@@ -416,29 +417,40 @@ func (p *fakePlatform) apply(m *streetdesk.Mutation) streetdesk.MutationResult {
 		res.Status, res.Code, res.Message = streetdesk.ResultRejected, streetdesk.CodeNotFound, "工单不存在"
 		return res
 	}
+	args, err := streetdesk.DecodeArgs(m.Name, m.Args)
+	if err != nil {
+		res.Status, res.Code, res.Message = streetdesk.ResultRejected, streetdesk.CodeValidation, streetdesk.ErrorMessage(err)
+		return res
+	}
+	if a, ok := args.(*streetdesk.ReassignArgs); ok {
+		args = &streetdesk.Reassignment{To: streetdesk.User{ID: a.To, Name: a.To}, Reason: a.Reason}
+	}
 	res.ServerVersion, res.ServerStatus = o.Version, o.Status
 	fact := m.Name == streetdesk.MutAddNote || m.Name == streetdesk.MutAttachPhoto || m.Name == streetdesk.MutRecordContact
 	if fact {
 		p.effects[m.Key]++
 		p.seq++
-		switch m.Name {
-		case streetdesk.MutAttachPhoto:
-			var a streetdesk.AttachPhotoArgs
-			_ = json.Unmarshal(m.Args, &a)
+		switch a := args.(type) {
+		case *streetdesk.AttachPhotoArgs:
 			ph := streetdesk.PhotoRef{ID: a.PhotoRefID, WorkOrderID: o.ID, SHA256: a.SHA256, Size: a.Size, MIME: a.MIME, Cycle: m.BaseCycle, BlobPresent: p.blobs[a.SHA256] != nil}
 			p.photos[ph.ID] = ph
 			p.changes = append(p.changes, fakeChange{seq: p.seq, ch: streetdesk.Change{Type: streetdesk.ChangePhotoRef, Op: streetdesk.OpUpsert, ID: ph.ID, OrderID: o.ID, Photo: &ph}})
 			bp := ph.BlobPresent
 			res.BlobPresent = &bp
-		default:
-			var a streetdesk.AddNoteArgs
-			_ = json.Unmarshal(m.Args, &a)
-			n := streetdesk.Note{ID: a.NoteID, WorkOrderID: o.ID, Body: a.Body, Cycle: m.BaseCycle, AuthorWasAssignee: o.AssigneeID == p.user.ID}
-			p.notes[n.ID] = n
-			p.changes = append(p.changes, fakeChange{seq: p.seq, ch: streetdesk.Change{Type: streetdesk.ChangeNote, Op: streetdesk.OpUpsert, ID: n.ID, OrderID: o.ID, Note: &n}})
+		case *streetdesk.AddNoteArgs:
+			p.keepNote(o, m, a.NoteID, a.Body)
+		case *streetdesk.RecordContactArgs:
+			p.keepNote(o, m, a.NoteID, a.Body)
 		}
 		if o.AssigneeID != p.user.ID || o.Status == streetdesk.StatusCancelled || m.BaseCycle < o.Cycle {
 			res.Disposition = streetdesk.DispositionKeptAsFact
+			return res
+		}
+		// A first contact changes the order; a note or a photo does not,
+		// and a fact that no longer fits the lifecycle is only kept.
+		if ev, err := o.Apply(streetdesk.Operation(m.Name), args, p.user, time.Now().UTC()); err == nil && ev != nil {
+			p.changed(o)
+			res.Version = o.Version
 		}
 		return res
 	}
@@ -465,31 +477,26 @@ func (p *fakePlatform) apply(m *streetdesk.Mutation) streetdesk.MutationResult {
 	case m.BaseVersion < o.Version && !(m.Name == streetdesk.MutSubmitResolution && o.Status == streetdesk.StatusAccepted) && !(m.Name == streetdesk.MutAccept && o.Status == streetdesk.StatusDispatched):
 		return keep(streetdesk.CodeStatusChanged, "工单状态已被修改")
 	}
-	switch m.Name {
-	case streetdesk.MutAccept:
-		if o.Status != streetdesk.StatusDispatched && o.Status != streetdesk.StatusReopened {
-			res.Status, res.Code = streetdesk.ResultRejected, streetdesk.CodeInvalidTransition
-			return res
-		}
-		o.Status = streetdesk.StatusAccepted
-	case streetdesk.MutSubmitResolution:
-		if o.Status != streetdesk.StatusAccepted {
-			res.Status, res.Code = streetdesk.ResultRejected, streetdesk.CodeInvalidTransition
-			return res
-		}
-		o.Status = streetdesk.StatusResolved
-	default:
-		if o.Status != streetdesk.StatusAccepted {
-			res.Status, res.Code = streetdesk.ResultRejected, streetdesk.CodeInvalidTransition
-			return res
-		}
-		o.Status = streetdesk.StatusExtensionRequested
+	if _, err := o.Apply(streetdesk.Operation(m.Name), args, p.user, time.Now().UTC()); err != nil {
+		res.Status, res.Code = streetdesk.ResultRejected, streetdesk.CodeInvalidTransition
+		return res
 	}
 	p.effects[m.Key]++
-	o.Version++
-	p.logOrder(o)
+	p.changed(o)
 	res.Version = o.Version
 	return res
+}
+
+func (p *fakePlatform) keepNote(o *streetdesk.WorkOrder, m *streetdesk.Mutation, id, body string) {
+	n := streetdesk.Note{ID: id, WorkOrderID: o.ID, Body: body, Cycle: m.BaseCycle, AuthorWasAssignee: o.AssigneeID == p.user.ID}
+	p.notes[n.ID] = n
+	p.changes = append(p.changes, fakeChange{seq: p.seq, ch: streetdesk.Change{Type: streetdesk.ChangeNote, Op: streetdesk.OpUpsert, ID: n.ID, OrderID: o.ID, Note: &n}})
+}
+
+// changed bumps an order's version and logs it for pulls.
+func (p *fakePlatform) changed(o *streetdesk.WorkOrder) {
+	o.Version++
+	p.logOrder(o)
 }
 
 func (p *fakePlatform) pull(w http.ResponseWriter, r *http.Request) {

@@ -609,7 +609,7 @@ func TestFault_E10_ResolutionWhilePhotosUpload(t *testing.T) {
 	ref := newUUID()
 	r.store.enqueue(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{})
 	r.store.enqueue(streetdesk.MutAttachPhoto, ids[0], streetdesk.AttachPhotoArgs{PhotoRefID: ref, SHA256: sha, Size: 400 << 10, MIME: "image/jpeg", Tag: streetdesk.PhotoAfter})
-	r.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已修复路灯，恢复照明。", PhotoRefIDs: []string{ref}})
+	r.store.enqueue(streetdesk.MutSubmitResolution, ids[0], streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已修复损坏的路灯，夜间照明已恢复正常。", PhotoRefIDs: []string{ref}})
 	r.rt.setPlan(func(req *http.Request) fault {
 		if req.Method == http.MethodPatch {
 			return fault{dropRequest: true}

@@ -31,6 +31,8 @@ type realEnv struct {
 	lead       streetdesk.User
 	cw         streetdesk.User
 	cw2        streetdesk.User
+	// deskNow, when set, is the clock of the desks' local databases.
+	deskNow func() time.Time
 }
 
 func newRealEnv(t testing.TB, mod ...func(*platform.Config)) *realEnv {
@@ -106,7 +108,7 @@ func (e *realEnv) desk(path string, user streetdesk.User, opts sync.Options) *de
 	if path == "" {
 		path = filepath.Join(e.t.TempDir(), "desk.db")
 	}
-	db, err := localdb.Open(ctx, path, localdb.Options{User: user})
+	db, err := localdb.Open(ctx, path, localdb.Options{User: user, Now: e.deskNow})
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -70,7 +70,7 @@ func modelRealRun(t *testing.T, seed uint64) {
 			case 1:
 				_ = d.db.AddNote(ctx, id, fmt.Sprintf("现场记录 %d", s))
 			case 2:
-				_, _ = d.db.Resolve(ctx, id, streetdesk.ResolveInput{Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，恢复正常。"})
+				_, _ = d.db.Resolve(ctx, id, streetdesk.ResolveInput{Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，现场已恢复正常，市民已确认。"})
 			case 3:
 				p := filepath.Join(dir, fmt.Sprintf("p%d.jpg", s))
 				data := make([]byte, 1+rng.IntN(300<<10))

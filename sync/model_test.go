@@ -51,7 +51,7 @@ func TestModel(t *testing.T) {
 				case "accept":
 					d.store.enqueue(streetdesk.MutAccept, id, streetdesk.AcceptArgs{})
 				case "resolve":
-					d.store.enqueue(streetdesk.MutSubmitResolution, id, streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，恢复正常。"})
+					d.store.enqueue(streetdesk.MutSubmitResolution, id, streetdesk.SubmitResolutionArgs{ResolutionID: newUUID(), Outcome: streetdesk.OutcomeSolved, Reply: "已处理完毕，现场已恢复正常，市民已确认。"})
 				case "photo":
 					sha, _ := d.photo(rapid.IntRange(1, 200<<10).Draw(rt, "size"), id)
 					d.store.enqueue(streetdesk.MutAttachPhoto, id, streetdesk.AttachPhotoArgs{PhotoRefID: newUUID(), SHA256: sha, Size: d.store.blob(sha).Size, MIME: "image/jpeg", Tag: streetdesk.PhotoAfter})
