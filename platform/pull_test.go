@@ -8,6 +8,9 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptest"
+	"runtime"
+	"sync"
 	"testing"
 	"time"
 
@@ -293,6 +296,19 @@ func TestGzipBothWays(t *testing.T) {
 	if err := json.Unmarshal(data, &p); err != nil || len(p.Changes) != 1 {
 		t.Fatalf("%v %s", err, data)
 	}
+	// A page with nothing new fits one TCP segment: not worth compressing.
+	req, _ = http.NewRequest(http.MethodGet, e.ts.URL+"/v1/sync/pull?cursor="+p.Cursor, nil)
+	req.Header.Set("Authorization", "Bearer "+e.token("cw01"))
+	req.Header.Set("Accept-Encoding", "gzip")
+	resp2, err := (&http.Client{Transport: tr}).Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp2.Body.Close()
+	data, _ = io.ReadAll(resp2.Body)
+	if resp2.Header.Get("Content-Encoding") != "" || resp2.Header.Get("Vary") != "Accept-Encoding" || json.Unmarshal(data, &p) != nil || len(p.Changes) != 0 {
+		t.Fatalf("nothing new: %v %s", resp2.Header, data)
+	}
 }
 
 func TestLeadAsAssigneeGetsNoRevocation(t *testing.T) {
@@ -310,4 +326,62 @@ func TestLeadAsAssigneeGetsNoRevocation(t *testing.T) {
 			t.Fatalf("the lead got a revocation: %+v", ch)
 		}
 	}
+}
+
+// TestPullMemorySizedByPage: while its answer waits for a slow client, a
+// pull holds memory sized by its page. A pull with nothing new used to hold
+// a buffer for a full page of orders (1.3 MB), so a thousand slow clients
+// held more than a gigabyte.
+func TestPullMemorySizedByPage(t *testing.T) {
+	e := newEnv(t)
+	e.dispatch("teamA", "cw01")
+	c := e.client("cw01")
+	cur := c.pullAll("", 0)[0].Cursor
+	h := e.srv.Handler()
+	tok := e.token("cw01")
+	const n = 40
+	release := make(chan struct{})
+	var blocked, done sync.WaitGroup
+	blocked.Add(n)
+	done.Add(n)
+	for range n {
+		go func() {
+			defer done.Done()
+			req := httptest.NewRequest(http.MethodGet, "/v1/sync/pull?limit=500&cursor="+cur, nil)
+			req.Header.Set("Authorization", "Bearer "+tok)
+			w := &slowWriter{ResponseRecorder: httptest.NewRecorder(), release: release, blocked: &blocked}
+			h.ServeHTTP(w, req)
+			if w.Code != 200 || w.Body.Len() > 1000 {
+				t.Errorf("pull: %d, %d bytes", w.Code, w.Body.Len())
+			}
+		}()
+	}
+	var before, during runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	blocked.Wait() // every pull is writing its answer
+	runtime.GC()
+	runtime.ReadMemStats(&during)
+	close(release)
+	done.Wait()
+	if held := int64(during.HeapAlloc) - int64(before.HeapAlloc); held > 8<<20 {
+		t.Errorf("%d pulls with nothing new waiting for their clients hold %d MB", n, held>>20)
+	}
+}
+
+// slowWriter is a client that takes the first byte of its answer only when
+// released.
+type slowWriter struct {
+	*httptest.ResponseRecorder
+	release chan struct{}
+	blocked *sync.WaitGroup
+	once    sync.Once
+}
+
+func (w *slowWriter) Write(b []byte) (int, error) {
+	w.once.Do(func() {
+		w.blocked.Done()
+		<-w.release
+	})
+	return w.ResponseRecorder.Write(b)
 }

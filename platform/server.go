@@ -21,6 +21,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -87,6 +88,7 @@ type Server struct {
 	mux    *http.ServeMux
 	limits *loginLimiter
 	tokens *tokenCache
+	zslots chan struct{} // compressSlots
 
 	pushMu   sync.Mutex
 	pushBusy map[string]bool
@@ -152,7 +154,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, sums: map[string]checksumEntry{}, done: make(chan struct{}),
-		tokens: newTokenCache(cfg.TokenCacheTTL)}
+		tokens: newTokenCache(cfg.TokenCacheTTL), zslots: make(chan struct{}, compressSlots())}
 	var err error
 	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
 		return nil, err
@@ -546,20 +548,9 @@ func (s *Server) decodeOrFail(w http.ResponseWriter, r *http.Request, limit int6
 
 const smallBody = 64 << 10
 
-// gzipWriter compresses a response when the client accepts gzip.
-func gzipWriter(w http.ResponseWriter, r *http.Request) (io.Writer, func()) {
-	if !strings.Contains(r.Header.Get("Accept-Encoding"), "gzip") {
-		return w, func() {}
-	}
-	w.Header().Set("Content-Encoding", "gzip")
-	w.Header().Add("Vary", "Accept-Encoding")
-	zw := gzipWriters.Get().(*gzip.Writer)
-	zw.Reset(w)
-	return zw, func() {
-		zw.Close()
-		gzipWriters.Put(zw)
-	}
-}
+// compressSlots is how many pages may be compressed at once: two per core
+// keeps the cores busy while one page waits for the network.
+func compressSlots() int { return 2 * runtime.GOMAXPROCS(0) }
 
 // gzipWriters recycles compressors: each holds about a megabyte of tables.
 var gzipWriters = sync.Pool{New: func() any {
