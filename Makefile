@@ -30,9 +30,10 @@ vet:
 lint:
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-## smoke: only the real-binary window test under Xvfb
+## smoke: only the real-binary window tests under Xvfb (1280×800, then 1366×768 and 1024×768)
 smoke: deps build
 	./scripts/xvfb-smoke.sh
+	./scripts/xvfb-screens.sh
 
 ## bench: every benchmark (numbers go into docs/benchmarks.md by hand)
 bench:

@@ -24,3 +24,4 @@ fi
 
 make --no-print-directory build
 ./scripts/xvfb-smoke.sh
+./scripts/xvfb-screens.sh

@@ -11,26 +11,8 @@ if [ -z "${XVFB_INNER:-}" ]; then
 fi
 
 out=build/smoke
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-
 pw=smoke-pass-1
-bin/platformd seed --db "$work/platform.db" --media "$work/media" --demo --password "$pw" > "$work/accounts.txt"
-bin/platformd serve --db "$work/platform.db" --listen 127.0.0.1:0 --media "$work/media" > "$work/platformd.log" 2>&1 &
-pids+=($!)
-url=""
-for _ in $(seq 1 100); do
-  url="$(grep -o 'http://[0-9.:]*' "$work/platformd.log" | head -1 || true)"
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { echo "smoke: platformd did not start" >&2; cat "$work/platformd.log" >&2; exit 1; }
+. scripts/demo-platform.sh "$pw"
 
 export STREETDESK_NO_KEYRING=1 LANG=zh_CN.UTF-8 LANGUAGE=zh_CN
 export XDG_CONFIG_HOME="$work/config" XDG_CACHE_HOME="$work/cache"

@@ -777,10 +777,11 @@ func (b *Board) showReassignForm(ids []string, to streetdesk.User) {
 // and state.
 type pickRow struct {
 	widget.BaseWidget
-	check *widget.Check
-	due   *canvas.Text
-	title *canvas.Text
-	info  *canvas.Text
+	check     *widget.Check
+	due       *canvas.Text
+	title     *canvas.Text
+	info      *canvas.Text
+	fullTitle string // title holds it cut to the row with "…"
 }
 
 // pickDueW is the countdown column's width ("超时 12小时", "today 17:00").
@@ -801,7 +802,7 @@ func newPickRow() *pickRow {
 func (r *pickRow) clear() {
 	r.check.OnChanged = nil
 	r.check.SetChecked(false)
-	r.due.Text, r.title.Text, r.info.Text = "", "", ""
+	r.due.Text, r.title.Text, r.info.Text, r.fullTitle = "", "", "", ""
 	r.Refresh()
 }
 
@@ -811,7 +812,7 @@ func (r *pickRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Ca
 	risk := cal.RiskAt(o, now)
 	r.due.Text = boardCountdown(o, now, cal, lc)
 	r.due.Color = boardRiskColor(risk)
-	r.title.Text = o.Title
+	r.fullTitle = o.Title
 	r.title.Color = themeColor(theme.ColorNameForeground)
 	info := []string{}
 	if assignee != "" {
@@ -856,16 +857,10 @@ func (rr *pickRowRenderer) Layout(s fyne.Size) {
 	r.info.Move(fyne.NewPos(s.Width-iw-pad, y))
 	r.info.Resize(fyne.NewSize(iw, th))
 	tw := max(s.Width-x-iw-2*pad, 0)
+	// canvas.Text does not clip: shorten a title that would run into the info.
+	r.title.Text = ellipsize(r.fullTitle, r.title.TextSize, r.title.TextStyle, tw)
 	r.title.Move(fyne.NewPos(x, y))
 	r.title.Resize(fyne.NewSize(tw, th))
-	// canvas.Text does not clip: shorten a title that would run into the info.
-	for r.title.Text != "" && r.title.MinSize().Width > tw {
-		rs := []rune(strings.TrimSuffix(r.title.Text, "…"))
-		if len(rs) <= 1 {
-			break
-		}
-		r.title.Text = string(rs[:len(rs)-1]) + "…"
-	}
 }
 
 func (rr *pickRowRenderer) Refresh() {

@@ -48,7 +48,7 @@ type detailView struct {
 	notice     *widget.Label // reopen reason, pending requests, conflicts, revocation
 	timeline   *widget.Label // one line per entry
 	photos     *fyne.Container
-	actions    *fyne.Container
+	actions    *actionBar
 	saved      *widget.Label // after a write: saved here / sent, as the order's items really stand
 	wrote      bool          // the user wrote to the open order
 	buttons    map[streetdesk.Operation]*widget.Button
@@ -72,15 +72,15 @@ func newDetailView(u *UI) *detailView {
 	}
 	v.empty = &widget.Label{Text: tr("detail.empty", "Choose a work order on the left."), Alignment: fyne.TextAlignCenter}
 	v.header = &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Selectable: true}
-	v.state = &widget.Label{}
+	v.state = &widget.Label{Truncation: fyne.TextTruncateEllipsis}
 	v.remaining = &canvas.Text{TextSize: theme.TextSize(), TextStyle: fyne.TextStyle{Bold: true}}
 	v.title = &widget.Label{TextStyle: fyne.TextStyle{Bold: true}, Wrapping: fyne.TextWrapWord}
-	v.category = &widget.Label{Truncation: fyne.TextTruncateEllipsis}
-	v.department = &widget.Label{}
-	v.address = &widget.Label{Wrapping: fyne.TextWrapWord}
+	v.category = &widget.Label{Wrapping: fyne.TextWrapWord}
+	v.department = &widget.Label{Wrapping: fyne.TextWrapWord}
+	v.address = &widget.Label{Truncation: fyne.TextTruncateEllipsis}
 	v.coords = &widget.Label{}
 	v.copyCoords = &widget.Button{Text: tr("detail.copy", "Copy"), Icon: theme.ContentCopyIcon(), Importance: widget.LowImportance, OnTapped: v.onCopyCoords}
-	v.channel = &widget.Label{}
+	v.channel = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.citizen = &widget.Label{}
 	v.deadlines = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.complaint = &widget.Label{Wrapping: fyne.TextWrapWord}
@@ -89,21 +89,24 @@ func newDetailView(u *UI) *detailView {
 	// Thumbnails wrap onto rows: a scroller inside the detail's scroller
 	// did not clip in the software painter.
 	v.photos = container.NewGridWrap(fyne.NewSize(128, 126))
-	v.actions = container.NewHBox()
-	v.saved = &widget.Label{Importance: widget.SuccessImportance}
+	v.actions = newActionBar(u.w.Canvas)
+	v.saved = &widget.Label{Importance: widget.SuccessImportance, Wrapping: fyne.TextWrapWord}
 	heading := func(key, fb string) *widget.Label {
 		return &widget.Label{Text: tr(key, fb), TextStyle: fyne.TextStyle{Bold: true}}
 	}
-	top := container.NewVBox(
-		container.NewBorder(nil, nil, v.header, container.NewHBox(v.state, container.NewCenter(v.remaining))),
+	// A compact header stays put: which order, its state and deadline, the
+	// title, where and who. Everything else scrolls, and the actions stay
+	// at the bottom, so a 600 px high window still shows them.
+	top := container.NewThemeOverride(container.NewVBox(
+		container.NewBorder(nil, nil, v.header, container.NewHBox(container.NewCenter(v.remaining)), v.state),
 		v.title,
-		container.NewBorder(nil, nil, nil, v.department, v.category),
-		container.NewBorder(nil, nil, nil, container.NewHBox(v.coords, v.copyCoords), v.address),
-		container.NewHBox(v.channel, v.citizen),
-		v.deadlines,
-		v.notice,
-	)
+		container.NewBorder(nil, nil, nil, container.NewHBox(v.coords, v.copyCoords, v.citizen), v.address),
+	), compactTheme{})
+	facts := container.NewThemeOverride(container.NewVBox(v.category, v.department, v.channel, v.deadlines), compactTheme{})
 	scroll := container.NewVScroll(container.NewVBox(
+		v.notice,
+		facts,
+		widget.NewSeparator(),
 		heading("detail.complaint", "Complaint"), v.complaint,
 		widget.NewSeparator(),
 		heading("detail.timeline", "Timeline"), v.timeline,
@@ -240,8 +243,9 @@ func (v *detailView) fill() {
 		v.photos.Add(&widget.Label{Text: tr("detail.noPhotos", "No photos yet."), Importance: widget.LowImportance})
 	}
 
-	v.actions.RemoveAll()
 	v.buttons = map[streetdesk.Operation]*widget.Button{}
+	var buttons []*widget.Button
+	keep := []int{} // the main action first, then the day-to-day ones
 	for _, op := range actionOrder {
 		if !slices.Contains(d.Allowed, op) {
 			continue // absent, not disabled
@@ -253,10 +257,14 @@ func (v *detailView) fill() {
 		b := &widget.Button{Text: actionLabel(op), OnTapped: v.handler(op)}
 		if op == streetdesk.OpAccept || op == streetdesk.OpSubmitResolution || op == streetdesk.OpSubmitForReview {
 			b.Importance = widget.HighImportance
+			keep = append([]int{len(buttons)}, keep...)
+		} else if op != streetdesk.OpRequestExtension && op != streetdesk.OpRequestReturn {
+			keep = append(keep, len(buttons))
 		}
 		v.buttons[op] = b
-		v.actions.Add(b)
+		buttons = append(buttons, b)
 	}
+	v.actions.set(buttons, keep)
 	if v.wrote {
 		v.showSaveState()
 	}

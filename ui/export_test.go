@@ -94,7 +94,16 @@ func (u *UI) Queue() QueueView {
 func (u *UI) QueueRowText(i int) [5]string {
 	r := newQueueRow()
 	u.queue.updateRow(i, r)
-	return [5]string{r.deadline.Text, r.title.Text, r.place.Text, r.chip.Text, r.badges.Text}
+	return [5]string{r.deadline.Text, r.fullTitle, r.fullPlace, r.chip.Text, r.fullBadges}
+}
+
+// QueueRowShown returns the title and place row i shows at width.
+func (u *UI) QueueRowShown(i int, width float32) (title, place string) {
+	r := newQueueRow()
+	u.queue.updateRow(i, r)
+	r.Resize(fyne.NewSize(width, r.MinSize().Height))
+	r.Refresh()
+	return r.title.Text, r.place.Text
 }
 func (u *UI) QueueTotal() int                     { return u.queue.total }
 func (u *UI) QueueSelected() string               { return u.queue.selected }
@@ -124,8 +133,8 @@ func (u *UI) Detail() DetailView {
 			d.Photos++
 		}
 	}
-	for _, o := range v.actions.Objects {
-		d.Actions = append(d.Actions, o.(*widget.Button).Text)
+	for _, b := range v.actions.buttons {
+		d.Actions = append(d.Actions, b.Text)
 	}
 	return d
 }
@@ -243,4 +252,17 @@ func SetTick(d time.Duration) func() {
 	old := tickEvery
 	tickEvery = d
 	return func() { tickEvery = old }
+}
+
+// ShowOrdersTab selects a lead's orders tab.
+func (u *UI) ShowOrdersTab() { u.tabs.Select(u.tabOrders) }
+
+// MinSizes reports the minimum sizes of the main window's parts (debugging
+// a window that asks for too much).
+func (u *UI) MinSizes() map[string]fyne.Size {
+	m := map[string]fyne.Size{"bar": u.bar.content.MinSize(), "queue": u.queue.content.MinSize(), "detail": u.detail.content.MinSize()}
+	if u.board != nil {
+		m["board"] = u.board.MinSize()
+	}
+	return m
 }

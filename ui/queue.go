@@ -312,6 +312,9 @@ type queueRow struct {
 	badges   *canvas.Text
 	risk     streetdesk.Risk
 	alert    bool // badges in the error colour (督办, conflict)
+	// The texts in full; the canvas texts hold them cut to the row's width
+	// with "…" (canvas.Text does not clip).
+	fullTitle, fullPlace, fullBadges string
 }
 
 func newQueueRow() *queueRow {
@@ -333,6 +336,7 @@ func (r *queueRow) clear() {
 	for _, t := range []*canvas.Text{r.deadline, r.title, r.place, r.chip, r.badges} {
 		t.Text = ""
 	}
+	r.fullTitle, r.fullPlace, r.fullBadges = "", "", ""
 	r.stripe.FillColor = color.Transparent
 	r.chipBg.FillColor = color.Transparent
 	r.Refresh()
@@ -344,14 +348,14 @@ func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.C
 	r.risk = cal.RiskAt(o, now)
 	r.alert = it.Conflicts > 0 || o.Supervised || (o.Reopened() && o.Status != streetdesk.StatusReopened)
 	r.deadline.Text = countdown(o, now, cal, lc)
-	r.title.Text = o.Title
+	r.fullTitle = o.Title
 	place := o.Location.Community
 	if place == "" {
 		place = o.Location.Address
 	}
-	r.place.Text = place
+	r.fullPlace = place
 	r.chip.Text = o.Status.Label(lc)
-	r.badges.Text = badges(it, lc)
+	r.fullBadges = badges(it, lc)
 	r.Refresh()
 }
 
@@ -436,9 +440,13 @@ func (rr *queueRowRenderer) Layout(s fyne.Size) {
 	r.deadline.Move(fyne.NewPos(x, pad))
 	r.deadline.Resize(l1)
 	tx := x + l1.Width + 2*pad
+	tw := max(s.Width-tx-pad, 0)
+	r.title.Text = ellipsize(r.fullTitle, r.title.TextSize, r.title.TextStyle, tw)
 	r.title.Move(fyne.NewPos(tx, pad))
-	r.title.Resize(fyne.NewSize(max(s.Width-tx-pad, 0), l1.Height))
+	r.title.Resize(fyne.NewSize(tw, l1.Height))
 	y := pad + l1.Height + pad/2
+	// The place gives way to the state chip, the badges to both.
+	r.place.Text = ellipsize(r.fullPlace, r.place.TextSize, r.place.TextStyle, max(s.Width-x-r.chip.MinSize().Width-6*pad, 0)/2)
 	ps := r.place.MinSize()
 	r.place.Move(fyne.NewPos(x, y))
 	r.place.Resize(ps)
@@ -449,8 +457,10 @@ func (rr *queueRowRenderer) Layout(s fyne.Size) {
 	r.chip.Move(fyne.NewPos(cx+pad, y+(ps.Height-cs.Height)/2))
 	r.chip.Resize(cs)
 	bx := cx + cs.Width + 4*pad
+	bw := max(s.Width-bx-pad, 0)
+	r.badges.Text = ellipsize(r.fullBadges, r.badges.TextSize, r.badges.TextStyle, bw)
 	r.badges.Move(fyne.NewPos(bx, y))
-	r.badges.Resize(fyne.NewSize(max(s.Width-bx, 0), ps.Height))
+	r.badges.Resize(fyne.NewSize(bw, ps.Height))
 }
 
 func (rr *queueRowRenderer) Refresh() {

@@ -41,7 +41,7 @@ func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *sync
 			who += " · " + s
 		}
 	}
-	b.who = &widget.Label{Text: who, TextStyle: fyne.TextStyle{Bold: true}}
+	b.who = &widget.Label{Text: who, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis}
 	b.state = &canvas.Text{TextSize: theme.TextSize()}
 	b.pending = &widget.Label{}
 	b.lastSync = &widget.Label{}
@@ -53,10 +53,16 @@ func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *sync
 	}
 	right := container.NewHBox(container.NewCenter(b.state), b.pending, b.lastSync, b.syncNow)
 	b.right = right
-	b.content = container.NewVBox(container.NewBorder(nil, nil, b.who, right), b.message, b.uploads)
+	// Who is signed in gives way (ends in "…") to the sync state, which
+	// must stay whole; nothing here may widen the window.
+	b.content = container.NewVBox(container.NewBorder(nil, nil, nil, right, b.who), b.message, b.uploads)
 	b.update()
 	return b
 }
+
+// maxCurrentWidth bounds the item being synced ("push 3/12", a photo's
+// file name) in the state text.
+const maxCurrentWidth = 160
 
 // update reads the engine's status (and the local counts when there is no
 // engine) and shows it.
@@ -75,7 +81,7 @@ func (b *syncBar) update() {
 	case streetdesk.SyncSyncing:
 		text, col = tr("sync.syncing", "● Syncing…"), theme.ColorNamePrimary
 		if st.Current != "" {
-			text += " " + st.Current
+			text += " " + ellipsize(st.Current, b.state.TextSize, b.state.TextStyle, maxCurrentWidth)
 		}
 	case streetdesk.SyncOffline:
 		text, col = tr("sync.offline", "● Offline"), colorAmber
@@ -118,7 +124,7 @@ func (b *syncBar) update() {
 		if up.BytesPerSec > 0 {
 			txt += " · " + formatBytes(int64(up.BytesPerSec)) + "/s"
 		}
-		b.uploads.Add(container.NewBorder(nil, nil, &widget.Label{Text: txt}, nil, bar))
+		b.uploads.Add(container.NewGridWithColumns(2, &widget.Label{Text: txt, Truncation: fyne.TextTruncateEllipsis}, bar))
 	}
 	// Texts changed width and rows appeared or went: lay the bar out again,
 	// and the window too when the bar's height changed.

@@ -60,7 +60,9 @@ type UI struct {
 
 	watchStop chan struct{}
 	seen      *seenOrders
-	board     *Board // leads only
+	board     *Board             // leads only
+	tabs      *container.AppTabs // leads only: the board and the orders
+	tabOrders *container.TabItem // leads only
 }
 
 // New builds the UI into w (SetContent) and installs its shortcuts.
@@ -127,10 +129,9 @@ func (u *UI) start(d streetdesk.Desk) {
 		}
 		bo.WatchSync = true
 		u.board = NewBoardWith(u.w, d, bo)
-		body = container.NewAppTabs(
-			container.NewTabItem(tr("main.tabBoard", "Team board"), u.board),
-			container.NewTabItem(tr("main.tabOrders", "Orders"), split),
-		)
+		u.tabOrders = container.NewTabItem(tr("main.tabOrders", "Orders"), split)
+		u.tabs = container.NewAppTabs(container.NewTabItem(tr("main.tabBoard", "Team board"), u.board), u.tabOrders)
+		body = u.tabs
 	}
 	content := container.NewBorder(container.NewVBox(u.bar.content, widget.NewSeparator()), nil, nil, nil, body)
 	u.w.SetContent(content)

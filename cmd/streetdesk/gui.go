@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	gosync "sync"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/app"
@@ -19,6 +20,14 @@ import (
 type gui struct {
 	m   *Main
 	ctx context.Context
+	w   fyne.Window
+	// last is the profile whose window place is in use: the signed-in one,
+	// or the one last signed in while the sign-in screen shows.
+	last *Profile
+	// place is where the window was at the last look (main goroutine only):
+	// it is written to the profile at sign-out and when the app ends, also
+	// when a signal ends it before the window can be asked.
+	place *windowPlace
 
 	mu      gosync.Mutex
 	s       *session
@@ -45,13 +54,16 @@ func runGUI(ctx context.Context, m *Main) error {
 	}
 	a.Settings().SetTheme(ui.Theme())
 	w := a.NewWindow("StreetDesk")
-	w.Resize(fyne.NewSize(1280, 800))
+	// A size any screen holds until the window exists and its scale is
+	// known; then it goes where its user left it, or fills a small screen.
+	w.Resize(fyne.NewSize(minW, minH))
 	w.SetMaster()
 
-	g := &gui{m: m, ctx: ctx}
+	g := &gui{m: m, ctx: ctx, w: w}
 	opts := ui.Options{Login: g.login, SignOut: g.signOut, Now: m.Now,
 		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders}}
 	if p, err := loadCurrent(m.DataDir); err == nil {
+		g.last = p
 		opts.DefaultServer = p.Server
 		if _, err := (tokenStore{profile: p}).Load(); err == nil {
 			s, err := m.openProfile(ctx, p)
@@ -63,11 +75,34 @@ func runGUI(ctx context.Context, m *Main) error {
 		}
 	}
 	u := ui.New(w, opts)
+	var saved *windowPlace
+	if g.last != nil {
+		saved = g.last.Window
+	}
+	w.SetCloseIntercept(func() {
+		g.notePlace()
+		w.Close()
+	})
+	done := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		fyne.Do(a.Quit)
+		fyne.Do(func() { placeWindow(w, saved) }) // runs once the window is shown
+		t := time.NewTicker(placeEvery)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				fyne.Do(a.Quit)
+				return
+			case <-done:
+				return
+			case <-t.C:
+				fyne.Do(g.notePlace)
+			}
+		}
 	}()
 	w.ShowAndRun()
+	close(done)
+	g.writePlace()
 	u.Close()
 	g.stop()
 	return nil
@@ -113,7 +148,43 @@ func (g *gui) login(ctx context.Context, server, username, password string) (str
 	}
 	g.start(s)
 	s.engine.SyncNow()
+	// Another user: their window, where they left it.
+	fyne.Do(func() {
+		if g.last == nil || g.last.Name != p.Name {
+			placeWindow(g.w, p.Window)
+			g.place = nil
+		}
+		g.last = p
+	})
 	return s.desk, nil
+}
+
+// placeEvery is how often the window's place is noted while it is open.
+const placeEvery = 3 * time.Second
+
+// notePlace notes where the window is now. Call it on the main goroutine
+// while the window is open.
+func (g *gui) notePlace() {
+	p := currentPlace(g.w)
+	g.place = &p
+}
+
+// writePlace saves the noted place into the profile in use. Call it on the
+// main goroutine.
+func (g *gui) writePlace() {
+	if g.last == nil || g.place == nil || (g.last.Window != nil && *g.last.Window == *g.place) {
+		return
+	}
+	// Read the profile again: `streetdesk config` may have changed it.
+	p, err := loadProfile(g.m.DataDir, g.last.Name)
+	if err != nil {
+		return
+	}
+	p.Window = g.place
+	g.last.Window = g.place
+	if err := saveProfile(g.m.DataDir, p); err != nil {
+		g.m.Logger.Warn("window place not saved", "error", err)
+	}
 }
 
 func (g *gui) signOut(ctx context.Context) error {
@@ -124,6 +195,8 @@ func (g *gui) signOut(ctx context.Context) error {
 		return nil
 	}
 	p := s.profile
+	g.notePlace()
+	g.writePlace()
 	g.stop()
 	_, err := g.m.logout(ctx, p)
 	return err

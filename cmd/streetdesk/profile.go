@@ -23,7 +23,9 @@ type Profile struct {
 	User     streetdesk.User `json:"user"`
 	CAFile   string          `json:"caFile,omitempty"`
 	Settings Settings        `json:"settings"`
-	dir      string
+	// Window is where this user's window was last (the GUI reopens it there).
+	Window *windowPlace `json:"window,omitempty"`
+	dir    string
 }
 
 // Settings are the user's choices for one profile (streetdesk config).

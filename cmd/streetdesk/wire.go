@@ -244,7 +244,7 @@ func (m *Main) login(ctx context.Context, server, username, password, caFile str
 	}
 	p := &Profile{Name: name, Server: server, Username: username, CAFile: caFile}
 	if old, err := loadProfile(m.DataDir, name); err == nil {
-		p.Settings = old.Settings
+		p.Settings, p.Window = old.Settings, old.Window
 	}
 	c, tokens, err := m.newClient(p)
 	if err != nil {
