@@ -73,7 +73,7 @@ func (s *Server) AddUser(ctx context.Context, u streetdesk.User, password string
 	_, err = s.wdb.ExecContext(ctx, `INSERT INTO users (id, username, name, role, team_id, pw_hash, created_at) VALUES (?,?,?,?,?,?,?)`,
 		u.ID, u.Username, u.Name, string(u.Role), u.TeamID, hash, s.now().UnixMilli())
 	if err != nil {
-		if strings.Contains(err.Error(), "UNIQUE") {
+		if isUnique(err) {
 			return u, streetdesk.Errorf(streetdesk.ECONFLICT, "user %q already exists", u.Username)
 		}
 		return u, fmt.Errorf("add user: %w", err)

@@ -851,5 +851,3 @@ func nonNil(s []string) []string {
 	}
 	return s
 }
-
-func isUnique(err error) bool { return err != nil && strings.Contains(err.Error(), "UNIQUE") }

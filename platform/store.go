@@ -13,7 +13,8 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
-	_ "modernc.org/sqlite" // the embedded default database
+	sqlite "modernc.org/sqlite" // the embedded default database
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 func openDB(path string, writer bool) (*pool, error) {
@@ -740,4 +741,14 @@ func (t *tx) deleteTokenPair(ctx context.Context, pair string) ([]string, error)
 		hashes = append(hashes, h)
 	}
 	return hashes, rows.Err()
+}
+
+// isUnique reports whether err is SQLite's unique (or primary key)
+// constraint failing, by its extended result code.
+func isUnique(err error) bool {
+	var se *sqlite.Error
+	if !errors.As(err, &se) {
+		return false
+	}
+	return se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY
 }

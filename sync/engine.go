@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
-	"strings"
 	gosync "sync"
 	"time"
 
@@ -382,7 +381,7 @@ func (e *Engine) failed(ctx context.Context, err error, arm func(time.Duration))
 		return
 	}
 	base, limit := e.opts.BackoffBase, e.opts.BackoffCap
-	if se != nil && (strings.HasPrefix(se.Op, "upload") || strings.HasPrefix(se.Op, "blob")) {
+	if me := (*mediaError)(nil); errors.As(err, &me) {
 		base, limit = e.opts.UploadBackoffBase, e.opts.UploadBackoffCap
 	}
 	d := backoff(e.failures, base, limit, e.opts.Rand)
@@ -456,7 +455,7 @@ func (e *Engine) syncOnce(ctx context.Context) error {
 	}
 	sent, err := e.uploads(ctx)
 	if err != nil {
-		return err
+		return &mediaError{err}
 	}
 	if sent {
 		// The platform flipped blobPresent (and maybe finished a resolution
@@ -465,8 +464,19 @@ func (e *Engine) syncOnce(ctx context.Context) error {
 			return err
 		}
 	}
-	return e.downloads(ctx)
+	if err := e.downloads(ctx); err != nil {
+		return &mediaError{err}
+	}
+	return nil
 }
+
+// mediaError is a failure of the photo phases (uploads, downloads). They
+// back off on their own, longer schedule: a photo that cannot get through
+// must not make the engine hammer a link that pushes and pulls cross fine.
+type mediaError struct{ err error }
+
+func (e *mediaError) Error() string { return e.err.Error() }
+func (e *mediaError) Unwrap() error { return e.err }
 
 func (e *Engine) fork(ctx context.Context, why string) error {
 	cid, err := e.store.ForkClient(ctx)

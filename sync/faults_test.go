@@ -719,3 +719,37 @@ func TestFault_F4_NoLeaksOverManyFailures(t *testing.T) {
 	r.stop()
 	checkInvariants(t, r.p, r.store)
 }
+
+// A failure of the photo phase backs off on the upload schedule, a failure
+// of push or pull on the general one: the phase decides, not the name of
+// the failed call.
+func TestFault_UploadFailureBacksOffOnItsOwnSchedule(t *testing.T) {
+	for _, tc := range []struct {
+		kind string
+		want time.Duration
+	}{
+		{"push", 10 * time.Second},
+		{"pull", 10 * time.Second},
+		{"post", time.Hour}, // the tus upload's creation
+	} {
+		t.Run(tc.kind, func(t *testing.T) {
+			r := newRig(t, withEngineOpts(func(o *sync.Options) {
+				o.BackoffBase, o.BackoffCap = 10*time.Second, 10*time.Second
+				o.UploadBackoffBase, o.UploadBackoffCap = time.Hour, time.Hour
+			}))
+			ids := r.p.seed(1)
+			r.photo(32<<10, ids[0])
+			r.store.enqueue(streetdesk.MutAddNote, ids[0], noteArgs("井盖缺失，已设置警示"))
+			r.rt.setPlan(onceFor(tc.kind, 1, fault{status: 503, ctype: "application/json",
+				body: `{"error":{"code":"internal","message":"busy"}}`}))
+			r.start()
+			r.cycles(1)
+			s := r.eng.Status()
+			r.stop()
+			wait := s.NextTry.Sub(r.clock.Now())
+			if wait < tc.want/2 || wait > tc.want {
+				t.Fatalf("after a failed %s: next try in %v, want about %v", tc.kind, wait, tc.want)
+			}
+		})
+	}
+}
