@@ -9,6 +9,7 @@ import (
 	"fmt"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // SaveRoster stores the signed-in user's team with its members (for
@@ -24,20 +25,10 @@ func (db *DB) SaveRoster(ctx context.Context, t streetdesk.Team) error {
 			return translate(err, "roster")
 		}
 		// Review on/off changes what a pending resolution shows.
-		rows, err := tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox")
+		ids, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox"))
 		if err != nil {
 			return err
 		}
-		var ids []string
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return err
-			}
-			ids = append(ids, id)
-		}
-		rows.Close()
 		for _, id := range ids {
 			if err := db.refreshOverlay(ctx, tx, id); err != nil {
 				return err

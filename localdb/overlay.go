@@ -12,6 +12,7 @@ import (
 	"unicode"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // querier is what both *sql.Tx and *sql.DB offer.
@@ -269,27 +270,26 @@ func (db *DB) drainChunk(ctx context.Context, n int) (int, error) {
 		return 0, err
 	}
 	defer tx.Rollback()
-	rows, err := tx.QueryContext(ctx, "SELECT order_id, text FROM search_queue LIMIT ?", n)
-	if err != nil {
-		return 0, err
-	}
 	var ids []any
 	var list []string
 	texts := map[string]string{}
-	for rows.Next() {
+	rows, err := tx.QueryContext(ctx, "SELECT order_id, text FROM search_queue LIMIT ?", n)
+	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
 		var id string
 		var text sql.NullString
 		if err := rows.Scan(&id, &text); err != nil {
-			rows.Close()
-			return 0, err
+			return err
 		}
 		ids = append(ids, id)
 		list = append(list, id)
 		if text.Valid {
 			texts[id] = text.String
 		}
+		return nil
+	})
+	if err != nil {
+		return 0, err
 	}
-	rows.Close()
 	if len(ids) == 0 {
 		return 0, nil
 	}
@@ -464,20 +464,19 @@ func reindexChunk(ctx context.Context, tx *sql.Tx, ids []string, texts map[strin
 	var order []string
 	rows, err := tx.QueryContext(ctx, `SELECT w.qid, w.id, s.text FROM work_orders w
 		LEFT JOIN search_text s ON s.qid = w.qid WHERE w.id IN (`+in+`)`, args...)
-	if err != nil {
-		return fmt.Errorf("index: %w", err)
-	}
-	for rows.Next() {
+	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
 		d := &doc{}
 		var id string
 		if err := rows.Scan(&d.qid, &id, &d.old); err != nil {
-			rows.Close()
 			return err
 		}
 		docs[id] = d
 		order = append(order, id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index: %w", err)
 	}
-	rows.Close()
 	for _, id := range order {
 		if t, ok := texts[id]; ok {
 			docs[id].text.WriteString(t)
@@ -497,21 +496,20 @@ func reindexChunk(ctx context.Context, tx *sql.Tx, ids []string, texts map[strin
 		return nil // notes may arrive before their order; indexed with it
 	}
 	rows, err = tx.QueryContext(ctx, "SELECT order_id, body FROM notes WHERE order_id IN ("+in+") ORDER BY order_id, created_at, id", args...)
-	if err != nil {
-		return fmt.Errorf("index notes: %w", err)
-	}
-	for rows.Next() {
+	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
 		var id, body string
 		if err := rows.Scan(&id, &body); err != nil {
-			rows.Close()
 			return err
 		}
 		if d := docs[id]; d != nil {
 			d.text.WriteString("\n")
 			d.text.WriteString(body)
 		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("index notes: %w", err)
 	}
-	rows.Close()
 	// FTS5 flushes its pending terms whenever a rowid is not above the last
 	// one written: insert in qid order.
 	sort.Slice(order, func(i, j int) bool { return docs[order[i]].qid < docs[order[j]].qid })
@@ -554,20 +552,10 @@ func reindexChunk(ctx context.Context, tx *sql.Tx, ids []string, texts map[strin
 
 // reindexAll fills the search index from existing rows (migration 2).
 func reindexAll(ctx context.Context, tx *sql.Tx) error {
-	rows, err := tx.QueryContext(ctx, "SELECT id FROM work_orders")
+	ids, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT id FROM work_orders"))
 	if err != nil {
 		return err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	return reindex(ctx, tx, ids)
 }
 

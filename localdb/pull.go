@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // ApplyPull applies one pull page and its cursor in one transaction (see
@@ -78,19 +79,15 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 			}
 		}
 		if page.LastMutationID > 0 {
-			rows, err := tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox WHERE id <= ?", page.LastMutationID)
+			// The overlays of the confirmed rows' orders are recomputed below;
+			// a failed read must not let the rows go unseen.
+			ids, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox WHERE id <= ?", page.LastMutationID))
 			if err != nil {
 				return err
 			}
-			for rows.Next() {
-				var id string
-				if err := rows.Scan(&id); err != nil {
-					rows.Close()
-					return err
-				}
+			for _, id := range ids {
 				touched[id] = true
 			}
-			rows.Close()
 			if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE id <= ?", page.LastMutationID); err != nil {
 				return fmt.Errorf("confirm outbox: %w", err)
 			}
@@ -350,40 +347,20 @@ func (db *DB) revoke(ctx context.Context, tx *sql.Tx, id string, r *streetdesk.R
 // missing from the snapshot are dropped unless they have local work, in
 // which case they stay as revoked.
 func (db *DB) swapReset(ctx context.Context, tx *sql.Tx, now time.Time, touched map[string]bool, ix *indexBatch) error {
-	rows, err := tx.QueryContext(ctx, "SELECT id FROM work_orders WHERE id NOT IN (SELECT id FROM work_orders_staging)")
+	gone, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT id FROM work_orders WHERE id NOT IN (SELECT id FROM work_orders_staging)"))
 	if err != nil {
 		return err
 	}
-	var gone []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
-		gone = append(gone, id)
-	}
-	rows.Close()
 	for _, id := range gone {
 		touched[id] = true
 		if err := db.revoke(ctx, tx, id, &streetdesk.Revocation{Reason: streetdesk.CodeNotFound}); err != nil {
 			return err
 		}
 	}
-	rows, err = tx.QueryContext(ctx, "SELECT data FROM work_orders_staging")
+	staged, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT data FROM work_orders_staging"))
 	if err != nil {
 		return err
 	}
-	var staged []string
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
-			rows.Close()
-			return err
-		}
-		staged = append(staged, data)
-	}
-	rows.Close()
 	for _, data := range staged {
 		var w streetdesk.WorkOrder
 		if err := json.Unmarshal([]byte(data), &w); err != nil {

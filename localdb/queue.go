@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // The queue reads the shadow through its indexes and merges in the few
@@ -547,21 +548,20 @@ func (db *DB) Counts(ctx context.Context) (streetdesk.Counts, error) {
 		sum(CASE WHEN coalesce(o.deadline, w.deadline) >= ? AND coalesce(o.deadline, w.deadline) <= ? THEN 1 ELSE 0 END)
 		FROM work_orders w LEFT JOIN overlay o ON o.order_id = w.id
 		WHERE w.access = 'assigned' GROUP BY 1`, ck.now, ck.now, ck.soon)
-	if err != nil {
-		return c, fmt.Errorf("counts: %w", err)
-	}
-	for rows.Next() {
+	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
 		var s string
 		var n, over, soon int
 		if err := rows.Scan(&s, &n, &over, &soon); err != nil {
-			rows.Close()
-			return c, err
+			return err
 		}
 		c.ByStatus[streetdesk.Status(s)] = n
 		c.Overdue += over
 		c.DueSoon += soon
+		return nil
+	})
+	if err != nil {
+		return c, fmt.Errorf("counts: %w", err)
 	}
-	rows.Close()
 	var last sql.NullString
 	err = db.r.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM outbox),

@@ -9,6 +9,7 @@ import (
 	"sort"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // This file implements the sync engine's Store (sync/store.go). localdb does
@@ -80,24 +81,23 @@ func (db *DB) ClientID(ctx context.Context) (string, error) {
 func (db *DB) ForkClient(ctx context.Context) (string, error) {
 	id := newID()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		rows, err := tx.QueryContext(ctx, "SELECT id, key FROM outbox ORDER BY id")
-		if err != nil {
-			return err
-		}
 		type row struct {
 			id  int64
 			key string
 		}
 		var rs []row
-		for rows.Next() {
+		rows, err := tx.QueryContext(ctx, "SELECT id, key FROM outbox ORDER BY id")
+		err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
 			var r row
 			if err := rows.Scan(&r.id, &r.key); err != nil {
-				rows.Close()
 				return err
 			}
 			rs = append(rs, r)
+			return nil
+		})
+		if err != nil {
+			return err
 		}
-		rows.Close()
 		for _, r := range rs {
 			// Re-inserting without an id takes the next AUTOINCREMENT value;
 			// the old row goes first so the key stays unique. Every row is
@@ -222,22 +222,16 @@ func (db *DB) refreshAll(ctx context.Context, tx *sql.Tx, ids map[string]bool) e
 	if len(ids) == 0 {
 		return nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox UNION SELECT order_id FROM overlay")
+	all, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox UNION SELECT order_id FROM overlay"))
 	if err != nil {
 		return err
 	}
 	var l []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return err
-		}
+	for _, id := range all {
 		if ids[id] {
 			l = append(l, id)
 		}
 	}
-	rows.Close()
 	sort.Strings(l)
 	for _, id := range l {
 		if err := db.refreshOverlay(ctx, tx, id); err != nil {

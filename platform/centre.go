@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // Dispatch creates an order for a street office's team (the centre's 派单).
@@ -444,20 +445,7 @@ func (s *Server) VisibleChecksum(ctx context.Context, userID string) (streetdesk
 
 // BlobSHA256s lists every verified blob.
 func (s *Server) BlobSHA256s(ctx context.Context) ([]string, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT sha256 FROM blobs ORDER BY sha256`)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var v string
-		if err := rows.Scan(&v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
-	}
-	return out, rows.Err()
+	return sqlrows.Column[string](s.rdb.QueryContext(ctx, `SELECT sha256 FROM blobs ORDER BY sha256`))
 }
 
 // ForgetClient drops a client's state, as a platform restored from an old

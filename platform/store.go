@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 	sqlite "modernc.org/sqlite" // the embedded default database
 	sqlite3 "modernc.org/sqlite/lib"
 )
@@ -519,24 +520,17 @@ func (t *tx) resolutions(ctx context.Context, orderID string) ([]streetdesk.Reso
 }
 
 func queryJSON[T any](ctx context.Context, q queryer, query string, args ...any) ([]T, error) {
-	rows, err := q.QueryContext(ctx, query, args...)
+	raw, err := sqlrows.Column[[]byte](q.QueryContext(ctx, query, args...))
 	if err != nil {
 		return nil, err
 	}
-	defer rows.Close()
-	var out []T
-	for rows.Next() {
-		var data string
-		if err := rows.Scan(&data); err != nil {
+	out := make([]T, len(raw))
+	for i, data := range raw {
+		if err := json.Unmarshal(data, &out[i]); err != nil {
 			return nil, err
 		}
-		var v T
-		if err := json.Unmarshal([]byte(data), &v); err != nil {
-			return nil, err
-		}
-		out = append(out, v)
 	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // photosPresent reports whether every listed photo ref of the order has its
@@ -727,20 +721,11 @@ func (t *tx) insertTokens(ctx context.Context, toks ...storedToken) error {
 
 // deleteTokenPair deletes both tokens of a pair and returns their hashes.
 func (t *tx) deleteTokenPair(ctx context.Context, pair string) ([]string, error) {
-	rows, err := t.QueryContext(ctx, `DELETE FROM tokens WHERE pair = ? RETURNING hash`, pair)
+	hashes, err := sqlrows.Column[string](t.QueryContext(ctx, `DELETE FROM tokens WHERE pair = ? RETURNING hash`, pair))
 	if err != nil {
 		return nil, fmt.Errorf("delete tokens: %w", err)
 	}
-	defer rows.Close()
-	var hashes []string
-	for rows.Next() {
-		var h string
-		if err := rows.Scan(&h); err != nil {
-			return nil, err
-		}
-		hashes = append(hashes, h)
-	}
-	return hashes, rows.Err()
+	return hashes, nil
 }
 
 // isUnique reports whether err is SQLite's unique (or primary key)

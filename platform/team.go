@@ -7,23 +7,14 @@ import (
 	"strconv"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 func (s *Server) teamMembers(ctx context.Context, teamID string) ([]streetdesk.User, error) {
-	rows, err := s.rdb.QueryContext(ctx, `SELECT id FROM users WHERE team_id = ? ORDER BY role DESC, username`, teamID)
+	ids, err := sqlrows.Column[string](s.rdb.QueryContext(ctx, `SELECT id FROM users WHERE team_id = ? ORDER BY role DESC, username`, teamID))
 	if err != nil {
 		return nil, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
 	out := []streetdesk.User{}
 	for _, id := range ids {
 		u, _, err := getUser(ctx, s.rdb, id)

@@ -9,12 +9,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 	"github.com/tus/tusd/v2/pkg/filelocker"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tusd "github.com/tus/tusd/v2/pkg/handler"
@@ -144,7 +146,11 @@ func (s *Server) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInf
 		return none, tusd.FileInfoChanges{}, err
 	}
 	if exists > 0 {
-		s.wdb.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, sha, u.ID)
+		// The uploader may read the photo it holds: without the row a later
+		// GET of its own photo would be refused.
+		if _, err := s.wdb.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, sha, u.ID); err != nil {
+			return none, tusd.FileInfoChanges{}, fmt.Errorf("blob access: %w", err)
+		}
 		return none, tusd.FileInfoChanges{}, tusError(http.StatusOK, "BlobExists", "the platform already has this photo", map[string]string{"X-Blob-Exists": "1"})
 	}
 	var prev string
@@ -154,7 +160,9 @@ func (s *Server) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInf
 			loc := "/v1/uploads/" + prev
 			return none, tusd.FileInfoChanges{}, tusError(http.StatusConflict, "UploadExists", "an unfinished upload of this photo exists; resume it", map[string]string{"Location": loc})
 		}
-		s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, prev)
+		if _, err := s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, prev); err != nil {
+			return none, tusd.FileInfoChanges{}, fmt.Errorf("forget upload %s: %w", prev, err)
+		}
 	} else if !errors.Is(err, sql.ErrNoRows) {
 		return none, tusd.FileInfoChanges{}, err
 	}
@@ -182,8 +190,12 @@ func (s *Server) preFinish(hook tusd.HookEvent) (tusd.HTTPResponse, error) {
 		return tusd.HTTPResponse{}, err
 	}
 	if got != sha {
-		s.discardUpload(ctx, id)
 		s.log.Warn("upload hash mismatch", "upload", id)
+		if err := s.discardUpload(ctx, id); err != nil {
+			// The client is told to upload again either way; what is left
+			// expires with the other unfinished uploads.
+			s.log.Error("discard upload", "upload", id, "err", err)
+		}
 		return tusd.HTTPResponse{}, tusError(460, "ChecksumMismatch", "the uploaded bytes do not match their SHA-256; upload again", nil)
 	}
 	dst := s.BlobPath(sha)
@@ -191,26 +203,41 @@ func (s *Server) preFinish(hook tusd.HookEvent) (tusd.HTTPResponse, error) {
 		return tusd.HTTPResponse{}, err
 	}
 	if _, err := os.Stat(dst); err == nil {
-		os.Remove(src)
+		s.removeLeftover(src)
 	} else if err := os.Rename(src, dst); err != nil {
 		return tusd.HTTPResponse{}, fmt.Errorf("store blob: %w", err)
 	}
-	os.Remove(src + ".info")
+	s.removeLeftover(src + ".info")
 	if err := s.blobArrived(ctx, sha, size, mimeType, userID, id); err != nil {
 		return tusd.HTTPResponse{}, err
 	}
 	return tusd.HTTPResponse{Header: tusd.HTTPHeader{"X-Blob-SHA256": sha}}, nil
 }
 
-func (s *Server) discardUpload(ctx context.Context, id string) {
+func (s *Server) discardUpload(ctx context.Context, id string) error {
+	var errs []error
 	if up, err := s.store.GetUpload(ctx, id); err == nil {
 		if tu, ok := up.(tusd.TerminatableUpload); ok {
-			tu.Terminate(ctx)
+			errs = append(errs, tu.Terminate(ctx))
 		}
 	}
-	os.Remove(filepath.Join(s.uploadDir(), id))
-	os.Remove(filepath.Join(s.uploadDir(), id+".info"))
-	s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, id)
+	for _, f := range []string{id, id + ".info"} {
+		if err := os.Remove(filepath.Join(s.uploadDir(), f)); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, id); err != nil {
+		errs = append(errs, fmt.Errorf("forget upload %s: %w", id, err))
+	}
+	return errors.Join(errs...)
+}
+
+// removeLeftover removes a file the platform no longer needs; a failure
+// leaves only disk space behind, so it is logged, not returned.
+func (s *Server) removeLeftover(path string) {
+	if err := os.Remove(path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("remove leftover file", "path", path, "err", err)
+	}
 }
 
 func hashFile(path string) (string, error) {
@@ -248,20 +275,19 @@ func (s *Server) blobArrived(ctx context.Context, sha string, size int64, mimeTy
 		}
 	}
 	type ref struct{ id, order, data string }
-	rows, err := t.QueryContext(ctx, `SELECT id, order_id, data FROM photo_refs WHERE sha256 = ?`, sha)
-	if err != nil {
-		return err
-	}
 	var refs []ref
-	for rows.Next() {
+	rows, err := t.QueryContext(ctx, `SELECT id, order_id, data FROM photo_refs WHERE sha256 = ?`, sha)
+	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
 		var r ref
 		if err := rows.Scan(&r.id, &r.order, &r.data); err != nil {
-			rows.Close()
 			return err
 		}
 		refs = append(refs, r)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("photo refs of %s: %w", sha, err)
 	}
-	rows.Close()
 	orders := map[string]bool{}
 	for _, r := range refs {
 		var p streetdesk.PhotoRef
@@ -321,24 +347,15 @@ func (s *Server) blobArrived(ctx context.Context, sha string, size int64, mimeTy
 // returns how many it removed. serve runs it periodically.
 func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
 	cut := s.now().Add(-s.cfg.UploadExpiry).UnixMilli()
-	rows, err := s.wdb.QueryContext(ctx, `SELECT id FROM uploads WHERE created_at < ?`, cut)
+	ids, err := sqlrows.Column[string](s.wdb.QueryContext(ctx, `SELECT id FROM uploads WHERE created_at < ?`, cut))
 	if err != nil {
 		return 0, err
 	}
-	var ids []string
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			rows.Close()
-			return 0, err
-		}
-		ids = append(ids, id)
-	}
-	rows.Close()
+	var errs []error
 	for _, id := range ids {
-		s.discardUpload(ctx, id)
+		errs = append(errs, s.discardUpload(ctx, id))
 	}
-	return len(ids), rows.Err()
+	return len(ids), errors.Join(errs...)
 }
 
 // handleBlob serves HEAD/GET /v1/blobs/sha256/{hex} to users who may see it:
