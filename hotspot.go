@@ -2,6 +2,7 @@ package streetdesk
 
 import (
 	"cmp"
+	"context"
 	"math"
 	"slices"
 	"strconv"
@@ -43,7 +44,7 @@ type CategoryLevel int
 // Category levels.
 const (
 	CategoryLevel2 CategoryLevel = 2 // e.g. 社会生活噪声
-	CategoryLevel3 CategoryLevel = 3 // e.g. 垃圾站作业噪声 (default)
+	CategoryLevel3 CategoryLevel = 3 // e.g. 垃圾站夜间作业噪声 (default)
 )
 
 // code returns c's code at level l.
@@ -307,6 +308,37 @@ type HotspotReport struct {
 	Hotspots []Hotspot      `json:"hotspots"`
 	Input    HotspotInput   `json:"input"`
 	Points   []HotspotPoint `json:"points,omitempty"`
+}
+
+// HotspotQuery is what a desk user asks the hotspot view for; the desk adds
+// its clock, the duty list and China's bounds. Start from
+// DefaultHotspotQuery: zero values are errors, not defaults, so that a
+// window of 0 days says so.
+type HotspotQuery struct {
+	Window    time.Duration
+	RadiusM   float64
+	MinOrders int
+	Level     CategoryLevel
+	Points    bool // the plot's points
+}
+
+// DefaultHotspotQuery is 30 days, 300 m, 3 orders, level 3, with points.
+func DefaultHotspotQuery() HotspotQuery {
+	return HotspotQuery{Window: DefaultHotspotWindow, RadiusM: DefaultHotspotRadius, MinOrders: DefaultHotspotMinOrders,
+		Level: CategoryLevel3, Points: true}
+}
+
+// Options returns the analysis options for q at now.
+func (q HotspotQuery) Options(now time.Time) HotspotOptions {
+	return HotspotOptions{Now: now, Window: q.Window, RadiusM: q.RadiusM, MinOrders: q.MinOrders, Level: q.Level,
+		Region: ChinaBounds, Points: q.Points}
+}
+
+// HotspotService finds the hotspots among the orders the signed-in user
+// can see (InHotspotScope), in the local store, offline. It returns
+// EINVALID for a bad query and reads nothing then.
+type HotspotService interface {
+	Hotspots(ctx context.Context, q HotspotQuery) (*HotspotReport, error)
 }
 
 // InHotspotScope reports whether o belongs in u's hotspot view: a lead's are
@@ -1039,8 +1071,10 @@ func buildHotspot(items []hsItem, l []int32, level CategoryLevel, code string) H
 	// coordinates, the one closest to the centre.
 	h.Address = strings.TrimSpace(ms[0].o.Location.Address)
 	if n > 0 {
+		// A centre to 1e-6° (~0.1 m) and a radius to 0.1 m, rounded up so
+		// every member stays inside: finer would be noise.
 		h.HasCentre = true
-		h.Lat, h.Lng = sumLat/float64(n), sumLng/float64(n)
+		h.Lat, h.Lng = math.Round(sumLat/float64(n)*1e6)/1e6, math.Round(sumLng/float64(n)*1e6)/1e6
 		closest := math.Inf(1)
 		for _, m := range ms {
 			if !m.xy {
@@ -1052,6 +1086,7 @@ func buildHotspot(items []hsItem, l []int32, level CategoryLevel, code string) H
 				h.Address, closest = a, d
 			}
 		}
+		h.RadiusM = math.Ceil(h.RadiusM*10) / 10
 	}
 	return h
 }

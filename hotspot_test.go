@@ -17,7 +17,7 @@ var hsNow = time.Date(2026, 3, 12, 10, 0, 0, 0, streetdesk.ChinaTZ)
 // A garbage station in 福田区 and the categories of the sample duty list.
 const (
 	baseLat, baseLng = 22.5489, 114.0582
-	catStation       = "010204" // 垃圾站作业噪声 (社会生活噪声 0102)
+	catStation       = "010204" // 垃圾站夜间作业噪声 (社会生活噪声 0102)
 	catShop          = "010201" // 商铺促销高音喇叭噪声 (also 0102)
 	catBikes         = "030201"
 )
@@ -329,7 +329,7 @@ func TestHotspotSummary(t *testing.T) {
 	if h.Reopened != (streetdesk.Ratio{Num: 2, Den: 4}) {
 		t.Errorf("reopened = %+v", h.Reopened)
 	}
-	if h.Category.L3Name != "垃圾站作业噪声" && h.Category.L3Code != catStation {
+	if h.Category.L3Name != "垃圾站夜间作业噪声" || h.Category.L3Code != catStation {
 		t.Errorf("category = %+v", h.Category)
 	}
 	if !h.HasCentre || streetdesk.HaversineM(h.Lat, h.Lng, baseLat, baseLng) > 1 || math.Abs(h.RadiusM-100) > 1 {

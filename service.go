@@ -261,6 +261,7 @@ type Syncer interface {
 // the local order service, photo import and sync.
 type Desk interface {
 	OrderService
+	HotspotService
 	// Me is the signed-in user.
 	Me() User
 	// AttachPhotos imports files (hash, EXIF, content-addressed copy) and

@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"time"
 
 	"github.com/streetdesk/streetdesk"
 )
@@ -28,6 +29,13 @@ type TeamSource interface {
 	Team(ctx context.Context) (*streetdesk.Team, error)
 }
 
+// HotspotSource reads what the hotspot view needs from the local store
+// (localdb implements it).
+type HotspotSource interface {
+	OrdersSince(ctx context.Context, since time.Time) ([]streetdesk.WorkOrder, error)
+	Taxonomy(ctx context.Context) (*streetdesk.Taxonomy, error)
+}
+
 // Service implements streetdesk.Desk.
 type Service struct {
 	streetdesk.OrderService
@@ -35,6 +43,8 @@ type Service struct {
 	Photos PhotoImporter
 	Teams  TeamSource
 	Engine streetdesk.Syncer
+	Places HotspotSource
+	Now    func() time.Time // default time.Now
 
 	// Downscale, when set with MaxSide > 0, replaces each imported photo by
 	// a copy whose longer side is at most MaxSide before it is attached.
@@ -100,4 +110,38 @@ func (s *Service) attachOne(ctx context.Context, id string, p streetdesk.PhotoIn
 		img = small
 	}
 	return s.OrderService.AttachPhoto(ctx, id, img, p.Tag, p.Caption)
+}
+
+// Hotspots finds the hotspots in the local orders the user can see: a
+// lead's team, a caseworker's own orders and their street office's
+// (streetdesk.InHotspotScope), checked against the stored duty list.
+func (s *Service) Hotspots(ctx context.Context, q streetdesk.HotspotQuery) (*streetdesk.HotspotReport, error) {
+	now := time.Now
+	if s.Now != nil {
+		now = s.Now
+	}
+	opt := q.Options(now())
+	if err := opt.Validate(); err != nil {
+		return nil, err
+	}
+	if s.Places == nil {
+		return nil, streetdesk.Errorf(streetdesk.EINTERNAL, "hotspots are not available")
+	}
+	duty, err := s.Places.Taxonomy(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("hotspots: %w", err)
+	}
+	opt.Duty = duty
+	// The window and the one before it, for the trend.
+	orders, err := s.Places.OrdersSince(ctx, opt.Now.Add(-2*opt.Window))
+	if err != nil {
+		return nil, fmt.Errorf("hotspots: %w", err)
+	}
+	mine := orders[:0]
+	for i := range orders {
+		if streetdesk.InHotspotScope(s.User, &orders[i]) {
+			mine = append(mine, orders[i])
+		}
+	}
+	return streetdesk.FindHotspots(mine, opt)
 }

@@ -186,8 +186,18 @@ func (s *Server) Seed(ctx context.Context, opts SeedOptions) (*SeedResult, error
 			gHome = demo.NewGenerator(opts.Seed, now).WithStreets([]demo.Street{st})
 		}
 	}
+	// Three recurring problems in cw01's street office, so the hotspot view
+	// (热点) has true groups to show; they count among the orders asked for.
+	var planted []streetdesk.WorkOrder
+	if opts.Orders >= 100 {
+		for _, st := range streets {
+			if st.Name == home.team.StreetOffice {
+				planted = g.Recurring(st)
+			}
+		}
+	}
 	mine := 0
-	for i := 0; i < opts.Orders; i++ {
+	for i := 0; i < opts.Orders-len(planted); i++ {
 		var o streetdesk.WorkOrder
 		var tm *teamInfo
 		var who streetdesk.User
@@ -216,6 +226,20 @@ func (s *Server) Seed(ctx context.Context, opts SeedOptions) (*SeedResult, error
 		}
 		o.TeamID, o.AssigneeID, o.AssigneeName = tm.team.ID, who.ID, who.Name
 		if err := b.seedOrder(g, &o, who, tm.lead, photos, i); err != nil {
+			return nil, err
+		}
+		res.Orders++
+	}
+	// Every other planted order is cw01's, so cw01 sees a hotspot of their
+	// own; the rest go round the team.
+	for k := range planted {
+		o := &planted[k]
+		who := home.members[0]
+		if k%2 == 1 {
+			who = home.members[1+(k/2)%(len(home.members)-1)]
+		}
+		o.TeamID, o.AssigneeID, o.AssigneeName = home.team.ID, who.ID, who.Name
+		if err := b.seedOrder(g, o, who, home.lead, photos, opts.Orders+k); err != nil {
 			return nil, err
 		}
 		res.Orders++

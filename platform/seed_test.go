@@ -92,6 +92,14 @@ func TestSeedDemo(t *testing.T) {
 	if len(all) < 30 || len(all) > 60 || len(statuses) < 6 || overdue == 0 || supervised == 0 || reopened == 0 || dueToday == 0 || notes == 0 {
 		t.Fatal("cw01's queue is not rich enough")
 	}
+	// cw01 sees recurring problems of their own on the hotspot view.
+	hs, err := streetdesk.FindHotspots(all, streetdesk.DefaultHotspotOptions(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hs.Hotspots) < 2 {
+		t.Fatalf("cw01's hotspots: %+v", hs.Hotspots)
+	}
 	// The whole district: every state, channel and category level 1.
 	disp := centreLogin(t, ts, "dispatcher", "demo-pass")
 	seen := map[string]bool{}

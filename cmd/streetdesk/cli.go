@@ -48,6 +48,7 @@ usage:
   streetdesk [--data DIR] orders [--json] [--status S] [--search Q]
   streetdesk [--data DIR] show ORDER-ID [--json]      one order: details, timeline, notes, photos
   streetdesk [--data DIR] conflicts [--json] [--all]  the "needs attention" inbox
+  streetdesk [--data DIR] hotspots [--json] [--days N] [--radius M]  recurring complaints (热点)
   streetdesk [--data DIR] accept ORDER-ID
   streetdesk [--data DIR] note ORDER-ID TEXT
   streetdesk [--data DIR] contact ORDER-ID --method phone|visit|sms [--reached] [TEXT]
@@ -123,6 +124,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.cmdConfig(ctx, cargs)
 	case "conflicts":
 		err = m.cmdConflicts(ctx, cargs)
+	case "hotspots":
+		err = m.cmdHotspots(ctx, cargs)
 	case "reassign":
 		err = m.cmdReassign(ctx, cargs)
 	case "export":

@@ -20,6 +20,7 @@ var jsonOutputs = map[string]func() any{
 	"orders":    func() any { return &[]orderJSON{} },
 	"show":      func() any { return &streetdesk.OrderDetail{} },
 	"conflicts": func() any { return &[]streetdesk.Conflict{} },
+	"hotspots":  func() any { return &streetdesk.HotspotReport{} },
 }
 
 // TestCLIDocs checks docs/cli.md against the program: every command of the

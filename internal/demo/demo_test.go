@@ -323,3 +323,44 @@ func BenchmarkOrders100k(b *testing.B) {
 		}
 	}
 }
+
+// TestRecurring: the planted problems are three hotspots of the analysis,
+// rising, new and steady, in the street they were placed in.
+func TestRecurring(t *testing.T) {
+	now := time.Date(2026, 3, 12, 10, 0, 0, 0, streetdesk.ChinaTZ)
+	st := demo.District("罗湖区")[0]
+	g := demo.NewGenerator(1, now)
+	orders := g.Recurring(st)
+	// The street's other orders around them.
+	orders = append(orders, g.WithStreets([]demo.Street{st}).Orders(60)...)
+	r, err := streetdesk.FindHotspots(orders, streetdesk.DefaultHotspotOptions(now))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]streetdesk.Trend{"010204": streetdesk.TrendRising, "030201": streetdesk.TrendNew, "040103": streetdesk.TrendSteady}
+	found := 0
+	for _, h := range r.Hotspots {
+		trend, ok := want[h.Category.L3Code]
+		planted := 0
+		for _, o := range h.Orders {
+			if strings.Contains(o.ID, "-R0") {
+				planted++
+			}
+		}
+		if planted == 0 {
+			continue
+		}
+		found++
+		if !ok || h.Trend != trend || planted < 4 || h.Citizens < 3 || h.StreetOffice != st.Name || h.RadiusM > 100 {
+			t.Errorf("hotspot %s: %d planted of %d, trend %s, %d citizens, %s, radius %.0f m", h.ID, planted, h.Count, h.Trend, h.Citizens, h.StreetOffice, h.RadiusM)
+		}
+	}
+	if found != 3 {
+		t.Errorf("%d hotspots hold planted orders, want 3: %+v", found, r.Hotspots)
+	}
+	for _, o := range orders[:len(orders)-60] {
+		if !streetdesk.ValidOrderID(o.ID) || o.Version != int64(len(o.History)) || o.DispatchedAt.After(now) {
+			t.Errorf("order %s: version %d, %d events, dispatched %v", o.ID, o.Version, len(o.History), o.DispatchedAt)
+		}
+	}
+}

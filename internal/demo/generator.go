@@ -138,7 +138,7 @@ func (g *Generator) Order(i int) streetdesk.WorkOrder {
 		Community:    v.comm,
 		Address:      v.road + v.no + "号" + v.est + v.bldg + "栋",
 	}
-	o.Location.Lat, o.Location.Lng = point(r, st)
+	o.Location.Lat, o.Location.Lng = point(r, st, v.comm)
 	sex := "女士"
 	if r.IntN(2) == 0 {
 		sex = "先生"
@@ -352,18 +352,42 @@ func fixPunct(s string) string {
 
 // point returns a coordinate in the street's part of its district: each
 // street gets a stable sub-box so its orders cluster on a map.
-func point(r *rand.Rand, st Street) (lat, lng float64) {
-	b := st.box()
+func point(r *rand.Rand, st Street, community string) (lat, lng float64) {
+	// Each community has its own spot in its street's area, and its
+	// orders gather around it (±15 % of the area), the way a street office's
+	// map looks: a community's orders near each other.
+	cy, cx := communitySpot(st, community)
+	a := clamp01(cy + 0.3*(r.Float64()-0.5))
+	b := clamp01(cx + 0.3*(r.Float64()-0.5))
+	return streetPoint(st, a, b)
+}
+
+// streetPoint returns the point at fractions (a, b) of st's area, which is
+// 30 % of its district's box on each side, placed by the street's code.
+func streetPoint(st Street, a, b float64) (lat, lng float64) {
+	bx := st.box()
 	h := fnv.New64a()
 	h.Write([]byte(st.Code))
 	x := h.Sum64()
 	fy := 0.15 + 0.55*float64(x&0xffff)/0xffff
 	fx := 0.15 + 0.55*float64((x>>16)&0xffff)/0xffff
-	dy, dx := b.latMax-b.latMin, b.lngMax-b.lngMin
-	lat = b.latMin + dy*(fy+0.3*r.Float64())
-	lng = b.lngMin + dx*(fx+0.3*r.Float64())
+	dy, dx := bx.latMax-bx.latMin, bx.lngMax-bx.lngMin
+	lat = bx.latMin + dy*(fy+0.3*a)
+	lng = bx.lngMin + dx*(fx+0.3*b)
 	return round6(lat), round6(lng)
 }
+
+// communitySpot is the community's centre as fractions of its street's
+// area, stable for the street and the name.
+func communitySpot(st Street, community string) (a, b float64) {
+	h := fnv.New64a()
+	h.Write([]byte(st.Code))
+	h.Write([]byte(community))
+	x := h.Sum64()
+	return 0.15 + 0.7*float64(x&0xffff)/0xffff, 0.15 + 0.7*float64((x>>16)&0xffff)/0xffff
+}
+
+func clamp01(f float64) float64 { return min(1, max(0, f)) }
 
 func round6(f float64) float64 { return float64(int64(f*1e6+0.5)) / 1e6 }
 

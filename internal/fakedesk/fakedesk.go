@@ -31,6 +31,10 @@ type Options struct {
 	Orders int              // generated orders in addition to the hand-written samples
 	// Review turns on 领导签发 for the team.
 	Review bool
+	// Recurring adds internal/demo's three recurring problems in me's
+	// street office (the hotspot view's material), every other one
+	// assigned to me.
+	Recurring bool
 }
 
 // DefaultNow is the clock of a Desk built without Options.Now.
@@ -97,6 +101,11 @@ func New(opts Options) *Desk {
 			o.ID += "-G"
 		}
 		d.put(o)
+	}
+	if opts.Recurring {
+		for _, o := range RecurringOrders(now, d.me, d.team.Members) {
+			d.put(o)
+		}
 	}
 	d.syncer.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: now.Add(-18 * time.Minute)})
 	return d
@@ -668,6 +677,24 @@ func (d *Desk) SendBack(ctx context.Context, id, comment string) error {
 		return err
 	}
 	return d.apply(e, streetdesk.OpSendBack, &streetdesk.SendBackArgs{Comment: comment}, comment)
+}
+
+// Hotspots implements streetdesk.Desk: the analysis over the desk's orders
+// in the signed-in user's scope, with the sample duty list.
+func (d *Desk) Hotspots(ctx context.Context, q streetdesk.HotspotQuery) (*streetdesk.HotspotReport, error) {
+	d.mu.Lock()
+	d.Calls["Hotspots"]++
+	now := d.now()
+	var orders []streetdesk.WorkOrder
+	for _, id := range d.ids {
+		if e := d.orders[id]; !e.revoked && streetdesk.InHotspotScope(d.me, &e.order) {
+			orders = append(orders, e.order)
+		}
+	}
+	d.mu.Unlock()
+	opt := q.Options(now)
+	opt.Duty = taxonomy
+	return streetdesk.FindHotspots(orders, opt)
 }
 
 // Conflicts implements streetdesk.OrderService.

@@ -132,3 +132,33 @@ func Generate(now time.Time, me streetdesk.User, n int) []streetdesk.WorkOrder {
 	}
 	return out
 }
+
+// RecurringOrders returns internal/demo's recurring problems placed in me's
+// street office, every other one assigned to me and the rest to the other
+// members (all to me without others).
+func RecurringOrders(now time.Time, me streetdesk.User, members []streetdesk.User) []streetdesk.WorkOrder {
+	var st demo.Street
+	for _, s := range demo.Streets() {
+		if s.Name == me.StreetOffice {
+			st = s
+		}
+	}
+	if st.Name == "" {
+		return nil
+	}
+	var others []streetdesk.User
+	for _, m := range members {
+		if m.ID != me.ID && m.Role == streetdesk.RoleCaseworker {
+			others = append(others, m)
+		}
+	}
+	out := demo.NewGenerator(1, now).Recurring(st)
+	for k := range out {
+		who := me
+		if k%2 == 1 && len(others) > 0 {
+			who = others[(k/2)%len(others)]
+		}
+		out[k].TeamID, out[k].AssigneeID, out[k].AssigneeName = me.TeamID, who.ID, who.Name
+	}
+	return out
+}
