@@ -2,7 +2,10 @@ package platform_test
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -18,16 +21,49 @@ import (
 	"golang.org/x/crypto/bcrypt"
 )
 
-// benchData finds the shared data set (STREETDESK_BENCH_DATA overrides).
+// benchFile is the benchmark data set (testdata/MANIFEST.md).
+var benchFile = filepath.Join("..", "testdata", "bench", "orders-10k.jsonl.gz")
+
+// benchData returns the data set's path (STREETDESK_BENCH_DATA overrides).
 func benchData(b *testing.B) string {
 	p := os.Getenv("STREETDESK_BENCH_DATA")
 	if p == "" {
-		p = filepath.Join("..", "..", "shared", "testdata", "bench", "orders-10k.jsonl.gz")
+		p = benchFile
 	}
 	if _, err := os.Stat(p); err != nil {
-		b.Skipf("bench data not found (%v); set STREETDESK_BENCH_DATA", err)
+		b.Fatalf("bench data: %v", err)
 	}
 	return p
+}
+
+// The benchmarks run on exactly the orders the peer was measured on: the
+// file and its uncompressed content have the checksums of its manifest.
+func TestBenchDataIntact(t *testing.T) {
+	f, err := os.Open(benchFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	gz, raw := sha256.New(), sha256.New()
+	zr, err := gzip.NewReader(io.TeeReader(f, gz))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := io.Copy(raw, zr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.Copy(gz, f); err != nil { // the gzip trailer's tail, if any
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ name, got, want string }{
+		{"orders-10k.jsonl.gz", hex.EncodeToString(gz.Sum(nil)), "64d49cc943e2afee4745680f6a148d29cf85c53d84a56e5b45efcbde9af80015"},
+		{"its content", hex.EncodeToString(raw.Sum(nil)), "0514d72fc7f62d1085280da0d2fb4c41dd86cfc598c8f98047b0852e4143f7f0"},
+	} {
+		if c.got != c.want {
+			t.Errorf("sha256 of %s (%d bytes uncompressed) is %s, want %s", c.name, n, c.got, c.want)
+		}
+	}
 }
 
 type benchEnv struct {

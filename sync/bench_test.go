@@ -20,18 +20,19 @@ import (
 	"github.com/streetdesk/streetdesk/sync"
 )
 
-// Benchmarks on ../shared/testdata/bench/orders-10k.jsonl.gz loaded into the
-// real platform, synced over loopback into the real localdb.
+// Benchmarks on testdata/bench/orders-10k.jsonl.gz (the data set the peer was
+// measured on) loaded into the real platform, synced over loopback into the
+// real localdb.
 //
 //	go test -run '^$' -bench . -benchtime 5x ./sync
 
-const benchFile = "../../shared/testdata/bench/orders-10k.jsonl.gz"
+const benchFile = "../testdata/bench/orders-10k.jsonl.gz"
 
 func benchEnv(b *testing.B) *realEnv {
 	b.Helper()
 	f, err := os.Open(benchFile)
 	if err != nil {
-		b.Skipf("bench data: %v", err)
+		b.Fatalf("bench data: %v", err)
 	}
 	defer f.Close()
 	e := newRealEnv(b)
@@ -170,7 +171,7 @@ func BenchmarkPush1000(b *testing.B) {
 func BenchmarkRawUpsert10k(b *testing.B) {
 	f, err := os.Open(benchFile)
 	if err != nil {
-		b.Skip(err)
+		b.Fatal(err)
 	}
 	zr, err := gzip.NewReader(f)
 	if err != nil {
