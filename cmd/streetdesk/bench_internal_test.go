@@ -1,11 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"context"
 	"fmt"
 	"log/slog"
+	"math"
 	"os"
-	"runtime"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	gosync "sync"
@@ -22,8 +25,8 @@ import (
 	"github.com/streetdesk/streetdesk/ui"
 )
 
-// The desktop's own numbers (issue 5 §9, DESIGN §6): start to a usable queue
-// with 10,000 orders, resident memory with them, and a search keystroke on
+// The desktop's own numbers: start to a usable queue with 10,000 orders,
+// the real program's resident memory with them, and a search keystroke on
 // the real local store. Run: go test -run '^$' -bench . ./cmd/streetdesk
 
 var (
@@ -122,52 +125,154 @@ func BenchmarkStartToQueue10k(b *testing.B) {
 	}
 }
 
-// BenchmarkResidentMemory10k reports the process's resident memory after
-// opening the 10,000-order profile and showing the queue (MB-rss), and the
-// Go heap in use (MB-heap).
+// BenchmarkResidentMemory10k measures the real program: it builds
+// streetdesk, starts it on the 10,000-order profile in a real window under
+// Xvfb and, once the window is up and the process's memory has settled,
+// reports its resident set (MB-rss, VmRSS) and its peak (MB-hwm, VmHWM)
+// from /proc. Each iteration is a fresh process. It needs Xvfb and xdotool
+// (scripts/deps.sh installs them) and Linux's /proc.
 func BenchmarkResidentMemory10k(b *testing.B) {
 	m, p := benchProfile(b)
-	benchApp(b)
-	ctx := context.Background()
-	var rss, heap float64
+	if err := (tokenStore{profile: p}).Save(Tokens{Token: "bench", RefreshToken: "bench"}); err != nil {
+		b.Fatal(err)
+	}
+	bin := buildDesk(b)
+	display := startXvfb(b)
+	var rss, hwm float64
 	for b.Loop() {
-		s, err := m.openProfile(ctx, p)
-		if err != nil {
-			b.Fatal(err)
-		}
-		w := test.NewWindow(widget.NewLabel(""))
-		w.Resize(fyne.NewSize(1280, 800))
-		u := ui.New(w, ui.Options{Desk: s.desk, Notify: func(string, string) {}})
-		w.Canvas().Capture()
-		runtime.GC()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		heap = float64(ms.HeapInuse) / (1 << 20)
-		rss = vmRSS()
-		u.Close()
-		w.Close()
-		s.Close()
+		rss, hwm = measureDesk(b, bin, m.DataDir, display)
 	}
 	b.ReportMetric(rss, "MB-rss")
-	b.ReportMetric(heap, "MB-heap")
+	b.ReportMetric(hwm, "MB-hwm")
 }
 
-// vmRSS reads the resident set size in MiB from /proc (0 elsewhere).
-func vmRSS() float64 {
-	b, err := os.ReadFile("/proc/self/status")
+// buildDesk builds this program into a temporary folder.
+func buildDesk(b *testing.B) string {
+	b.Helper()
+	goBin, err := exec.LookPath("go")
 	if err != nil {
-		return 0
+		goBin = "/usr/local/go/bin/go"
 	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			f := strings.Fields(line)
-			if len(f) >= 2 {
-				kb, _ := strconv.ParseFloat(f[1], 64)
-				return kb / 1024
-			}
+	bin := filepath.Join(b.TempDir(), "streetdesk")
+	out, err := exec.Command(goBin, "build", "-o", bin, ".").CombinedOutput()
+	if err != nil {
+		b.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// startXvfb starts a virtual X server for the benchmark and returns its
+// display (":N").
+func startXvfb(b *testing.B) string {
+	b.Helper()
+	for _, tool := range []string{"Xvfb", "xdotool"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			b.Skipf("%s is not installed (scripts/deps.sh installs it): %v", tool, err)
 		}
 	}
-	return 0
+	r, w, err := os.Pipe()
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer r.Close()
+	x := exec.Command("Xvfb", "-displayfd", "3", "-screen", "0", "1366x768x24", "-nolisten", "tcp")
+	x.ExtraFiles = []*os.File{w}
+	if err := x.Start(); err != nil {
+		b.Fatal(err)
+	}
+	w.Close()
+	b.Cleanup(func() {
+		_ = x.Process.Kill()
+		_ = x.Wait()
+	})
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil {
+		b.Fatalf("Xvfb did not report its display: %v", err)
+	}
+	return ":" + strings.TrimSpace(line)
+}
+
+// measureDesk runs the program on dataDir until its window shows and its
+// resident memory has settled (no change over 1% for 2 s, at most 30 s), and
+// returns its resident set and peak in MiB.
+func measureDesk(b *testing.B, bin, dataDir, display string) (rss, hwm float64) {
+	b.Helper()
+	home := b.TempDir()
+	cmd := exec.Command(bin, "--data", dataDir)
+	cmd.Env = append(os.Environ(), "DISPLAY="+display, "STREETDESK_NO_KEYRING=1", "LANG=zh_CN.UTF-8",
+		"XDG_CONFIG_HOME="+filepath.Join(home, "config"), "XDG_CACHE_HOME="+filepath.Join(home, "cache"))
+	var log strings.Builder
+	cmd.Stdout, cmd.Stderr = &log, &log
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- cmd.Wait() }()
+	defer func() {
+		_ = cmd.Process.Kill()
+		<-exited
+	}()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		find := exec.Command("xdotool", "search", "--onlyvisible", "--name", "StreetDesk")
+		find.Env = append(os.Environ(), "DISPLAY="+display)
+		out, _ := find.Output()
+		if len(strings.TrimSpace(string(out))) > 0 {
+			break
+		}
+		select {
+		case err := <-exited:
+			b.Fatalf("streetdesk exited before showing its window: %v\n%s", err, log.String())
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			b.Fatalf("no window within 60 s\n%s", log.String())
+		}
+	}
+	status := fmt.Sprintf("/proc/%d/status", cmd.Process.Pid)
+	settled := time.Now().Add(30 * time.Second)
+	var last float64
+	stable := 0
+	for time.Now().Before(settled) && stable < 20 {
+		time.Sleep(100 * time.Millisecond)
+		rss, hwm = procMemory(b, status)
+		if last > 0 && math.Abs(rss-last) <= last/100 {
+			stable++
+		} else {
+			stable = 0
+		}
+		last = rss
+	}
+	return rss, hwm
+}
+
+// procMemory reads VmRSS and VmHWM in MiB from a /proc/PID/status file.
+func procMemory(b *testing.B, path string) (rss, hwm float64) {
+	b.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(string(data), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 {
+			continue
+		}
+		kb, err := strconv.ParseFloat(f[1], 64)
+		if err != nil {
+			continue
+		}
+		switch f[0] {
+		case "VmRSS:":
+			rss = kb / 1024
+		case "VmHWM:":
+			hwm = kb / 1024
+		}
+	}
+	if rss == 0 || hwm == 0 {
+		b.Fatalf("no VmRSS/VmHWM in %s", path)
+	}
+	return rss, hwm
 }
 
 // BenchmarkSearchKeystroke10k is search-as-you-type on the real store: each
