@@ -174,7 +174,10 @@ type ImportedPhoto struct {
 	Lat     float64
 	Lng     float64
 	HasGPS  bool
-	Camera  string
+	// ZoneAssumed: EXIF gave the time without a time zone, so TakenAt was
+	// read as China time.
+	ZoneAssumed bool
+	Camera      string
 	// Orientation is the EXIF orientation 1–8 (0 read as 1).
 	Orientation int
 }

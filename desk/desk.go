@@ -107,6 +107,7 @@ func (s *Service) attachOne(ctx context.Context, id string, p streetdesk.PhotoIn
 		}
 		// Keep what the original said about time and place.
 		small.TakenAt, small.Lat, small.Lng, small.HasGPS, small.Camera = img.TakenAt, img.Lat, img.Lng, img.HasGPS, img.Camera
+		small.ZoneAssumed = img.ZoneAssumed
 		img = small
 	}
 	return s.OrderService.AttachPhoto(ctx, id, img, p.Tag, p.Caption)

@@ -257,6 +257,7 @@ func (s *Store) Downscale(ctx context.Context, sha string, maxSide int, quality 
 	orig := streetdesk.ImportedPhoto{
 		SHA256: sha, Path: path, Size: fi.Size(), MIME: mime, Width: cfg.Width, Height: cfg.Height,
 		TakenAt: m.TakenAt, Lat: m.Lat, Lng: m.Lng, HasGPS: m.HasGPS, Camera: m.Camera, Orientation: m.Orientation,
+		ZoneAssumed: m.ZoneAssumed,
 	}
 	if m.Orientation == 1 && cfg.Width <= maxSide && cfg.Height <= maxSide {
 		return orig, nil

@@ -164,13 +164,13 @@ func TestOffsetTime(t *testing.T) {
 	blob := tiffBlob(t, map[uint16]string{0x9003: "2024:03:01 08:00:00", 0x9011: "+02:00"})
 	m := media.ReadMeta(bytes.NewReader(jpegWithApp1(blob)))
 	want := time.Date(2024, 3, 1, 6, 0, 0, 0, time.UTC)
-	if !m.TakenAt.Equal(want) {
-		t.Errorf("taken %v, want %v", m.TakenAt, want)
+	if !m.TakenAt.Equal(want) || m.ZoneAssumed {
+		t.Errorf("taken %v (zone assumed %v), want %v", m.TakenAt, m.ZoneAssumed, want)
 	}
 	blob = tiffBlob(t, map[uint16]string{0x9003: "2024:03:01 08:00:00"})
 	m = media.ReadMeta(bytes.NewReader(jpegWithApp1(blob)))
-	if want := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC); !m.TakenAt.Equal(want) {
-		t.Errorf("taken %v, want %v (China time)", m.TakenAt, want)
+	if want := time.Date(2024, 3, 1, 0, 0, 0, 0, time.UTC); !m.TakenAt.Equal(want) || !m.ZoneAssumed {
+		t.Errorf("taken %v (zone assumed %v), want %v (China time, assumed)", m.TakenAt, m.ZoneAssumed, want)
 	}
 }
 

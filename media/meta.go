@@ -28,6 +28,9 @@ import (
 type Meta struct {
 	Orientation int // 1–8
 	TakenAt     time.Time
+	// ZoneAssumed: the EXIF time came without OffsetTimeOriginal, so it was
+	// read as China time (most cameras and many phones write no zone).
+	ZoneAssumed bool
 	Lat, Lng    float64
 	HasGPS      bool
 	Camera      string // "Canon EOS 40D", "Apple iPhone 6"
@@ -279,7 +282,7 @@ func parseExif(blob []byte) Meta {
 	}
 	mk, model := t.ascii(ifd0, tagMake), t.ascii(ifd0, tagModel)
 	if exifIFD := t.ifd(t.pointer(ifd0, tagExifIFD)); exifIFD != nil {
-		m.TakenAt = takenAt(t.ascii(exifIFD, tagDateTimeOriginal), t.ascii(exifIFD, tagOffsetTimeOriginal))
+		m.TakenAt, m.ZoneAssumed = takenAt(t.ascii(exifIFD, tagDateTimeOriginal), t.ascii(exifIFD, tagOffsetTimeOriginal))
 		// Some phones (HTC One M8) put Make/Model in the Exif IFD.
 		if mk == "" && model == "" {
 			mk, model = t.ascii(exifIFD, tagMake), t.ascii(exifIFD, tagModel)
@@ -399,21 +402,21 @@ func camera(make, model string) string {
 }
 
 // takenAt parses DateTimeOriginal ("2006:01:02 15:04:05") in the offset of
-// OffsetTimeOriginal, or in China time when there is none.
-func takenAt(dt, offset string) time.Time {
+// OffsetTimeOriginal or, when there is none (assumed true), in China time.
+func takenAt(dt, offset string) (t time.Time, assumed bool) {
 	if len(dt) < 19 {
-		return time.Time{}
+		return time.Time{}, false
 	}
-	loc := streetdesk.ChinaTZ
+	loc, assumed := streetdesk.ChinaTZ, true
 	if o, err := time.Parse("-07:00", strings.TrimSpace(offset)); err == nil {
 		_, secs := o.Zone()
-		loc = time.FixedZone("", secs)
+		loc, assumed = time.FixedZone("", secs), false
 	}
 	t, err := time.ParseInLocation("2006:01:02 15:04:05", dt[:19], loc)
 	if err != nil || t.Year() < 1900 {
-		return time.Time{}
+		return time.Time{}, false
 	}
-	return t
+	return t, assumed
 }
 
 // degrees reads a GPS coordinate: three RATIONALs (degrees, minutes,
@@ -435,9 +438,28 @@ func (t *tiff) degrees(ifd map[uint16]entry, refTag, valTag uint16) (float64, bo
 	}
 	var d exif.GpsDegrees
 	switch e.typ {
-	case exifcommon.TypeRational:
-		v, err := e.vc.ReadRationals()
-		if err != nil || len(v) != 3 {
+	case exifcommon.TypeRational, exifcommon.TypeSignedRational:
+		var v []exifcommon.Rational
+		if e.typ == exifcommon.TypeRational {
+			var err error
+			if v, err = e.vc.ReadRationals(); err != nil {
+				return 0, false
+			}
+		} else {
+			// Some Android phones (Nokia 8.3 5G) write SRATIONAL; the
+			// hemisphere is in the reference, so a negative part is junk.
+			sv, err := e.vc.ReadSignedRationals()
+			if err != nil {
+				return 0, false
+			}
+			for _, x := range sv {
+				if x.Numerator < 0 || x.Denominator < 0 {
+					return 0, false
+				}
+				v = append(v, exifcommon.Rational{Numerator: uint32(x.Numerator), Denominator: uint32(x.Denominator)})
+			}
+		}
+		if len(v) != 3 {
 			return 0, false
 		}
 		for _, x := range v {
@@ -445,8 +467,8 @@ func (t *tiff) degrees(ifd map[uint16]entry, refTag, valTag uint16) (float64, bo
 				return 0, false
 			}
 		}
-		d, err = exif.NewGpsDegreesFromRationals(ref, v)
-		if err != nil {
+		var err error
+		if d, err = exif.NewGpsDegreesFromRationals(ref, v); err != nil {
 			return 0, false
 		}
 	case exifcommon.TypeAscii:

@@ -354,6 +354,7 @@ func (s *Store) inspect(ctx context.Context, path string) (streetdesk.ImportedPh
 	}
 	m := ReadMeta(rewind(f))
 	p.Orientation, p.TakenAt, p.Lat, p.Lng, p.HasGPS, p.Camera = m.Orientation, m.TakenAt, m.Lat, m.Lng, m.HasGPS, m.Camera
+	p.ZoneAssumed = m.ZoneAssumed
 	return p, nil
 }
 
@@ -518,6 +519,7 @@ func (s *Store) Reconcile(ctx context.Context, known func(sha256 string) bool) (
 			m := ReadMeta(rewind(f))
 			f.Close()
 			p.Orientation, p.TakenAt, p.Lat, p.Lng, p.HasGPS, p.Camera = m.Orientation, m.TakenAt, m.Lat, m.Lng, m.HasGPS, m.Camera
+			p.ZoneAssumed = m.ZoneAssumed
 		}
 		rep.Orphans = append(rep.Orphans, p)
 		return nil
