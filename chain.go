@@ -177,6 +177,12 @@ const (
 	ChainBadLink    ChainProblemCode = "BROKEN_LINK" // Prev is not the previous entry's hash
 	ChainGap        ChainProblemCode = "GAP"         // a sequence number is missing or repeated
 	ChainBadGenesis ChainProblemCode = "BAD_GENESIS" // the first entry of a whole chain does not start it
+	// ChainMissing: a stored action (outbox row, note, photo, resolution)
+	// has no entry in the log.
+	ChainMissing ChainProblemCode = "MISSING_ENTRY"
+	// ChainMismatch: a stored record differs from what its entry recorded
+	// (it was changed after the action).
+	ChainMismatch ChainProblemCode = "RECORD_DIFFERS"
 )
 
 // ChainProblem is one finding of a verification.

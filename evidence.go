@@ -119,6 +119,7 @@ type PhotoFacts struct {
 	ZoneAssumed bool
 	Lat, Lng    float64
 	HasPlace    bool
+	Camera      string // for the record; no check reads it
 }
 
 // PhotoFactsOf returns the facts a photo reference carries (the time zone

@@ -159,6 +159,10 @@ type ResolveInput struct {
 	Outcome     Outcome
 	Reply       string
 	PhotoRefIDs []string
+	// Evidence are the photo checks sent with the resolution, with the
+	// caseworker's explanations (desk.Service computes them; a store keeps
+	// and logs what it is given).
+	Evidence []EvidenceCheck
 }
 
 // ImportedPhoto is a photo file already stored content-addressed on disk

@@ -21,6 +21,8 @@ type action struct {
 	now   time.Time
 	team  *streetdesk.Team
 	key   string // the outbox row's key, also stored on the local item
+	// evidence are the photo checks a resolution sends (action log body).
+	evidence []streetdesk.EvidenceCheck
 }
 
 // act runs one local action on order id: it checks the lifecycle for the
@@ -79,6 +81,12 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 		return err
 	}
 	if err := db.hook("outbox"); err != nil {
+		return err
+	}
+	if err := db.logAction(ctx, a, name, raw); err != nil {
+		return err
+	}
+	if err := db.hook("audit"); err != nil {
 		return err
 	}
 	// The overlay with the new intent, from what is already loaded.
@@ -213,6 +221,9 @@ func (db *DB) AttachPhoto(ctx context.Context, id string, p streetdesk.ImportedP
 			ref.ID, id, ref.SHA256, ref.Size, ref.MIME, string(tag), caption, ms(ref.TakenAt), ref.Lat, ref.Lng, ref.AuthorID, ref.Cycle, a.now.UnixMilli(), a.key); err != nil {
 			return "", nil, translate(err, "photo")
 		}
+		if err := db.insertPhotoExif(ctx, a.q, ref.ID, p); err != nil {
+			return "", nil, err
+		}
 		return streetdesk.MutAttachPhoto, args, nil
 	})
 	if err != nil {
@@ -233,6 +244,10 @@ func (db *DB) Resolve(ctx context.Context, id string, in streetdesk.ResolveInput
 		if err := validate(streetdesk.MutSubmitResolution, args); err != nil {
 			return "", nil, err
 		}
+		if err := streetdesk.ValidateEvidenceChecks(in.Evidence, ids); err != nil {
+			return "", nil, err
+		}
+		a.evidence = in.Evidence
 		for _, pid := range ids {
 			var sha string
 			err := a.tx.QueryRowContext(ctx, "SELECT sha256 FROM photo_refs WHERE id = ? AND order_id = ?", pid, id).Scan(&sha)
@@ -259,6 +274,10 @@ func (db *DB) Resolve(ctx context.Context, id string, in streetdesk.ResolveInput
 			res.ID, id, res.Cycle, string(res.Outcome), res.Reply, string(pj), string(state), res.AuthorID, a.now.UnixMilli(), a.key); err != nil {
 			return "", nil, translate(err, "resolution")
 		}
+		if err := db.insertResolutionEvidence(ctx, a.q, res.ID, a.key, in.Evidence); err != nil {
+			return "", nil, err
+		}
+		res.EvidenceChecks = in.Evidence
 		return streetdesk.MutSubmitResolution, args, nil
 	})
 	if err != nil {

@@ -58,7 +58,8 @@ func TestHelperProcess(t *testing.T) {
 
 // TestCrash kills a writing child process with SIGKILL at random moments;
 // after each kill every action is whole or absent, every action the child
-// saw committed is there, and the file passes integrity_check.
+// saw committed is there, the action log is a valid chain holding exactly
+// the actions, and the file passes integrity_check.
 func TestCrash(t *testing.T) {
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -130,6 +131,10 @@ func TestCrash(t *testing.T) {
 			if !localdb.HasKey(ctx, db, k) {
 				t.Fatalf("round %d: committed action %s lost", round, k)
 			}
+		}
+		// The action log is a valid chain with one entry per action.
+		if r, err := db.VerifyAudit(ctx); err != nil || !r.OK() || r.Entries != n {
+			t.Fatalf("round %d: action log %+v (%v), %d actions", round, r, err, n)
 		}
 		t.Logf("round %d: %d actions confirmed by the child, %d in the outbox", round, len(keys), n)
 		if n < prev {

@@ -62,6 +62,9 @@ type DB struct {
 	// search is false while the schema predates the search index (tests of
 	// upgrades open a database at migration 1).
 	search bool
+	// audit is false while the schema predates the action log (tests of
+	// upgrades); the log then records nothing.
+	audit bool
 	// bulk: the schema has the indexes a first sync defers (bulkload.go);
 	// ixDeferred: they may be missing from a reader's snapshot right now.
 	bulk       bool
@@ -124,6 +127,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	}
 	db.search = v >= 2
 	db.bulk = v >= bulkSchema
+	db.audit = v >= auditSchema
 	if err := db.ensureIndexes(ctx); err != nil {
 		w.Close()
 		return nil, fmt.Errorf("restore shadow indexes: %w", err)

@@ -47,6 +47,9 @@ func (db *DB) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, er
 	if d.Resolutions, err = loadResolutions(ctx, tx, id); err != nil {
 		return nil, err
 	}
+	if err := attachEvidence(ctx, tx, d.Resolutions); err != nil {
+		return nil, err
+	}
 	if d.Conflicts, err = loadConflicts(ctx, tx, "c.order_id = ? AND c.dismissed_at IS NULL", id); err != nil {
 		return nil, err
 	}

@@ -171,7 +171,10 @@ func (db *DB) applyChange(ctx context.Context, tx *sql.Tx, c *streetdesk.Change,
 		if c.Resolution == nil {
 			return streetdesk.Errorf(streetdesk.EINVALID, "resolution change without resolution")
 		}
-		return upsertServerResolution(ctx, tx, c.Resolution)
+		if err := upsertServerResolution(ctx, tx, c.Resolution); err != nil {
+			return err
+		}
+		return db.storeServerEvidence(ctx, tx, c.Resolution)
 	case streetdesk.ChangeMutationResult:
 		return nil // applied first
 	}

@@ -78,9 +78,21 @@ func (db *DB) ClientID(ctx context.Context) (string, error) {
 
 // ForkClient gives the database a new client id and re-enqueues every
 // outbox row under a new mutation id with the same key, in the same order.
+// The action log records the fork.
 func (db *DB) ForkClient(ctx context.Context) (string, error) {
+	return db.forkClient(ctx, streetdesk.ChainFork{})
+}
+
+func (db *DB) forkClient(ctx context.Context, f streetdesk.ChainFork) (string, error) {
 	id := newID()
 	err := db.tx(ctx, func(tx *sql.Tx) error {
+		old, err := clientID(ctx, tx)
+		if err != nil {
+			return err
+		}
+		if err := forkPoint(ctx, tx, &f); err != nil {
+			return err
+		}
 		type row struct {
 			id  int64
 			key string
@@ -128,6 +140,9 @@ func (db *DB) ForkClient(ctx context.Context) (string, error) {
 			return err
 		}
 		if err := setState(ctx, tx, keyClientID, id); err != nil {
+			return err
+		}
+		if err := db.logFork(ctx, tx, old, id, f); err != nil {
 			return err
 		}
 		// Answered/rejected rows are pending again: refresh what they show.
