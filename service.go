@@ -279,4 +279,5 @@ type Desk interface {
 	Team(ctx context.Context) (*Team, error)
 	// Sync is the engine (or nil when running without one).
 	Sync() Syncer
+	EvidenceService
 }

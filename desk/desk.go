@@ -46,6 +46,10 @@ type Service struct {
 	Places HotspotSource
 	Now    func() time.Time // default time.Now
 
+	// Evidence, when set, serves the photo checks, their statistics and the
+	// evidence package (and Resolve sends the checks along).
+	Evidence EvidenceStore
+
 	// Downscale, when set with MaxSide > 0, replaces each imported photo by
 	// a copy whose longer side is at most MaxSide before it is attached.
 	Downscale Downscaler

@@ -131,7 +131,7 @@ func (m *Main) openProfile(ctx context.Context, p *Profile) (*session, error) {
 	})
 	s := &session{m: m, profile: p, db: db, media: ms, client: c, tokens: tokens, engine: eng}
 	s.desk = &desk.Service{OrderService: db, User: p.User, Photos: ms, Teams: db, Engine: eng, Places: db, Now: m.Now,
-		Downscale: ms, MaxSide: p.Settings.DownscaleMaxSide}
+		Downscale: ms, MaxSide: p.Settings.DownscaleMaxSide, Evidence: db}
 	return s, nil
 }
 

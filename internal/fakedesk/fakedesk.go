@@ -63,6 +63,8 @@ type Desk struct {
 	seq       int
 	syncer    *Syncer
 
+	zones map[string]bool // photo ids whose EXIF time had no zone
+
 	// PhotoMeta, when set, supplies EXIF-like metadata for a file by base name.
 	PhotoMeta map[string]streetdesk.ImportedPhoto
 	// Calls counts the writes by method name (tests).
@@ -497,6 +499,9 @@ func (d *Desk) attach(id string, p streetdesk.ImportedPhoto, tag streetdesk.Phot
 	}
 	e.photos = append(e.photos, streetdesk.LocalPhoto{PhotoRef: ref, Sync: streetdesk.SyncPending, Path: p.Path,
 		Thumbnail: p.Path, Width: p.Width, Height: p.Height})
+	if p.ZoneAssumed && !p.TakenAt.IsZero() {
+		d.zoneAssumed(ref.ID)
+	}
 	label := "照片"
 	if l := tag.Label("zh"); l != "" {
 		label += " (" + l + ")"
@@ -561,6 +566,7 @@ func (d *Desk) importFile(path string) (streetdesk.ImportedPhoto, error) {
 		MIME: "image/" + format, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
 	if m, ok := d.PhotoMeta[filepath.Base(path)]; ok {
 		imp.TakenAt, imp.Lat, imp.Lng, imp.HasGPS, imp.Camera = m.TakenAt, m.Lat, m.Lng, m.HasGPS, m.Camera
+		imp.ZoneAssumed = m.ZoneAssumed
 	}
 	return imp, nil
 }
@@ -586,6 +592,7 @@ func (d *Desk) Resolve(ctx context.Context, id string, in streetdesk.ResolveInpu
 	if d.team.ReviewResolutions {
 		r.State = streetdesk.ResolutionReview
 	}
+	r.EvidenceChecks = d.resolutionChecks(id, in)
 	args := &streetdesk.SubmitResolutionArgs{ResolutionID: r.ID, Outcome: r.Outcome, Reply: r.Reply, PhotoRefIDs: r.PhotoRefIDs}
 	if err := d.apply(e, streetdesk.SubmitOp(d.team.ReviewResolutions), args, in.Outcome.Label("zh")+"："+in.Reply); err != nil {
 		return streetdesk.Resolution{}, err
