@@ -55,7 +55,7 @@ type EvidenceExport struct {
 	// the hash of every other file: noted elsewhere (a ledger, a message),
 	// it pins the whole package.
 	ManifestSHA256 string `json:"manifestSha256"`
-	Files          int    `json:"files"`
+	Files          int    `json:"files"` // listed in the manifest (the manifest itself not counted)
 	Photos         int    `json:"photos"`
 	MissingPhotos  int    `json:"missingPhotos"` // listed without their bytes (not on this computer)
 	ChainEntries   int    `json:"chainEntries"`

@@ -140,6 +140,6 @@ func (s *Service) ExportEvidence(ctx context.Context, orderID string, w io.Write
 	if err != nil {
 		return nil, err
 	}
-	return &streetdesk.EvidenceExport{OrderID: orderID, ManifestSHA256: wr.ManifestSHA256, Files: len(wr.Manifest.Files) + 1,
+	return &streetdesk.EvidenceExport{OrderID: orderID, ManifestSHA256: wr.ManifestSHA256, Files: len(wr.Manifest.Files),
 		Photos: wr.Photos, MissingPhotos: wr.MissingPhotos, ChainEntries: len(chain), Warnings: streetdesk.Warnings(checks)}, nil
 }

@@ -53,11 +53,14 @@ usage:
   streetdesk [--data DIR] note ORDER-ID TEXT
   streetdesk [--data DIR] contact ORDER-ID --method phone|visit|sms [--reached] [TEXT]
   streetdesk [--data DIR] photo ORDER-ID FILE… [--tag before|after] [--caption TEXT]
-  streetdesk [--data DIR] resolve ORDER-ID --outcome solved|partly|explained --reply TEXT [--photos ID,…]
+  streetdesk [--data DIR] resolve ORDER-ID --outcome solved|partly|explained --reply TEXT [--photos ID,…] [--explain CODE=TEXT]
   streetdesk [--data DIR] return ORDER-ID --reason CODE [--text TEXT]
   streetdesk [--data DIR] extend ORDER-ID --until 2006-01-02T15:04 --reason TEXT
   streetdesk [--data DIR] reassign ORDER-ID… --to USER [--reason TEXT]
   streetdesk [--data DIR] export --format csv|xlsx --out FILE
+  streetdesk [--data DIR] evidence ORDER-ID --out FILE.zip   the order's evidence package
+  streetdesk [--data DIR] evidence verify FILE.zip [--json]  recompute every hash of a package (offline)
+  streetdesk [--data DIR] audit verify [--json]       check this computer's action log
   streetdesk [--data DIR] config [KEY [VALUE]]     download-budget-mb, downscale-max-side
 `
 
@@ -130,6 +133,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.cmdReassign(ctx, cargs)
 	case "export":
 		err = m.cmdExport(ctx, cargs)
+	case "evidence":
+		err = m.cmdEvidence(ctx, cargs)
+	case "audit":
+		err = m.cmdAudit(ctx, cargs)
 	default:
 		err = streetdesk.Errorf(streetdesk.EINVALID, "unknown command %q (see streetdesk --help)", cmd)
 	}
@@ -399,6 +406,8 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 	text := fs.String("text", "", "explanation")
 	until := fs.String("until", "", "new resolve-by (2006-01-02T15:04, China time)")
 	method := fs.String("method", "phone", "contact method: phone|visit|sms")
+	var explain explainFlag
+	fs.Var(&explain, "explain", "resolve: a one-line explanation of a photo warning, CODE=TEXT or PHOTO-ID:CODE=TEXT (repeatable)")
 	reached := fs.Bool("reached", false, "the citizen was reached")
 	pos, err := parseInterleaved(fs, args)
 	if err != nil {
@@ -453,7 +462,13 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 				}
 			}
 		}
-		_, err = d.Resolve(ctx, id, in)
+		if in.Evidence, err = explain.explanations(in.PhotoRefIDs); err != nil {
+			return err
+		}
+		var res streetdesk.Resolution
+		if res, err = d.Resolve(ctx, id, in); err == nil {
+			m.printChecks(res.EvidenceChecks)
+		}
 	case "return":
 		err = d.RequestReturn(ctx, id, streetdesk.ReturnReason(*reason), *text)
 	case "extend":

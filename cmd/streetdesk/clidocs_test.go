@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/evidence"
 )
 
 // jsonOutputs are the types each `--json` command prints, by the name
@@ -21,6 +22,8 @@ var jsonOutputs = map[string]func() any{
 	"show":      func() any { return &streetdesk.OrderDetail{} },
 	"conflicts": func() any { return &[]streetdesk.Conflict{} },
 	"hotspots":  func() any { return &streetdesk.HotspotReport{} },
+	"evidence":  func() any { return &evidence.Report{} },
+	"audit":     func() any { return &auditJSON{} },
 }
 
 // TestCLIDocs checks docs/cli.md against the program: every command of the

@@ -119,6 +119,6 @@ func (d *Desk) ExportEvidence(ctx context.Context, orderID string, w io.Writer) 
 	if err != nil {
 		return nil, err
 	}
-	return &streetdesk.EvidenceExport{OrderID: orderID, ManifestSHA256: wr.ManifestSHA256, Files: len(wr.Manifest.Files) + 1,
+	return &streetdesk.EvidenceExport{OrderID: orderID, ManifestSHA256: wr.ManifestSHA256, Files: len(wr.Manifest.Files),
 		Photos: wr.Photos, MissingPhotos: wr.MissingPhotos, Warnings: streetdesk.Warnings(checks)}, nil
 }
