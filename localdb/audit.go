@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // The action log (streetdesk.ChainEntry) in the table audit_chain. Every
@@ -121,20 +122,18 @@ func (db *DB) PendingChain(ctx context.Context, limit int) ([]streetdesk.ChainEn
 	if limit <= 0 {
 		limit = streetdesk.MaxPushChainEntries
 	}
-	rows, err := db.r.QueryContext(ctx, "SELECT "+chainColumns+" FROM audit_chain WHERE acked = 0 ORDER BY seq LIMIT ?", limit)
+	var out []streetdesk.ChainEntry
+	rows, qerr := db.r.QueryContext(ctx, "SELECT "+chainColumns+" FROM audit_chain WHERE acked = 0 ORDER BY seq LIMIT ?", limit)
+	err := sqlrows.Each(rows, qerr,
+		func(rows *sql.Rows) error {
+			e, err := scanChain(rows, true)
+			out = append(out, e)
+			return err
+		})
 	if err != nil {
 		return nil, fmt.Errorf("pending action log: %w", err)
 	}
-	defer rows.Close()
-	var out []streetdesk.ChainEntry
-	for rows.Next() {
-		e, err := scanChain(rows, true)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // AckChain records the platform's acknowledgement: every entry up to
@@ -179,25 +178,26 @@ func (db *DB) OrderChain(ctx context.Context, orderID string) ([]streetdesk.Chai
 	if !first.Valid {
 		return nil, nil
 	}
-	rows, err := tx.QueryContext(ctx, "SELECT "+chainColumns+", order_id FROM audit_chain WHERE seq >= ? ORDER BY seq", first.Int64)
+	var out []streetdesk.ChainEntry
+	rows, qerr := tx.QueryContext(ctx, "SELECT "+chainColumns+", order_id FROM audit_chain WHERE seq >= ? ORDER BY seq", first.Int64)
+	err = sqlrows.Each(rows, qerr,
+		func(rows *sql.Rows) error {
+			var e streetdesk.ChainEntry
+			var kind, body, oid string
+			if err := rows.Scan(&e.Seq, &e.Prev, &kind, &e.ClientID, &e.At, &e.BodyHash, &e.Hash, &body, &oid); err != nil {
+				return err
+			}
+			e.Kind = streetdesk.ChainKind(kind)
+			if oid == orderID || e.Kind == streetdesk.ChainKindFork {
+				e.Body = json.RawMessage(body)
+			}
+			out = append(out, e)
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("order action log: %w", err)
 	}
-	defer rows.Close()
-	var out []streetdesk.ChainEntry
-	for rows.Next() {
-		var e streetdesk.ChainEntry
-		var kind, body, oid string
-		if err := rows.Scan(&e.Seq, &e.Prev, &kind, &e.ClientID, &e.At, &e.BodyHash, &e.Hash, &body, &oid); err != nil {
-			return nil, err
-		}
-		e.Kind = streetdesk.ChainKind(kind)
-		if oid == orderID || e.Kind == streetdesk.ChainKindFork {
-			e.Body = json.RawMessage(body)
-		}
-		out = append(out, e)
-	}
-	return out, rows.Err()
+	return out, nil
 }
 
 // VerifyAudit checks the whole action log: every hash and link, and that
@@ -217,33 +217,28 @@ func (db *DB) VerifyAudit(ctx context.Context) (streetdesk.ChainReport, error) {
 	defer tx.Rollback()
 	v := streetdesk.ChainVerifier{RequireBodies: true}
 	var extra []streetdesk.ChainProblem
-	rows, err := tx.QueryContext(ctx, "SELECT "+chainColumns+", order_id, mutation_key FROM audit_chain ORDER BY seq")
+	rows, qerr := tx.QueryContext(ctx, "SELECT "+chainColumns+", order_id, mutation_key FROM audit_chain ORDER BY seq")
+	err = sqlrows.Each(rows, qerr,
+		func(rows *sql.Rows) error {
+			var e streetdesk.ChainEntry
+			var kind, body, oid, key string
+			if err := rows.Scan(&e.Seq, &e.Prev, &kind, &e.ClientID, &e.At, &e.BodyHash, &e.Hash, &body, &oid, &key); err != nil {
+				return err
+			}
+			e.Kind, e.Body = streetdesk.ChainKind(kind), json.RawMessage(body)
+			v.Add(e)
+			// The index columns must say what the body says, or an order's
+			// evidence package would pick the wrong entries.
+			if e.Kind == streetdesk.ChainKindAction {
+				if a, err := e.Action(); err == nil && (a.OrderID != oid || a.Key != key) {
+					extra = append(extra, streetdesk.ChainProblem{Seq: e.Seq, Code: streetdesk.ChainMismatch,
+						Message: fmt.Sprintf("the entry is filed under order %q, key %q; its body says %q, %q", oid, key, a.OrderID, a.Key)})
+				}
+			}
+			return nil
+		})
 	if err != nil {
 		return streetdesk.ChainReport{}, fmt.Errorf("read action log: %w", err)
-	}
-	for rows.Next() {
-		var e streetdesk.ChainEntry
-		var kind, body, oid, key string
-		if err := rows.Scan(&e.Seq, &e.Prev, &kind, &e.ClientID, &e.At, &e.BodyHash, &e.Hash, &body, &oid, &key); err != nil {
-			rows.Close()
-			return streetdesk.ChainReport{}, err
-		}
-		e.Kind, e.Body = streetdesk.ChainKind(kind), json.RawMessage(body)
-		v.Add(e)
-		// The index columns must say what the body says, or an order's
-		// evidence package would pick the wrong entries.
-		if e.Kind == streetdesk.ChainKindAction {
-			if a, err := e.Action(); err == nil && (a.OrderID != oid || a.Key != key) {
-				extra = append(extra, streetdesk.ChainProblem{Seq: e.Seq, Code: streetdesk.ChainMismatch,
-					Message: fmt.Sprintf("the entry is filed under order %q, key %q; its body says %q, %q", oid, key, a.OrderID, a.Key)})
-			}
-		}
-	}
-	if err := rows.Close(); err != nil {
-		return streetdesk.ChainReport{}, err
-	}
-	if err := rows.Err(); err != nil {
-		return streetdesk.ChainReport{}, err
 	}
 	cross, err := crossCheck(ctx, tx)
 	if err != nil {
@@ -283,19 +278,13 @@ func crossCheck(ctx context.Context, tx *sql.Tx) ([]streetdesk.ChainProblem, err
 
 	// Actions written before the log existed have no entry, by design.
 	legacy := map[string]bool{"": true}
-	lrows, err := tx.QueryContext(ctx, "SELECT mutation_key FROM audit_legacy")
+	keys, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT mutation_key FROM audit_legacy"))
 	if err != nil {
 		return nil, fmt.Errorf("cross-check: %w", err)
 	}
-	for lrows.Next() {
-		var k string
-		if err := lrows.Scan(&k); err != nil {
-			lrows.Close()
-			return nil, err
-		}
+	for _, k := range keys {
 		legacy[k] = true
 	}
-	lrows.Close()
 
 	// Outbox rows: the mutation itself.
 	type outRow struct {
@@ -304,19 +293,17 @@ func crossCheck(ctx context.Context, tx *sql.Tx) ([]streetdesk.ChainProblem, err
 		baseC                  int
 	}
 	var outs []outRow
-	rows, err := tx.QueryContext(ctx, "SELECT key, name, order_id, base_version, base_cycle, args FROM outbox ORDER BY id")
+	rows, qerr := tx.QueryContext(ctx, "SELECT key, name, order_id, base_version, base_cycle, args FROM outbox ORDER BY id")
+	err = sqlrows.Each(rows, qerr,
+		func(rows *sql.Rows) error {
+			var r outRow
+			outs = append(outs, r)
+			return rows.Scan(&outs[len(outs)-1].key, &outs[len(outs)-1].name, &outs[len(outs)-1].order,
+				&outs[len(outs)-1].baseV, &outs[len(outs)-1].baseC, &outs[len(outs)-1].args)
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cross-check outbox: %w", err)
 	}
-	for rows.Next() {
-		var r outRow
-		if err := rows.Scan(&r.key, &r.name, &r.order, &r.baseV, &r.baseC, &r.args); err != nil {
-			rows.Close()
-			return nil, err
-		}
-		outs = append(outs, r)
-	}
-	rows.Close()
 	for _, r := range outs {
 		if legacy[r.key] {
 			continue
@@ -340,52 +327,48 @@ func crossCheck(ctx context.Context, tx *sql.Tx) ([]streetdesk.ChainProblem, err
 		check     func(a *streetdesk.ChainAction) bool
 	}
 	var items []item
-	nrows, err := tx.QueryContext(ctx, "SELECT id, order_id, kind, body, mutation_key FROM notes WHERE origin = 'local'")
+	rows, qerr = tx.QueryContext(ctx, "SELECT id, order_id, kind, body, mutation_key FROM notes WHERE origin = 'local'")
+	err = sqlrows.Each(rows, qerr,
+		func(rows *sql.Rows) error {
+			var id, oid, kind, body, key string
+			if err := rows.Scan(&id, &oid, &kind, &body, &key); err != nil {
+				return err
+			}
+			items = append(items, item{"note of order " + oid, key, func(a *streetdesk.ChainAction) bool {
+				var args struct {
+					NoteID string `json:"noteId"`
+					Body   string `json:"body"`
+				}
+				return json.Unmarshal(a.Args, &args) == nil && args.NoteID == id && args.Body == body && a.OrderID == oid
+			}})
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cross-check notes: %w", err)
 	}
-	for nrows.Next() {
-		var id, oid, kind, body, key string
-		if err := nrows.Scan(&id, &oid, &kind, &body, &key); err != nil {
-			nrows.Close()
-			return nil, err
-		}
-		items = append(items, item{"note of order " + oid, key, func(a *streetdesk.ChainAction) bool {
-			var args struct {
-				NoteID string `json:"noteId"`
-				Body   string `json:"body"`
+	rows, qerr = tx.QueryContext(ctx, "SELECT id, order_id, sha256, tag, caption, mutation_key FROM photo_refs WHERE origin = 'local'")
+	err = sqlrows.Each(rows, qerr,
+		func(rows *sql.Rows) error {
+			var id, oid, sha, tag, caption, key string
+			if err := rows.Scan(&id, &oid, &sha, &tag, &caption, &key); err != nil {
+				return err
 			}
-			return json.Unmarshal(a.Args, &args) == nil && args.NoteID == id && args.Body == body && a.OrderID == oid
-		}})
-	}
-	nrows.Close()
-	prows, err := tx.QueryContext(ctx, "SELECT id, order_id, sha256, tag, caption, mutation_key FROM photo_refs WHERE origin = 'local'")
+			items = append(items, item{"photo of order " + oid, key, func(a *streetdesk.ChainAction) bool {
+				var args streetdesk.AttachPhotoArgs
+				return json.Unmarshal(a.Args, &args) == nil && args.PhotoRefID == id && args.SHA256 == sha &&
+					string(args.Tag) == tag && args.Caption == caption && a.OrderID == oid
+			}})
+			return nil
+		})
 	if err != nil {
 		return nil, fmt.Errorf("cross-check photos: %w", err)
 	}
-	for prows.Next() {
-		var id, oid, sha, tag, caption, key string
-		if err := prows.Scan(&id, &oid, &sha, &tag, &caption, &key); err != nil {
-			prows.Close()
-			return nil, err
-		}
-		items = append(items, item{"photo of order " + oid, key, func(a *streetdesk.ChainAction) bool {
-			var args streetdesk.AttachPhotoArgs
-			return json.Unmarshal(a.Args, &args) == nil && args.PhotoRefID == id && args.SHA256 == sha &&
-				string(args.Tag) == tag && args.Caption == caption && a.OrderID == oid
-		}})
-	}
-	prows.Close()
-	rrows, err := tx.QueryContext(ctx, `SELECT r.id, r.order_id, r.outcome, r.reply, r.photo_ref_ids, r.mutation_key, coalesce(e.checks, '')
+	rows, qerr = tx.QueryContext(ctx, `SELECT r.id, r.order_id, r.outcome, r.reply, r.photo_ref_ids, r.mutation_key, coalesce(e.checks, '')
 		FROM resolutions r LEFT JOIN resolution_evidence e ON e.resolution_id = r.id WHERE r.origin = 'local'`)
-	if err != nil {
-		return nil, fmt.Errorf("cross-check resolutions: %w", err)
-	}
-	for rrows.Next() {
+	err = sqlrows.Each(rows, qerr, func(rows *sql.Rows) error {
 		var id, oid, outcome, reply, pids, key, checks string
-		if err := rrows.Scan(&id, &oid, &outcome, &reply, &pids, &key, &checks); err != nil {
-			rrows.Close()
-			return nil, err
+		if err := rows.Scan(&id, &oid, &outcome, &reply, &pids, &key, &checks); err != nil {
+			return err
 		}
 		items = append(items, item{"resolution of order " + oid, key, func(a *streetdesk.ChainAction) bool {
 			var args streetdesk.SubmitResolutionArgs
@@ -402,8 +385,11 @@ func crossCheck(ctx context.Context, tx *sql.Tx) ([]streetdesk.ChainProblem, err
 			}
 			return (checks == "" && logged == nil) || sameJSON(logged, []byte(checks))
 		}})
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cross-check resolutions: %w", err)
 	}
-	rrows.Close()
 	for _, it := range items {
 		if legacy[it.key] {
 			continue

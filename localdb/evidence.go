@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
 
 // What the photo evidence checks read from the store: the order, its
@@ -124,19 +125,13 @@ func photoUses(ctx context.Context, q querier, orderID string, shas []string) (m
 			continue
 		}
 		seen[sha] = true
-		rows, err := q.QueryContext(ctx, "SELECT DISTINCT order_id FROM photo_refs WHERE sha256 = ? AND order_id <> ? ORDER BY order_id", sha, orderID)
+		ids, err := sqlrows.Column[string](q.QueryContext(ctx, "SELECT DISTINCT order_id FROM photo_refs WHERE sha256 = ? AND order_id <> ? ORDER BY order_id", sha, orderID))
 		if err != nil {
 			return nil, fmt.Errorf("read photo uses: %w", err)
 		}
-		for rows.Next() {
-			var id string
-			if err := rows.Scan(&id); err != nil {
-				rows.Close()
-				return nil, err
-			}
-			uses[sha] = append(uses[sha], id)
+		if len(ids) > 0 {
+			uses[sha] = ids
 		}
-		rows.Close()
 	}
 	return uses, nil
 }
@@ -165,20 +160,16 @@ func (db *DB) OrderFacts(ctx context.Context, orderID string) (*streetdesk.Order
 // signed-in user's and, on a lead's desk, the team's) submitted at or after
 // since, each with the facts of its order, oldest first.
 func (db *DB) ResolutionFacts(ctx context.Context, since time.Time) ([]streetdesk.ResolutionFacts, error) {
-	rows, err := db.r.QueryContext(ctx, `SELECT r.id, r.order_id, r.cycle, r.outcome, r.reply, r.photo_ref_ids, r.state, r.author_id, r.created_at,
+	var out []streetdesk.ResolutionFacts
+	rows, qerr := db.r.QueryContext(ctx, `SELECT r.id, r.order_id, r.cycle, r.outcome, r.reply, r.photo_ref_ids, r.state, r.author_id, r.created_at,
 		coalesce(e.checks, '') FROM resolutions r LEFT JOIN resolution_evidence e ON e.resolution_id = r.id
 		WHERE r.created_at >= ? ORDER BY r.created_at, r.id`, since.UnixMilli())
-	if err != nil {
-		return nil, fmt.Errorf("read resolutions: %w", err)
-	}
-	var out []streetdesk.ResolutionFacts
-	for rows.Next() {
+	err := sqlrows.Each(rows, qerr, func(rows *sql.Rows) error {
 		var r streetdesk.Resolution
 		var outcome, pids, state, checks string
 		var created int64
 		if err := rows.Scan(&r.ID, &r.WorkOrderID, &r.Cycle, &outcome, &r.Reply, &pids, &state, &r.AuthorID, &created, &checks); err != nil {
-			rows.Close()
-			return nil, err
+			return err
 		}
 		r.Outcome, r.State, r.CreatedAt = streetdesk.Outcome(outcome), streetdesk.ResolutionState(state), fromMSInt(created)
 		_ = json.Unmarshal([]byte(pids), &r.PhotoRefIDs)
@@ -186,9 +177,10 @@ func (db *DB) ResolutionFacts(ctx context.Context, since time.Time) ([]streetdes
 			_ = json.Unmarshal([]byte(checks), &r.EvidenceChecks)
 		}
 		out = append(out, streetdesk.ResolutionFacts{Resolution: r})
-	}
-	if err := rows.Close(); err != nil {
-		return nil, err
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read resolutions: %w", err)
 	}
 	// The facts of each order, read once per order.
 	facts := map[string]*streetdesk.OrderFacts{}
