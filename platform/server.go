@@ -58,6 +58,9 @@ type Config struct {
 	LoginMaxFailures int           // default 5
 	LoginWindow      time.Duration // default 5 minutes
 	Hooks            Hooks         // fault injection for tests (zero value = none)
+	// ReleasesDir is the folder of desktop packages served by
+	// /v1/client/latest and /v1/client/download ("" = none published).
+	ReleasesDir string
 }
 
 // Hooks inject faults, for tests.
@@ -98,6 +101,8 @@ type Server struct {
 
 	patterns []string // "METHOD /path" of every endpoint, for 405 answers
 	burst    burstLog // transient failures
+
+	releases *releases // nil without Config.ReleasesDir
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -175,6 +180,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if err := s.setupUploads(); err != nil {
 		s.Close()
 		return nil, err
+	}
+	if cfg.ReleasesDir != "" {
+		s.releases = newReleases(cfg.ReleasesDir)
 	}
 	s.routes()
 	return s, nil
@@ -274,6 +282,9 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/team/reassign", s.street(s.handleReassign))
 	m.HandleFunc("PUT /v1/team/settings", s.street(s.handleTeamSettings))
 	m.HandleFunc("GET /v1/team/metrics", s.street(s.handleMetrics))
+
+	m.HandleFunc("GET /v1/client/latest", s.authed(s.handleClientLatest))
+	m.HandleFunc("GET /v1/client/download/{file}", s.authed(s.handleClientDownload))
 
 	m.HandleFunc("POST /v1/centre/orders", s.centre(s.handleDispatch))
 	m.HandleFunc("GET /v1/centre/orders", s.centre(s.handleCentreList))

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"text/tabwriter"
 	"time"
@@ -28,7 +29,7 @@ type Main struct {
 }
 
 const usage = `usage:
-  platformd serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F]
+  platformd serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F] [--releases DIR]
   platformd seed  --db FILE --demo [--password P] [--orders N]
   platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
   platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
@@ -73,21 +74,29 @@ func (m *Main) flags(name, synopsis string) *flag.FlagSet {
 }
 
 func (m *Main) open(ctx context.Context, db, media string, logger *slog.Logger) (*platform.Server, error) {
-	if db == "" {
+	return m.openWith(ctx, platform.Config{DBPath: db, MediaDir: media, Logger: logger})
+}
+
+func (m *Main) openWith(ctx context.Context, cfg platform.Config) (*platform.Server, error) {
+	if cfg.DBPath == "" {
 		return nil, errors.New("--db is required")
 	}
-	return platform.Open(ctx, platform.Config{DBPath: db, MediaDir: media, Logger: logger})
+	return platform.Open(ctx, cfg)
 }
 
 func (m *Main) serve(ctx context.Context, args []string) error {
-	fs := m.flags("serve", "serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F]")
+	fs := m.flags("serve", "serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F] [--releases DIR]")
 	db := fs.String("db", "", "platform database `file` (created if missing)")
 	listen := fs.String("listen", "127.0.0.1:8420", "`address` to listen on (port 0 picks a free port)")
 	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
 	cert := fs.String("tls-cert", "", "TLS certificate `file` (PEM)")
 	key := fs.String("tls-key", "", "TLS key `file` (PEM)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	releases := fs.String("releases", "", "folder of desktop packages (make package's dist/) for the desks' update notice")
 	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := checkReleasesDir(*releases); err != nil {
 		return err
 	}
 	if (*cert == "") != (*key == "") {
@@ -98,7 +107,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: lv}))
-	srv, err := m.open(ctx, *db, *media, logger)
+	srv, err := m.openWith(ctx, platform.Config{DBPath: *db, MediaDir: *media, Logger: logger, ReleasesDir: *releases})
 	if err != nil {
 		return err
 	}
@@ -257,5 +266,20 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 		return errors.New(streetdesk.ErrorMessage(err))
 	}
 	fmt.Fprintf(m.Stdout, "added %s (%s) %s\n", u.Username, u.Role, u.TeamID)
+	return nil
+}
+
+// checkReleasesDir fails early when --releases names no readable folder.
+func checkReleasesDir(dir string) error {
+	if dir == "" {
+		return nil
+	}
+	info, err := os.Stat(dir)
+	if err != nil {
+		return fmt.Errorf("--releases: %w", err)
+	}
+	if !info.IsDir() {
+		return fmt.Errorf("--releases: %s is not a folder", dir)
+	}
 	return nil
 }
