@@ -45,6 +45,8 @@ type Service struct {
 	Engine streetdesk.Syncer
 	Places HotspotSource
 	Now    func() time.Time // default time.Now
+	// Updater is the update notice (nil in the CLI's one-shot commands).
+	Updater streetdesk.Updates
 
 	// Evidence, when set, serves the photo checks, their statistics and the
 	// evidence package (and Resolve sends the checks along).
@@ -64,6 +66,9 @@ func (s *Service) Me() streetdesk.User { return s.User }
 
 // Sync returns the engine, or nil when there is none (the CLI's offline commands).
 func (s *Service) Sync() streetdesk.Syncer { return s.Engine }
+
+// Updates returns the update notice's engine, or nil.
+func (s *Service) Updates() streetdesk.Updates { return s.Updater }
 
 // Team returns the signed-in user's team.
 func (s *Service) Team(ctx context.Context) (*streetdesk.Team, error) {

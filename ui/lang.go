@@ -3,6 +3,7 @@ package ui
 import (
 	"embed"
 	"encoding/json"
+	"io/fs"
 	"regexp"
 	"strings"
 
@@ -28,15 +29,22 @@ func LoadTranslations() error {
 	if err := lang.AddTranslationsFS(translations, "translation"); err != nil {
 		return err
 	}
-	en, err := translations.ReadFile("translation/en.json")
+	// Fyne's matcher may pick one of its own languages (de, fr, …) for
+	// which we have no words; give those our English ones (en.json and
+	// every NAME.en.json).
+	files, err := fs.Glob(translations, "translation/*en.json")
 	if err != nil {
 		return err
 	}
-	// Fyne's matcher may pick one of its own languages (de, fr, …) for
-	// which we have no words; give those our English ones.
-	for _, l := range fyneLanguages {
-		if err := lang.AddTranslationsForLocale(en, fyne.Locale(l)); err != nil {
+	for _, f := range files {
+		en, err := translations.ReadFile(f)
+		if err != nil {
 			return err
+		}
+		for _, l := range fyneLanguages {
+			if err := lang.AddTranslationsForLocale(en, fyne.Locale(l)); err != nil {
+				return err
+			}
 		}
 	}
 	zh, err := translations.ReadFile("translation/zh-Hans.json")

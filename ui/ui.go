@@ -33,6 +33,8 @@ type Options struct {
 	// Board configures the team lead's board, shown as the first tab when a
 	// lead signs in (Now defaults to Options.Now; the sync watcher is on).
 	Board BoardOptions
+	// About is what the About box says about this installation.
+	About AboutInfo
 }
 
 // UI is the main window's content.
@@ -63,6 +65,7 @@ type UI struct {
 	board     *Board             // leads only
 	tabs      *container.AppTabs // leads only: the board and the orders
 	tabOrders *container.TabItem // leads only
+	about     *aboutView
 }
 
 // New builds the UI into w (SetContent) and installs its shortcuts.
@@ -120,6 +123,9 @@ func (u *UI) start(d streetdesk.Desk) {
 	left := container.NewBorder(nil, container.NewHBox(u.attnBtn), nil, nil, u.queue.content)
 	split := container.NewHSplit(left, u.detail.content)
 	split.Offset = 0.38
+	u.about = newAboutView(u, d)
+	u.bar.right.Add(u.about.notice)
+	u.bar.right.Add(u.about.button)
 	u.bar.right.Add(u.signOut)
 	var body fyne.CanvasObject = split
 	if d.Me().Role == streetdesk.RoleLead {
@@ -142,6 +148,7 @@ func (u *UI) start(d streetdesk.Desk) {
 	u.checkNotifications()
 	u.watchSync()
 	u.watchClock()
+	u.about.watch(u.watchStop)
 }
 
 // tickEvery is how often countdowns and due-soon notifications follow the clock.

@@ -30,6 +30,8 @@ type Main struct {
 	Now     func() time.Time
 	// GUI starts the window; nil means the real Fyne app (gui.go).
 	GUI func(ctx context.Context, m *Main) error
+	// Version is the running version; "" means the stamped one (internal/buildinfo).
+	Version string
 }
 
 // NewMain returns a Main on the process's streams.
@@ -62,6 +64,8 @@ usage:
   streetdesk [--data DIR] evidence verify FILE.zip [--json]  recompute every hash of a package (offline)
   streetdesk [--data DIR] audit verify [--json]       check this computer's action log
   streetdesk [--data DIR] config [KEY [VALUE]]     download-budget-mb, downscale-max-side
+  streetdesk [--data DIR] version [--json]          version, commit, build date, data folder, log file
+  streetdesk [--data DIR] update [--download]       is a newer version published on the platform?
 `
 
 // Run runs one command line and returns the exit status. Errors are one
@@ -70,7 +74,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	if m.Now == nil {
 		m.Now = time.Now
 	}
-	if m.Logger == nil {
+	defaultLogger := m.Logger == nil
+	if defaultLogger {
 		lvl := slog.LevelWarn
 		if os.Getenv("STREETDESK_DEBUG") != "" {
 			lvl = slog.LevelDebug
@@ -80,6 +85,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	fs := flag.NewFlagSet("streetdesk", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	data := fs.String("data", m.DataDir, "data folder (default: the OS's app data folder)")
+	showVersion := fs.Bool("version", false, "print the version and exit")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			fmt.Fprint(m.Stdout, usage)
@@ -96,7 +102,13 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		m.DataDir = d
 	}
 	rest := fs.Args()
+	if *showVersion {
+		return m.exit(m.cmdVersion(nil))
+	}
 	if len(rest) == 0 {
+		if defaultLogger {
+			m.Logger = m.guiLogger(guiLogLevel())
+		}
 		gui := m.GUI
 		if gui == nil {
 			gui = runGUI
@@ -137,6 +149,10 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.cmdEvidence(ctx, cargs)
 	case "audit":
 		err = m.cmdAudit(ctx, cargs)
+	case "version":
+		err = m.cmdVersion(cargs)
+	case "update":
+		err = m.cmdUpdate(ctx, cargs)
 	default:
 		err = streetdesk.Errorf(streetdesk.EINVALID, "unknown command %q (see streetdesk --help)", cmd)
 	}
@@ -214,6 +230,9 @@ func (m *Main) cmdLogin(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "signed in as %s (%s, %s) on %s\n", p.User.Name, p.User.Username, p.User.Role, p.Server)
+	if c, _, err := m.newClient(p); err == nil {
+		m.checkUpdateQuietly(ctx, c, true)
+	}
 	return nil
 }
 
@@ -248,9 +267,12 @@ func (m *Main) cmdSync(ctx context.Context, args []string) error {
 			return err
 		}
 		fmt.Fprintf(m.Stdout, "synced: %d change(s) pending, %d upload(s) waiting\n", st.Pending, len(st.Uploads))
+		m.checkUpdateQuietly(ctx, s.client, false)
 		return nil
 	}
 	fmt.Fprintln(m.Stdout, "syncing; Ctrl+C to stop")
+	stopUpdates := s.runUpdater(ctx)
+	defer stopUpdates()
 	return s.runEngine(ctx, func(st streetdesk.SyncStatus) {
 		fmt.Fprintf(m.Stdout, "%s %s pending=%d %s\n", m.Now().Format("15:04:05"), st.State, st.Pending, st.Message)
 	})
@@ -266,6 +288,8 @@ type statusJSON struct {
 	Conflicts int            `json:"conflicts"`
 	Uploads   int            `json:"uploads"`
 	LastSync  *time.Time     `json:"lastSync"`
+	// Update is what the last update check found (absent before the first).
+	Update *streetdesk.UpdateStatus `json:"update,omitempty"`
 }
 
 func (m *Main) cmdStatus(ctx context.Context, args []string) error {
@@ -290,6 +314,7 @@ func (m *Main) cmdStatus(ctx context.Context, args []string) error {
 		t := c.LastSync.In(streetdesk.ChinaTZ).Truncate(time.Second)
 		out.LastSync = &t
 	}
+	out.Update = m.currentUpdate()
 	if *asJSON {
 		return printJSON(m.Stdout, out)
 	}

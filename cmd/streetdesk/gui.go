@@ -61,7 +61,7 @@ func runGUI(ctx context.Context, m *Main) error {
 
 	g := &gui{m: m, ctx: ctx, w: w}
 	opts := ui.Options{Login: g.login, SignOut: g.signOut, Now: m.Now,
-		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders}}
+		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders}, About: m.aboutInfo()}
 	if p, err := loadCurrent(m.DataDir); err == nil {
 		g.last = p
 		opts.DefaultServer = p.Server
@@ -113,9 +113,11 @@ func (g *gui) start(s *session) {
 	defer g.mu.Unlock()
 	ctx, cancel := context.WithCancel(g.ctx)
 	g.s, g.cancel = s, cancel
+	stopUpdates := s.runUpdater(ctx)
 	g.running.Add(1)
 	go func() {
 		defer g.running.Done()
+		defer stopUpdates()
 		if err := s.runEngine(ctx, nil); err != nil && !errors.Is(err, context.Canceled) {
 			g.m.Logger.Error("sync engine stopped", "error", err)
 		}

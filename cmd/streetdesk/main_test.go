@@ -26,8 +26,9 @@ type platformd struct {
 	cmd      *exec.Cmd
 }
 
-// startPlatformd builds cmd/platformd, seeds a demo database and serves it.
-func startPlatformd(t *testing.T) *platformd {
+// startPlatformd builds cmd/platformd, seeds a demo database and serves it
+// (extra: more serve flags).
+func startPlatformd(t *testing.T, extra ...string) *platformd {
 	t.Helper()
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "platformd")
@@ -40,7 +41,7 @@ func startPlatformd(t *testing.T) *platformd {
 	if out, err := exec.Command(bin, "seed", "--db", db, "--media", filepath.Join(dir, "media"), "--demo", "--password", pw).CombinedOutput(); err != nil {
 		t.Fatalf("seed: %v\n%s", err, out)
 	}
-	cmd := exec.Command(bin, "serve", "--db", db, "--listen", "127.0.0.1:0", "--media", filepath.Join(dir, "media"))
+	cmd := exec.Command(bin, append([]string{"serve", "--db", db, "--listen", "127.0.0.1:0", "--media", filepath.Join(dir, "media")}, extra...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -75,8 +76,9 @@ func startPlatformd(t *testing.T) *platformd {
 
 // desk runs the streetdesk CLI in process on one data folder.
 type desk struct {
-	t    *testing.T
-	data string
+	t       *testing.T
+	data    string
+	version string // the running version ("" = this build's)
 }
 
 func (d *desk) run(stdin string, args ...string) (string, string, int) {
@@ -84,6 +86,7 @@ func (d *desk) run(stdin string, args ...string) (string, string, int) {
 	var out, errb bytes.Buffer
 	m := main.NewMain()
 	m.DataDir = d.data
+	m.Version = d.version
 	m.Stdin = strings.NewReader(stdin)
 	m.Stdout, m.Stderr = &out, &errb
 	m.GUI = func(context.Context, *main.Main) error { return fmt.Errorf("no GUI in tests") }

@@ -35,6 +35,8 @@ type Options struct {
 	// street office (the hotspot view's material), every other one
 	// assigned to me.
 	Recurring bool
+	// Updates is the update notice's engine (nil: none), see NewUpdates.
+	Updates streetdesk.Updates
 }
 
 // DefaultNow is the clock of a Desk built without Options.Now.
@@ -52,6 +54,7 @@ type entry struct {
 
 // Desk is the in-memory desk. Its exported methods are safe for concurrent use.
 type Desk struct {
+	updates   streetdesk.Updates
 	mu        sync.Mutex
 	now       func() time.Time
 	me        streetdesk.User
@@ -94,6 +97,7 @@ func New(opts Options) *Desk {
 				{ID: "u-lisi", Username: "lisi", Name: "李四", Role: streetdesk.RoleCaseworker, TeamID: opts.Me.TeamID},
 				{ID: "u-zhang", Username: "zhangwei", Name: "张伟", Role: streetdesk.RoleLead, TeamID: opts.Me.TeamID}}},
 	}
+	d.updates = opts.Updates
 	now := opts.Now()
 	for _, o := range Samples(now, d.me) {
 		d.put(o)
