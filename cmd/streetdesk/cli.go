@@ -65,7 +65,7 @@ usage:
   streetdesk [--data DIR] audit verify [--json]       check this computer's action log
   streetdesk [--data DIR] config [KEY [VALUE]]     download-budget-mb, downscale-max-side
   streetdesk [--data DIR] version [--json]          version, commit, build date, data folder, log file
-  streetdesk [--data DIR] update [--download]       is a newer version published on the platform?
+  streetdesk [--data DIR] update [--download] [--json]  is a newer version published on the platform?
 `
 
 // Run runs one command line and returns the exit status. Errors are one

@@ -24,6 +24,8 @@ var jsonOutputs = map[string]func() any{
 	"hotspots":  func() any { return &streetdesk.HotspotReport{} },
 	"evidence":  func() any { return &evidence.Report{} },
 	"audit":     func() any { return &auditJSON{} },
+	"version":   func() any { return &versionJSON{} },
+	"update":    func() any { return &streetdesk.UpdateStatus{} },
 }
 
 // TestCLIDocs checks docs/cli.md against the program: every command of the
