@@ -19,6 +19,7 @@ type attentionView struct {
 	items []*conflictCard
 	empty *widget.Label
 	close *widget.Button
+	keys  *keyTrap // Esc closes
 }
 
 // conflictCard is one inbox entry with its actions.
@@ -37,8 +38,9 @@ func newAttentionView(u *UI) *attentionView {
 	a.list = container.NewVBox()
 	a.empty = &widget.Label{Text: tr("attention.empty", "Nothing needs your attention."), Importance: widget.LowImportance}
 	a.close = &widget.Button{Text: tr("button.close", "Close"), OnTapped: func() { a.pop.Hide() }}
+	a.keys = newKeyTrap(a.close.OnTapped, nil)
 	head := &widget.Label{Text: tr("attention.title", "Needs attention"), TextStyle: fyne.TextStyle{Bold: true}}
-	content := container.NewBorder(head, container.NewHBox(a.close), nil, nil, container.NewVScroll(container.NewVBox(a.empty, a.list)))
+	content := container.NewBorder(container.NewHBox(head, a.keys), container.NewHBox(a.close), nil, nil, container.NewVScroll(container.NewVBox(a.empty, a.list)))
 	a.pop = widget.NewModalPopUp(content, u.w.Canvas())
 	return a
 }
@@ -48,6 +50,7 @@ func (a *attentionView) show() {
 	size := a.u.w.Canvas().Size()
 	a.pop.Resize(fyne.NewSize(min(size.Width*0.9, 720), size.Height*0.8))
 	a.pop.Show()
+	a.u.w.Canvas().Focus(a.keys)
 }
 
 func (a *attentionView) reload() {

@@ -273,6 +273,20 @@ func (v *detailView) fill() {
 	v.body.Refresh()
 }
 
+// focusActions puts the keyboard on the first action button shown (Enter
+// on the queue), so Tab, Space and Enter work the order.
+func (v *detailView) focusActions() {
+	if v.det == nil {
+		return
+	}
+	for _, b := range v.actions.buttons {
+		if !b.Hidden {
+			v.u.w.Canvas().Focus(b)
+			return
+		}
+	}
+}
+
 // refreshRemaining redraws the countdown in the header.
 func (v *detailView) refreshRemaining() {
 	if v.det == nil {
@@ -447,6 +461,13 @@ func (v *detailView) newForm(title string, body fyne.CanvasObject, saveText stri
 		v.savedLocally()
 	}}
 	f.err.Hide()
+	// From the keyboard: Esc cancels, Ctrl+Enter saves (Enter in a
+	// one-line field too).
+	wireKeys(body, f.cancel.OnTapped, func() {
+		if !f.save.Disabled() {
+			f.save.OnTapped()
+		}
+	}, v.u.dialogShortcut)
 	head := &widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}
 	content := container.NewBorder(head, container.NewVBox(f.err, container.NewHBox(f.cancel, f.save)), nil, nil, body)
 	f.pop = widget.NewModalPopUp(content, v.u.w.Canvas())
@@ -460,7 +481,7 @@ type contactDialog struct {
 	*formDialog
 	method  *widget.RadioGroup
 	reached *widget.Check
-	text    *widget.Entry
+	text    *deskEntry
 }
 
 var contactMethods = []streetdesk.ContactMethod{streetdesk.ContactPhone, streetdesk.ContactVisit, streetdesk.ContactSMS}
@@ -477,7 +498,7 @@ func (v *detailView) onContact() {
 	}
 	d.method = &widget.RadioGroup{Options: opts, Selected: opts[0], Horizontal: true, Required: true}
 	d.reached = &widget.Check{Text: tr("contact.reached", "Reached the citizen"), Checked: true}
-	d.text = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("contact.hint", "What was said or agreed")}
+	d.text = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("contact.hint", "What was said or agreed")}})
 	d.text.SetMinRowsVisible(4)
 	body := container.NewVBox(d.method, d.reached, d.text)
 	d.formDialog = v.newForm(tr("action.recordContact", "Contact record"), body, tr("button.save", "Save"), 480, func() error {
@@ -494,7 +515,7 @@ func (v *detailView) onContact() {
 // noteDialog is a survey note with quick phrases for the order's category.
 type noteDialog struct {
 	*formDialog
-	text    *widget.Entry
+	text    *deskEntry
 	phrases []*widget.Button
 }
 
@@ -503,7 +524,7 @@ func (v *detailView) onNote() {
 		return
 	}
 	d := &noteDialog{}
-	d.text = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("note.hint", "What you found on site")}
+	d.text = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("note.hint", "What you found on site")}})
 	d.text.SetMinRowsVisible(5)
 	chips := container.NewGridWithColumns(2)
 	for _, p := range quickPhrases(v.det.Order.Category.L1Code) {
@@ -552,7 +573,7 @@ type photoDialog struct {
 	paths   []string
 	files   *widget.Label
 	tag     *widget.RadioGroup
-	caption *widget.Entry
+	caption *deskEntry
 	choose  *widget.Button
 }
 
@@ -585,7 +606,7 @@ func (v *detailView) onPhotos(paths []string) {
 	}
 	d.files = &widget.Label{Wrapping: fyne.TextWrapWord}
 	d.tag = &widget.RadioGroup{Options: opts, Selected: opts[0], Horizontal: true, Required: true}
-	d.caption = &widget.Entry{PlaceHolder: tr("photo.caption", "Caption (optional)")}
+	d.caption = newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("photo.caption", "Caption (optional)")}})
 	d.choose = &widget.Button{Text: tr("photo.choose", "Choose files…"), Icon: theme.FolderOpenIcon(), OnTapped: func() { v.chooseFiles(d) }}
 	hint := &widget.Label{Text: tr("photo.dropHint", "You can also drag photos onto the window."), Importance: widget.LowImportance}
 	body := container.NewVBox(container.NewHBox(d.choose), d.files, hint, d.tag, d.caption)
@@ -659,8 +680,8 @@ func (v *detailView) chooseFiles(d *photoDialog) {
 // extensionDialog asks the centre for a later resolve-by.
 type extensionDialog struct {
 	*formDialog
-	reason *widget.Entry
-	date   *widget.Entry // YYYY-MM-DD HH:MM, China time
+	reason *deskEntry
+	date   *deskEntry // YYYY-MM-DD HH:MM, China time
 	limit  *widget.Label
 }
 
@@ -670,9 +691,9 @@ func (v *detailView) onExtension() {
 	}
 	d := &extensionDialog{}
 	cur := v.det.Order.Deadlines.ResolveBy
-	d.reason = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("extension.reasonHint", "Why more time is needed")}
+	d.reason = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("extension.reasonHint", "Why more time is needed")}})
 	d.reason.SetMinRowsVisible(3)
-	d.date = &widget.Entry{Text: v.u.cal.AddWorkdays(cur, 5).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")}
+	d.date = newDeskEntry(&deskEntry{Entry: widget.Entry{Text: v.u.cal.AddWorkdays(cur, 5).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")}})
 	d.limit = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance,
 		Text: tr("extension.limit", "Current deadline {{.T}}; at most {{.N}} working days more.", map[string]any{
 			"T": cur.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04"), "N": streetdesk.MaxExtensionDays})}
@@ -700,7 +721,7 @@ func (v *detailView) onExtension() {
 type returnDialog struct {
 	*formDialog
 	reason *widget.Select
-	text   *widget.Entry
+	text   *deskEntry
 }
 
 func (v *detailView) onReturn() {
@@ -715,7 +736,7 @@ func (v *detailView) onReturn() {
 	}
 	d.reason = &widget.Select{Options: opts}
 	d.reason.SetSelectedIndex(0)
-	d.text = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("return.textHint", "Explain (required for “other”)")}
+	d.text = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("return.textHint", "Explain (required for “other”)")}})
 	d.text.SetMinRowsVisible(3)
 	form := &widget.Form{Items: []*widget.FormItem{
 		{Text: tr("return.reason", "Reason"), Widget: d.reason},

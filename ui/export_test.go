@@ -56,7 +56,7 @@ func SetSearchDelay(d time.Duration) func() {
 // Sign-in screen.
 func (u *UI) SignInForm() (server, username, password *widget.Entry, button *widget.Button, status *widget.Label) {
 	s := u.signin
-	return s.server, s.username, s.password, s.button, s.status
+	return &s.server.Entry, &s.username.Entry, &s.password.Entry, s.button, s.status
 }
 func (u *UI) WaitBackground()                 { u.bg.Wait() }
 func (u *UI) Desk() streetdesk.Desk           { return u.desk }
@@ -164,24 +164,24 @@ func form(f *formDialog) Form {
 
 func (u *UI) ContactDialog() (Form, *widget.RadioGroup, *widget.Check, *widget.Entry) {
 	d := u.detail.contact
-	return form(d.formDialog), d.method, d.reached, d.text
+	return form(d.formDialog), d.method, d.reached, &d.text.Entry
 }
 func (u *UI) NoteDialog() (Form, *widget.Entry, []*widget.Button) {
 	d := u.detail.note
-	return form(d.formDialog), d.text, d.phrases
+	return form(d.formDialog), &d.text.Entry, d.phrases
 }
 func (u *UI) NoteOpen() bool { return u.detail.note != nil && u.detail.note.pop.Visible() }
 func (u *UI) PhotoDialog() (Form, *widget.Button, *widget.Label, *widget.RadioGroup, *widget.Entry) {
 	d := u.detail.photoDlg
-	return form(d.formDialog), d.choose, d.files, d.tag, d.caption
+	return form(d.formDialog), d.choose, d.files, d.tag, &d.caption.Entry
 }
 func (u *UI) ExtensionDialog() (Form, *widget.Entry, *widget.Entry) {
 	d := u.detail.extension
-	return form(d.formDialog), d.reason, d.date
+	return form(d.formDialog), &d.reason.Entry, &d.date.Entry
 }
 func (u *UI) ReturnDialog() (Form, *widget.Select, *widget.Entry) {
 	d := u.detail.ret
-	return form(d.formDialog), d.reason, d.text
+	return form(d.formDialog), d.reason, &d.text.Entry
 }
 
 type ResolveView struct {
@@ -194,19 +194,26 @@ type ResolveView struct {
 
 func (u *UI) ResolveDialog() ResolveView {
 	d := u.detail.resolve
-	return ResolveView{Form: form(d.formDialog), Outcome: d.outcome, Reply: d.reply, Counter: d.counter, Warning: d.warning,
+	return ResolveView{Form: form(d.formDialog), Outcome: d.outcome, Reply: &d.reply.Entry, Counter: d.counter, Warning: d.warning,
 		Summary: d.summary, Photos: d.photos}
 }
 
 type PhotoViewerView struct {
-	Info, Warning          *widget.Label
+	Info, Warning, Count   *widget.Label
 	ZoomIn, ZoomOut, Close *widget.Button
 	Zoom                   float32
+	Index                  int
+	Visible                bool
 }
 
 func (u *UI) PhotoViewer() PhotoViewerView {
 	p := u.detail.viewer
-	return PhotoViewerView{Info: p.info, Warning: p.warning, ZoomIn: p.zoomIn, ZoomOut: p.zoomOut, Close: p.close, Zoom: p.zoom}
+	return viewerView(p)
+}
+
+func viewerView(p *photoViewer) PhotoViewerView {
+	return PhotoViewerView{Info: p.info, Warning: p.warning, Count: p.count, ZoomIn: p.zoomIn, ZoomOut: p.zoomOut, Close: p.close,
+		Zoom: p.zoom, Index: p.index, Visible: p.pop.Visible()}
 }
 
 // Needs attention.
@@ -266,3 +273,28 @@ func (u *UI) MinSizes() map[string]fyne.Size {
 	}
 	return m
 }
+
+// SignInFocusables are the sign-in fields as the canvas focuses them.
+func (u *UI) SignInFocusables() (server, username, password fyne.Focusable) {
+	s := u.signin
+	return s.server, s.username, s.password
+}
+
+// Focused is what the window's keyboard goes to.
+func (u *UI) Focused() fyne.Focusable { return u.w.Canvas().Focused() }
+
+// NoteEntry, ContactEntry are the dialogs' text fields as the canvas focuses them.
+func (u *UI) NoteEntry() fyne.Focusable    { return u.detail.note.text }
+func (u *UI) ContactEntry() fyne.Focusable { return u.detail.contact.text }
+func (u *UI) ContactOpen() bool            { return u.detail.contact != nil && u.detail.contact.pop.Visible() }
+
+// QueueRowPosition is where row 0 of the queue is on the canvas.
+func (u *UI) QueueRowPosition() fyne.Position {
+	return fyne.CurrentApp().Driver().AbsolutePositionForObject(u.queue.listWidget).Add(fyne.NewPos(60, 20))
+}
+
+// StatusFocusable is the queue's state filter as the canvas focuses it.
+func (u *UI) StatusFocusable() fyne.Focusable { return u.queue.statusSel }
+
+// ExtensionDateFocusable is the extension dialog's date field as the canvas focuses it.
+func (u *UI) ExtensionDateFocusable() fyne.Focusable { return u.detail.extension.date }

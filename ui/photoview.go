@@ -17,9 +17,10 @@ import (
 // farFromOrder is the distance beyond which a photo's place is suspicious.
 const farFromOrder = 500.0 // metres
 
-// photoViewer shows one photo large, with zoom, its EXIF time and place, and
-// a warning when it was taken far from the order. The Desk's files are
-// already orientation-corrected.
+// photoViewer shows an order's photos large, one at a time, with zoom, the
+// EXIF time and place, and a warning when a photo was taken far from the
+// order. The Desk's files are already orientation-corrected. Keys: Esc
+// closes, ←/→ go through the photos, +/− zoom, 0 fits.
 type photoViewer struct {
 	pop     *widget.PopUp
 	img     *canvas.Image
@@ -27,43 +28,112 @@ type photoViewer struct {
 	zoom    float32 // 1 = fit
 	info    *widget.Label
 	warning *widget.Label
+	count   *widget.Label // 2 / 5
 	zoomIn  *widget.Button
 	zoomOut *widget.Button
 	fit     *widget.Button
+	prev    *widget.Button
+	next    *widget.Button
 	close   *widget.Button
+	keys    *keyTrap
+	photos  []streetdesk.LocalPhoto
+	index   int
 	photo   streetdesk.LocalPhoto
+	loc     streetdesk.Location
 }
 
 func (v *detailView) openPhoto(i int) {
 	if v.det == nil || i < 0 || i >= len(v.det.Photos) {
 		return
 	}
-	p := v.det.Photos[i]
-	pv := &photoViewer{photo: p, zoom: 1}
-	pv.img = photoImage(p.Path, 0)
-	pv.img.FillMode = canvas.ImageFillContain
-	pv.img.ScaleMode = canvas.ImageScaleSmooth
-	pv.info = &widget.Label{Wrapping: fyne.TextWrapWord, Text: photoInfo(p)}
+	v.viewer = showPhotoViewer(v.u.w, v.det.Photos, i, v.det.Order.Location)
+}
+
+// showPhotoViewer opens the viewer on photos[i]; loc is the order's place
+// for the distance warning.
+func showPhotoViewer(w fyne.Window, photos []streetdesk.LocalPhoto, i int, loc streetdesk.Location) *photoViewer {
+	pv := &photoViewer{photos: photos, loc: loc, zoom: 1}
+	pv.img = &canvas.Image{FillMode: canvas.ImageFillContain, ScaleMode: canvas.ImageScaleSmooth}
+	pv.info = &widget.Label{Wrapping: fyne.TextWrapWord}
 	pv.warning = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
-	loc := v.det.Order.Location
-	if m, ok := photoDistance(p, loc); ok && m > farFromOrder {
-		pv.warning.SetText(tr("photo.far", "⚠ This photo was taken {{.D}} from the order's location.", map[string]string{"D": formatDistance(m)}))
-	} else {
-		pv.warning.Hide()
-	}
+	pv.count = &widget.Label{}
 	pv.zoomIn = &widget.Button{Icon: theme.ZoomInIcon(), OnTapped: func() { pv.setZoom(pv.zoom * 1.5) }}
 	pv.zoomOut = &widget.Button{Icon: theme.ZoomOutIcon(), OnTapped: func() { pv.setZoom(pv.zoom / 1.5) }}
 	pv.fit = &widget.Button{Icon: theme.ZoomFitIcon(), OnTapped: func() { pv.setZoom(1) }}
+	pv.prev = &widget.Button{Icon: theme.NavigateBackIcon(), OnTapped: func() { pv.show(pv.index - 1) }}
+	pv.next = &widget.Button{Icon: theme.NavigateNextIcon(), OnTapped: func() { pv.show(pv.index + 1) }}
 	pv.close = &widget.Button{Text: tr("button.close", "Close"), OnTapped: func() { pv.pop.Hide() }}
+	pv.keys = newKeyTrap(pv.close.OnTapped, nil)
+	pv.keys.onKey, pv.keys.onRune = pv.onKey, pv.onRune
 	pv.scroll = container.NewScroll(pv.img)
-	bar := container.NewBorder(nil, nil, container.NewHBox(pv.zoomOut, pv.fit, pv.zoomIn), pv.close, pv.info)
+	bar := container.NewBorder(nil, nil, container.NewHBox(pv.prev, pv.count, pv.next, pv.zoomOut, pv.fit, pv.zoomIn, pv.keys), pv.close, pv.info)
 	content := container.NewBorder(nil, container.NewVBox(pv.warning, bar), nil, nil, pv.scroll)
-	pv.pop = widget.NewModalPopUp(content, v.u.w.Canvas())
-	size := v.u.w.Canvas().Size()
+	pv.pop = widget.NewModalPopUp(content, w.Canvas())
+	size := w.Canvas().Size()
 	pv.pop.Resize(fyne.NewSize(size.Width*0.9, size.Height*0.9))
-	pv.setZoom(1)
+	pv.show(i)
 	pv.pop.Show()
-	v.viewer = pv
+	w.Canvas().Focus(pv.keys)
+	return pv
+}
+
+// show puts photos[i] in the viewer, fitted.
+func (pv *photoViewer) show(i int) {
+	if i < 0 || i >= len(pv.photos) {
+		return
+	}
+	pv.index, pv.photo = i, pv.photos[i]
+	p := pv.photo
+	src := photoImage(p.Path, 0)
+	pv.img.File, pv.img.Resource, pv.img.Image = src.File, src.Resource, src.Image
+	pv.info.SetText(photoInfo(p))
+	if m, ok := photoDistance(p, pv.loc); ok && m > farFromOrder {
+		pv.warning.SetText(tr("photo.far", "⚠ This photo was taken {{.D}} from the order's location.", map[string]string{"D": formatDistance(m)}))
+		pv.warning.Show()
+	} else {
+		pv.warning.SetText("")
+		pv.warning.Hide()
+	}
+	pv.count.SetText(fmt.Sprintf("%d / %d", i+1, len(pv.photos)))
+	pv.count.Hidden = len(pv.photos) < 2
+	pv.prev.Hidden, pv.next.Hidden = len(pv.photos) < 2, len(pv.photos) < 2
+	if i == 0 {
+		pv.prev.Disable()
+	} else {
+		pv.prev.Enable()
+	}
+	if i == len(pv.photos)-1 {
+		pv.next.Disable()
+	} else {
+		pv.next.Enable()
+	}
+	pv.setZoom(1)
+	pv.img.Refresh()
+}
+
+func (pv *photoViewer) onKey(ev *fyne.KeyEvent) bool {
+	switch ev.Name {
+	case fyne.KeyLeft, fyne.KeyPageUp:
+		pv.show(pv.index - 1)
+	case fyne.KeyRight, fyne.KeyPageDown, fyne.KeySpace:
+		pv.show(pv.index + 1)
+	default:
+		return false
+	}
+	return true
+}
+
+// onRune zooms: + (or =) in, − out, 0 to fit. Characters, not keys, so a
+// keyboard layout's + works wherever it is.
+func (pv *photoViewer) onRune(r rune) {
+	switch r {
+	case '+', '=':
+		pv.setZoom(pv.zoom * 1.5)
+	case '-', '−':
+		pv.setZoom(pv.zoom / 1.5)
+	case '0':
+		pv.setZoom(1)
+	}
 }
 
 // setZoom sizes the image: 1 fits the view, more scrolls.

@@ -49,7 +49,7 @@ type queueView struct {
 	index    int // selected row, -1 when none
 
 	search       *widget.Entry
-	searchWidget *searchEntry // the entry as the canvas sees it (focus, shortcuts)
+	searchWidget *deskEntry // the entry as the canvas sees it (focus, shortcuts)
 	statusSel    *widget.Select
 	dueSel       *widget.Select
 	catSel       *widget.Select
@@ -64,16 +64,30 @@ type queueView struct {
 	categories  [][2]string
 	communities []string
 	timer       *time.Timer
+	// focusList puts the keyboard on the list (a click on a row, ↓ or
+	// Enter in the search box), so ↑/↓ move the selection and do not open
+	// the filter last used.
+	focusList func()
+	reloading bool // the list's selection is being restored, not chosen
 }
 
 func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, cal *streetdesk.Calendar, onSelect func(string)) *queueView {
 	q := &queueView{ctx: ctx, desk: d, now: now, cal: cal, onSelect: onSelect, index: -1, pages: map[int][]streetdesk.QueueItem{}}
 	lc := langCode()
-	se := &searchEntry{}
-	se.PlaceHolder = tr("queue.search", "Search orders, addresses, notes…")
-	se.ActionItem = widget.NewIcon(theme.SearchIcon())
+	se := newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("queue.search", "Search orders, addresses, notes…"),
+		ActionItem: widget.NewIcon(theme.SearchIcon())}})
 	se.OnChanged = q.onSearchChanged
-	se.ExtendBaseWidget(se)
+	// Esc clears the search (and then leaves the box); ↓ and Enter go to
+	// the results.
+	se.onEsc = func() {
+		if se.Text != "" {
+			se.SetText("")
+			return
+		}
+		q.toList(0)
+	}
+	se.onDown = func() bool { q.toList(1); return true }
+	se.OnSubmitted = func(string) { q.toList(1) }
 	q.search, q.searchWidget = &se.Entry, se
 
 	q.statuses = []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted, streetdesk.StatusReopened,
@@ -222,11 +236,24 @@ func (q *queueView) reload() {
 			q.index = i
 		}
 	}
+	q.reloading = true
 	q.list.UnselectAll()
 	if q.index >= 0 {
 		q.list.Select(q.index)
 	}
+	q.reloading = false
 	q.list.Refresh()
+}
+
+// toList moves the keyboard to the list; delta > 0 also selects the first
+// row when none is.
+func (q *queueView) toList(delta int) {
+	if q.focusList != nil {
+		q.focusList()
+	}
+	if delta > 0 && q.index < 0 {
+		q.move(1)
+	}
 }
 
 // item returns row i, fetching its page on first use.
@@ -264,6 +291,9 @@ func (q *queueView) onSelected(i widget.ListItemID) {
 	if !ok {
 		return
 	}
+	if !q.reloading && q.focusList != nil {
+		q.focusList()
+	}
 	q.index = i
 	if it.Order.ID == q.selected {
 		return
@@ -272,7 +302,8 @@ func (q *queueView) onSelected(i widget.ListItemID) {
 	q.onSelect(it.Order.ID)
 }
 
-// move selects the next (+1) or previous (-1) row (arrow keys).
+// move selects the row delta rows down (up when negative) from the
+// selected one (arrow and page keys).
 func (q *queueView) move(delta int) {
 	if q.total == 0 {
 		return
@@ -474,10 +505,13 @@ func (rr *queueRowRenderer) Refresh() {
 func (rr *queueRowRenderer) Destroy() {}
 
 // queueList is the list with arrow keys that move the selection itself
-// (Fyne's list only moves a focus ring and selects on Space).
+// (Fyne's list only moves a focus ring and selects on Space); Enter goes
+// on to the order's actions.
 type queueList struct {
 	widget.List
-	move func(delta int)
+	move      func(delta int)
+	onEnter   func()
+	pageDelta func() int // rows per page for Page Up/Down
 }
 
 func (l *queueList) TypedKey(ev *fyne.KeyEvent) {
@@ -486,21 +520,27 @@ func (l *queueList) TypedKey(ev *fyne.KeyEvent) {
 		l.move(-1)
 	case fyne.KeyDown:
 		l.move(1)
-	default:
-		l.List.TypedKey(ev)
+	case fyne.KeyPageUp, fyne.KeyPageDown:
+		n := 10
+		if l.pageDelta != nil {
+			n = l.pageDelta()
+		}
+		if ev.Name == fyne.KeyPageUp {
+			n = -n
+		}
+		l.move(n)
+	case fyne.KeyHome:
+		l.move(-1 << 30)
+	case fyne.KeyEnd:
+		l.move(1 << 30)
+	case fyne.KeyReturn, fyne.KeyEnter:
+		if l.onEnter != nil {
+			l.onEnter()
+		}
 	}
 }
 
-// searchEntry passes the window's shortcuts (Ctrl+S, Ctrl+N) on while the
-// search box has focus: Fyne gives a focused entry every shortcut.
-type searchEntry struct {
-	widget.Entry
-	shortcuts func(fyne.Shortcut) bool // handled by the window
-}
-
-func (e *searchEntry) TypedShortcut(s fyne.Shortcut) {
-	if e.shortcuts != nil && e.shortcuts(s) {
-		return
-	}
-	e.Entry.TypedShortcut(s)
-}
+// The selected row is where the keyboard is: Fyne's own focus ring, on a
+// row of its own, would point elsewhere.
+func (l *queueList) FocusGained() {}
+func (l *queueList) FocusLost()   {}

@@ -20,7 +20,7 @@ import (
 type resolveDialog struct {
 	*formDialog
 	outcome *widget.RadioGroup
-	reply   *widget.Entry
+	reply   *deskEntry
 	counter *widget.Label
 	photos  []*widget.Check
 	warning *widget.Label
@@ -43,7 +43,7 @@ func (v *detailView) onResolve() {
 		outcomes = append(outcomes, o.Label(lc))
 	}
 	d.outcome = &widget.RadioGroup{Options: outcomes, Selected: outcomes[0], Horizontal: true, Required: true, OnChanged: func(string) { d.update() }}
-	d.reply = &widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("resolve.replyHint", "The reply to the citizen: what was found, what was done, what happens next.")}
+	d.reply = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("resolve.replyHint", "The reply to the citizen: what was found, what was done, what happens next.")}})
 	d.reply.SetMinRowsVisible(6)
 	d.reply.OnChanged = func(string) { d.update() }
 	d.counter = &widget.Label{Alignment: fyne.TextAlignTrailing}

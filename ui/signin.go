@@ -15,25 +15,30 @@ import (
 
 // signin is the first-run screen: platform URL, username, password.
 type signin struct {
+	focus    func(fyne.Focusable)
 	ctx      context.Context
 	bg       *sync.WaitGroup
 	login    func(ctx context.Context, server, username, password string) (streetdesk.Desk, error)
 	onDone   func(streetdesk.Desk)
-	server   *widget.Entry
-	username *widget.Entry
-	password *widget.Entry
+	server   *deskEntry
+	username *deskEntry
+	password *deskEntry
 	button   *widget.Button
 	status   *widget.Label // errors in plain words, or "signing in…"
 	content  fyne.CanvasObject
 }
 
-func newSignIn(defaultServer string, onDone func(streetdesk.Desk),
+// newSignIn builds the screen with the last server and username filled in.
+func newSignIn(defaultServer, defaultUser string, onDone func(streetdesk.Desk),
 	login func(ctx context.Context, server, username, password string) (streetdesk.Desk, error),
 	bg *sync.WaitGroup, ctx context.Context) *signin {
 	s := &signin{ctx: ctx, bg: bg, login: login, onDone: onDone}
-	s.server = &widget.Entry{Text: defaultServer, PlaceHolder: "https://12345.example.gov.cn"}
-	s.username = &widget.Entry{PlaceHolder: tr("signin.usernameHint", "your platform account")}
-	s.password = &widget.Entry{Password: true}
+	s.server = newDeskEntry(&deskEntry{Entry: widget.Entry{Text: defaultServer, PlaceHolder: "https://12345.example.gov.cn"}})
+	s.username = newDeskEntry(&deskEntry{Entry: widget.Entry{Text: defaultUser, PlaceHolder: tr("signin.usernameHint", "your platform account")}})
+	s.password = newDeskEntry(&deskEntry{Entry: widget.Entry{Password: true}})
+	// Enter moves on to the next field, and signs in from the last.
+	s.server.OnSubmitted = func(string) { s.onEnter() }
+	s.username.OnSubmitted = func(string) { s.onEnter() }
 	s.password.OnSubmitted = func(string) { s.onSignIn() }
 	s.button = &widget.Button{Text: tr("signin.button", "Sign in"), Importance: widget.HighImportance, OnTapped: s.onSignIn}
 	s.status = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
@@ -48,6 +53,26 @@ func newSignIn(defaultServer string, onDone func(streetdesk.Desk),
 	box := container.NewVBox(title, form, s.button, s.status, hint)
 	s.content = container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSize(440, 360)), box))
 	return s
+}
+
+// firstEmpty is where the cursor goes: the first field still to fill, nil
+// when all are.
+func (s *signin) firstEmpty() *deskEntry {
+	for _, e := range []*deskEntry{s.server, s.username, s.password} {
+		if strings.TrimSpace(e.Text) == "" {
+			return e
+		}
+	}
+	return nil
+}
+
+// onEnter goes on to the first field still empty, or signs in.
+func (s *signin) onEnter() {
+	if e := s.firstEmpty(); e != nil {
+		s.focus(e)
+		return
+	}
+	s.onSignIn()
 }
 
 func (s *signin) onSignIn() {
@@ -81,6 +106,10 @@ func (s *signin) finish(d streetdesk.Desk, err error) {
 	if err != nil {
 		s.status.Importance = widget.DangerImportance
 		s.status.SetText(signInError(err))
+		if streetdesk.ErrorCode(err) == streetdesk.EUNAUTHORIZED {
+			s.password.SetText("")
+			s.focus(s.password)
+		}
 		return
 	}
 	s.password.SetText("")

@@ -27,9 +27,12 @@ type Options struct {
 	Login         func(ctx context.Context, server, username, password string) (streetdesk.Desk, error)
 	SignOut       func(ctx context.Context) error // keeps unsynced work
 	DefaultServer string
-	Now           func() time.Time              // injectable clock (countdowns, golden images)
-	Notify        func(title, body string)      // default: fyne.CurrentApp().SendNotification
-	OpenFiles     func(cb func(paths []string)) // optional override of the file dialog (tests)
+	// DefaultUsername is the last one signed in here (the sign-in screen
+	// fills it and puts the cursor in the first empty field).
+	DefaultUsername string
+	Now             func() time.Time              // injectable clock (countdowns, golden images)
+	Notify          func(title, body string)      // default: fyne.CurrentApp().SendNotification
+	OpenFiles       func(cb func(paths []string)) // optional override of the file dialog (tests)
 	// Board configures the team lead's board, shown as the first tab when a
 	// lead signs in (Now defaults to Options.Now; the sync watcher is on).
 	Board BoardOptions
@@ -100,9 +103,12 @@ func (u *UI) showSignIn() {
 		c.RemoveShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: fyne.KeyModifierShortcutDefault})
 	}
 	u.w.SetOnDropped(nil)
-	u.signin = newSignIn(u.opts.DefaultServer, u.onLoggedIn, u.opts.Login, &u.bg, u.ctx)
+	u.signin = newSignIn(u.opts.DefaultServer, u.opts.DefaultUsername, u.onLoggedIn, u.opts.Login, &u.bg, u.ctx)
+	u.signin.focus = u.w.Canvas().Focus
 	u.w.SetContent(u.signin.content)
-	u.w.Canvas().Focus(u.signin.username)
+	if e := u.signin.firstEmpty(); e != nil {
+		u.w.Canvas().Focus(e)
+	}
 }
 
 func (u *UI) onLoggedIn(d streetdesk.Desk) { u.start(d) }
@@ -324,13 +330,24 @@ func (u *UI) installShortcuts() {
 	for _, k := range []fyne.KeyName{fyne.KeyF, fyne.KeyN, fyne.KeyS} {
 		c.AddShortcut(&desktop.CustomShortcut{KeyName: k, Modifier: mod}, func(s fyne.Shortcut) { u.onShortcut(s) })
 	}
-	u.queue.searchWidget.shortcuts = u.onShortcut
+	u.queue.searchWidget.passKeys = u.onShortcut
+	u.queue.focusList = func() { c.Focus(u.queue.listWidget) }
+	u.queue.listWidget.onEnter = u.detail.focusActions
+	u.queue.listWidget.pageDelta = func() int {
+		return max(int(u.queue.list.Size().Height/newQueueRow().MinSize().Height)-1, 1)
+	}
+	// With nothing focused: the arrows move the selection, Esc closes the
+	// top popup.
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
 		switch ev.Name {
 		case fyne.KeyDown:
+			u.queue.toList(0)
 			u.queue.move(1)
 		case fyne.KeyUp:
+			u.queue.toList(0)
 			u.queue.move(-1)
+		case fyne.KeyEscape:
+			closeTopPopUp(c)
 		}
 	})
 }
@@ -353,6 +370,16 @@ func (u *UI) onShortcut(s fyne.Shortcut) bool {
 		return false
 	}
 	return true
+}
+
+// dialogShortcut is what of the window's shortcuts works from a dialog:
+// Ctrl+S (sync now). Ctrl+F and Ctrl+N would reach behind the dialog.
+func (u *UI) dialogShortcut(s fyne.Shortcut) bool {
+	if cs, ok := s.(*desktop.CustomShortcut); ok && cs.KeyName == fyne.KeyS && cs.Modifier == fyne.KeyModifierShortcutDefault {
+		u.onSyncNow()
+		return true
+	}
+	return false
 }
 
 func (u *UI) focusSearch() { u.w.Canvas().Focus(u.queue.searchWidget) }
@@ -378,9 +405,11 @@ func (u *UI) message(title, text string) {
 	lbl := &widget.Label{Text: text, Wrapping: fyne.TextWrapWord}
 	var d *widget.PopUp
 	ok := &widget.Button{Text: tr("button.ok", "OK"), Importance: widget.HighImportance, OnTapped: func() { d.Hide() }}
-	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(ok)), u.w.Canvas())
+	keys := newKeyTrap(ok.OnTapped, ok.OnTapped) // Esc and Enter close it
+	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(ok, keys)), u.w.Canvas())
 	d.Resize(fyne.NewSize(420, 0))
 	d.Show()
+	u.w.Canvas().Focus(keys)
 	u.msg, u.msgPop, u.msgOK = lbl, d, ok
 }
 
@@ -389,9 +418,11 @@ func (u *UI) confirm(title, text string, yes func()) {
 	var d *widget.PopUp
 	no := &widget.Button{Text: tr("button.cancel", "Cancel"), OnTapped: func() { d.Hide() }}
 	ok := &widget.Button{Text: tr("button.ok", "OK"), Importance: widget.HighImportance, OnTapped: func() { d.Hide(); yes() }}
-	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(no, ok)), u.w.Canvas())
+	keys := newKeyTrap(no.OnTapped, ok.OnTapped) // Esc: no; Enter: yes
+	d = widget.NewModalPopUp(container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, lbl, container.NewHBox(no, ok, keys)), u.w.Canvas())
 	d.Resize(fyne.NewSize(460, 0))
 	d.Show()
+	u.w.Canvas().Focus(keys)
 	u.msg, u.msgPop, u.msgOK = lbl, d, ok
 }
 

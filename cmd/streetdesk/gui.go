@@ -64,7 +64,7 @@ func runGUI(ctx context.Context, m *Main) error {
 		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders}, About: m.aboutInfo()}
 	if p, err := loadCurrent(m.DataDir); err == nil {
 		g.last = p
-		opts.DefaultServer = p.Server
+		opts.DefaultServer, opts.DefaultUsername = p.Server, p.Username
 		if _, err := (tokenStore{profile: p}).Load(); err == nil {
 			s, err := m.openProfile(ctx, p)
 			if err != nil {
