@@ -78,11 +78,15 @@ func (w WeekRates) Label() string { return fmt.Sprintf("%d-W%02d", w.Year, w.Wee
 
 // MemberLoad is one member's load now and rates over the period.
 type MemberLoad struct {
-	Member   User `json:"member"`
-	Open     int  `json:"open"`     // not terminal and not waiting for the callback (Status.Open)
-	DueSoon  int  `json:"dueSoon"`  // open, current deadline within DueSoonWindow
-	DueToday int  `json:"dueToday"` // open, current deadline later today (includes DueSoon)
-	Overdue  int  `json:"overdue"`  // open, current deadline passed
+	Member User `json:"member"`
+	Open   int  `json:"open"` // not terminal and not waiting for the callback (Status.Open)
+	// InProgress counts the orders being worked (办理中): accepted, reopened,
+	// or accepted with an extension asked for — not those still to be
+	// accepted, nor those waiting for the centre or the lead.
+	InProgress int `json:"inProgress"`
+	DueSoon    int `json:"dueSoon"`  // open, current deadline within DueSoonWindow
+	DueToday   int `json:"dueToday"` // open, current deadline later today (includes DueSoon)
+	Overdue    int `json:"overdue"`  // open, current deadline passed
 	// Workload weighs the open orders: 1 for 一般, 1.5 for 紧急, 2 for 特急,
 	// doubled while overdue — so two overdue critical orders outweigh three
 	// fresh normal ones.
@@ -105,11 +109,12 @@ type TeamStats struct {
 	// yet, or someone who left the team).
 	Unassigned MemberLoad `json:"unassigned"`
 	// Team totals of the member rows plus Unassigned.
-	Open     int     `json:"open"`
-	DueSoon  int     `json:"dueSoon"`
-	DueToday int     `json:"dueToday"`
-	Overdue  int     `json:"overdue"`
-	Workload float64 `json:"workload"`
+	Open       int     `json:"open"`
+	InProgress int     `json:"inProgress"`
+	DueSoon    int     `json:"dueSoon"`
+	DueToday   int     `json:"dueToday"`
+	Overdue    int     `json:"overdue"`
+	Workload   float64 `json:"workload"`
 	// Awaiting are the orders waiting to be accepted (待签收), most urgent
 	// deadline first.
 	Awaiting []WorkOrder `json:"awaiting"`
@@ -210,6 +215,10 @@ func ComputeTeamStats(orders []WorkOrder, members []User, now time.Time, weeks i
 		if o.Status == StatusDispatched {
 			s.Awaiting = append(s.Awaiting, *o)
 		}
+		switch o.Status {
+		case StatusAccepted, StatusReopened, StatusExtensionRequested:
+			m.InProgress++
+		}
 		if o.Status.Open() {
 			m.Open++
 			w := 1 + 0.5*float64(o.Urgency.Rank())
@@ -286,6 +295,7 @@ func ComputeTeamStats(orders []WorkOrder, members []User, now time.Time, weeks i
 			t.Overdue += w.Overdue
 		}
 		s.Open += m.Open
+		s.InProgress += m.InProgress
 		s.DueSoon += m.DueSoon
 		s.DueToday += m.DueToday
 		s.Overdue += m.Overdue

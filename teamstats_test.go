@@ -102,21 +102,25 @@ func TestComputeTeamStatsLoad(t *testing.T) {
 	)
 	s := streetdesk.ComputeTeamStats(os, statsTeam, statsNow, 2, nil)
 
+	// open counts everything not yet resolved; inProgress (办理中) only what
+	// is being worked: accepted, reopened, extension asked for.
 	type load struct {
-		open, soon, today, over int
-		work                    float64
+		open, inProgress, soon, today, over int
+		work                                float64
 	}
-	got := func(m streetdesk.MemberLoad) load { return load{m.Open, m.DueSoon, m.DueToday, m.Overdue, m.Workload} }
+	got := func(m streetdesk.MemberLoad) load {
+		return load{m.Open, m.InProgress, m.DueSoon, m.DueToday, m.Overdue, m.Workload}
+	}
 	for _, tc := range []struct {
 		name string
 		m    streetdesk.MemberLoad
 		want load
 	}{
-		{"a", s.Members[0], load{4, 1, 2, 1, 4 + 1 + 1.5 + 1}},
-		{"b", s.Members[1], load{3, 1, 2, 0, 3}},
-		{"unassigned", s.Unassigned, load{2, 0, 1, 1, 2 + 1}},
-		{"team", streetdesk.MemberLoad{Open: s.Open, DueSoon: s.DueSoon, DueToday: s.DueToday, Overdue: s.Overdue, Workload: s.Workload},
-			load{9, 2, 5, 2, 7.5 + 3 + 3}},
+		{"a", s.Members[0], load{4, 4, 1, 2, 1, 4 + 1 + 1.5 + 1}},
+		{"b", s.Members[1], load{3, 1, 1, 2, 0, 3}},
+		{"unassigned", s.Unassigned, load{2, 1, 0, 1, 1, 2 + 1}},
+		{"team", streetdesk.MemberLoad{Open: s.Open, InProgress: s.InProgress, DueSoon: s.DueSoon, DueToday: s.DueToday, Overdue: s.Overdue, Workload: s.Workload},
+			load{9, 6, 2, 5, 2, 7.5 + 3 + 3}},
 	} {
 		if g := got(tc.m); g != tc.want {
 			t.Errorf("%s: got %+v, want %+v", tc.name, g, tc.want)

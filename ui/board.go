@@ -43,6 +43,13 @@ type BoardOptions struct {
 	// statistics (e.g. the local store's export); nil pages through
 	// Desk.Queue. It runs off the main goroutine.
 	LoadOrders func(ctx context.Context) ([]streetdesk.WorkOrder, error)
+	// OpenOrder shows an order (a click on a row of the lists); nil: rows
+	// only tick.
+	OpenOrder func(id string)
+	// ExportLedger writes the ledger (台账) of every order to path (.xlsx)
+	// and says how many it wrote; nil hides 导出台账. It runs off the main
+	// goroutine.
+	ExportLedger func(ctx context.Context, path string) (int, error)
 }
 
 // defaultWeeks is how many ISO weeks the charts show.
@@ -72,6 +79,8 @@ type Board struct {
 
 	header    *widget.Label
 	status    *widget.Label
+	legend    *widget.Label // what the load figure means
+	ledger    *widget.Button
 	conflicts *fyne.Container
 	members   *widget.List
 	membHead  *memberRow
@@ -79,7 +88,7 @@ type Board struct {
 	awaitHead *widget.Label
 	awaiting  *orderPicker
 	all       *orderPicker
-	search    *widget.Entry
+	search    *deskEntry
 	statusSel *widget.Select
 	dueSel    *widget.Select
 	memberSel *widget.Select
@@ -174,7 +183,9 @@ func (b *Board) build() {
 		},
 	}
 	b.loading = &widget.Label{Text: tr("board.loading", "Counting the team's orders…"), Importance: widget.LowImportance}
-	memberPane := container.NewBorder(container.NewVBox(b.membHead, widget.NewSeparator()), nil, nil, nil,
+	b.legend = &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText,
+		Text: tr("board.loadLegend", "In progress: accepted orders being worked. Workload: every order not yet resolved, 1 for normal, 1.5 urgent, 2 critical, doubled when overdue; the longest bar is the team's largest.")}
+	memberPane := container.NewBorder(container.NewVBox(b.membHead, widget.NewSeparator()), b.legend, nil, nil,
 		container.NewStack(b.members, container.NewCenter(b.loading)))
 
 	// Orders waiting to be accepted.
@@ -194,9 +205,23 @@ func (b *Board) build() {
 
 	// Every team order.
 	b.all = newOrderPicker(b, streetdesk.QueueFilter{})
-	b.search = &widget.Entry{PlaceHolder: tr("board.search", "Search the team's orders, addresses, notes…")}
-	b.search.ActionItem = widget.NewIcon(theme.SearchIcon())
+	b.search = newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("board.search", "Search the team's orders, addresses, notes…"),
+		ActionItem: widget.NewIcon(theme.SearchIcon())}})
 	b.search.OnChanged = func(string) { b.onAllFilter() }
+	// Esc clears the search, ↓ and Enter go to the results.
+	b.search.onEsc = func() {
+		if b.search.Text != "" {
+			b.search.SetText("")
+			return
+		}
+		b.all.focus()
+	}
+	b.search.onDown = func() bool { b.all.focus(); return true }
+	b.search.OnSubmitted = func(string) { b.all.focus() }
+	b.ledger = &widget.Button{Text: tr("board.exportLedger", "Export ledger"), Icon: theme.DocumentSaveIcon(), OnTapped: b.onExportLedger}
+	if b.opts.ExportLedger == nil {
+		b.ledger.Hide()
+	}
 	lc := langCode()
 	b.filterStatuses = []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted, streetdesk.StatusReopened,
 		streetdesk.StatusExtensionRequested, streetdesk.StatusReturnRequested, streetdesk.StatusAwaitingReview,
@@ -210,7 +235,8 @@ func (b *Board) build() {
 		tr("board.dueSoon", "Due within 2 h"), tr("board.dueToday", "Due today")}, OnChanged: func(string) { b.onAllFilter() }}
 	b.memberSel = &widget.Select{OnChanged: func(string) { b.onAllFilter() }}
 	filters := container.NewGridWithColumns(4, b.statusSel, b.dueSel, b.memberSel, container.NewBorder(nil, nil, nil, b.all.allCheck, b.all.count))
-	allPane := container.NewBorder(container.NewVBox(b.search, filters, widget.NewSeparator()), b.all.bar, nil, nil, b.all.list)
+	allPane := container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, b.ledger, b.search), filters, widget.NewSeparator()),
+		b.all.bar, nil, nil, b.all.list)
 
 	b.review = newReviewView(b)
 	b.charts = newChartsView(b)
@@ -554,6 +580,49 @@ func (b *Board) watch() {
 	}()
 }
 
+// FocusSearch shows every team order with the keyboard in the search box
+// (Ctrl+F on the board).
+func (b *Board) FocusSearch() {
+	b.tabs.Select(b.tabAll)
+	b.w.Canvas().Focus(b.search)
+}
+
+// onExportLedger asks where to save the ledger (台账) and writes it there
+// off the main goroutine.
+func (b *Board) onExportLedger() {
+	if b.opts.ExportLedger == nil {
+		return
+	}
+	name := tr("board.ledgerFile", "ledger-{{.Team}}-{{.Date}}.xlsx", map[string]string{
+		"Team": b.team.Name, "Date": b.now().In(b.cal.Location()).Format("2006-01-02")})
+	b.opts.SaveFile(name, func(path string) {
+		if path == "" {
+			return
+		}
+		if !strings.HasSuffix(strings.ToLower(path), ".xlsx") {
+			path += ".xlsx"
+		}
+		b.status.Importance = widget.MediumImportance
+		b.status.SetText(tr("board.exporting", "Exporting the ledger…"))
+		b.ledger.Disable()
+		b.bg.Add(1)
+		go func() {
+			defer b.bg.Done()
+			n, err := b.opts.ExportLedger(b.ctx, path)
+			mainDo(func() {
+				b.ledger.Enable()
+				if err != nil {
+					b.status.Importance = widget.DangerImportance
+					b.status.SetText(tr("chart.exportFailed", "Could not export: {{.Err}}", map[string]string{"Err": errorText(err)}))
+					return
+				}
+				b.status.Importance = widget.SuccessImportance
+				b.status.SetText(tr("board.ledgerExported", "Ledger of {{.N}} orders saved to {{.Path}}", map[string]any{"N": n, "Path": path}))
+			})
+		}()
+	})
+}
+
 func (b *Board) saveDialog(suggested string, cb func(string)) {
 	d := dialog.NewFileSave(func(wc fyne.URIWriteCloser, err error) {
 		if err != nil || wc == nil {
@@ -577,7 +646,7 @@ type orderPicker struct {
 	pages   map[int][]streetdesk.QueueItem
 	checked []string // ids in the order they were ticked
 
-	list     *widget.List
+	list     *pickList
 	allCheck *widget.Check
 	count    *widget.Label
 	to       *widget.Select
@@ -590,18 +659,26 @@ const pickerPage = 200
 
 func newOrderPicker(b *Board, f streetdesk.QueueFilter) *orderPicker {
 	p := &orderPicker{b: b, filter: f, pages: map[int][]streetdesk.QueueItem{}}
-	p.list = &widget.List{
-		Length:     func() int { return p.total },
-		CreateItem: func() fyne.CanvasObject { return newPickRow() },
-		UpdateItem: p.updateRow,
-		OnSelected: func(i widget.ListItemID) {
-			p.list.UnselectAll()
-			if it, ok := p.item(i); ok {
-				p.toggle(it.Order.ID, !p.isChecked(it.Order.ID))
-				p.list.RefreshItem(i)
-			}
-		},
+	// A click (or Enter) on a row opens the order; its checkbox (or Space)
+	// ticks it for reassignment.
+	p.list = &pickList{}
+	p.list.Length = func() int { return p.total }
+	p.list.CreateItem = func() fyne.CanvasObject { return newPickRow() }
+	p.list.UpdateItem = p.updateRow
+	p.list.OnSelected = func(i widget.ListItemID) {
+		p.list.UnselectAll()
+		it, ok := p.item(i)
+		if !ok {
+			return
+		}
+		if p.list.space || b.opts.OpenOrder == nil {
+			p.toggle(it.Order.ID, !p.isChecked(it.Order.ID))
+			p.list.RefreshItem(i)
+			return
+		}
+		b.opts.OpenOrder(it.Order.ID)
 	}
+	p.list.ExtendBaseWidget(p.list)
 	p.allCheck = &widget.Check{Text: tr("board.selectAll", "All"), OnChanged: p.onAll}
 	p.count = &widget.Label{Importance: widget.LowImportance}
 	p.chosen = &widget.Label{Importance: widget.LowImportance}
@@ -610,6 +687,29 @@ func newOrderPicker(b *Board, f streetdesk.QueueFilter) *orderPicker {
 	p.bar = container.NewBorder(widget.NewSeparator(), nil, p.chosen, nil, container.NewHBox(layoutSpacer(), p.to, p.take))
 	return p
 }
+
+// pickList is a picker's list: Space ticks the row the keyboard is on,
+// Enter opens it (as a click does).
+type pickList struct {
+	widget.List
+	space bool // the selection being made comes from Space
+}
+
+func (l *pickList) TypedKey(ev *fyne.KeyEvent) {
+	switch ev.Name {
+	case fyne.KeySpace:
+		l.space = true
+		l.List.TypedKey(ev) // selects the focused row
+		l.space = false
+	case fyne.KeyReturn, fyne.KeyEnter:
+		l.List.TypedKey(&fyne.KeyEvent{Name: fyne.KeySpace})
+	default:
+		l.List.TypedKey(ev)
+	}
+}
+
+// focus gives the list the keyboard.
+func (p *orderPicker) focus() { p.b.w.Canvas().Focus(p.list) }
 
 // layoutSpacer pushes the bar's buttons to the right.
 func layoutSpacer() fyne.CanvasObject { return &canvas.Rectangle{FillColor: color.Transparent} }
@@ -745,7 +845,7 @@ func (p *orderPicker) onTo(name string) {
 // reassignForm asks for the reason of a reassignment.
 type reassignForm struct {
 	pop     *widget.PopUp
-	reason  *widget.Entry
+	reason  *deskEntry
 	confirm *widget.Button
 	cancel  *widget.Button
 	err     *widget.Label
@@ -753,7 +853,7 @@ type reassignForm struct {
 
 func (b *Board) showReassignForm(ids []string, to streetdesk.User) {
 	f := &reassignForm{err: &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}}
-	f.reason = &widget.Entry{PlaceHolder: tr("board.reasonHint", "Reason (optional), e.g. closer to the site")}
+	f.reason = newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("board.reasonHint", "Reason (optional), e.g. closer to the site")}})
 	title := tr("board.reassignTitle", "Reassign {{.N}} orders to {{.Name}}", map[string]any{"N": len(ids), "Name": to.Name})
 	f.cancel = &widget.Button{Text: tr("button.cancel", "Cancel"), OnTapped: func() { f.pop.Hide(); b.reassignPop = nil }}
 	f.confirm = &widget.Button{Text: tr("board.reassign", "Reassign"), Importance: widget.HighImportance, OnTapped: func() {
@@ -764,6 +864,7 @@ func (b *Board) showReassignForm(ids []string, to streetdesk.User) {
 		f.pop.Hide()
 		b.reassignPop = nil
 	}}
+	f.reason.onEsc, f.reason.onSave = f.cancel.OnTapped, f.confirm.OnTapped // Esc cancels, Enter reassigns
 	body := container.NewVBox(&widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}, f.reason, f.err,
 		container.NewHBox(layoutSpacer(), f.cancel, f.confirm))
 	f.pop = widget.NewModalPopUp(body, b.w.Canvas())
@@ -951,7 +1052,7 @@ func (r *memberRow) Refresh() {
 func (r *memberRow) set(m streetdesk.MemberLoad, maxLoad float64) {
 	fg := themeColor(theme.ColorNameForeground)
 	r.name.Text, r.name.Color = m.Member.Name, fg
-	for i, n := range []int{m.Open, m.DueToday, m.Overdue} {
+	for i, n := range []int{m.InProgress, m.DueToday, m.Overdue} {
 		r.nums[i].Text, r.nums[i].Color = strconv.Itoa(n), fg
 	}
 	if m.DueToday > 0 {

@@ -3,6 +3,7 @@ package ui
 import (
 	"testing"
 
+	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/widget"
 )
@@ -17,7 +18,7 @@ func (b *Board) StatusText() string           { return b.status.Text }
 func (b *Board) AwaitingTitle() string        { return b.awaitHead.Text }
 func (b *Board) Awaiting() *BoardPicker       { return b.awaiting }
 func (b *Board) AllOrders() *BoardPicker      { return b.all }
-func (b *Board) Search() *widget.Entry        { return b.search }
+func (b *Board) Search() *widget.Entry        { return &b.search.Entry }
 func (b *Board) MemberFilter() *widget.Select { return b.memberSel }
 func (b *Board) Tabs() *container.AppTabs     { return b.tabs }
 func (b *Board) MemberList() *widget.List     { return b.members }
@@ -78,23 +79,29 @@ func (b *Board) ReassignForm() (reason *widget.Entry, confirm *widget.Button, er
 	if f == nil {
 		return nil, nil, nil
 	}
-	return f.reason, f.confirm, func() string { return f.err.Text }
+	return &f.reason.Entry, f.confirm, func() string { return f.err.Text }
 }
 
 // ReviewCard returns card i's parts.
 func (b *Board) ReviewCard(i int) (id, summary, reply string, comment *widget.Entry, approve, sendBack *widget.Button, errText func() string) {
 	c := b.review.cards[i]
-	return c.id, c.summary.Text, c.reply.Text, c.comment, c.approve, c.sendBack, func() string { return c.err.Text }
+	return c.id, c.summary.Text, c.reply.Text, &c.comment.Entry, c.approve, c.sendBack, func() string { return c.err.Text }
 }
 
 // Picker accessors.
-func (p *orderPicker) Total() int              { return p.total }
-func (p *orderPicker) Checked() []string       { return p.checkedIDs() }
-func (p *orderPicker) Tick(i int)              { p.list.Select(i) }
-func (p *orderPicker) To() *widget.Select      { return p.to }
-func (p *orderPicker) Take() *widget.Button    { return p.take }
-func (p *orderPicker) AllCheck() *widget.Check { return p.allCheck }
-func (p *orderPicker) ChosenText() string      { return p.chosen.Text }
+func (p *orderPicker) Total() int        { return p.total }
+func (p *orderPicker) Checked() []string { return p.checkedIDs() }
+func (p *orderPicker) Tick(i int) { // the row's checkbox
+	if it, ok := p.item(i); ok {
+		p.toggle(it.Order.ID, !p.isChecked(it.Order.ID))
+	}
+}
+func (p *orderPicker) Click(i int)               { p.list.Select(i) } // a click on the row
+func (p *orderPicker) Focusable() fyne.Focusable { return p.list }
+func (p *orderPicker) To() *widget.Select        { return p.to }
+func (p *orderPicker) Take() *widget.Button      { return p.take }
+func (p *orderPicker) AllCheck() *widget.Check   { return p.allCheck }
+func (p *orderPicker) ChosenText() string        { return p.chosen.Text }
 func (p *orderPicker) RowID(i int) string {
 	it, _ := p.item(i)
 	return it.Order.ID
@@ -108,3 +115,37 @@ func (b *Board) WaitStats(t testing.TB) {
 		RunMain(t)
 	}
 }
+
+// Legend is the member table's explanation of its figures.
+func (b *Board) Legend() string { return b.legend.Text }
+
+// LedgerButton is 导出台账 on the all-orders tab.
+func (b *Board) LedgerButton() *widget.Button { return b.ledger }
+
+// WeekLabels are the weekly charts' labels under the bars.
+func (b *Board) WeekLabels() []string {
+	var out []string
+	for _, l := range b.charts.weekly[0].labels {
+		out = append(out, l.Text)
+	}
+	return out
+}
+
+// ReviewCardDetail returns card i's complaint and how many photos it shows.
+func (b *Board) ReviewCardDetail(i int) (complaint string, photos int) {
+	c := b.review.cards[i]
+	return c.complaint.Text, len(c.thumbs.Objects)
+}
+
+// TapReviewPhoto taps photo j of card i and returns the viewer it opened.
+func (b *Board) TapReviewPhoto(i, j int) PhotoViewerView {
+	c := b.review.cards[i]
+	c.thumbs.Objects[j].(*thumb).Tapped(nil)
+	return viewerView(c.viewer)
+}
+
+// ReviewViewer is card i's photo viewer as it is now.
+func (b *Board) ReviewViewer(i int) PhotoViewerView { return viewerView(b.review.cards[i].viewer) }
+
+// Window is the board's window.
+func (b *Board) Window() fyne.Window { return b.w }

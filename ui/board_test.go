@@ -80,6 +80,8 @@ func leadOrders() []streetdesk.WorkOrder {
 		leadOrder(reviewOK, "下水道堵塞冒溢", "u-wangfang", streetdesk.StatusAwaitingReview, h(24)),
 		leadOrder(reviewBack, "流动摊贩占道经营", "u-lisi", streetdesk.StatusAwaitingReview, h(48)),
 	}
+	os[6].Complaint = "香蜜湖路口下水道堵塞，污水漫到人行道上，气味很大，已经两天了。"
+	os[7].Complaint = "菜市场门口每天傍晚有流动摊贩占道，行人只能走机动车道。"
 	for _, a := range []struct {
 		id, title string
 		acceptBy  float64
@@ -161,6 +163,14 @@ func newLeadDesk(t testing.TB) *leadDesk {
 			t.Fatal(err)
 		}
 	}
+	// The photos sent with the first resolution, as a pull brings them.
+	for i, name := range []string{photoCanon, photoNikon, photoKodak} {
+		p := streetdesk.LocalPhoto{PhotoRef: streetdesk.PhotoRef{ID: fmt.Sprintf("p%d", i+1), Tag: streetdesk.PhotoAfter, Caption: "整改后"},
+			Sync: streetdesk.SyncSynced, Path: testdata(name)}
+		if err := fd.AddPhoto(reviewOK, p); err != nil {
+			t.Fatal(err)
+		}
+	}
 	return &leadDesk{Desk: fd}
 }
 
@@ -171,6 +181,8 @@ type leadEnv struct {
 	b        *ui.Board
 	exported []string
 	saveTo   string
+	opened   []string // orders the board asked to open
+	ledger   string   // where the ledger was exported
 }
 
 // setupBoard builds the board on the lead's fake desk in a headless app
@@ -200,7 +212,12 @@ func setupBoard(t *testing.T, locale string) *leadEnv {
 			e.exported = append(e.exported, fmt.Sprintf("%s %d members %s", path, len(s.Members), s.Response))
 			return nil
 		},
-		SaveFile: func(name string, cb func(string)) { cb(e.saveTo) },
+		SaveFile:  func(name string, cb func(string)) { cb(e.saveTo) },
+		OpenOrder: func(id string) { e.opened = append(e.opened, id) },
+		ExportLedger: func(_ context.Context, path string) (int, error) {
+			e.ledger = path
+			return 32, nil
+		},
 	})
 	e.w.SetContent(e.b)
 	t.Cleanup(func() { e.b.Close(); ui.DrainMain() })
@@ -214,16 +231,18 @@ func TestBoardCounts(t *testing.T) {
 	if got := b.Header(); got != "城管组 · 8 people" {
 		t.Errorf("header = %q", got)
 	}
+	// 办理中 counts the orders being worked (accepted, reopened), not those
+	// waiting for acceptance or for review; the workload weighs all of them.
 	want := [][5]string{
 		{"张伟", "0", "0", "0", "0"},
-		{"王芳", "5", "2", "1", "6"}, // 4 accepted (one overdue ×2) + 1 awaiting review
-		{"李四", "3", "1", "0", "3"},
+		{"王芳", "4", "2", "1", "6"}, // 4 accepted (one overdue ×2) + 1 awaiting review
+		{"李四", "2", "1", "0", "3"}, // accepted, reopened + 1 awaiting review
 		{"赵敏", "0", "0", "0", "0"},
 		{"陈静", "0", "0", "0", "0"},
 		{"刘洋", "0", "0", "0", "0"},
 		{"孙丽", "0", "0", "0", "0"},
 		{"周杰", "0", "0", "0", "0"},
-		{"(unassigned)", "4", "2", "1", "5"},
+		{"(unassigned)", "0", "2", "1", "5"}, // 4 awaiting acceptance
 	}
 	if got := b.MemberRows(); !slices.Equal(got, want) {
 		t.Errorf("member rows:\n got %v\nwant %v", got, want)
@@ -308,8 +327,9 @@ func TestBoardBulkReassign(t *testing.T) {
 			t.Errorf("%s assignee = %v, %v", id, det.Order.AssigneeID, err)
 		}
 	}
-	if rows := b.MemberRows(); rows[2][1] != "6" {
-		t.Errorf("李四 now has %s open, want 6", rows[2][1])
+	// Still to be accepted: 李四's workload grows, not what is in progress.
+	if rows := b.MemberRows(); rows[2][1] != "2" || rows[2][4] != "7" {
+		t.Errorf("李四 now has %s in progress and workload %s, want 2 and 7", rows[2][1], rows[2][4])
 	}
 	// Nothing ticked: the member choice asks to tick first and writes nothing.
 	p.To().SetSelected("王芳")
@@ -333,8 +353,8 @@ func TestBoardTakeItMyself(t *testing.T) {
 		t.Errorf("status = %q", got)
 	}
 	b.WaitStats(t)
-	if rows := b.MemberRows(); rows[0][1] != "1" {
-		t.Errorf("the lead has %s open, want 1", rows[0][1])
+	if rows := b.MemberRows(); rows[0][1] != "0" || rows[0][4] != "1" {
+		t.Errorf("the lead has %s in progress and workload %s, want 0 (not accepted yet) and 1", rows[0][1], rows[0][4])
 	}
 }
 
@@ -599,8 +619,8 @@ func TestBoardFollowsSync(t *testing.T) {
 		t.Errorf("after sync: %q", got)
 	}
 	b.WaitStats(t)
-	if rows := b.MemberRows(); rows[len(rows)-1][1] != "5" {
-		t.Errorf("unassigned after sync: %v", rows[len(rows)-1])
+	if rows := b.MemberRows(); rows[len(rows)-1][4] != "6" {
+		t.Errorf("unassigned after sync: %v, want workload 6", rows[len(rows)-1])
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"time"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
@@ -411,7 +412,7 @@ func (v *chartsView) draw() {
 	}
 	var labels []string
 	for _, w := range weeks {
-		labels = append(labels, fmt.Sprintf("W%02d", w.Week))
+		labels = append(labels, weekLabel(w, v.b.cal.Location(), langCode()))
 	}
 	for i, k := range rateKinds {
 		vals, texts := rateBars(k.weeks(weeks))
@@ -423,6 +424,22 @@ func (v *chartsView) draw() {
 		vals[i], texts[i] = float64(w.Overdue), strconv.Itoa(w.Overdue)
 	}
 	v.overdue.set(vals, texts, labels, 0)
+}
+
+// weekLabel names a week by its days, "3月9日–15日" or "Mar 9–15" (a
+// week number means nothing to most people).
+func weekLabel(w streetdesk.WeekRates, loc *time.Location, lc string) string {
+	a, b := w.Start.In(loc), w.End.In(loc).AddDate(0, 0, -1)
+	if lc == "zh" {
+		if a.Month() == b.Month() {
+			return fmt.Sprintf("%d月%d日–%d日", a.Month(), a.Day(), b.Day())
+		}
+		return fmt.Sprintf("%d月%d日–%d月%d日", a.Month(), a.Day(), b.Month(), b.Day())
+	}
+	if a.Month() == b.Month() {
+		return fmt.Sprintf("%s %d–%d", a.Format("Jan"), a.Day(), b.Day())
+	}
+	return fmt.Sprintf("%s %d–%s %d", a.Format("Jan"), a.Day(), b.Format("Jan"), b.Day())
 }
 
 // rateBars turns rates into bar values (NaN without a denominator) and

@@ -298,3 +298,12 @@ func (u *UI) StatusFocusable() fyne.Focusable { return u.queue.statusSel }
 
 // ExtensionDateFocusable is the extension dialog's date field as the canvas focuses it.
 func (u *UI) ExtensionDateFocusable() fyne.Focusable { return u.detail.extension.date }
+
+// QueueRowID is the id of the order on row i.
+func (u *UI) QueueRowID(i int) string {
+	it, _ := u.queue.item(i)
+	return it.Order.ID
+}
+
+// OpenOrderFromBoard is a lead's click on an order of the board.
+func (u *UI) OpenOrderFromBoard(id string) { u.board.opts.OpenOrder(id) }

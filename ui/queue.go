@@ -69,6 +69,9 @@ type queueView struct {
 	// the filter last used.
 	focusList func()
 	reloading bool // the list's selection is being restored, not chosen
+	// assignee names an order's assignee on its row (a lead's queue holds
+	// the whole team's); nil for a caseworker.
+	assignee func(id string) string
 }
 
 func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, cal *streetdesk.Calendar, onSelect func(string)) *queueView {
@@ -283,7 +286,24 @@ func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
 		r.clear()
 		return
 	}
-	r.set(it, q.now(), q.cal)
+	who := ""
+	if q.assignee != nil && it.Order.AssigneeID != "" {
+		who = q.assignee(it.Order.AssigneeID)
+	}
+	r.set(it, q.now(), q.cal, who)
+}
+
+// selectID selects order id when it is on the first page of the list and
+// reports whether it was.
+func (q *queueView) selectID(id string) bool {
+	for i, it := range q.pages[0] {
+		if it.Order.ID == id {
+			q.list.Select(i)
+			q.list.ScrollTo(i)
+			return true
+		}
+	}
+	return false
 }
 
 func (q *queueView) onSelected(i widget.ListItemID) {
@@ -373,7 +393,8 @@ func (r *queueRow) clear() {
 	r.Refresh()
 }
 
-func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Calendar) {
+// set shows it; who, when not empty, is its assignee (a lead's queue).
+func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Calendar, who string) {
 	lc := langCode()
 	o := &it.Order
 	r.risk = cal.RiskAt(o, now)
@@ -383,6 +404,9 @@ func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.C
 	place := o.Location.Community
 	if place == "" {
 		place = o.Location.Address
+	}
+	if who != "" {
+		place = strings.Join(nonEmpty(place, who), " · ")
 	}
 	r.fullPlace = place
 	r.chip.Text = o.Status.Label(lc)

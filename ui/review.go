@@ -1,10 +1,12 @@
 package ui
 
 import (
+	"slices"
 	"strings"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
+	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	streetdesk "github.com/streetdesk/streetdesk"
@@ -12,8 +14,9 @@ import (
 
 // Resolution review (领导签发): with the team's review setting on, a
 // caseworker's resolution waits in awaiting_review; the lead reads the
-// outcome, the reply and how many photos go with it, then approves it (it
-// goes to the centre) or sends it back with a comment the caseworker sees.
+// citizen's complaint, the outcome, the reply and the photos that go with
+// it (tap one for the viewer), then approves it (it goes to the centre) or
+// sends it back with a comment the caseworker sees.
 
 type reviewView struct {
 	b       *Board
@@ -26,15 +29,19 @@ type reviewView struct {
 
 // reviewCard is one order waiting for sign-off.
 type reviewCard struct {
-	id       string
-	title    *widget.Label
-	summary  *widget.Label
-	reply    *widget.Label
-	comment  *widget.Entry
-	approve  *widget.Button
-	sendBack *widget.Button
-	err      *widget.Label
-	content  fyne.CanvasObject
+	id        string
+	title     *widget.Label
+	summary   *widget.Label
+	complaint *widget.Label
+	reply     *widget.Label
+	photos    []streetdesk.LocalPhoto // the resolution's photos
+	thumbs    *fyne.Container
+	viewer    *photoViewer
+	comment   *deskEntry
+	approve   *widget.Button
+	sendBack  *widget.Button
+	err       *widget.Label
+	content   fyne.CanvasObject
 }
 
 func newReviewView(b *Board) *reviewView {
@@ -88,21 +95,39 @@ func (v *reviewView) reload() {
 func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 	lc := langCode()
 	c := &reviewCard{id: o.ID,
-		title:   &widget.Label{Text: o.Title, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis},
-		summary: &widget.Label{Importance: widget.LowImportance, Wrapping: fyne.TextWrapWord},
-		reply:   &widget.Label{Wrapping: fyne.TextWrapWord},
-		err:     &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance},
-		comment: &widget.Entry{PlaceHolder: tr("review.commentHint", "What should be changed (required to send back)")},
+		title: &widget.Label{Text: o.Title, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis},
+		// Plain text colour: the dim "low importance" grey was hard to read.
+		summary:   &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText},
+		complaint: &widget.Label{Wrapping: fyne.TextWrapWord},
+		reply:     &widget.Label{Wrapping: fyne.TextWrapWord},
+		thumbs:    container.NewGridWrap(fyne.NewSize(96, 92)),
+		err:       &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance},
+		comment:   newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("review.commentHint", "What should be changed (required to send back)")}}),
 	}
 	c.err.Hide()
 	// The resolution waiting for review: the latest of the current cycle.
 	var res *streetdesk.Resolution
-	if det, err := v.b.desk.Order(v.b.ctx, o.ID); err == nil {
+	det, derr := v.b.desk.Order(v.b.ctx, o.ID)
+	if derr == nil {
 		for i := range det.Resolutions {
 			if r := &det.Resolutions[i].Resolution; r.Cycle == o.Cycle {
 				res = r
 			}
 		}
+	}
+	c.complaint.SetText(tr("review.complaint", "Complaint: {{.C}}", map[string]string{"C": o.Complaint}))
+	if res != nil && derr == nil {
+		for _, p := range det.Photos {
+			if slices.Contains(res.PhotoRefIDs, p.ID) {
+				c.photos = append(c.photos, p)
+			}
+		}
+	}
+	for i, p := range c.photos {
+		c.thumbs.Add(newThumb(p, func() { c.viewer = showPhotoViewer(v.b.w, c.photos, i, o.Location) }))
+	}
+	if len(c.photos) == 0 {
+		c.thumbs.Hide()
 	}
 	parts := []string{o.ID, v.b.memberName(o.AssigneeID)}
 	if d := o.Deadlines.ResolveBy; !d.IsZero() {
@@ -111,7 +136,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 	if res != nil {
 		parts = append(parts, tr("review.outcome", "outcome: {{.O}}", map[string]string{"O": res.Outcome.Label(lc)}),
 			tr("review.photos", "{{.N}} photos", map[string]int{"N": len(res.PhotoRefIDs)}))
-		c.reply.SetText(res.Reply)
+		c.reply.SetText(tr("review.reply", "Reply: {{.R}}", map[string]string{"R": res.Reply}))
 	} else {
 		// Not on this computer yet (e.g. before the next sync): the
 		// submission's text from the history is all there is.
@@ -153,7 +178,10 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 		v.b.saved([]string{id}, tr("review.sentBack", "Sent back. Saved on this computer, waiting to sync: {{.Title}}", data),
 			tr("review.sentBackSent", "Sent back; the platform has it: {{.Title}}", data))
 	}}
-	c.content = container.NewVBox(c.title, c.summary, c.reply,
+	// Enter in the comment sends it back; Esc clears the comment.
+	c.comment.onSave = c.sendBack.OnTapped
+	c.comment.onEsc = func() { c.comment.SetText("") }
+	c.content = container.NewVBox(c.title, c.summary, c.complaint, c.reply, c.thumbs,
 		container.NewBorder(nil, nil, nil, container.NewHBox(c.sendBack, c.approve), c.comment), c.err, widget.NewSeparator())
 	return c
 }

@@ -140,7 +140,9 @@ func (u *UI) start(d streetdesk.Desk) {
 			bo.Now = u.opts.Now
 		}
 		bo.WatchSync = true
+		bo.OpenOrder = u.openOrder
 		u.board = NewBoardWith(u.w, d, bo)
+		u.queue.assignee = u.board.memberName
 		u.tabOrders = container.NewTabItem(tr("main.tabOrders", "Orders"), split)
 		u.tabs = container.NewAppTabs(container.NewTabItem(tr("main.tabBoard", "Team board"), u.board), u.tabOrders)
 		body = u.tabs
@@ -213,6 +215,17 @@ func (u *UI) changed() {
 }
 
 func (u *UI) onSelect(id string) { u.detail.show(id) }
+
+// openOrder shows order id in the orders tab (a lead's click on a row of
+// the board), selected in the queue when it is there.
+func (u *UI) openOrder(id string) {
+	if u.tabs != nil {
+		u.tabs.Select(u.tabOrders)
+	}
+	if !u.queue.selectID(id) {
+		u.detail.show(id)
+	}
+}
 
 func (u *UI) onSyncNow() {
 	if s := u.desk.Sync(); s != nil {
@@ -361,6 +374,10 @@ func (u *UI) onShortcut(s fyne.Shortcut) bool {
 	}
 	switch cs.KeyName {
 	case fyne.KeyF:
+		if u.board != nil && u.tabs.Selected() != u.tabOrders {
+			u.board.FocusSearch()
+			break
+		}
 		u.focusSearch()
 	case fyne.KeyN:
 		u.detail.onNote()

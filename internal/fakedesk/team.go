@@ -39,3 +39,20 @@ func (d *Desk) AddResolution(id string, r streetdesk.Resolution) error {
 	e.res = append(e.res, streetdesk.LocalResolution{Resolution: r, Sync: streetdesk.SyncSynced})
 	return nil
 }
+
+// AddPhoto records a photo already on the platform (as a pull would bring
+// it), e.g. one a caseworker sent with a resolution waiting for review.
+func (d *Desk) AddPhoto(id string, p streetdesk.LocalPhoto) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	p.WorkOrderID = id
+	if p.Thumbnail == "" {
+		p.Thumbnail = p.Path
+	}
+	e.photos = append(e.photos, p)
+	return nil
+}
