@@ -61,7 +61,7 @@ func runGUI(ctx context.Context, m *Main) error {
 
 	g := &gui{m: m, ctx: ctx, w: w}
 	opts := ui.Options{Login: g.login, SignOut: g.signOut, Now: m.Now,
-		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders}, About: m.aboutInfo()}
+		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders, ExportLedger: g.exportLedger}, About: m.aboutInfo()}
 	if p, err := loadCurrent(m.DataDir); err == nil {
 		g.last = p
 		opts.DefaultServer, opts.DefaultUsername = p.Server, p.Username
@@ -214,4 +214,16 @@ func (g *gui) loadOrders(ctx context.Context) ([]streetdesk.WorkOrder, error) {
 		return nil, streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "signed out")
 	}
 	return s.db.StatsOrders(ctx) // only the fields the statistics read
+}
+
+// exportLedger writes the signed-in user's ledger (台账) as XLSX, the same
+// file `streetdesk export --format xlsx` writes.
+func (g *gui) exportLedger(ctx context.Context, path string) (int, error) {
+	g.mu.Lock()
+	s := g.s
+	g.mu.Unlock()
+	if s == nil {
+		return 0, streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "signed out")
+	}
+	return exportLedger(ctx, s.desk, newLedgerMeta(s.profile.User, g.m.Now()), "xlsx", path)
 }
