@@ -369,6 +369,12 @@ func (db *DB) DismissConflict(ctx context.Context, id int64) error {
 				return translate(err, fmt.Sprintf("conflict %d", id))
 			}
 		}
-		return nil
+		// Acknowledged: an order that left this user goes with it unless
+		// more of the user's work waits on it.
+		var orderID string
+		if err := tx.QueryRowContext(ctx, "SELECT order_id FROM conflicts WHERE id = ?", id).Scan(&orderID); err != nil {
+			return translate(err, "dismiss conflict")
+		}
+		return db.dropRevoked(ctx, tx, map[string]bool{orderID: true})
 	})
 }

@@ -108,6 +108,11 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 		if err := db.refreshAll(ctx, tx, touched); err != nil {
 			return err
 		}
+		// An order that left this user stays while its work is on its
+		// way; the page that confirms the last of it lets it go.
+		if err := db.dropRevoked(ctx, tx, touched); err != nil {
+			return err
+		}
 		if err := db.hook("cursor"); err != nil {
 			return err
 		}
@@ -299,18 +304,56 @@ func (db *DB) stageOrder(ctx context.Context, tx *sql.Tx, w *streetdesk.WorkOrde
 	return err
 }
 
-// hasLocalWork reports whether anything for the order still waits for the
-// platform: outbox rows, unconfirmed local notes, photos or resolutions, or
-// photo bytes not yet uploaded.
+// hasLocalWork reports whether the order still has something of this desk
+// the user must be able to see on it: intents the platform has not
+// confirmed (a note, a photo reference or a resolution is written with its
+// intent, so this covers them until the platform has them or refused
+// them), photo bytes not yet uploaded, or an open entry in the inbox.
+// A revoked order is kept exactly as long as this holds; a local note the
+// platform took is on the platform even when, the order having left this
+// user, no pull ever brings it back.
 func hasLocalWork(ctx context.Context, q querier, id string) (bool, error) {
 	var n int
 	err := q.QueryRowContext(ctx, `SELECT
 		EXISTS (SELECT 1 FROM outbox WHERE order_id = ?1)
-		OR EXISTS (SELECT 1 FROM notes WHERE order_id = ?1 AND origin = 'local' AND server_seen = 0)
-		OR EXISTS (SELECT 1 FROM resolutions WHERE order_id = ?1 AND origin = 'local' AND server_seen = 0)
+		OR EXISTS (SELECT 1 FROM conflicts WHERE order_id = ?1 AND dismissed_at IS NULL)
 		OR EXISTS (SELECT 1 FROM photo_refs p JOIN blobs b ON b.sha256 = p.sha256 WHERE p.order_id = ?1 AND p.origin = 'local'
-			AND (p.server_seen = 0 OR b.state NOT IN ('verified', 'remote')))`, id).Scan(&n)
+			AND b.state IN ('local', 'uploading'))`, id).Scan(&n)
 	return n != 0, err
+}
+
+// dropRevoked removes, among ids, the revoked orders that have nothing of
+// this desk left on them (hasLocalWork): the desk then lists what the
+// platform lets this user see, as a freshly signed-in desk does.
+func (db *DB) dropRevoked(ctx context.Context, tx *sql.Tx, ids map[string]bool) error {
+	for id := range ids {
+		var qid int64
+		err := tx.QueryRowContext(ctx, "SELECT qid FROM work_orders WHERE id = ? AND access = 'revoked'", id).Scan(&qid)
+		if errors.Is(err, sql.ErrNoRows) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if work, err := hasLocalWork(ctx, tx, id); err != nil || work {
+			if err != nil {
+				return err
+			}
+			continue
+		}
+		if db.search {
+			if err := unindex(ctx, tx, qid); err != nil {
+				return err
+			}
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM work_orders WHERE qid = ?", qid); err != nil { // its data row cascades
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM overlay WHERE order_id = ?", id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // revoke removes an order from view; with local work it stays as a

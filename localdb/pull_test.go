@@ -121,6 +121,68 @@ func TestApplyPullRevoke(t *testing.T) {
 	if err != nil || sum.Count != 0 {
 		t.Fatalf("checksum %+v %v", sum, err)
 	}
+	// The order stays, read-only, while its photos are on their way, and
+	// leaves the queue with the last of them: the desk then lists what a
+	// fresh desk of this user lists.
+	for i, u := range ups {
+		if got := queueIDs(t, db); !slices.Equal(got, []string{"R1"}) {
+			t.Fatalf("with %d photos still to send, the queue is %v", len(ups)-i, got)
+		}
+		if err := db.MarkBlobVerified(ctx, u.SHA256); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := queueIDs(t, db); len(got) != 0 {
+		t.Fatalf("everything sent and acknowledged, the queue still lists %v", got)
+	}
+	if _, err := db.Order(ctx, "R1"); streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
+		t.Fatalf("R1 after everything was sent: %v", err)
+	}
+}
+
+// TestApplyPullDropsRevokedOnceSent: an order reassigned away while a note
+// waited is kept until the page that confirms the note, and no longer: a
+// note the platform took stays on the platform, and the order is no longer
+// this user's.
+func TestApplyPullDropsRevokedOnceSent(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	pull(t, db, order("D1", streetdesk.StatusAccepted), order("D2", streetdesk.StatusAccepted))
+	if err := db.AddNote(ctx, "D1", "离线时写的备注"); err != nil {
+		t.Fatal(err)
+	}
+	note := pending(t, db)[0]
+	revoke := streetdesk.Change{Type: streetdesk.ChangeWorkOrder, Op: streetdesk.OpRevoke, ID: "D1", OrderID: "D1",
+		Revoke: &streetdesk.Revocation{Reason: streetdesk.CodeReassigned, NewAssignee: "u-li"}}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c1", Changes: []streetdesk.Change{revoke}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := queueIDs(t, db); !slices.Equal(got, []string{"D1", "D2"}) {
+		t.Fatalf("with the note waiting: %v", got)
+	}
+	// The platform kept the note as a fact; the page that says so confirms it.
+	res := streetdesk.Change{Type: streetdesk.ChangeMutationResult, ID: note.Key, Result: &streetdesk.MutationResult{ID: note.ID, Key: note.Key,
+		Name: note.Name, OrderID: "D1", Status: streetdesk.ResultApplied, Disposition: streetdesk.DispositionKeptAsFact}}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c2", Changes: []streetdesk.Change{res}, LastMutationID: note.ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := queueIDs(t, db); !slices.Equal(got, []string{"D2"}) {
+		t.Fatalf("after the note was confirmed the queue is %v, want D2 alone", got)
+	}
+	if c, err := db.Counts(ctx); err != nil || c.Pending != 0 {
+		t.Fatalf("counts %+v %v", c, err)
+	}
+}
+
+func queueIDs(t testing.TB, db *localdb.DB) []string {
+	t.Helper()
+	page, err := db.Queue(context.Background(), streetdesk.QueueFilter{Sort: streetdesk.SortDispatched})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := ids(page.Items)
+	slices.Sort(out)
+	return out
 }
 
 func TestApplyPullConfirms(t *testing.T) {

@@ -526,10 +526,37 @@ func (db *DB) SetUploadProgress(ctx context.Context, sha256 string, offset int64
 	return db.blobUpdate(ctx, sha256, "UPDATE blobs SET uploaded_offset = ? WHERE sha256 = ?", offset)
 }
 
-// MarkBlobVerified records that the platform holds the blob.
+// MarkBlobVerified records that the platform holds the blob. An order that
+// left this user and waited only for these bytes goes from the queue.
 func (db *DB) MarkBlobVerified(ctx context.Context, sha256 string) error {
-	return db.blobUpdate(ctx, sha256, `UPDATE blobs SET state = 'verified', verified_at = ?, uploaded_offset = size, tus_url = '', last_error = ''
-		WHERE sha256 = ?`, db.now().UnixMilli())
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		res, err := tx.ExecContext(ctx, `UPDATE blobs SET state = 'verified', verified_at = ?, uploaded_offset = size, tus_url = '', last_error = ''
+			WHERE sha256 = ?`, db.now().UnixMilli(), sha256)
+		if err != nil {
+			return translate(err, "blob "+sha256)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return streetdesk.Errorf(streetdesk.ENOTFOUND, "blob %s not found", sha256)
+		}
+		rows, err := tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM photo_refs WHERE sha256 = ?", sha256)
+		if err != nil {
+			return err
+		}
+		orders := map[string]bool{}
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			orders[id] = true
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return err
+		}
+		return db.dropRevoked(ctx, tx, orders)
+	})
 }
 
 // MarkBlobFailed records an upload failure that needs a person; state is

@@ -8,6 +8,9 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -304,6 +307,16 @@ func TestReal_ReassignedWhileOfflineLandsInConflicts(t *testing.T) {
 		t.Fatalf("the note (a fact) was not kept: %d", len(notes))
 	}
 	e.checkReal(t, d, e.cw)
+	// The order stays, read-only, while its conflict is open, and goes
+	// once it is acknowledged (it used to stay for good: the desk listed
+	// one order more than a fresh desk).
+	if got := queueIDs(t, d.db); len(got) != 1 || !strings.HasSuffix(got[0], " revoked") {
+		t.Errorf("with the conflict open: %v, want the order kept read-only", got)
+	}
+	e.checkConverged(t, d, e.cw)
+	if det, err := d.db.Order(ctx, ids[0]); err == nil {
+		t.Errorf("the order is still on the desk after the conflict was acknowledged (revoked=%v)", det.Revoked)
+	}
 }
 
 func TestReal_PhotoUploadResumesAfterCuts(t *testing.T) {
@@ -365,4 +378,49 @@ func importForTest(ctx context.Context, db *localdb.DB, orderID, path string) (s
 	}
 	_, err = db.AttachPhoto(ctx, orderID, p, streetdesk.PhotoAfter, "整改后")
 	return p, err
+}
+
+// queueIDs is every order the desk lists in its queue, in order, with
+// revoked ones marked.
+func queueIDs(t testing.TB, db *localdb.DB) []string {
+	t.Helper()
+	items, err := db.Export(context.Background(), streetdesk.QueueFilter{Sort: streetdesk.SortDispatched})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, it := range items {
+		s := it.Order.ID + " " + string(it.Order.Status) + " v" + strconv.FormatInt(it.Order.Version, 10)
+		if it.Revoked {
+			s += " revoked"
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// checkConverged is I3 as the user sees it: once every conflict is
+// acknowledged, the desk lists exactly what a freshly signed-in desk of the
+// same user lists (the visible set, at the same versions).
+func (e *realEnv) checkConverged(t testing.TB, d *desk, user streetdesk.User) {
+	t.Helper()
+	ctx := context.Background()
+	cs, err := d.db.Conflicts(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		if err := d.db.DismissConflict(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fresh := e.desk("", user, sync.Options{})
+	fresh.start()
+	fresh.untilOK()
+	fresh.stop()
+	got, want := queueIDs(t, d.db), queueIDs(t, fresh.db)
+	if !slices.Equal(got, want) {
+		t.Errorf("I3: the desk lists %d orders, a fresh desk %d:\n desk  %v\n fresh %v", len(got), len(want), got, want)
+	}
+	fresh.close()
 }

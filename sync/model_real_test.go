@@ -18,7 +18,8 @@ import (
 // TestModelReal is the randomized model test on the real platform and two
 // real localdb desktops of one caseworker: random {local action, centre
 // action, fault, crash, sync}, then heal, quiesce and check I1–I4/I6 on the
-// platform's database. 8 runs by default (each opens a platform and two
+// platform's database, and that each desk, its conflicts acknowledged,
+// lists what a freshly signed-in desk lists. 8 runs by default (each opens a platform and two
 // SQLite files); STREETDESK_MODEL_RUNS=N for more. The seed is logged.
 func TestModelReal(t *testing.T) {
 	runs := 8
@@ -147,6 +148,9 @@ func modelRealRun(t *testing.T, seed uint64) {
 		for _, c := range cs {
 			inbox[c.MutationKey] = true
 		}
+	}
+	for _, d := range desks {
+		e.checkConverged(t, d, e.cw)
 	}
 	for k := range keys {
 		if n, _ := e.srv.EffectCount(ctx, k); n > 1 {
