@@ -224,12 +224,24 @@ type ErrorBody struct {
 }
 
 // ErrorDetail carries an application code (EINVALID…) or a protocol code
-// (PushInProgress…), a message, and for 422 the offending mutation id.
+// (PushInProgress…), a message, and for 422 the offending mutation id and
+// what of it was seen before with another payload.
 type ErrorDetail struct {
 	Code       string `json:"code"`
 	Message    string `json:"message"`
 	MutationID int64  `json:"mutationId,omitempty"`
+	Mismatch   string `json:"mismatch,omitempty"` // 422 KeyPayloadMismatch: MismatchID or MismatchKey
 }
+
+// What a 422 KeyPayloadMismatch found already used with another payload.
+const (
+	// MismatchID: this client's mutation id was processed before as another
+	// mutation. Only a second copy of the client's database (a restored
+	// backup, a copied folder) numbers two mutations alike: the client forks.
+	MismatchID = "mutationId"
+	// MismatchKey: the key was processed before with another payload.
+	MismatchKey = "key"
+)
 
 // Protocol error codes beside the application codes.
 const (

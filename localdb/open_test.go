@@ -84,3 +84,35 @@ func TestFileURI(t *testing.T) {
 		}
 	}
 }
+
+// TestBackup: a backup taken while the store is in use opens as a store
+// with the same orders and the same queued work; it never overwrites a file.
+func TestBackup(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTest(t, localdb.Options{})
+	pull(t, db, order("B1", streetdesk.StatusAccepted))
+	if err := db.AddNote(ctx, "B1", "备份前写的备注"); err != nil {
+		t.Fatal(err)
+	}
+	backup := filepath.Join(filepath.Dir(path), "backup.db")
+	if err := db.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.AddNote(ctx, "B1", "备份后写的备注"); err != nil {
+		t.Fatal(err)
+	}
+	wantCode(t, db.Backup(ctx, backup), streetdesk.EINVALID)
+	cp, err := localdb.Open(ctx, backup, localdb.Options{User: caseworker(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cp.Close()
+	if d := mustOrder(t, cp, "B1"); len(d.Notes) != 1 || d.Notes[0].Body != "备份前写的备注" || d.Pending != 1 {
+		t.Fatalf("the backup holds %d notes, %d pending", len(d.Notes), d.Pending)
+	}
+	a, _ := db.ClientID(ctx)
+	b, _ := cp.ClientID(ctx)
+	if a != b {
+		t.Errorf("the backup has another client id")
+	}
+}

@@ -79,16 +79,23 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 			}
 		}
 		if page.LastMutationID > 0 {
-			// The overlays of the confirmed rows' orders are recomputed below;
-			// a failed read must not let the rows go unseen.
-			ids, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox WHERE id <= ?", page.LastMutationID))
+			// Rows up to lastMutationId are confirmed once their result is
+			// recorded (by the push's answer or by this page, whose results
+			// went first). A row still unanswered keeps waiting: its result
+			// comes on a later page, or — when another copy of this
+			// database (a restored backup) used its id for another mutation —
+			// never; its next push then makes the engine fork. Deleting it
+			// on the id alone would lose that mutation. The overlays of the
+			// confirmed rows' orders are recomputed below; a failed read must
+			// not let the rows go unseen.
+			ids, err := sqlrows.Column[string](tx.QueryContext(ctx, "SELECT DISTINCT order_id FROM outbox WHERE id <= ? AND state <> 'pending'", page.LastMutationID))
 			if err != nil {
 				return err
 			}
 			for _, id := range ids {
 				touched[id] = true
 			}
-			if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE id <= ?", page.LastMutationID); err != nil {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM outbox WHERE id <= ? AND state <> 'pending'", page.LastMutationID); err != nil {
 				return fmt.Errorf("confirm outbox: %w", err)
 			}
 		}

@@ -65,10 +65,14 @@ func TestApplyPullRevoke(t *testing.T) {
 			Revoke: &streetdesk.Revocation{Reason: streetdesk.CodeReassigned, NewAssignee: "u-li"}}
 	}
 	ext := ms[4]
-	page := &streetdesk.PullResponse{Cursor: "c1", Changes: []streetdesk.Change{revoke("R1"), revoke("R2"),
+	changes := []streetdesk.Change{revoke("R1"), revoke("R2"),
 		{Type: streetdesk.ChangeMutationResult, ID: ext.Key, Result: &streetdesk.MutationResult{ID: ext.ID, Key: ext.Key,
-			Name: ext.Name, OrderID: "R1", Status: streetdesk.ResultRejected, Code: streetdesk.CodeReassigned, NewAssignee: "u-li"}}},
-		LastMutationID: ext.ID}
+			Name: ext.Name, OrderID: "R1", Status: streetdesk.ResultRejected, Code: streetdesk.CodeReassigned, NewAssignee: "u-li"}}}
+	for _, m := range ms[:4] { // the note and the photos: kept as facts
+		changes = append(changes, streetdesk.Change{Type: streetdesk.ChangeMutationResult, ID: m.Key, Result: &streetdesk.MutationResult{
+			ID: m.ID, Key: m.Key, Name: m.Name, OrderID: "R1", Status: streetdesk.ResultApplied, Disposition: streetdesk.DispositionKeptAsFact}})
+	}
+	page := &streetdesk.PullResponse{Cursor: "c1", Changes: changes, LastMutationID: ext.ID}
 	if err := db.ApplyPull(ctx, page); err != nil {
 		t.Fatal(err)
 	}
@@ -81,7 +85,8 @@ func TestApplyPullRevoke(t *testing.T) {
 		t.Fatalf("revoked R1: revoked=%v notes=%d photos=%d allowed=%v note=%q", d.Revoked, len(d.Notes), len(d.Photos), d.Allowed, d.RevokeNote)
 	}
 	wantCode(t, db.AddNote(ctx, "R1", "再写一条"), streetdesk.EFORBIDDEN)
-	// Outbox rows up to LastMutationID are gone, in any state; the conflict stays.
+	// Outbox rows up to LastMutationID with their results are gone, in any
+	// state; the conflict stays.
 	if n := len(pending(t, db)); n != 0 {
 		t.Fatalf("outbox left %d", n)
 	}
@@ -171,6 +176,38 @@ func TestApplyPullDropsRevokedOnceSent(t *testing.T) {
 	}
 	if c, err := db.Counts(ctx); err != nil || c.Pending != 0 {
 		t.Fatalf("counts %+v %v", c, err)
+	}
+}
+
+// TestApplyPullConfirmsOnlyAnswered: lastMutationId confirms the rows whose
+// result is recorded. A row it covers without a result — an id another copy
+// of this database (a restored backup) used for another mutation — stays
+// queued: deleting it on its id alone lost the mutation.
+func TestApplyPullConfirmsOnlyAnswered(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	pull(t, db, order("F1", streetdesk.StatusAccepted))
+	if err := db.AddNote(ctx, "F1", "恢复备份之后写的备注"); err != nil {
+		t.Fatal(err)
+	}
+	ms := pending(t, db)
+	// The platform's lastMutationId covers this id: the other copy's mutation.
+	other := streetdesk.Change{Type: streetdesk.ChangeMutationResult, ID: "k-other", Result: &streetdesk.MutationResult{
+		ID: ms[0].ID, Key: "k-other", Name: streetdesk.MutAddNote, OrderID: "F1", Status: streetdesk.ResultApplied}}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c1", Changes: []streetdesk.Change{other}, LastMutationID: ms[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if got := pending(t, db); len(got) != 1 || got[0].Key != ms[0].Key {
+		t.Fatalf("the unanswered note was confirmed away: outbox %+v", got)
+	}
+	// Its own result (a later page, or after the fork) confirms it.
+	mine := streetdesk.Change{Type: streetdesk.ChangeMutationResult, ID: ms[0].Key, Result: &streetdesk.MutationResult{
+		ID: ms[0].ID, Key: ms[0].Key, Name: ms[0].Name, OrderID: "F1", Status: streetdesk.ResultApplied}}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c2", Changes: []streetdesk.Change{mine}, LastMutationID: ms[0].ID}); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := db.Counts(ctx); c.Pending != 0 {
+		t.Fatalf("answered and covered, still %d in the outbox", c.Pending)
 	}
 }
 

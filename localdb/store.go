@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
 	"sort"
 
 	"github.com/streetdesk/streetdesk"
@@ -604,4 +605,18 @@ func (db *DB) RegisterDownload(ctx context.Context, sha256, path string, size in
 			sha256, path, size, mime, db.now().UnixMilli(), db.now().UnixMilli())
 		return translate(err, "register download")
 	})
+}
+
+// Backup writes a consistent copy of the store to path (which must not
+// exist), as it stands at one moment, while the store stays in use: what a
+// careful copy of the data folder holds.
+func (db *DB) Backup(ctx context.Context, path string) error {
+	if _, err := os.Stat(path); err == nil {
+		return streetdesk.Errorf(streetdesk.EINVALID, "backup: %s already exists", path)
+	}
+	// The read pool is read-only, and VACUUM INTO writes the new file.
+	if _, err := db.w.ExecContext(ctx, "VACUUM INTO ?", path); err != nil {
+		return fmt.Errorf("backup: %w", err)
+	}
+	return nil
 }

@@ -273,6 +273,16 @@ func errCode(t *testing.T, body []byte) string {
 	return eb.Error.Code
 }
 
+// mismatchOf is what a 422 KeyPayloadMismatch says was seen before.
+func mismatchOf(t *testing.T, body []byte) string {
+	t.Helper()
+	var eb streetdesk.ErrorBody
+	if err := json.Unmarshal(body, &eb); err != nil {
+		t.Fatalf("not an error body: %q", body)
+	}
+	return eb.Error.Mismatch
+}
+
 func goodResolution(photos ...string) streetdesk.SubmitResolutionArgs {
 	if photos == nil {
 		photos = []string{}

@@ -26,6 +26,13 @@ func newPushError(status int, code, msg string, mutationID int64) *pushError {
 	return &pushError{status, streetdesk.ErrorBody{Error: streetdesk.ErrorDetail{Code: code, Message: msg, MutationID: mutationID}}}
 }
 
+// mismatch is the 422 for a mutation id or key seen before with another payload.
+func mismatch(what, msg string, mutationID int64) *pushError {
+	e := newPushError(http.StatusUnprocessableEntity, streetdesk.ErrKeyPayloadMismatch, msg, mutationID)
+	e.body.Error.Mismatch = what
+	return e
+}
+
 // lockClient is the per-client push lock: a second push from the same client
 // while one runs gets 409 PushInProgress.
 func (s *Server) lockClient(id string) bool {
@@ -205,8 +212,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 		}
 		if prev != nil {
 			if prevFP != fp {
-				return nil, nil, newPushError(http.StatusUnprocessableEntity, streetdesk.ErrKeyPayloadMismatch,
-					"this key was used before with a different payload", m.ID)
+				return nil, nil, mismatch(streetdesk.MismatchKey, "this key was used before with a different payload", m.ID)
 			}
 			r = prev
 			r.ID = m.ID
@@ -251,15 +257,13 @@ func (t *tx) storedResult(ctx context.Context, clientID string, id int64, key, f
 	var skey, sfp, data string
 	err := t.QueryRowContext(ctx, `SELECT key, fingerprint, result FROM mutation_results WHERE client_id = ? AND id = ?`, clientID, id).Scan(&skey, &sfp, &data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, newPushError(http.StatusUnprocessableEntity, streetdesk.ErrKeyPayloadMismatch,
-			"mutation id below lastMutationId with no stored result", id)
+		return nil, mismatch(streetdesk.MismatchID, "mutation id below lastMutationId with no stored result", id)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if skey != key || sfp != fp {
-		return nil, newPushError(http.StatusUnprocessableEntity, streetdesk.ErrKeyPayloadMismatch,
-			"this mutation id was processed with a different key or payload", id)
+		return nil, mismatch(streetdesk.MismatchID, "this mutation id was processed with a different key or payload", id)
 	}
 	var r streetdesk.MutationResult
 	if err := json.Unmarshal([]byte(data), &r); err != nil {

@@ -120,15 +120,22 @@ func TestPushSameKeyDifferentPayloadIs422(t *testing.T) {
 	m2 := m
 	m2.Args = []byte(`{"noteId":"` + newID() + `","body":"第二次"}`)
 	st, _, body := c.push(m2)
-	if st != http.StatusUnprocessableEntity || errCode(t, body) != streetdesk.ErrKeyPayloadMismatch {
+	if st != http.StatusUnprocessableEntity || errCode(t, body) != streetdesk.ErrKeyPayloadMismatch || mismatchOf(t, body) != streetdesk.MismatchID {
 		t.Fatalf("same id: %d %s", st, body)
+	}
+	// Same id, another key (a restored copy of the client's database).
+	m4 := c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "恢复备份之后"})
+	m4.ID = m.ID
+	st, _, body = c.push(m4)
+	if st != http.StatusUnprocessableEntity || mismatchOf(t, body) != streetdesk.MismatchID {
+		t.Fatalf("same id, other key: %d %s", st, body)
 	}
 	// Same key under a new id (e.g. re-enqueued by another client).
 	c2 := e.client("cw01")
 	m3 := m2
 	m3.ID = 1
 	st, _, body = c2.push(m3)
-	if st != http.StatusUnprocessableEntity || errCode(t, body) != streetdesk.ErrKeyPayloadMismatch {
+	if st != http.StatusUnprocessableEntity || errCode(t, body) != streetdesk.ErrKeyPayloadMismatch || mismatchOf(t, body) != streetdesk.MismatchKey {
 		t.Fatalf("same key new client: %d %s", st, body)
 	}
 	notes, _ := e.srv.Notes(context.Background(), o.ID)

@@ -360,7 +360,7 @@ func statusError(op string, syncCall bool, rid string, status int, h http.Header
 	var eb streetdesk.ErrorBody
 	jsonBody := isJSON(h) && json.Unmarshal(body, &eb) == nil && eb.Error.Code != ""
 	if jsonBody {
-		e.Code, e.Message, e.MutationID = eb.Error.Code, eb.Error.Message, eb.Error.MutationID
+		e.Code, e.Message, e.MutationID, e.Mismatch = eb.Error.Code, eb.Error.Message, eb.Error.MutationID, eb.Error.Mismatch
 	}
 	e.RetryAfter = parseRetryAfter(h.Get("Retry-After"), time.Now())
 	switch {

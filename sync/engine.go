@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math/rand/v2"
+	"slices"
 	gosync "sync"
 	"time"
 
@@ -542,9 +543,16 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 				continue
 			case se != nil && se.Code == streetdesk.ErrClientStateNotFound:
 				return e.fork(ctx, "platform lost the client state")
+			case se != nil && se.Code == streetdesk.ErrKeyPayloadMismatch && se.Mismatch != streetdesk.MismatchKey &&
+				slices.Contains(ids, se.MutationID):
+				// The platform processed another mutation under an id this
+				// database assigned itself: only a second copy of it (a
+				// restored backup, a copied folder) does that. Fork: a new
+				// client id, every queued intent sent again under its key,
+				// which the platform answers once.
+				return e.fork(ctx, fmt.Sprintf("mutation id %d was used by another copy of this database", se.MutationID))
 			case se != nil && se.Code == streetdesk.ErrKeyPayloadMismatch:
-				// A restored or copied database reuses ids the platform
-				// already saw with other keys: ask pull for lastMutationId.
+				// Ask pull for lastMutationId: ahead of our ids is a fork too.
 				if ferr := e.probeFork(ctx, cid); ferr != nil {
 					return ferr
 				}

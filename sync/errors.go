@@ -49,7 +49,8 @@ type Error struct {
 	Code       string
 	Message    string
 	RetryAfter time.Duration
-	MutationID int64 // for 422 KeyPayloadMismatch
+	MutationID int64  // for 422 KeyPayloadMismatch
+	Mismatch   string // for 422 KeyPayloadMismatch: streetdesk.MismatchID or MismatchKey
 	RequestID  string
 	Err        error
 }

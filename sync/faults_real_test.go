@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -48,7 +49,7 @@ func (d *desk) untilOK() {
 	d.t.Fatalf("never converged: %+v", d.eng.Stats())
 }
 
-func pendingKeys(t *testing.T, d *desk) []string {
+func pendingKeys(t testTB, d *desk) []string {
 	pend, err := d.db.PendingMutations(context.Background(), 1000)
 	if err != nil {
 		t.Fatal(err)
@@ -251,7 +252,7 @@ func TestRealFault_A5_RestoredDatabaseForks(t *testing.T) {
 	e.checkReal(t, d2, e.cw)
 }
 
-func copyFile(t *testing.T, from, to string) {
+func copyFile(t testTB, from, to string) {
 	t.Helper()
 	in, err := os.Open(from)
 	if err != nil {
@@ -323,4 +324,76 @@ func TestRealConflict_D4_TwoDevicesOneUser(t *testing.T) {
 	}
 	e.checkReal(t, a, e.cw)
 	e.checkReal(t, b, e.cw)
+}
+
+// restore puts a backup in place of d's store (the PC is gone; its copy
+// of the data folder comes back) and starts a desk on it.
+func (e *realEnv) restore(t testTB, d *desk, backup string, user streetdesk.User) *desk {
+	t.Helper()
+	d.close()
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		if err := os.Remove(d.path + suffix); err != nil && !errors.Is(err, os.ErrNotExist) {
+			t.Fatal(err)
+		}
+	}
+	copyFile(t, backup, d.path)
+	nd := e.desk(d.path, user, sync.Options{})
+	nd.start()
+	return nd
+}
+
+// A backup restored while it held unsynced work (the case that stopped
+// sync for good): the restored store reuses a mutation id the platform
+// already has from the other timeline, with another key. The platform
+// answers 422 for an id this database assigned itself, which proves the
+// fork: the desk forks without asking anyone, and every action of either
+// timeline is on the platform exactly once.
+func TestRealFault_A5_RestoredBackupWithPendingWork(t *testing.T) {
+	e, d, ids := realSynced(t)
+	ctx := context.Background()
+	if err := d.db.Accept(ctx, ids[0]); err != nil {
+		t.Fatal(err)
+	}
+	d.untilOK()
+	if err := d.db.AddNote(ctx, ids[0], "备注A：备份时尚未发送"); err != nil {
+		t.Fatal(err)
+	}
+	keyA := pendingKeys(t, d)
+	backup := filepath.Join(t.TempDir(), "backup.db")
+	if err := d.db.Backup(ctx, backup); err != nil {
+		t.Fatal(err)
+	}
+	d.untilOK() // A is sent
+	if err := d.db.AddNote(ctx, ids[0], "备注B：备份之后写的"); err != nil {
+		t.Fatal(err)
+	}
+	keyB := pendingKeys(t, d)
+	d.untilOK()
+
+	d = e.restore(t, d, backup, e.cw)
+	if err := d.db.AddNote(ctx, ids[0], "备注C：恢复之后写的"); err != nil {
+		t.Fatal(err)
+	}
+	keys := pendingKeys(t, d) // A (again) and C
+	d.untilOK()
+	d.untilOK()
+	d.stop()
+	if st := d.eng.Status(); st.State != streetdesk.SyncIdle {
+		t.Fatalf("sync stalled: %+v", st)
+	}
+	if d.eng.Stats().Forks != 1 {
+		t.Errorf("forks %d, want 1", d.eng.Stats().Forks)
+	}
+	e.wantEffects(t, append(append(keyA, keyB...), keys...), 1)
+	notes, _ := e.srv.Notes(ctx, ids[0])
+	var bodies []string
+	for _, n := range notes {
+		bodies = append(bodies, n.Body)
+	}
+	slices.Sort(bodies)
+	if want := []string{"备注A：备份时尚未发送", "备注B：备份之后写的", "备注C：恢复之后写的"}; !slices.Equal(bodies, want) {
+		t.Errorf("platform notes %v, want %v", bodies, want)
+	}
+	e.checkReal(t, d, e.cw)
+	e.checkConverged(t, d, e.cw)
 }

@@ -43,7 +43,10 @@ func newFakeClock() *fakeClock {
 
 // AdvanceWhenArmed waits until some timer is due within d, then advances
 // by d (so a trigger the engine has not yet seen is not missed).
-func (c *fakeClock) AdvanceWhenArmed(t testing.TB, d time.Duration) {
+func (c *fakeClock) AdvanceWhenArmed(t interface {
+	Helper()
+	Fatalf(string, ...any)
+}, d time.Duration) {
 	t.Helper()
 	deadline := time.After(20 * time.Second)
 	for {

@@ -2,8 +2,6 @@ package sync_test
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -26,8 +24,20 @@ import (
 
 const realPassword = "secret-pass"
 
+// testTB is what the real-platform helpers need of a test: *testing.T, or
+// *rapid.T for a randomized run that owns its own environment.
+type testTB interface {
+	Helper()
+	Errorf(format string, args ...any)
+	Fatal(args ...any)
+	Fatalf(format string, args ...any)
+	Logf(format string, args ...any)
+	Cleanup(func())
+}
+
 type realEnv struct {
-	t          testing.TB
+	t          testTB
+	dir        string
 	srv        *platform.Server
 	ts         *httptest.Server
 	dispatcher streetdesk.User
@@ -36,11 +46,18 @@ type realEnv struct {
 	cw2        streetdesk.User
 	// deskNow, when set, is the clock of the desks' local databases.
 	deskNow func() time.Time
+	// wrap, when set, stands between each desk's engine and its store.
+	wrap func(*localdb.DB) sync.Store
 }
 
 func newRealEnv(t testing.TB, mod ...func(*platform.Config)) *realEnv {
 	t.Helper()
-	dir := t.TempDir()
+	return openRealEnv(t, t.TempDir(), mod...)
+}
+
+// openRealEnv starts a platform with its files in dir; t's cleanups stop it.
+func openRealEnv(t testTB, dir string, mod ...func(*platform.Config)) *realEnv {
+	t.Helper()
 	cfg := platform.Config{DBPath: filepath.Join(dir, "platform.db"), MediaDir: filepath.Join(dir, "media"), BcryptCost: bcrypt.MinCost}
 	for _, m := range mod {
 		m(&cfg)
@@ -53,7 +70,7 @@ func newRealEnv(t testing.TB, mod ...func(*platform.Config)) *realEnv {
 	if err := srv.AddTeam(ctx, streetdesk.Team{ID: "teamA", Name: "城管组", StreetOffice: "桂园街道", District: "罗湖区"}); err != nil {
 		t.Fatal(err)
 	}
-	e := &realEnv{t: t, srv: srv}
+	e := &realEnv{t: t, dir: dir, srv: srv}
 	add := func(u streetdesk.User) streetdesk.User {
 		u, err := srv.AddUser(ctx, u, realPassword)
 		if err != nil {
@@ -93,7 +110,7 @@ func (e *realEnv) dispatch(n int, assignee string) []string {
 
 // desk is one desktop: localdb + client + engine.
 type desk struct {
-	t      testing.TB
+	t      testTB
 	db     *localdb.DB
 	path   string
 	rt     *faultRT
@@ -109,7 +126,11 @@ func (e *realEnv) desk(path string, user streetdesk.User, opts sync.Options) *de
 	e.t.Helper()
 	ctx := context.Background()
 	if path == "" {
-		path = filepath.Join(e.t.TempDir(), "desk.db")
+		dir, err := os.MkdirTemp(e.dir, "desk-")
+		if err != nil {
+			e.t.Fatal(err)
+		}
+		path = filepath.Join(dir, "desk.db")
 	}
 	db, err := localdb.Open(ctx, path, localdb.Options{User: user, Now: e.deskNow})
 	if err != nil {
@@ -134,7 +155,11 @@ func (e *realEnv) desk(path string, user streetdesk.User, opts sync.Options) *de
 	if opts.Rand == nil {
 		opts.Rand = func() float64 { return 0.5 }
 	}
-	d.eng = sync.New(db, c, opts)
+	var st sync.Store = db
+	if e.wrap != nil {
+		st = e.wrap(db)
+	}
+	d.eng = sync.New(st, c, opts)
 	e.t.Cleanup(d.close)
 	return d
 }
@@ -203,7 +228,7 @@ func (d *desk) retryNow() {
 
 // checkReal checks I1 (no pending), I3 (checksum, outbox empty) against
 // the platform's database.
-func (e *realEnv) checkReal(t testing.TB, d *desk, user streetdesk.User) {
+func (e *realEnv) checkReal(t testTB, d *desk, user streetdesk.User) {
 	t.Helper()
 	ctx := context.Background()
 	pend, err := d.db.PendingMutations(ctx, 1000)
@@ -364,25 +389,19 @@ func TestReal_PhotoUploadResumesAfterCuts(t *testing.T) {
 	}
 }
 
-// importForTest stands in for media.Import: the file is already where it
-// stays; hash it and attach it.
+// importForTest stands in for media.Import: the order is accepted, and the
+// file, already where it stays, hashed and attached.
 func importForTest(ctx context.Context, db *localdb.DB, orderID, path string) (streetdesk.ImportedPhoto, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
+	if err := db.Accept(ctx, orderID); err != nil {
 		return streetdesk.ImportedPhoto{}, err
 	}
-	sum := sha256.Sum256(b)
-	p := streetdesk.ImportedPhoto{SHA256: hex.EncodeToString(sum[:]), Path: path, Size: int64(len(b)), MIME: "image/jpeg", Width: 4000, Height: 3000, Orientation: 1}
-	if err := db.Accept(ctx, orderID); err != nil {
-		return p, err
-	}
-	_, err = db.AttachPhoto(ctx, orderID, p, streetdesk.PhotoAfter, "整改后")
-	return p, err
+	ref, err := attachForTest(ctx, db, orderID, path)
+	return streetdesk.ImportedPhoto{SHA256: ref.SHA256, Path: path, Size: ref.Size}, err
 }
 
 // queueIDs is every order the desk lists in its queue, in order, with
 // revoked ones marked.
-func queueIDs(t testing.TB, db *localdb.DB) []string {
+func queueIDs(t testTB, db *localdb.DB) []string {
 	t.Helper()
 	items, err := db.Export(context.Background(), streetdesk.QueueFilter{Sort: streetdesk.SortDispatched})
 	if err != nil {
@@ -402,7 +421,7 @@ func queueIDs(t testing.TB, db *localdb.DB) []string {
 // checkConverged is I3 as the user sees it: once every conflict is
 // acknowledged, the desk lists exactly what a freshly signed-in desk of the
 // same user lists (the visible set, at the same versions).
-func (e *realEnv) checkConverged(t testing.TB, d *desk, user streetdesk.User) {
+func (e *realEnv) checkConverged(t testTB, d *desk, user streetdesk.User) {
 	t.Helper()
 	ctx := context.Background()
 	cs, err := d.db.Conflicts(ctx, false)

@@ -39,8 +39,10 @@ type Store interface {
 	// ApplyPull applies one page and its cursor in one transaction:
 	// version-guarded upserts of the shadow, revocations (local work is
 	// kept), notes, photo refs, resolutions, mutation results (into the
-	// conflicts inbox when rejected/conflict), removal of outbox rows with
-	// id ≤ page.LastMutationID, and the cursor last. A page with Reset set
+	// conflicts inbox when rejected/conflict), removal of the answered
+	// outbox rows with id ≤ page.LastMutationID (an unanswered one waits:
+	// another copy of the database may have used its id), and the cursor
+	// last. A page with Reset set
 	// starts a staged rebuild of the shadow that is swapped in with the last
 	// page (HasMore false); outbox, notes, photos and conflicts are never
 	// touched by a reset.
