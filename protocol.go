@@ -250,6 +250,9 @@ const (
 	ErrKeyPayloadMismatch  = "KeyPayloadMismatch"
 	ErrVersionNotSupported = "VersionNotSupported"
 	ErrRateLimited         = "RateLimited"
+	// ErrBusy: the platform sheds load (503 with Retry-After); nothing was
+	// done, retry later.
+	ErrBusy = "Busy"
 )
 
 // LoginRequest is the body of POST /v1/auth/login.

@@ -458,11 +458,16 @@ func (s *Server) authenticate(r *http.Request) (*streetdesk.User, error) {
 	if tok == "" || len(tok) > 200 {
 		return nil, errUnauthorized
 	}
-	ctx := r.Context()
 	hash, now := hashToken(tok), s.now()
 	if u, ok := s.tokens.get(hash, now); ok {
 		return u, nil
 	}
+	if err := r.Context().Err(); err != nil {
+		return nil, err
+	}
+	// Two point lookups: not worth the goroutine per statement that a
+	// cancelable context costs in database/sql and the driver.
+	ctx := context.WithoutCancel(r.Context())
 	if h := s.cfg.Hooks.StoreFault; h != nil {
 		if err := h("authenticate"); err != nil {
 			return nil, err

@@ -106,6 +106,9 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 		}
 	}()
 	if err := s.pull(r.Context(), viewer{u, clientID}, q.Get("cursor"), limit, raw); err != nil {
+		if r.Context().Err() != nil {
+			return // the client went away: the read stopped
+		}
 		s.fail(w, r, err)
 		return
 	}
@@ -258,6 +261,10 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 			hasMore = true
 			break
 		}
+		if n%64 == 63 && ctx.Err() != nil {
+			rows.Close()
+			return ctx.Err() // the client went away: stop reading
+		}
 		var seq, ver int64
 		var typ, id, orderID string
 		var extra, data sql.RawBytes // valid until the next row: copied into buf at once
@@ -292,6 +299,9 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 	}
 	buf.WriteString(`]`)
 	if !hasMore {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		sum, err := s.cachedChecksum(ctx, rt, v.user)
 		if err != nil {
 			return err

@@ -114,11 +114,10 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 			writeErrorBody(w, pe.status, pe.body)
 			return
 		}
-		// Anything else (the database busy or failing) rolled the batch
-		// back: transient for the client, which resends the same ids.
-		s.log.Error("push failed", "request_id", r.Context().Value(ctxRequestID), "err", err)
-		w.Header().Set("Retry-After", "1")
-		writeError(w, http.StatusServiceUnavailable, streetdesk.EINTERNAL, "temporary failure; retry")
+		// Anything else (the database busy or failing, or the client gone
+		// before the push began) rolled the batch back: transient for the
+		// client, which resends the same ids.
+		s.unavailable(w, r, "push", err)
 		return
 	}
 	for _, m := range applied {
@@ -136,7 +135,6 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 // push processes a batch in one transaction (reference §a4): dedupe on (clientId, id) and key, stop at an id gap,
 // lastMutationId advanced in the same transaction as the effects.
 func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
-	ctx = context.WithoutCancel(ctx) // see begin
 	t, err := s.begin(ctx)
 	if err != nil {
 		return nil, nil, err

@@ -57,7 +57,14 @@ type Config struct {
 	// within LoginWindow lock further attempts for the rest of the window.
 	LoginMaxFailures int           // default 5
 	LoginWindow      time.Duration // default 5 minutes
-	Hooks            Hooks         // fault injection for tests (zero value = none)
+	// MaxInFlight requests run at once (default 64); up to MaxQueued more
+	// (default 1024) wait, each at most QueueWait (default 1 s), and the
+	// rest are answered 503 with Retry-After. Long transfers (photo uploads,
+	// package downloads) have MaxTransfers slots of their own (default 16),
+	// with the same line.
+	MaxInFlight, MaxQueued, MaxTransfers int
+	QueueWait                          time.Duration
+	Hooks                              Hooks // fault injection for tests (zero value = none)
 	// ReleasesDir is the folder of desktop packages served by
 	// /v1/client/latest and /v1/client/download ("" = none published).
 	ReleasesDir string
@@ -92,6 +99,8 @@ type Server struct {
 	limits *loginLimiter
 	tokens *tokenCache
 	zslots chan struct{} // compressSlots
+
+	slots, transferSlots *limiter
 
 	pushMu   sync.Mutex
 	pushBusy map[string]bool
@@ -153,13 +162,27 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.LoginWindow <= 0 {
 		cfg.LoginWindow = 5 * time.Minute
 	}
+	if cfg.MaxInFlight <= 0 {
+		cfg.MaxInFlight = 64
+	}
+	if cfg.MaxQueued <= 0 {
+		cfg.MaxQueued = 1024
+	}
+	if cfg.MaxTransfers <= 0 {
+		cfg.MaxTransfers = 16
+	}
+	if cfg.QueueWait <= 0 {
+		cfg.QueueWait = time.Second
+	}
 	for _, d := range []string{cfg.MediaDir, filepath.Join(cfg.MediaDir, "uploads"), filepath.Join(cfg.MediaDir, "sha256")} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("platform: media dir: %w", err)
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, sums: map[string]checksumEntry{}, done: make(chan struct{}),
-		tokens: newTokenCache(cfg.TokenCacheTTL), zslots: make(chan struct{}, compressSlots())}
+		tokens: newTokenCache(cfg.TokenCacheTTL), zslots: make(chan struct{}, compressSlots()),
+		slots:       newLimiter(cfg.MaxInFlight, cfg.MaxQueued, cfg.QueueWait),
+		transferSlots: newLimiter(cfg.MaxTransfers, cfg.MaxQueued, cfg.QueueWait)}
 	var err error
 	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
 		return nil, err
@@ -275,8 +298,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/blobs/sha256/{hex}", s.authed(s.handleBlob))
 	m.HandleFunc("HEAD /v1/blobs/sha256/{hex}", s.authed(s.handleBlob))
 	up := http.StripPrefix("/v1/uploads", s.tus)
-	m.Handle("/v1/uploads", s.uploadAuth(up))
-	m.Handle("/v1/uploads/", s.uploadAuth(up))
+	m.Handle("/v1/uploads", s.limit(s.transferSlots, s.uploadAuth(up)))
+	m.Handle("/v1/uploads/", s.limit(s.transferSlots, s.uploadAuth(up)))
 
 	m.HandleFunc("GET /v1/team", s.street(s.handleTeam))
 	m.HandleFunc("POST /v1/team/reassign", s.street(s.handleReassign))
@@ -284,7 +307,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET /v1/team/metrics", s.street(s.handleMetrics))
 
 	m.HandleFunc("GET /v1/client/latest", s.authed(s.handleClientLatest))
-	m.HandleFunc("GET /v1/client/download/{file}", s.authed(s.handleClientDownload))
+	m.HandleTransfer("GET /v1/client/download/{file}", s.authed(s.handleClientDownload))
 
 	m.HandleFunc("POST /v1/centre/orders", s.centre(s.handleDispatch))
 	m.HandleFunc("GET /v1/centre/orders", s.centre(s.handleCentreList))
@@ -315,7 +338,9 @@ func (s *Server) routes() {
 	s.mux = mux
 }
 
-// patternMux remembers the method patterns it registers.
+// patternMux remembers the method patterns it registers, and runs their
+// handlers under the server's request limiter (Handle, for uploads, does
+// not: they bring the transfer limiter).
 type patternMux struct {
 	*http.ServeMux
 	s *Server
@@ -325,7 +350,15 @@ func (p *patternMux) HandleFunc(pattern string, h func(http.ResponseWriter, *htt
 	if strings.Contains(pattern, " ") {
 		p.s.patterns = append(p.s.patterns, pattern)
 	}
-	p.ServeMux.HandleFunc(pattern, h)
+	p.ServeMux.Handle(pattern, p.s.limit(p.s.slots, http.HandlerFunc(h)))
+}
+
+// HandleTransfer registers a handler that may hold its connection for long
+// (a download of a desktop package over a slow line): it runs under the
+// transfer limiter, so it never takes the slots of short requests.
+func (p *patternMux) HandleTransfer(pattern string, h func(http.ResponseWriter, *http.Request)) {
+	p.s.patterns = append(p.s.patterns, pattern)
+	p.ServeMux.Handle(pattern, p.s.limit(p.s.transferSlots, http.HandlerFunc(h)))
 }
 
 type ctxKey int

@@ -170,6 +170,7 @@ type tx struct {
 	*sql.Tx
 	s     *Server
 	pool  *pool
+	conn  *sql.Conn // returned to the pool when the transaction ends
 	now   time.Time
 	stmts map[string]*sql.Stmt
 	ended bool
@@ -223,6 +224,11 @@ func (t *tx) header(ctx context.Context, id string) (*streetdesk.WorkOrder, int6
 	return o, h.sv, nil
 }
 
+// Statements in a transaction run with a context that is never canceled
+// (database/sql and the driver would start a goroutine per statement to
+// watch it): a write transaction runs to its end, and reads check their
+// request's context themselves between steps.
+
 func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 	if st, ok := t.stmts[q]; ok {
 		return st, nil
@@ -245,6 +251,7 @@ func (t *tx) stmt(ctx context.Context, q string) (*sql.Stmt, error) {
 
 // ExecContext runs a cached statement.
 func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -254,6 +261,7 @@ func (t *tx) ExecContext(ctx context.Context, q string, args ...any) (sql.Result
 
 // QueryContext runs a cached statement.
 func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		return nil, err
@@ -263,6 +271,7 @@ func (t *tx) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows
 
 // QueryRowContext runs a cached statement.
 func (t *tx) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
+	ctx = context.WithoutCancel(ctx)
 	st, err := t.stmt(ctx, q)
 	if err != nil {
 		// Let the error surface at Scan, as database/sql does.
@@ -289,30 +298,38 @@ func (t *tx) Rollback() error {
 func (t *tx) end() {
 	if !t.ended {
 		t.ended = true
+		t.conn.Close()
 		t.pool.prepareWanted(context.Background())
 	}
 }
 
+// begin starts a write transaction. Waiting for the writer stops when ctx
+// ends (the client went away: nothing was done); once begun, the
+// transaction runs to its commit or rollback whatever the client does, so a
+// write is never half-applied and a resend finds its stored result.
 func (s *Server) begin(ctx context.Context) (*tx, error) {
-	// Writes are short and must not stop half-way because a client hung up;
-	// without a cancelable context the driver also skips its per-statement
-	// interrupt goroutine.
-	ctx = context.WithoutCancel(ctx)
-	t, err := s.wdb.BeginTx(ctx, nil)
-	if err != nil {
-		return nil, fmt.Errorf("begin: %w", err)
-	}
-	return &tx{Tx: t, s: s, pool: s.wdb, now: s.now()}, nil
+	return s.beginOn(ctx, s.wdb, nil)
 }
 
 // beginRead starts a read-only transaction: one snapshot for a pull page.
+// The caller checks ctx between steps to stop when the client goes.
 func (s *Server) beginRead(ctx context.Context) (*tx, error) {
-	ctx = context.WithoutCancel(ctx)
-	t, err := s.rdb.BeginTx(ctx, &sql.TxOptions{ReadOnly: true})
+	return s.beginOn(ctx, s.rdb, &sql.TxOptions{ReadOnly: true})
+}
+
+func (s *Server) beginOn(ctx context.Context, p *pool, opts *sql.TxOptions) (*tx, error) {
+	conn, err := p.Conn(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("begin: %w", err)
 	}
-	return &tx{Tx: t, s: s, pool: s.rdb, now: s.now()}, nil
+	// Statements run with a context that is never canceled: the driver
+	// then needs no goroutine per statement to interrupt it.
+	t, err := conn.BeginTx(context.WithoutCancel(ctx), opts)
+	if err != nil {
+		conn.Close()
+		return nil, fmt.Errorf("begin: %w", err)
+	}
+	return &tx{Tx: t, s: s, pool: p, conn: conn, now: s.now()}, nil
 }
 
 var errNoOrder = streetdesk.Errorf(streetdesk.ENOTFOUND, "no such order")

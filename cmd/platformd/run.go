@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"strings"
 	"text/tabwriter"
@@ -93,6 +94,10 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	key := fs.String("tls-key", "", "TLS key `file` (PEM)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	releases := fs.String("releases", "", "folder of desktop packages (make package's dist/) for the desks' update notice")
+	maxInFlight := fs.Int("max-in-flight", 64, "requests served at once; more wait in line (up to --max-queued, each up to --queue-wait), then get 503 with Retry-After")
+	maxQueued := fs.Int("max-queued", 1024, "requests waiting for a slot")
+	queueWait := fs.Duration("queue-wait", time.Second, "longest wait for a slot")
+	debug := fs.String("debug-listen", "", "loopback `address` for Go's profiler (/debug/pprof/); off when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -107,11 +112,19 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: lv}))
-	srv, err := m.openWith(ctx, platform.Config{DBPath: *db, MediaDir: *media, Logger: logger, ReleasesDir: *releases})
+	srv, err := m.openWith(ctx, platform.Config{DBPath: *db, MediaDir: *media, Logger: logger, ReleasesDir: *releases,
+		MaxInFlight: *maxInFlight, MaxQueued: *maxQueued, QueueWait: *queueWait})
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
+	if *debug != "" {
+		stop, err := serveDebug(*debug, logger)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	ln, err := net.Listen("tcp", *listen)
 	if err != nil {
 		return err
@@ -155,6 +168,31 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	cancel()
 	return nil
+}
+
+// serveDebug serves Go's profiler (heap, CPU, goroutines) on a loopback
+// address, for looking at the platform under load.
+func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("--debug-listen: %w", err)
+	}
+	if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+		return nil, fmt.Errorf("--debug-listen %s: only a loopback address", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	hs := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go hs.Serve(ln)
+	logger.Info("profiler listening", "addr", ln.Addr().String())
+	return func() { hs.Close() }, nil
 }
 
 func (m *Main) seed(ctx context.Context, args []string) error {

@@ -1,0 +1,5 @@
+package platform
+
+// RequestsWaiting is how many requests wait for a slot (tests of load
+// shedding wait for a request to be in line before they act).
+func (s *Server) RequestsWaiting() int64 { return s.slots.waiting.Load() }
