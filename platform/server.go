@@ -63,8 +63,8 @@ type Config struct {
 	// package downloads) have MaxTransfers slots of their own (default 16),
 	// with the same line.
 	MaxInFlight, MaxQueued, MaxTransfers int
-	QueueWait                          time.Duration
-	Hooks                              Hooks // fault injection for tests (zero value = none)
+	QueueWait                            time.Duration
+	Hooks                                Hooks // fault injection for tests (zero value = none)
 	// ReleasesDir is the folder of desktop packages served by
 	// /v1/client/latest and /v1/client/download ("" = none published).
 	ReleasesDir string
@@ -181,7 +181,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, sums: map[string]checksumEntry{}, done: make(chan struct{}),
 		tokens: newTokenCache(cfg.TokenCacheTTL), zslots: make(chan struct{}, compressSlots()),
-		slots:       newLimiter(cfg.MaxInFlight, cfg.MaxQueued, cfg.QueueWait),
+		slots:         newLimiter(cfg.MaxInFlight, cfg.MaxQueued, cfg.QueueWait),
 		transferSlots: newLimiter(cfg.MaxTransfers, cfg.MaxQueued, cfg.QueueWait)}
 	var err error
 	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
