@@ -124,6 +124,11 @@ type Engine struct {
 	appliedLMID   int64
 	appliedAt     time.Time
 	stateWritten  time.Time
+	// featureList is what the platform last said it accepts beyond v1
+	// (read from the store once: featuresRead).
+	featureList     []string
+	featuresRead    bool
+	featuresRefused bool
 }
 
 // Stats are counters for tests, benchmarks and support.
@@ -480,7 +485,7 @@ func (e *mediaError) Error() string { return e.err.Error() }
 func (e *mediaError) Unwrap() error { return e.err }
 
 func (e *Engine) fork(ctx context.Context, why string) error {
-	cid, err := e.store.ForkClient(ctx)
+	cid, err := e.forkStore(ctx, why)
 	if err != nil {
 		return fmt.Errorf("fork client: %w", err)
 	}
@@ -504,12 +509,19 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 			return fmt.Errorf("read outbox: %w", err)
 		}
 		if len(muts) == 0 {
+			if err := e.pushChain(ctx, cid); err != nil {
+				return err
+			}
 			if done > 0 {
 				// One sync_log line per push phase (each write is an fsync).
 				_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "push", Status: 200,
 					Duration: e.opts.Clock.Now().Sub(pushStart), Detail: fmt.Sprintf("%d mutations answered", done)})
 			}
 			return nil
+		}
+		extra, err := e.addEvidence(ctx, muts)
+		if err != nil {
+			return err
 		}
 		muts = trimBytes(muts)
 		if total == 0 {
@@ -527,14 +539,26 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 		}
 		crashpoint.Hit("push.before_send")
 		start := e.opts.Clock.Now()
-		resp, err := e.client.Push(ctx, &streetdesk.PushRequest{
+		req := &streetdesk.PushRequest{
 			PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: cid, Mutations: muts,
-		})
+		}
+		chained, err := e.addChain(ctx, req)
+		if err != nil {
+			return err
+		}
+		resp, err := e.client.Push(ctx, req)
 		e.count(func(s *Stats) { s.Pushed += len(muts) })
 		if err != nil {
 			if ctx.Err() != nil {
 				return err
+			}
+			if (extra || chained) && refusedExtras(err) {
+				// A platform older than the one that listed the features
+				// now answers: send again without the optional fields.
+				e.log.Warn("platform refused the optional push fields; sending without them", "error", err)
+				e.forgetFeatures(ctx)
+				continue
 			}
 			se := AsError(err)
 			switch {
@@ -574,6 +598,9 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 		}
 		if err := e.store.RecordPushResults(ctx, resp.Results); err != nil {
 			return fmt.Errorf("record push results: %w", err)
+		}
+		if err := e.ackChain(ctx, req, resp); err != nil {
+			return err
 		}
 		crashpoint.Hit("push.after_results")
 		if start.Before(pushStart) {
@@ -682,6 +709,7 @@ func (e *Engine) pull(ctx context.Context, cid string) error {
 		if page.HasMore && page.LastMutationID <= max {
 			ahead = e.fetchAhead(ctx, cid, page.Cursor)
 		}
+		e.noteFeatures(ctx, page.Features)
 		if page.LastMutationID > max {
 			// Applying this page would drop outbox rows the platform has
 			// never seen from us: fork first.
