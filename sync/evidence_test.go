@@ -235,7 +235,9 @@ func TestPushCarriesChainAndEvidence(t *testing.T) {
 	if len(p.pushes) != 1 || p.pushes[0].Chain != nil {
 		t.Fatalf("first push %+v", p.pushes)
 	}
-	p.set(func(p *featurePlatform) { p.features = []string{streetdesk.FeatureAuditChain, streetdesk.FeatureEvidenceChecks} })
+	p.set(func(p *featurePlatform) {
+		p.features = []string{streetdesk.FeatureAuditChain, streetdesk.FeatureEvidenceChecks}
+	})
 	if err := d.once(); err != nil {
 		t.Fatal(err)
 	}
