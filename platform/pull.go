@@ -364,10 +364,19 @@ type checksumEntry struct {
 	sum streetdesk.Checksum
 }
 
+// checksumEntrySize is what an entry costs in memory, as the cache counts
+// it: the strings plus the map, list and entry overhead.
+func checksumEntrySize(userID string, e checksumEntry) int {
+	return 160 + len(userID) + len(e.key) + len(e.sum.Hash)
+}
+
 // cachedChecksum returns the visible set's checksum, recomputing it only
 // when something in the user's scope changed: every change to a visible
 // order gives it a new sequence number in the user's (or team's) range, and
-// an order leaving the view adds a revocation in the user's range.
+// an order leaving the view adds a revocation in the user's range. The key
+// is read in the page's own snapshot, so the cache needs no invalidation,
+// also when other instances write to the database. It is bounded by
+// ChecksumCacheBytes and drops the least recently used users first.
 func (s *Server) cachedChecksum(ctx context.Context, q queryer, u *streetdesk.User) (streetdesk.Checksum, error) {
 	var a, b int64
 	scope, arg := `assignee_id = ?`, u.ID
@@ -381,22 +390,14 @@ func (s *Server) cachedChecksum(ctx context.Context, q queryer, u *streetdesk.Us
 		return streetdesk.Checksum{}, err
 	}
 	key := fmt.Sprintf("%s/%s/%d/%d", u.Role, arg, a, b)
-	s.sumMu.Lock()
-	e, ok := s.sums[u.ID]
-	s.sumMu.Unlock()
-	if ok && e.key == key {
+	if e, ok := s.sums.get(u.ID); ok && e.key == key {
 		return e.sum, nil
 	}
 	sum, err := visibleChecksum(ctx, q, u)
 	if err != nil {
 		return sum, err
 	}
-	s.sumMu.Lock()
-	if len(s.sums) > 10_000 {
-		s.sums = map[string]checksumEntry{}
-	}
-	s.sums[u.ID] = checksumEntry{key, sum}
-	s.sumMu.Unlock()
+	s.sums.put(u.ID, checksumEntry{key, sum})
 	return sum, nil
 }
 

@@ -16,6 +16,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform"
+	"golang.org/x/crypto/bcrypt"
 )
 
 // shadow is a minimal client-side apply of pull pages.
@@ -384,4 +385,57 @@ func (w *slowWriter) Write(b []byte) (int, error) {
 		<-w.release
 	})
 	return w.ResponseRecorder.Write(b)
+}
+
+// TestChecksumCacheBounded: with more users than the checksum cache holds,
+// the cache stays within its bound (it used to be cleared whole past 10,000
+// users, so a city's 64,000 almost always missed), the users pulled last
+// stay cached, and every checksum is right whether it came from the cache or
+// was computed again.
+func TestChecksumCacheBounded(t *testing.T) {
+	const bound = 4 << 10 // about 14 users' entries
+	e := newEnv(t, func(c *platform.Config) { c.ChecksumCacheBytes = bound })
+	ctx := context.Background()
+	const users = 60
+	if _, err := e.srv.AddUsersBulk(ctx, platform.BulkUsers{Prefix: "ck", Count: users, TeamSize: 60, Password: testPassword, BcryptCost: bcrypt.MinCost}); err != nil {
+		t.Fatal(err)
+	}
+	dc := e.centreAs("dispatcher")
+	for i := 1; i <= users; i += 3 {
+		if _, err := dc.Dispatch(ctx, streetdesk.DispatchRequest{Title: "t", Complaint: "c", Channel: streetdesk.ChannelWeb,
+			CategoryL3: sampleL3(), TeamID: "ck-t0001", AssigneeID: platform.BulkUsername("ck", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check := func(round int) {
+		for i := 1; i <= users; i++ {
+			name := platform.BulkUsername("ck", i)
+			p := e.client(name).pullAll("", 0)
+			got := p[len(p)-1].Checksum
+			want, err := e.srv.VisibleChecksum(ctx, name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got == nil || *got != want {
+				t.Fatalf("round %d, %s: checksum %+v, want %+v", round, name, got, want)
+			}
+			if n, b := e.srv.ChecksumCacheUsage(); b > bound || n == 0 {
+				t.Fatalf("round %d: cache holds %d entries, %d bytes (bound %d)", round, n, b, bound)
+			}
+		}
+	}
+	check(1)
+	n, _ := e.srv.ChecksumCacheUsage()
+	if n >= users || n < 5 {
+		t.Fatalf("%d of %d users cached under a %d-byte bound", n, users, bound)
+	}
+	// A change in an evicted user's view is seen, and so is one in a cached
+	// user's (the last one pulled).
+	for _, i := range []int{1, users} {
+		if _, err := dc.Dispatch(ctx, streetdesk.DispatchRequest{Title: "t2", Complaint: "c", Channel: streetdesk.ChannelWeb,
+			CategoryL3: sampleL3(), TeamID: "ck-t0001", AssigneeID: platform.BulkUsername("ck", i)}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	check(2)
 }
