@@ -392,6 +392,33 @@ var MutationNames = []string{
 	MutRequestReturn, MutRequestExtension, MutReassign, MutApproveReview, MutSendBack,
 }
 
+// ArgsText is what the user typed into a mutation's decoded arguments (see
+// DecodeArgs): a note's or contact record's body, a reply, a return
+// request's reason (named in lang) and explanation, an extension's or a
+// reassignment's reason, a send-back comment, a photo's caption; "" for
+// the arguments without text.
+func ArgsText(args any, lang string) string {
+	switch v := args.(type) {
+	case *AddNoteArgs:
+		return v.Body
+	case *RecordContactArgs:
+		return v.Body
+	case *SubmitResolutionArgs:
+		return v.Reply
+	case *RequestReturnArgs:
+		return strings.TrimSpace(v.Reason.Label(lang) + " " + v.Text)
+	case *RequestExtensionArgs:
+		return v.Reason
+	case *ReassignArgs:
+		return v.Reason
+	case *SendBackArgs:
+		return v.Comment
+	case *AttachPhotoArgs:
+		return v.Caption
+	}
+	return ""
+}
+
 // DecodeArgs strictly decodes a mutation's args into the shape its name
 // calls for and validates them. Unknown names, unknown fields, wrong types,
 // invalid UTF-8 and out-of-range values are EINVALID.

@@ -161,3 +161,24 @@ func TestDecodeArgsTooLarge(t *testing.T) {
 		}
 	}
 }
+
+func TestArgsText(t *testing.T) {
+	for _, tc := range []struct {
+		args any
+		lang string
+		want string
+	}{
+		{&streetdesk.AddNoteArgs{Body: "现场勘察"}, "zh", "现场勘察"},
+		{&streetdesk.SubmitResolutionArgs{Reply: "已清理"}, "zh", "已清理"},
+		{&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurArea, Text: "属福田区"}, "zh", "属地不符 属福田区"},
+		{&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurArea}, "zh", "属地不符"},
+		{&streetdesk.RequestExtensionArgs{Reason: "需协调"}, "en", "需协调"},
+		{&streetdesk.SendBackArgs{Comment: "补充照片"}, "zh", "补充照片"},
+		{&streetdesk.AcceptArgs{}, "zh", ""},
+		{&streetdesk.ApproveReviewArgs{}, "zh", ""},
+	} {
+		if got := streetdesk.ArgsText(tc.args, tc.lang); got != tc.want {
+			t.Errorf("ArgsText(%T) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

@@ -109,25 +109,7 @@ func intentText(in intent) string {
 	if err != nil {
 		return ""
 	}
-	switch v := a.(type) {
-	case *streetdesk.AddNoteArgs:
-		return v.Body
-	case *streetdesk.RecordContactArgs:
-		return v.Body
-	case *streetdesk.SubmitResolutionArgs:
-		return v.Reply
-	case *streetdesk.RequestReturnArgs:
-		return v.Reason.Label("zh") + " " + v.Text
-	case *streetdesk.RequestExtensionArgs:
-		return v.Reason
-	case *streetdesk.ReassignArgs:
-		return v.Reason
-	case *streetdesk.SendBackArgs:
-		return v.Comment
-	case *streetdesk.AttachPhotoArgs:
-		return v.Caption
-	}
-	return ""
+	return streetdesk.ArgsText(a, "zh")
 }
 
 func loadNotes(ctx context.Context, q querier, orderID string) ([]streetdesk.LocalNote, error) {

@@ -1,7 +1,9 @@
 package ui
 
 import (
+	"encoding/json"
 	"fmt"
+	"slices"
 
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
@@ -11,7 +13,9 @@ import (
 )
 
 // attentionView is the "needs attention" inbox: what the platform did not
-// apply as asked, one plain sentence each, and what can be done about it.
+// apply as asked, one plain sentence each, and only the actions that fit:
+// open the order always; copy and keep as a note only what the user typed
+// (a reply, a reason) and only while the order is still theirs to note on.
 type attentionView struct {
 	u     *UI
 	pop   *widget.PopUp
@@ -28,8 +32,10 @@ type conflictCard struct {
 	title       *widget.Label
 	explanation *widget.Label
 	dismiss     *widget.Button
-	copy        *widget.Button
-	addNote     *widget.Button
+	open        *widget.Button
+	copy        *widget.Button // nil when the intent carried no text
+	addNote     *widget.Button // nil when a note does not fit
+	text        string         // what the user typed into the intent
 	status      *widget.Label
 }
 
@@ -71,7 +77,13 @@ func (a *attentionView) reload() {
 	for _, c := range cs {
 		card := a.newCard(c)
 		a.items = append(a.items, card)
-		a.list.Add(container.NewVBox(card.title, card.explanation, container.NewHBox(card.dismiss, card.copy, card.addNote), card.status, widget.NewSeparator()))
+		actions := container.NewHBox(card.dismiss, card.open)
+		for _, b := range []*widget.Button{card.copy, card.addNote} {
+			if b != nil {
+				actions.Add(b)
+			}
+		}
+		a.list.Add(container.NewVBox(card.title, card.explanation, actions, card.status, widget.NewSeparator()))
 	}
 }
 
@@ -87,9 +99,50 @@ func (a *attentionView) newCard(c streetdesk.Conflict) *conflictCard {
 	k.status = &widget.Label{Importance: widget.SuccessImportance}
 	k.status.Hide()
 	k.dismiss = &widget.Button{Text: tr("attention.dismiss", "Got it"), OnTapped: func() { a.onDismiss(k) }}
+	k.open = &widget.Button{Text: tr("attention.open", "Open the order"), OnTapped: func() { a.onOpen(k) }}
+	k.text = intentText(c)
+	if k.text == "" {
+		return k
+	}
 	k.copy = &widget.Button{Text: tr("attention.copy", "Copy text"), OnTapped: func() { a.onCopy(k) }}
-	k.addNote = &widget.Button{Text: tr("attention.addNote", "Add as a note"), OnTapped: func() { a.onAddNote(k) }}
+	if a.noteFits(c) {
+		k.addNote = &widget.Button{Text: tr("attention.addNote", "Add as a note"), OnTapped: func() { a.onAddNote(k) }}
+	}
 	return k
+}
+
+// intentText is what the user typed into the intent that was not applied:
+// a reply, a reason, a comment ("" for an accept or an approval, which
+// carry none, and for notes, contact records and photos, which are always
+// kept).
+func intentText(c streetdesk.Conflict) string {
+	switch c.Name {
+	case streetdesk.MutAddNote, streetdesk.MutRecordContact, streetdesk.MutAttachPhoto:
+		return ""
+	}
+	args, err := streetdesk.DecodeArgs(c.Name, json.RawMessage(c.Intent))
+	if err != nil {
+		return ""
+	}
+	return streetdesk.ArgsText(args, langCode())
+}
+
+// noteFits reports whether keeping the lost text as a survey note makes
+// sense: the order is still there and the user may note on it now (not
+// once it was reassigned away or cancelled).
+func (a *attentionView) noteFits(c streetdesk.Conflict) bool {
+	switch c.Code {
+	case streetdesk.CodeReassigned, streetdesk.CodeCancelled, streetdesk.CodeNotFound, streetdesk.CodeForbidden:
+		return false
+	}
+	det, err := a.u.desk.Order(a.u.ctx, c.OrderID)
+	return err == nil && !det.Revoked && slices.Contains(det.Allowed, streetdesk.OpAddNote)
+}
+
+// onOpen shows the order the entry is about.
+func (a *attentionView) onOpen(k *conflictCard) {
+	a.pop.Hide()
+	a.u.openOrder(k.c.OrderID)
 }
 
 func (a *attentionView) onDismiss(k *conflictCard) {
@@ -101,24 +154,24 @@ func (a *attentionView) onDismiss(k *conflictCard) {
 	a.u.changed()
 }
 
-func conflictText(c streetdesk.Conflict) string {
-	s := fmt.Sprintf("%s %s\n%s", c.OrderID, c.OrderTitle, c.Explanation)
-	if c.Intent != "" {
-		s += "\n" + c.Intent
-	}
-	return s
+// conflictText is what Copy puts on the clipboard: the order, what
+// happened and what the user had typed.
+func conflictText(k *conflictCard) string {
+	return fmt.Sprintf("%s %s\n%s\n%s", k.c.OrderID, k.c.OrderTitle, k.c.Explanation, k.text)
 }
 
 func (a *attentionView) onCopy(k *conflictCard) {
-	a.u.copyText(conflictText(k.c))
+	a.u.copyText(conflictText(k))
 	k.status.SetText(tr("attention.copied", "Copied."))
 	k.status.Show()
 }
 
-// onAddNote keeps the explanation on the order as a survey note, so the
-// record shows what happened.
+// onAddNote keeps what the user typed on the order as a survey note, saying
+// what it was, so the record has it although the intent was not applied.
 func (a *attentionView) onAddNote(k *conflictCard) {
-	if err := a.u.desk.AddNote(a.u.ctx, k.c.OrderID, k.c.Explanation); err != nil {
+	body := tr("attention.noteBody", "{{.Op}} (not applied): {{.Text}}", map[string]string{
+		"Op": streetdesk.Operation(k.c.Name).Label(langCode()), "Text": k.text})
+	if err := a.u.desk.AddNote(a.u.ctx, k.c.OrderID, body); err != nil {
 		k.status.Importance = widget.DangerImportance
 		k.status.SetText(errorText(err))
 		k.status.Show()

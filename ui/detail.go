@@ -10,7 +10,6 @@ import (
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/canvas"
 	"fyne.io/fyne/v2/container"
-	"fyne.io/fyne/v2/dialog"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
@@ -63,6 +62,7 @@ type detailView struct {
 	ret       *returnDialog
 	resolve   *resolveDialog
 	viewer    *photoViewer
+	picker    *photoPicker
 }
 
 func newDetailView(u *UI) *detailView {
@@ -207,20 +207,32 @@ func (v *detailView) fill() {
 	if o.AwaitingMedia {
 		notes = append(notes, tr("detail.awaitingMedia", "The resolution is saved; some of its photos have not reached the platform yet."))
 	}
+	// What the platform did not apply is said once, first: the latest
+	// entry's sentence says what happened and what was kept, so the
+	// revocation and the proposal it caused are not said again.
+	said := conflictSentence(d.Conflicts)
+	if said.text != "" {
+		notes = append([]string{said.text}, notes...)
+	}
 	for _, r := range d.Resolutions {
 		switch r.State {
 		case streetdesk.ResolutionProposal:
-			notes = append(notes, tr("detail.proposal", "Your resolution of {{.T}} did not resolve the order; it is kept for your lead as a proposal.",
-				map[string]string{"T": r.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")}))
+			if !said.proposal {
+				notes = append(notes, tr("detail.proposal", "Your resolution of {{.T}} did not resolve the order; it is kept for your lead as a proposal.",
+					map[string]string{"T": r.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")}))
+			}
 		case streetdesk.ResolutionReview:
 			notes = append(notes, tr("detail.inReview", "Your resolution is waiting for the lead's sign-off."))
 		}
 	}
-	if d.Revoked {
-		notes = append(notes, tr("detail.revoked", "This order is no longer yours; your local work is kept.")+" "+d.RevokeNote)
-	}
-	for _, c := range d.Conflicts {
-		notes = append(notes, "⚠ "+c.Explanation)
+	if d.Revoked && !said.revoked {
+		// The store words the revocation in Chinese, whole; other
+		// languages get the plain fact.
+		if langCode() == "zh" && d.RevokeNote != "" {
+			notes = append(notes, d.RevokeNote)
+		} else {
+			notes = append(notes, tr("detail.revoked", "This order is no longer yours; your local work is kept."))
+		}
 	}
 	v.notice.SetText(strings.Join(notes, "\n"))
 	if len(notes) == 0 {
@@ -271,6 +283,41 @@ func (v *detailView) fill() {
 	// Lay the changed containers out again now: a thumbnail left at its
 	// zero size would be drawn with a negative height.
 	v.body.Refresh()
+}
+
+// saidConflict is the detail's one sentence about what the platform did
+// not apply, and what else it already covers.
+type saidConflict struct {
+	text     string
+	revoked  bool // the order went to someone else or was cancelled
+	proposal bool // a resolution was kept as a proposal
+}
+
+// conflictSentence is the latest open conflict's explanation, with how
+// many more the inbox holds.
+func conflictSentence(cs []streetdesk.Conflict) saidConflict {
+	var s saidConflict
+	if len(cs) == 0 {
+		return s
+	}
+	latest := cs[0]
+	for _, c := range cs {
+		if c.CreatedAt.After(latest.CreatedAt) {
+			latest = c
+		}
+		switch c.Code {
+		case streetdesk.CodeReassigned, streetdesk.CodeCancelled:
+			s.revoked = true
+		}
+		if c.Name == streetdesk.MutSubmitResolution {
+			s.proposal = true
+		}
+	}
+	s.text = "⚠ " + latest.Explanation
+	if len(cs) > 1 {
+		s.text += " " + tr("detail.moreConflicts", "({{.N}} more under Needs attention)", map[string]int{"N": len(cs) - 1})
+	}
+	return s
 }
 
 // focusActions puts the keyboard on the first action button shown (Enter
@@ -572,6 +619,7 @@ type photoDialog struct {
 	*formDialog
 	paths   []string
 	files   *widget.Label
+	refused *widget.Label // files that cannot be attached, and why (at once, not at save)
 	tag     *widget.RadioGroup
 	caption *deskEntry
 	choose  *widget.Button
@@ -605,11 +653,13 @@ func (v *detailView) onPhotos(paths []string) {
 		opts = append(opts, tagLabel(t))
 	}
 	d.files = &widget.Label{Wrapping: fyne.TextWrapWord}
+	d.refused = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}
+	d.refused.Hide()
 	d.tag = &widget.RadioGroup{Options: opts, Selected: opts[0], Horizontal: true, Required: true}
 	d.caption = newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("photo.caption", "Caption (optional)")}})
 	d.choose = &widget.Button{Text: tr("photo.choose", "Choose files…"), Icon: theme.FolderOpenIcon(), OnTapped: func() { v.chooseFiles(d) }}
 	hint := &widget.Label{Text: tr("photo.dropHint", "You can also drag photos onto the window."), Importance: widget.LowImportance}
-	body := container.NewVBox(container.NewHBox(d.choose), d.files, hint, d.tag, d.caption)
+	body := container.NewVBox(container.NewHBox(d.choose), d.files, d.refused, hint, d.tag, d.caption)
 	d.formDialog = v.newForm(tr("photo.title", "Add photos"), body, tr("button.save", "Save"), 520, func() error {
 		if len(d.paths) == 0 {
 			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("photo.none", "Choose at least one photo."))
@@ -634,10 +684,19 @@ func (v *detailView) onPhotos(paths []string) {
 }
 
 func (d *photoDialog) add(paths []string) {
+	var refused []string
 	for _, p := range paths {
+		if isHEIC(p) { // refused when picked or dropped, with the reason
+			refused = append(refused, baseName(p))
+			continue
+		}
 		if !slices.Contains(d.paths, p) {
 			d.paths = append(d.paths, p)
 		}
+	}
+	if len(refused) > 0 {
+		d.refused.SetText(tr("photo.refused", "{{.Files}}: {{.Why}}", map[string]string{"Files": strings.Join(refused, ", "), "Why": heicRefusal()}))
+		d.refused.Show()
 	}
 	d.showFiles()
 }
@@ -666,15 +725,7 @@ func (v *detailView) chooseFiles(d *photoDialog) {
 		v.u.opts.OpenFiles(d.add)
 		return
 	}
-	// Fyne's file dialog picks one file at a time; each pick adds to the list.
-	fd := dialog.NewFileOpen(func(r fyne.URIReadCloser, err error) {
-		if err != nil || r == nil {
-			return
-		}
-		_ = r.Close()
-		d.add([]string{r.URI().Path()})
-	}, v.u.w)
-	fd.Show()
+	v.picker = showPhotoPicker(v.u.w, d.add)
 }
 
 // extensionDialog asks the centre for a later resolve-by.

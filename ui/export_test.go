@@ -218,14 +218,15 @@ func viewerView(p *photoViewer) PhotoViewerView {
 
 // Needs attention.
 type ConflictCard struct {
-	Title, Explanation, Status *widget.Label
-	Dismiss, Copy, AddNote     *widget.Button
+	Title, Explanation, Status   *widget.Label
+	Dismiss, Open, Copy, AddNote *widget.Button // Copy, AddNote nil when they do not fit
 }
 
 func (u *UI) AttentionCards() []ConflictCard {
 	var out []ConflictCard
 	for _, k := range u.attention.items {
-		out = append(out, ConflictCard{Title: k.title, Explanation: k.explanation, Status: k.status, Dismiss: k.dismiss, Copy: k.copy, AddNote: k.addNote})
+		out = append(out, ConflictCard{Title: k.title, Explanation: k.explanation, Status: k.status, Dismiss: k.dismiss, Open: k.open,
+			Copy: k.copy, AddNote: k.addNote})
 	}
 	return out
 }
@@ -307,3 +308,44 @@ func (u *UI) QueueRowID(i int) string {
 
 // OpenOrderFromBoard is a lead's click on an order of the board.
 func (u *UI) OpenOrderFromBoard(id string) { u.board.opts.OpenOrder(id) }
+
+// Photo picker.
+type PhotoPickerView struct {
+	Entries     []string // names, folders first
+	Chosen      []string
+	Dir         string
+	Info        string
+	Count       string
+	Title       string
+	Places      []string
+	Visible     bool
+	Keys        fyne.Focusable
+	Add, Cancel *widget.Button
+	Click       func(i int) // a click on row i
+}
+
+// OpenPhotoPicker opens the picker at dir (empty: where it would open).
+func (u *UI) OpenPhotoPicker(dir string, done func([]string)) func() PhotoPickerView {
+	var p *photoPicker
+	if dir == "" {
+		p = showPhotoPicker(u.w, done)
+	} else {
+		p = openPhotoPicker(u.w, dir, done)
+	}
+	return func() PhotoPickerView { return pickerView(p) }
+}
+
+func pickerView(p *photoPicker) PhotoPickerView {
+	v := PhotoPickerView{Chosen: p.chosen, Dir: p.dir, Info: p.info.Text, Count: p.count.Text, Visible: p.pop.Visible(),
+		Keys: p.list, Add: p.add, Cancel: p.cancel, Click: func(i int) { p.list.Select(i) }}
+	for _, e := range p.entries {
+		v.Entries = append(v.Entries, e.name)
+	}
+	for _, o := range p.places.Objects {
+		v.Places = append(v.Places, o.(*widget.Button).Text)
+	}
+	return v
+}
+
+// PhotoDialogRefused is the photo dialog's line about files it refused.
+func (u *UI) PhotoDialogRefused() *widget.Label { return u.detail.photoDlg.refused }

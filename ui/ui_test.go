@@ -653,8 +653,9 @@ func TestNeedsAttention(t *testing.T) {
 		t.Errorf("button %q", got)
 	}
 	expl := "您离线期间此工单已转派给李四；您的备注和3张照片已保留并发送，状态变更未生效。"
+	reply := "已协调环卫作业单位调整作业时间，请您监督。"
 	e.d.AddConflict(streetdesk.Conflict{OrderID: idOverdue, Name: "submitResolution", Status: streetdesk.ResultConflict,
-		Code: streetdesk.CodeReassigned, Explanation: expl, Intent: `{"outcome":"solved"}`})
+		Code: streetdesk.CodeReassigned, Explanation: expl, Intent: `{"resolutionId":"01937a1c-3f2e-7c4b-9a61-5d2f0e8b7c10","outcome":"solved","reply":"` + reply + `","photoRefIds":[]}`})
 	e.u.Refresh()
 	if got := e.u.AttentionButton().Text; got != "⚠ 需要处理 (1)" {
 		t.Errorf("button %q", got)
@@ -669,15 +670,12 @@ func TestNeedsAttention(t *testing.T) {
 		t.Errorf("card %q / %q", c.Title.Text, c.Explanation.Text)
 	}
 	test.Tap(c.Copy)
-	if got := fyne.CurrentApp().Clipboard().Content(); !strings.Contains(got, expl) || !strings.Contains(got, idOverdue) {
+	if got := fyne.CurrentApp().Clipboard().Content(); !strings.Contains(got, expl) || !strings.Contains(got, idOverdue) || !strings.Contains(got, reply) {
 		t.Errorf("clipboard %q", got)
 	}
-	test.Tap(c.AddNote)
-	if notes := e.order(idOverdue).Notes; len(notes) != 1 || notes[0].Body != expl {
-		t.Errorf("notes %+v", notes)
-	}
-	if c.Status.Text != "已作为备注添加到工单，待同步。" || !c.AddNote.Disabled() {
-		t.Errorf("status %q", c.Status.Text)
+	// The order went to someone else: a note on it does not fit.
+	if c.AddNote != nil {
+		t.Error("添加为备注 offered on an order reassigned away")
 	}
 	test.Tap(c.Dismiss)
 	if len(e.u.AttentionCards()) != 0 || e.u.AttentionButton().Text != "⚠ 需要处理 (0)" {

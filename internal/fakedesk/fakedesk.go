@@ -43,13 +43,14 @@ type Options struct {
 var DefaultNow = time.Date(2026, 3, 12, 10, 0, 0, 0, streetdesk.ChinaTZ)
 
 type entry struct {
-	order   streetdesk.WorkOrder
-	pending int
-	notes   []streetdesk.LocalNote
-	photos  []streetdesk.LocalPhoto
-	res     []streetdesk.LocalResolution
-	local   []streetdesk.TimelineEntry
-	revoked bool
+	order      streetdesk.WorkOrder
+	pending    int
+	notes      []streetdesk.LocalNote
+	photos     []streetdesk.LocalPhoto
+	res        []streetdesk.LocalResolution
+	local      []streetdesk.TimelineEntry
+	revoked    bool
+	revokeNote string
 }
 
 // Desk is the in-memory desk. Its exported methods are safe for concurrent use.
@@ -304,7 +305,11 @@ func (d *Desk) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, e
 		Resolutions: slices.Clone(e.res),
 		Pending:     e.pending,
 		Revoked:     e.revoked,
+		RevokeNote:  e.revokeNote,
 		Allowed:     streetdesk.Allowed(e.order.Status, d.me.Role),
+	}
+	if e.revoked {
+		det.Allowed = nil // read only, as the local store has it
 	}
 	det.Order.History = slices.Clone(e.order.History)
 	for _, c := range d.conflicts {

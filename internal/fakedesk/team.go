@@ -56,3 +56,17 @@ func (d *Desk) AddPhoto(id string, p streetdesk.LocalPhoto) error {
 	e.photos = append(e.photos, p)
 	return nil
 }
+
+// Revoke plays a pull that took the order away (reassigned or cancelled
+// while this user worked on it): it stays, read only, with its local work
+// and the store's note.
+func (d *Desk) Revoke(id, note string) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	e, err := d.get(id)
+	if err != nil {
+		return err
+	}
+	e.revoked, e.revokeNote = true, note
+	return nil
+}
