@@ -1,14 +1,19 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -51,13 +56,29 @@ func TestCrashChild(t *testing.T) {
 	}
 	cancel()
 	<-done
+	fmt.Println(convergedLine)
 }
+
+// convergedLine is what a crash child prints once its sync went idle: a
+// kill after it did not land mid-work.
+const convergedLine = "crash child: converged"
 
 type crashEnv struct {
 	t    *testing.T
 	p    *fakePlatform
 	srv  *httptest.Server
 	path string
+}
+
+// tap makes f see every request the platform gets (nil: none).
+func (c *crashEnv) tap(f func(*http.Request)) {
+	c.p.mu.Lock()
+	defer c.p.mu.Unlock()
+	if f == nil {
+		c.p.handler = nil
+		return
+	}
+	c.p.handler = func(w http.ResponseWriter, r *http.Request) bool { f(r); return false }
 }
 
 func newCrashEnv(t *testing.T, notes int, photo int) *crashEnv {
@@ -124,6 +145,8 @@ var crashPoints = []string{"push.before_send", "push.after_send", "push.after_re
 // crashRig is a desktop whose files a re-exec'd child works on.
 type crashRig interface {
 	child(point string) *exec.Cmd
+	// tap makes f see every request the platform gets (nil: none).
+	tap(f func(*http.Request))
 	finish()
 }
 
@@ -141,19 +164,90 @@ func crashAtEachPoint(t *testing.T, mk func(t *testing.T) crashRig) {
 	}
 }
 
-// killThrice starts the child three times and SIGKILLs it after a random
-// delay in [min, min+span), then checks.
-func killThrice(t *testing.T, c crashRig, rng *rand.Rand, min, span int) {
-	for k := 0; k < 3; k++ {
+// killThrice SIGKILLs runs of the child until three kills have landed
+// mid-work, then restarts it to the end and checks. A run is killed d after
+// it sends its k-th sync request (k in [1, 4], d in [0, span) ms): d near 0
+// lands while the request is in flight, later ones while the child works on
+// the answer or waits for its next request, which the platform holds until
+// the kill. A kill counts only if it provably landed mid-work: the child
+// died of the signal before reporting that its sync converged (a run whose
+// k-th request was its last may converge first: it is logged and drawn
+// again). The seed is logged; STREETDESK_CRASH_SEED replays the draws.
+func killThrice(t *testing.T, c crashRig, rng *rand.Rand, span int) {
+	t.Helper()
+	kills := 0
+	for run := 1; kills < 3; run++ {
+		if run > 12 {
+			t.Fatalf("only %d of %d runs were killed mid-work", kills, run-1)
+		}
+		k, d := int32(1+rng.IntN(4)), time.Duration(rng.IntN(span))*time.Millisecond
 		cmd := c.child("")
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		var proc atomic.Pointer[os.Process]
+		var seen atomic.Int32
+		var fired atomic.Bool
+		dead := make(chan struct{})
+		kill := func() {
+			if p := proc.Load(); p != nil {
+				fired.Store(true)
+				_ = p.Signal(syscall.SIGKILL)
+			}
+			close(dead)
+		}
+		c.tap(func(r *http.Request) {
+			if !syncRequest(r) {
+				return
+			}
+			switch n := seen.Add(1); {
+			case n == k:
+				time.AfterFunc(d, kill)
+			case n > k:
+				<-dead // the run's later requests wait for the kill
+			}
+		})
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(min+rng.IntN(span)) * time.Millisecond) // the random moment of the kill
-		_ = cmd.Process.Signal(syscall.SIGKILL)
-		_ = cmd.Wait()
+		proc.Store(cmd.Process)
+		err := cmd.Wait()
+		ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus)
+		converged := strings.Contains(out.String(), convergedLine)
+		switch {
+		case converged:
+			t.Logf("run %d: converged after %d sync requests, before the kill at request %d + %v; drawn again", run, seen.Load(), k, d)
+		case ws.Signaled() && fired.Load():
+			kills++
+			t.Logf("run %d: killed mid-work %v after its sync request %d (%d sent)", run, d, k, seen.Load())
+		default:
+			t.Fatalf("run %d: the child ended by itself without converging (%v)\n%s", run, err, out.String())
+		}
+		if seen.Load() >= k {
+			<-dead // the kill has fired: no held request is left behind
+		}
+		c.tap(nil)
 	}
 	c.finish()
+}
+
+// syncRequest reports whether r is part of a sync (not a sign-in).
+func syncRequest(r *http.Request) bool {
+	p := r.URL.Path
+	return strings.HasPrefix(p, "/v1/sync/") || strings.HasPrefix(p, "/v1/uploads") || strings.HasPrefix(p, "/v1/blobs/")
+}
+
+// crashSeed is the seed of a randomized crash test: STREETDESK_CRASH_SEED,
+// or the clock. It is logged so that a failure can be replayed.
+func crashSeed(t *testing.T) uint64 {
+	seed := uint64(time.Now().UnixNano())
+	if v := os.Getenv("STREETDESK_CRASH_SEED"); v != "" {
+		var err error
+		if seed, err = strconv.ParseUint(v, 10, 64); err != nil {
+			t.Fatalf("STREETDESK_CRASH_SEED: %v", err)
+		}
+	}
+	t.Logf("seed %d (STREETDESK_CRASH_SEED=%d replays the draws)", seed, seed)
+	return seed
 }
 
 func TestCrash_NamedPoints(t *testing.T) {
@@ -165,8 +259,8 @@ func TestCrash_SIGKILLAtRandomMoments(t *testing.T) {
 	if os.Getenv("STREETDESK_LONG") != "" {
 		runs = 40
 	}
-	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
+	rng := rand.New(rand.NewPCG(crashSeed(t), 7))
 	for i := 0; i < runs; i++ {
-		killThrice(t, newCrashEnv(t, 150, 1<<20), rng, 5, 60)
+		killThrice(t, newCrashEnv(t, 150, 1<<20), rng, 10)
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -48,6 +49,8 @@ type realEnv struct {
 	deskNow func() time.Time
 	// wrap, when set, stands between each desk's engine and its store.
 	wrap func(*localdb.DB) sync.Store
+	// tap, when set, sees every request before the platform does.
+	tap atomic.Pointer[func(*http.Request)]
 }
 
 func newRealEnv(t testing.TB, mod ...func(*platform.Config)) *realEnv {
@@ -82,7 +85,13 @@ func openRealEnv(t testTB, dir string, mod ...func(*platform.Config)) *realEnv {
 	e.lead = add(streetdesk.User{Username: "lead01", Name: "李组长", Role: streetdesk.RoleLead, TeamID: "teamA"})
 	e.cw = add(streetdesk.User{Username: "cw01", Name: "王芳", Role: streetdesk.RoleCaseworker, TeamID: "teamA"})
 	e.cw2 = add(streetdesk.User{Username: "cw02", Name: "张伟", Role: streetdesk.RoleCaseworker, TeamID: "teamA"})
-	e.ts = httptest.NewServer(srv.Handler())
+	h := srv.Handler()
+	e.ts = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if f := e.tap.Load(); f != nil {
+			(*f)(r)
+		}
+		h.ServeHTTP(w, r)
+	}))
 	t.Cleanup(func() {
 		e.ts.Close()
 		srv.Close()
