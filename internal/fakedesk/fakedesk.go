@@ -692,6 +692,9 @@ func (d *Desk) SendBack(ctx context.Context, id, comment string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkText("review comment", comment, 1, streetdesk.MaxReasonRunes); err != nil {
+		return err
+	}
 	return d.apply(e, streetdesk.OpSendBack, &streetdesk.SendBackArgs{Comment: comment}, comment)
 }
 
