@@ -165,10 +165,9 @@ func TestConflict_D7_ClockSkew(t *testing.T) {
 	for _, skew := range []time.Duration{-24 * time.Hour, 24 * time.Hour} {
 		r, ids := syncedRig(t)
 		r.clock.Advance(skew) // the desktop's clock is a day off
-		m := r.store.enqueue(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{})
-		r.store.mu.Lock()
-		r.store.S.Outbox[0].M.ClientTime = r.clock.Now()
-		r.store.mu.Unlock()
+		// In one store transaction: the advanced clock may start a periodic
+		// sync that pushes the row at once.
+		m := r.store.enqueueAt(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{}, r.clock.Now())
 		syncAgain(r)
 		r.stop()
 		wantResult(t, r, m, streetdesk.ResultApplied, "", "")

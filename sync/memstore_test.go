@@ -7,6 +7,7 @@ import (
 	"os"
 	"sort"
 	gosync "sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -115,13 +116,18 @@ func (s *memStore) tx(f func() error) error {
 // Local actions (what localdb's OrderService does in one transaction).
 
 func (s *memStore) enqueue(name, orderID string, args any) streetdesk.Mutation {
+	return s.enqueueAt(name, orderID, args, time.Time{})
+}
+
+// enqueueAt is enqueue with the desktop's clock reading at the time.
+func (s *memStore) enqueueAt(name, orderID string, args any, at time.Time) streetdesk.Mutation {
 	var m streetdesk.Mutation
 	_ = s.tx(func() error {
 		raw, _ := json.Marshal(args)
 		o := s.S.Shadow[orderID]
 		s.S.NextID++
 		m = streetdesk.Mutation{ID: s.S.NextID, Key: uuid.Must(uuid.NewV7()).String(), Name: name, OrderID: orderID,
-			BaseVersion: o.Version, BaseCycle: o.Cycle, Args: raw}
+			BaseVersion: o.Version, BaseCycle: o.Cycle, Args: raw, ClientTime: at}
 		s.S.Outbox = append(s.S.Outbox, memRow{M: m})
 		s.S.Keys = append(s.S.Keys, m.Key)
 		return nil
