@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -532,6 +533,37 @@ func (s *Server) street(h userHandler) http.HandlerFunc {
 		}
 		h(w, r, u)
 	})
+}
+
+// as requires one of roles. Like street and centre, it decides before
+// anything of the request is read: a role that may never call an endpoint
+// gets 403 whatever it sends, and learns nothing about what a valid request
+// would look like.
+func (s *Server) as(roles []streetdesk.Role, h userHandler) http.HandlerFunc {
+	return s.authed(func(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
+		if !slices.Contains(roles, u.Role) {
+			writeError(w, http.StatusForbidden, streetdesk.EFORBIDDEN, fmt.Sprintf("role %s may not do this", string(u.Role)))
+			return
+		}
+		h(w, r, u)
+	})
+}
+
+// opRoles lists the roles the lifecycle lets perform any of ops, in some
+// state: who may call the endpoint of those operations at all (whether the
+// order's state allows it is decided later, per order).
+func opRoles(ops ...streetdesk.Operation) []streetdesk.Role {
+	var out []streetdesk.Role
+	for _, t := range streetdesk.Lifecycle {
+		if slices.Contains(ops, t.Op) {
+			for _, r := range t.Roles {
+				if !slices.Contains(out, r) {
+					out = append(out, r)
+				}
+			}
+		}
+	}
+	return out
 }
 
 // centre requires a centre role (dispatcher, callback agent, supervisor).

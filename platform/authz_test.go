@@ -64,11 +64,12 @@ func TestAuthorizationMatrixRoleByEndpoint(t *testing.T) {
 		{"POST", "/v1/centre/orders", dispatch, only("dispatcher")},
 		{"GET", "/v1/centre/orders", nil, centreAll()},
 		{"GET", "/v1/centre/orders/" + own.ID, nil, centreAll()},
-		{"POST", "/v1/centre/orders/" + own.ID + "/return", streetdesk.DecisionRequest{}, map[string]int{"": 401, "cw01": 403, "lead01": 403}},
-		{"POST", "/v1/centre/orders/" + own.ID + "/extension", streetdesk.DecisionRequest{}, map[string]int{"": 401, "cw01": 403, "lead01": 403}},
-		{"POST", "/v1/centre/orders/" + own.ID + "/callback", streetdesk.CallbackRequest{Rating: streetdesk.RatingSatisfied}, map[string]int{"": 401, "cw01": 403, "lead01": 403}},
+		// Each centre decision admits the roles the lifecycle lets decide it.
+		{"POST", "/v1/centre/orders/" + own.ID + "/return", streetdesk.DecisionRequest{}, only("dispatcher")},
+		{"POST", "/v1/centre/orders/" + own.ID + "/extension", streetdesk.DecisionRequest{}, only("dispatcher")},
+		{"POST", "/v1/centre/orders/" + own.ID + "/callback", streetdesk.CallbackRequest{Rating: streetdesk.RatingSatisfied}, only("callback")},
 		{"POST", "/v1/centre/orders/" + own.ID + "/supervise", streetdesk.SuperviseRequest{On: true}, map[string]int{"": 401, "cw01": 403, "lead01": 403, "callback": 403, "supervisor": ok, "dispatcher": ok}},
-		{"POST", "/v1/centre/orders/" + own.ID + "/cancel", streetdesk.DecisionRequest{}, map[string]int{"": 401, "cw01": 403, "lead01": 403, "callback": 403, "supervisor": 403}},
+		{"POST", "/v1/centre/orders/" + own.ID + "/cancel", streetdesk.DecisionRequest{}, only("dispatcher")},
 		{"POST", "/v1/auth/logout", nil, map[string]int{"": 401}}, // last: it spends the tokens
 	}
 	for _, tc := range cases {
@@ -396,5 +397,83 @@ func TestTokenCacheRevocation(t *testing.T) {
 	e.clock.Add(13 * time.Hour)
 	if st := me(e.ts.URL, lr2.Token); st != 401 {
 		t.Fatalf("expired cached token: %d", st)
+	}
+}
+
+// TestAuthorizationBeforeValidation: a role that may never call an endpoint
+// gets 401/403 whatever it sends — a malformed body or query included —
+// and a role that may gets a 4xx about the request itself, never 401/403.
+func TestAuthorizationBeforeValidation(t *testing.T) {
+	e := newEnv(t)
+	own := e.dispatch("teamA", "cw01")
+	users := []string{"", "cw01", "lead01", "callback", "supervisor", "dispatcher"}
+	allowed := func(who ...string) map[string]bool {
+		m := map[string]bool{}
+		for _, u := range who {
+			m[u] = true
+		}
+		return m
+	}
+	street, lead, centre := allowed("cw01", "lead01"), allowed("lead01"), allowed("callback", "supervisor", "dispatcher")
+	type bad struct {
+		name, contentType, body string
+	}
+	bodies := []bad{
+		{"truncated JSON", "application/json", `{"title":`},
+		{"unknown field", "application/json", `{"nonsense":1}`},
+		{"wrong type", "application/json", `[1,2,3]`},
+		{"not JSON", "text/plain", `hello`},
+	}
+	order := "/v1/centre/orders/" + own.ID
+	cases := []struct {
+		method, path string
+		may          map[string]bool
+		bodies       bool // send the malformed bodies (else the path is the bad part)
+	}{
+		{"POST", "/v1/sync/push", street, true},
+		{"POST", "/v1/team/reassign", lead, true},
+		{"PUT", "/v1/team/settings", lead, true},
+		{"POST", "/v1/centre/orders", allowed("dispatcher"), true},
+		{"POST", order + "/return", allowed("dispatcher"), true},
+		{"POST", order + "/extension", allowed("dispatcher"), true},
+		{"POST", order + "/callback", allowed("callback"), true},
+		{"POST", order + "/supervise", allowed("supervisor", "dispatcher"), true},
+		{"POST", order + "/cancel", allowed("dispatcher"), true},
+		{"POST", "/v1/centre/orders/bad%20id!/cancel", allowed("dispatcher"), true},
+		{"GET", "/v1/sync/pull?limit=lots&clientId=nope", street, false},
+		{"GET", "/v1/team/metrics?weeks=-3", lead, false},
+		{"GET", "/v1/centre/orders?limit=x&status=nope", centre, false},
+		{"GET", "/v1/centre/orders/bad%20id!", centre, false},
+		{"GET", "/v1/blobs/sha256/not-a-sha", allowed("cw01", "lead01", "callback", "supervisor", "dispatcher"), false},
+	}
+	for _, tc := range cases {
+		variants := []bad{{name: "no body"}}
+		if tc.bodies {
+			variants = bodies
+		}
+		for _, b := range variants {
+			for _, u := range users {
+				var body io.Reader
+				if b.body != "" {
+					body = strings.NewReader(b.body)
+				}
+				req, _ := http.NewRequest(tc.method, e.ts.URL+tc.path, body)
+				if b.contentType != "" {
+					req.Header.Set("Content-Type", b.contentType)
+				}
+				if u != "" {
+					req.Header.Set("Authorization", "Bearer "+e.token(u))
+				}
+				st, resp := e.send(req, nil)
+				switch {
+				case u == "" && st != http.StatusUnauthorized:
+					t.Errorf("%s %s (%s) without a token: %d", tc.method, tc.path, b.name, st)
+				case u != "" && !tc.may[u] && st != http.StatusForbidden:
+					t.Errorf("%s %s (%s) as %s, who may not: %d %s, want 403", tc.method, tc.path, b.name, u, st, resp)
+				case tc.may[u] && (st < 400 || st == 401 || st == 403 || st >= 500):
+					t.Errorf("%s %s (%s) as %s, who may: %d %s, want a 4xx about the request", tc.method, tc.path, b.name, u, st, resp)
+				}
+			}
+		}
 	}
 }

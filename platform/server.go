@@ -309,21 +309,24 @@ func (s *Server) routes() {
 	m.Handle("/v1/uploads/", s.limit(s.transferSlots, s.uploadAuth(up)))
 
 	m.HandleFunc("GET /v1/team", s.street(s.handleTeam))
-	m.HandleFunc("POST /v1/team/reassign", s.street(s.handleReassign))
-	m.HandleFunc("PUT /v1/team/settings", s.street(s.handleTeamSettings))
-	m.HandleFunc("GET /v1/team/metrics", s.street(s.handleMetrics))
+	lead := []streetdesk.Role{streetdesk.RoleLead}
+	m.HandleFunc("POST /v1/team/reassign", s.as(lead, s.handleReassign))
+	m.HandleFunc("PUT /v1/team/settings", s.as(lead, s.handleTeamSettings))
+	m.HandleFunc("GET /v1/team/metrics", s.as(lead, s.handleMetrics))
 
 	m.HandleFunc("GET /v1/client/latest", s.authed(s.handleClientLatest))
 	m.HandleTransfer("GET /v1/client/download/{file}", s.authed(s.handleClientDownload))
 
-	m.HandleFunc("POST /v1/centre/orders", s.centre(s.handleDispatch))
+	// Each endpoint admits the roles that may ever do what it does, before
+	// reading the request.
+	m.HandleFunc("POST /v1/centre/orders", s.as([]streetdesk.Role{streetdesk.RoleDispatcher}, s.handleDispatch))
 	m.HandleFunc("GET /v1/centre/orders", s.centre(s.handleCentreList))
 	m.HandleFunc("GET /v1/centre/orders/{id}", s.centre(s.handleCentreGet))
-	m.HandleFunc("POST /v1/centre/orders/{id}/cancel", s.centre(s.handleCancel))
-	m.HandleFunc("POST /v1/centre/orders/{id}/return", s.centre(s.handleReturnDecision))
-	m.HandleFunc("POST /v1/centre/orders/{id}/extension", s.centre(s.handleExtensionDecision))
-	m.HandleFunc("POST /v1/centre/orders/{id}/callback", s.centre(s.handleCallback))
-	m.HandleFunc("POST /v1/centre/orders/{id}/supervise", s.centre(s.handleSupervise))
+	m.HandleFunc("POST /v1/centre/orders/{id}/cancel", s.as(opRoles(streetdesk.OpCancel), s.handleCancel))
+	m.HandleFunc("POST /v1/centre/orders/{id}/return", s.as(opRoles(streetdesk.OpApproveReturn, streetdesk.OpRejectReturn), s.handleReturnDecision))
+	m.HandleFunc("POST /v1/centre/orders/{id}/extension", s.as(opRoles(streetdesk.OpApproveExtension, streetdesk.OpRejectExtension), s.handleExtensionDecision))
+	m.HandleFunc("POST /v1/centre/orders/{id}/callback", s.as(opRoles(streetdesk.OpClose, streetdesk.OpReopen), s.handleCallback))
+	m.HandleFunc("POST /v1/centre/orders/{id}/supervise", s.as(opRoles(streetdesk.OpSupervise, streetdesk.OpUnsupervise), s.handleSupervise))
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such endpoint")
