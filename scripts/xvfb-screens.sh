@@ -39,7 +39,7 @@ if [ "${1:-}" = --inner ]; then
   sleep 0.3
   xdotool key --window "$wid" --delay 150 Tab Right Right
   sleep 1.5
-  xdotool mousemove --window "$wid" 150 195 click 1
+  xdotool mousemove --window "$wid" 150 233 click 1 # the first row, under the tabs and the filters
   sleep 1.5
   shot="$out/screen-$size.png"
   import -window root "$shot"

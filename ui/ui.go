@@ -66,8 +66,10 @@ type UI struct {
 	watchStop chan struct{}
 	seen      *seenOrders
 	board     *Board             // leads only
-	tabs      *container.AppTabs // leads only: the board and the orders
-	tabOrders *container.TabItem // leads only
+	tabs      *container.AppTabs // (the lead's board,) the orders and the hotspots
+	tabOrders *container.TabItem
+	hot       *hotspotView
+	tabHot    *container.TabItem
 	about     *aboutView
 }
 
@@ -133,7 +135,10 @@ func (u *UI) start(d streetdesk.Desk) {
 	u.bar.right.Add(u.about.notice)
 	u.bar.right.Add(u.about.button)
 	u.bar.right.Add(u.signOut)
-	var body fyne.CanvasObject = split
+	u.tabOrders = container.NewTabItem(tr("main.tabOrders", "Orders"), split)
+	u.hot = newHotspotView(u.ctx, d, &u.bg, u.openOrder)
+	u.tabHot = container.NewTabItem(tr("main.tabHotspots", "Hotspots"), u.hot.content)
+	u.tabs = container.NewAppTabs(u.tabOrders, u.tabHot)
 	if d.Me().Role == streetdesk.RoleLead {
 		bo := u.opts.Board
 		if bo.Now == nil {
@@ -143,11 +148,15 @@ func (u *UI) start(d streetdesk.Desk) {
 		bo.OpenOrder = u.openOrder
 		u.board = NewBoardWith(u.w, d, bo)
 		u.queue.assignee = u.board.memberName
-		u.tabOrders = container.NewTabItem(tr("main.tabOrders", "Orders"), split)
-		u.tabs = container.NewAppTabs(container.NewTabItem(tr("main.tabBoard", "Team board"), u.board), u.tabOrders)
-		body = u.tabs
+		u.tabs = container.NewAppTabs(container.NewTabItem(tr("main.tabBoard", "Team board"), u.board), u.tabOrders, u.tabHot)
 	}
-	content := container.NewBorder(container.NewVBox(u.bar.content, widget.NewSeparator()), nil, nil, nil, body)
+	// The analysis runs when the tab is first opened, then after each sync.
+	u.tabs.OnSelected = func(ti *container.TabItem) {
+		if ti == u.tabHot {
+			u.hot.activate()
+		}
+	}
+	content := container.NewBorder(container.NewVBox(u.bar.content, widget.NewSeparator()), nil, nil, nil, u.tabs)
 	u.w.SetContent(content)
 	u.bar.relayout = content.Refresh
 	u.installShortcuts()
@@ -204,6 +213,7 @@ func (u *UI) Refresh() {
 	u.updateAttention()
 	u.bar.update()
 	u.checkNotifications()
+	u.hot.refresh()
 }
 
 // changed is called after a local write: the queue row, detail and bar follow.
@@ -352,6 +362,10 @@ func (u *UI) installShortcuts() {
 	// With nothing focused: the arrows move the selection, Esc closes the
 	// top popup.
 	c.SetOnTypedKey(func(ev *fyne.KeyEvent) {
+		if u.tabs.Selected() == u.tabHot && (ev.Name == fyne.KeyDown || ev.Name == fyne.KeyUp) {
+			u.hot.move(ev.Name == fyne.KeyDown)
+			return
+		}
 		switch ev.Name {
 		case fyne.KeyDown:
 			u.queue.toList(0)
@@ -374,6 +388,9 @@ func (u *UI) onShortcut(s fyne.Shortcut) bool {
 	}
 	switch cs.KeyName {
 	case fyne.KeyF:
+		if u.tabs.Selected() == u.tabHot { // search is the orders'
+			u.tabs.Select(u.tabOrders)
+		}
 		if u.board != nil && u.tabs.Selected() != u.tabOrders {
 			u.board.FocusSearch()
 			break

@@ -134,8 +134,8 @@ func Generate(now time.Time, me streetdesk.User, n int) []streetdesk.WorkOrder {
 }
 
 // RecurringOrders returns internal/demo's recurring problems placed in me's
-// street office, every other one assigned to me and the rest to the other
-// members (all to me without others).
+// street office: a caseworker gets every other one and the other
+// caseworkers the rest; a lead's go round the caseworkers.
 func RecurringOrders(now time.Time, me streetdesk.User, members []streetdesk.User) []streetdesk.WorkOrder {
 	var st demo.Street
 	for _, s := range demo.Streets() {
@@ -155,7 +155,10 @@ func RecurringOrders(now time.Time, me streetdesk.User, members []streetdesk.Use
 	out := demo.NewGenerator(1, now).Recurring(st)
 	for k := range out {
 		who := me
-		if k%2 == 1 && len(others) > 0 {
+		switch {
+		case me.Role != streetdesk.RoleCaseworker && len(others) > 0:
+			who = others[k%len(others)]
+		case k%2 == 1 && len(others) > 0:
 			who = others[(k/2)%len(others)]
 		}
 		out[k].TeamID, out[k].AssigneeID, out[k].AssigneeName = me.TeamID, who.ID, who.Name
