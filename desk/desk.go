@@ -43,7 +43,7 @@ type Service struct {
 	Photos PhotoImporter
 	Teams  TeamSource
 	Engine streetdesk.Syncer
-	Places HotspotSource
+	Places HotspotSource    // default: OrderService, when it is one
 	Now    func() time.Time // default time.Now
 	// Updater is the update notice (nil in the CLI's one-shot commands).
 	Updater streetdesk.Updates
@@ -134,16 +134,20 @@ func (s *Service) Hotspots(ctx context.Context, q streetdesk.HotspotQuery) (*str
 	if err := opt.Validate(); err != nil {
 		return nil, err
 	}
-	if s.Places == nil {
+	places := s.Places
+	if places == nil { // the local store serves both
+		places, _ = s.OrderService.(HotspotSource)
+	}
+	if places == nil {
 		return nil, streetdesk.Errorf(streetdesk.EINTERNAL, "hotspots are not available")
 	}
-	duty, err := s.Places.Taxonomy(ctx)
+	duty, err := places.Taxonomy(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("hotspots: %w", err)
 	}
 	opt.Duty = duty
 	// The window and the one before it, for the trend.
-	orders, err := s.Places.OrdersSince(ctx, opt.Now.Add(-2*opt.Window))
+	orders, err := places.OrdersSince(ctx, opt.Now.Add(-2*opt.Window))
 	if err != nil {
 		return nil, fmt.Errorf("hotspots: %w", err)
 	}

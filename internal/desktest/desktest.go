@@ -67,6 +67,8 @@ func Run(t *testing.T, newEnv NewEnv) {
 		{"UnknownOrder", Spec{Role: streetdesk.RoleCaseworker}, unknownOrder},
 		{"Reassign", Spec{Role: streetdesk.RoleLead, Dispatched: 2}, reassign},
 		{"Review", Spec{Role: streetdesk.RoleLead, Review: true, AwaitingReview: 2}, review},
+		{"Hotspots", Spec{Role: streetdesk.RoleCaseworker, Dispatched: 3}, hotspots},
+		{"HotspotsLead", Spec{Role: streetdesk.RoleLead, Dispatched: 3}, hotspots},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newEnv(t, c.spec)
@@ -371,5 +373,40 @@ func review(t *testing.T, e *Env) {
 	}
 	if d := order(t, e, back); d.Order.Status != streetdesk.StatusAccepted || d.Order.ReviewComment != "请补充整改后照片" {
 		t.Errorf("after sending back: %s, comment %q", d.Order.Status, d.Order.ReviewComment)
+	}
+}
+
+// hotspots: the Env's dispatched orders share their category and place
+// (and name no citizen, so each counts as its own), so they are one
+// hotspot for the caseworker and for the lead; a window of no days is
+// EINVALID.
+func hotspots(t *testing.T, e *Env) {
+	r, err := e.Desk.Hotspots(ctx, streetdesk.DefaultHotspotQuery())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found *streetdesk.Hotspot
+	for i, h := range r.Hotspots {
+		for _, o := range h.Orders {
+			if o.ID == e.Dispatched[0] {
+				found = &r.Hotspots[i]
+			}
+		}
+	}
+	if found == nil {
+		t.Fatalf("no hotspot holds %s: %+v (input %+v)", e.Dispatched[0], r.Hotspots, r.Input)
+	}
+	for _, id := range e.Dispatched {
+		if !slices.ContainsFunc(found.Orders, func(o streetdesk.HotspotOrder) bool { return o.ID == id }) {
+			t.Errorf("hotspot %s lacks %s", found.ID, id)
+		}
+	}
+	if found.Trend != streetdesk.TrendNew || !found.HasCentre || found.Citizens < 2 || len(r.Points) < len(e.Dispatched) {
+		t.Errorf("hotspot %+v, %d points", found, len(r.Points))
+	}
+	q := streetdesk.DefaultHotspotQuery()
+	q.Window = 0
+	if _, err := e.Desk.Hotspots(ctx, q); streetdesk.ErrorCode(err) != streetdesk.EINVALID {
+		t.Errorf("a window of no days: %v, want EINVALID", err)
 	}
 }

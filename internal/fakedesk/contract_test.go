@@ -36,6 +36,9 @@ func newContractEnv(t *testing.T, s desktest.Spec) *desktest.Env {
 		o := streetdesk.WorkOrder{ID: fmt.Sprintf("WO-CT-%03d", n), Title: desktest.Marker + fmt.Sprintf(" 井盖缺失 %d", n),
 			Complaint: "桂园路口人行道井盖缺失，夜间行人容易踩空。", Status: status, AssigneeID: cw.ID, AssigneeName: cw.Name,
 			TeamID: team.ID, Version: 1, DispatchedAt: now.Add(-time.Hour), UpdatedAt: now.Add(-time.Hour),
+			// As the real Env's dispatcher sends them.
+			Category: streetdesk.SampleTaxonomy().Items[0].Category, Channel: streetdesk.ChannelHotline,
+			Location:  streetdesk.Location{District: team.District, StreetOffice: team.StreetOffice, Address: "桂园路1号", Lat: 22.54, Lng: 114.11},
 			Deadlines: streetdesk.Deadlines{AcceptBy: now.Add(2 * time.Hour), ResolveBy: now.Add(72 * time.Hour)}}
 		if status != streetdesk.StatusDispatched {
 			o.AcceptedAt = now.Add(-30 * time.Minute)
