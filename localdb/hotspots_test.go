@@ -54,3 +54,41 @@ func TestOrdersSince(t *testing.T) {
 		t.Errorf("future: %v %v", got, err)
 	}
 }
+
+// TestOrdersSinceDecodes: the fast reader gives the same fields as
+// encoding/json for the demo's orders and for texts with escapes, odd
+// numbers and missing parts.
+func TestOrdersSinceDecodes(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	orders := demoOrders(150, t0)
+	odd := order("ODD-1", streetdesk.StatusAccepted)
+	odd.Title = `引号"与反斜杠\和\u0000控制符` + "\n换行\t"
+	odd.Category.L3Name, odd.Location.Address = `a"b`, `星湖花园"3栋"\旁`
+	odd.Location.Lat, odd.Location.Lng = -1.5e-7, 1e2
+	odd.Citizen = streetdesk.Citizen{Name: "张\\女士", Phone: ""}
+	bare := order("ODD-2", streetdesk.StatusDispatched)
+	bare.Category, bare.Location, bare.History = streetdesk.Category{}, streetdesk.Location{}, nil
+	orders = append(orders, odd, bare)
+	pull(t, db, orders...)
+	got, err := db.OrdersSince(ctx, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	byID := map[string]streetdesk.WorkOrder{}
+	for _, o := range got {
+		byID[o.ID] = o
+	}
+	for _, w := range orders {
+		o, ok := byID[w.ID]
+		if !ok {
+			t.Errorf("%s missing", w.ID)
+			continue
+		}
+		if o.Title != w.Title || o.Category != w.Category || o.Location != w.Location || o.Citizen != w.Citizen ||
+			o.Status != w.Status || o.AssigneeID != w.AssigneeID || o.AssigneeName != w.AssigneeName || o.TeamID != w.TeamID ||
+			o.Version != w.Version || o.Cycle != w.Cycle || o.Rating != w.Rating || !o.DispatchedAt.Equal(w.DispatchedAt) || !o.UpdatedAt.Equal(w.UpdatedAt) {
+			t.Errorf("%s decoded as\n%+v\nwant\n%+v", w.ID, o, w)
+		}
+	}
+}
