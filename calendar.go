@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -24,11 +26,17 @@ const (
 )
 
 // Calendar decides which days are working days: Monday to Friday, minus
-// public holidays, plus make-up workdays that fall on weekends.
+// public holidays, plus make-up workdays that fall on weekends. Outside the
+// years its table lists it knows no holidays: there only weekends are days
+// off, and it says so once to its logger (SetLogger).
 type Calendar struct {
-	loc  *time.Location
-	days map[string]DayKind // "2006-01-02" → kind
-	name map[string]string
+	loc         *time.Location
+	days        map[string]DayKind // "2006-01-02" → kind
+	name        map[string]string
+	first, last int // the years the table lists (0, 0: none)
+
+	log    atomic.Pointer[slog.Logger]
+	warned atomic.Bool
 }
 
 //go:embed holidays_cn.csv
@@ -82,8 +90,38 @@ func LoadCalendar(r io.Reader, loc *time.Location) (*Calendar, error) {
 		if len(rec) == 3 {
 			c.name[key] = strings.TrimSpace(rec[2])
 		}
+		if y := d.Year(); c.first == 0 || y < c.first {
+			c.first = y
+		}
+		c.last = max(c.last, d.Year())
 	}
 	return c, nil
+}
+
+// Years returns the first and last year the holiday table lists (0, 0 for
+// an empty table).
+func (c *Calendar) Years() (first, last int) { return c.first, c.last }
+
+// Covers reports whether t's year is one the holiday table lists.
+func (c *Calendar) Covers(t time.Time) bool {
+	y := t.In(c.loc).Year()
+	return c.first != 0 && y >= c.first && y <= c.last
+}
+
+// SetLogger gives the calendar a logger for its one warning: the first time
+// it is asked about a date in a year its table does not list, where public
+// holidays and make-up workdays are unknown and only weekends count as days
+// off. Safe to call at any time; nil silences it.
+func (c *Calendar) SetLogger(l *slog.Logger) { c.log.Store(l) }
+
+// uncovered warns, once per calendar, that t falls outside the table.
+func (c *Calendar) uncovered(t time.Time) {
+	l := c.log.Load()
+	if l == nil || !c.warned.CompareAndSwap(false, true) {
+		return
+	}
+	l.Warn("holiday calendar: no holidays known for this year; only weekends count as days off until the table is updated",
+		"year", t.Year(), "table_first_year", c.first, "table_last_year", c.last)
 }
 
 // Location returns the calendar's time zone.
@@ -97,6 +135,9 @@ func (c *Calendar) IsWorkday(t time.Time) bool {
 		return false
 	case DayWorkday:
 		return true
+	}
+	if y := t.Year(); y < c.first || y > c.last {
+		c.uncovered(t)
 	}
 	wd := t.Weekday()
 	return wd != time.Saturday && wd != time.Sunday

@@ -1,7 +1,10 @@
 package streetdesk_test
 
 import (
+	"io"
+	"log/slog"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -193,4 +196,56 @@ func TestLoadCalendar_Errors(t *testing.T) {
 	if cal.IsWorkday(at("2026-03-11 10:00")) || !cal.IsWorkday(at("2026-03-14 10:00")) || cal.HolidayName(at("2026-03-11 10:00")) != "测试" {
 		t.Error("custom calendar not applied")
 	}
+}
+
+// Past the years its table lists, the calendar counts only weekends as days
+// off and says so once, with the year, to its logger.
+func TestCalendarWarnsOnceOutsideItsTable(t *testing.T) {
+	var buf strings.Builder
+	var mu gosync.Mutex
+	cal := streetdesk.DefaultCalendar()
+	cal.SetLogger(slog.New(slog.NewTextHandler(lockedWriter{&mu, &buf}, nil)))
+	if first, last := cal.Years(); first != 2026 || last != 2027 {
+		t.Fatalf("Years() = %d, %d", first, last)
+	}
+	// Inside the table: holidays count, nothing to say.
+	if cal.IsWorkday(time.Date(2027, 10, 4, 10, 0, 0, 0, streetdesk.ChinaTZ)) || !cal.Covers(time.Date(2026, 1, 1, 0, 0, 0, 0, streetdesk.ChinaTZ)) {
+		t.Fatal("2027-10-04 (国庆节) is a working day, or 2026 is not covered")
+	}
+	if buf.Len() != 0 {
+		t.Fatalf("a warning inside the table: %s", buf.String())
+	}
+	// 2028-10-02 is a Monday in the national holiday; without a table for
+	// 2028 it is a working day, from many goroutines at once.
+	d := time.Date(2028, 10, 2, 10, 0, 0, 0, streetdesk.ChinaTZ)
+	var wg gosync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if !cal.IsWorkday(d) {
+				t.Error("outside the table a Monday is not a working day")
+			}
+			cal.AddWorkdays(d, 3)
+		})
+	}
+	wg.Wait()
+	if cal.Covers(d) {
+		t.Error("2028 reported as covered")
+	}
+	mu.Lock()
+	out := buf.String()
+	mu.Unlock()
+	if n := strings.Count(out, "level=WARN"); n != 1 || !strings.Contains(out, "year=2028") || !strings.Contains(out, "table_last_year=2027") {
+		t.Fatalf("want one warning naming 2028 and the table's last year, got %d:\n%s", n, out)
+	}
+}
+
+type lockedWriter struct {
+	mu *gosync.Mutex
+	w  io.Writer
+}
+
+func (l lockedWriter) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.w.Write(p)
 }

@@ -1,4 +1,4 @@
-// Package localdb is the caseworker's local store (DESIGN §5): the shadow
+// Package localdb is the caseworker's local store: the shadow
 // copy of the platform's orders written only by sync, the transactional
 // outbox of intents, local notes, photos and resolutions, the conflicts
 // inbox and a Chinese full-text index. It implements
@@ -99,6 +99,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if opts.Calendar == nil {
 		opts.Calendar = streetdesk.DefaultCalendar()
 	}
+	opts.Calendar.SetLogger(opts.Logger)
 	if opts.ReadConns <= 0 {
 		opts.ReadConns = 4
 	}

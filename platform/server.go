@@ -138,6 +138,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.Calendar == nil {
 		cfg.Calendar = streetdesk.DefaultCalendar()
 	}
+	cfg.Calendar.SetLogger(cfg.Logger)
 	if cfg.Taxonomy == nil {
 		cfg.Taxonomy = streetdesk.SampleTaxonomy()
 	}
