@@ -99,7 +99,8 @@ var (
 // an order ("reopened: as accepted").
 var workingStates = []Status{StatusAccepted, StatusReopened}
 
-// Lifecycle is the transition table of DESIGN §2. It is data: Apply is the
+// Lifecycle is the transition table: for each state, the operations out of
+// it, who may perform them and where they lead. It is data: Apply is the
 // only code that interprets it, and tests walk every cell.
 var Lifecycle = buildLifecycle()
 

@@ -6,7 +6,7 @@ import "fmt"
 // The values are stable strings: they are stored locally and sent on the wire.
 type Status string
 
-// The states of DESIGN §2.
+// The states of the lifecycle, in the order an order passes them.
 const (
 	StatusDispatched         Status = "dispatched"          // 待签收
 	StatusAccepted           Status = "accepted"            // 办理中

@@ -6,7 +6,7 @@ import (
 	"time"
 )
 
-// Team statistics for the lead's board and charts (issue 6): each member's
+// Team statistics for the lead's board and charts: each member's
 // load now, the orders waiting to be accepted, and the centre's three rates
 // (三率: 响应率, 解决率, 满意率) per ISO week and per member, computed from the
 // orders alone so the board works offline from the local store.

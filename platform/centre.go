@@ -426,8 +426,8 @@ func (s *Server) MutationResultByKey(ctx context.Context, key string) (*streetde
 	return &r, json.Unmarshal([]byte(data), &r)
 }
 
-// EffectCount is how many times a mutation key was processed for effect
-// (invariant I2: never more than 1).
+// EffectCount is how many times a mutation key was processed for effect:
+// never more than once, however often it was sent.
 func (s *Server) EffectCount(ctx context.Context, key string) (int, error) {
 	var n int
 	err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutation_results WHERE key = ? AND effect = 1`, key).Scan(&n)
@@ -449,7 +449,7 @@ func (s *Server) BlobSHA256s(ctx context.Context) ([]string, error) {
 }
 
 // ForgetClient drops a client's state, as a platform restored from an old
-// backup would (C5): its next push gets 409 ClientStateNotFound. Stored
+// backup would: its next push gets 409 ClientStateNotFound. Stored
 // results stay, so re-sent keys still dedupe.
 func (s *Server) ForgetClient(ctx context.Context, clientID string) error {
 	_, err := s.wdb.ExecContext(ctx, `UPDATE clients SET forgotten = 1 WHERE id = ?`, clientID)

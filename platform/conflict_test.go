@@ -21,9 +21,11 @@ func (e *env) acceptedBy(user, team string) (*streetdesk.WorkOrder, *client) {
 	return e.order(o.ID), c
 }
 
-// TestConflictMatrix walks every cell of reference §a8: what the caseworker
-// did offline (rows) against what happened on the platform meanwhile
-// (columns).
+// TestConflictMatrix walks every cell of the conflict matrix: what the
+// caseworker did offline (rows) against what happened on the platform
+// meanwhile (columns). Facts (notes, photos) are always kept; a status
+// change is checked against what changed since its base version; a
+// resolution that cannot apply is kept as a proposal (docs/protocol.md).
 func TestConflictMatrix(t *testing.T) {
 	ctx := context.Background()
 	type event struct {

@@ -132,8 +132,11 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// push processes a batch in one transaction (reference §a4): dedupe on (clientId, id) and key, stop at an id gap,
-// lastMutationId advanced in the same transaction as the effects.
+// push processes a batch in one transaction: each mutation is applied once
+// (deduplicated on (clientId, id) and on its key), the batch stops at a gap
+// in the ids (the client resends from lastMutationId+1), and lastMutationId
+// advances in the same transaction as the effects, so an answer lost on the
+// way can always be asked again.
 func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
 	t, err := s.begin(ctx)
 	if err != nil {

@@ -28,7 +28,9 @@ import (
 	"github.com/streetdesk/streetdesk"
 )
 
-// Timeouts of reference a12.
+// Timeouts of a platform call: a connection that cannot be made or a server
+// that does not answer is a transient failure the engine backs off from,
+// never a hang.
 const (
 	DefaultDialTimeout           = 10 * time.Second
 	DefaultTLSTimeout            = 10 * time.Second

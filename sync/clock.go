@@ -28,7 +28,8 @@ type realTimer struct{ t *time.Timer }
 func (r realTimer) C() <-chan time.Time { return r.t.C }
 func (r realTimer) Stop() bool          { return r.t.Stop() }
 
-// backoff is full jitter: rand(0, min(cap, base·2^n)) (reference a12).
+// backoff is full jitter, rand(0, min(cap, base·2^n)): many desks that lost
+// the platform at once do not come back in step.
 func backoff(n int, base, max time.Duration, rnd func() float64) time.Duration {
 	d := base
 	for i := 0; i < n && d < max; i++ {

@@ -7,7 +7,10 @@ import (
 	"github.com/streetdesk/streetdesk"
 )
 
-// The offline-conflict scenarios of reference b1 D1–D7, end to end.
+// The offline-conflict scenarios, end to end: D1 reassigned, D2 cancelled,
+// D3 reopened while a resolution is in flight, D4 one user on two devices,
+// D5 a lead changing what the caseworker changed, D6 the later edit
+// arriving first, D7 a desk's clock a day off (it decides nothing).
 
 // offlineWork queues the typical day on one order: accept, a note, a
 // photo, a resolution.

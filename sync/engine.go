@@ -26,7 +26,8 @@ type Options struct {
 	Period      time.Duration // periodic sync [60 s]
 	BackoffBase time.Duration // [1 s]
 	BackoffCap  time.Duration // [5 min]
-	// Upload failures back off longer (reference a12): [2 s], [10 min].
+	// Photo upload and download failures back off on their own, longer
+	// schedule: [2 s], [10 min].
 	UploadBackoffBase time.Duration
 	UploadBackoffCap  time.Duration
 	BatchSize         int // mutations per push [100]
@@ -221,7 +222,8 @@ func (e *Engine) count(f func(s *Stats)) {
 // Run syncs until ctx is cancelled. It syncs once at start (a queue made
 // offline is flushed on connect), then on triggers, every Period and on the
 // backoff timer after a failure. It returns nil after ctx is cancelled and
-// the in-flight request is aborted; it starts no goroutines of its own.
+// the in-flight request is aborted. The only other goroutine it starts is a
+// pull's prefetch of the next page, which that pull joins before it returns.
 func (e *Engine) Run(ctx context.Context) error {
 	clk := e.opts.Clock
 	periodic := clk.NewTimer(e.opts.Period)

@@ -8,7 +8,8 @@ import (
 	"github.com/streetdesk/streetdesk"
 )
 
-// Kind classifies a failure by what the engine does about it (reference a12).
+// Kind classifies a failure by what the engine does about it: retry later,
+// wait for a sign-in, or stop with a message; the outbox is kept in every case.
 type Kind int
 
 // Failure kinds.

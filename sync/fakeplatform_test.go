@@ -19,8 +19,8 @@ import (
 )
 
 // fakePlatform is an in-memory stand-in for package platform with the
-// same wire shapes (docs/protocol.md) and the server rules of reference
-// a4/a8/a9 that the engine depends on: dedupe by (clientId, id) and key,
+// same wire shapes (docs/protocol.md) and the server rules the engine
+// depends on: dedupe by (clientId, id) and key,
 // 422 on a key with another payload, lastMutationId in the same snapshot as
 // the changes, field-level conflict rules for the caseworker ops, tus with
 // partial PATCH bodies kept and an end-to-end SHA-256 check.

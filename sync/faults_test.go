@@ -16,8 +16,16 @@ import (
 	"github.com/streetdesk/streetdesk/sync"
 )
 
-// One named test per row of reference b1 (B1–B7, C1–C10, E1–E10, F1–F4).
-// D1–D7 are in conflicts_test.go.
+// One named test per fault the sync must survive: B the network (lost
+// requests and answers, resets, slow and half-open links, captive
+// portals), C the platform (errors before and after its commit,
+// Retry-After, duplicate delivery, lost client state, expired cursors,
+// partial batches, expired tokens, unsupported versions, poison
+// mutations), E photo uploads (cuts, stale offsets, expiry, corruption,
+// edited files, photos still uploading at resolution) and F the engine
+// itself (retries that never re-fire, a queue not flushed on connect, a
+// stuck head of the queue, leaks). D, the offline conflicts, are in
+// conflicts_test.go.
 
 // onceFor applies f to the first n requests of a kind, then heals.
 func onceFor(kind string, n int, f fault) func(*http.Request) fault {

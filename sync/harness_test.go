@@ -125,7 +125,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 	c.timers = keep
 }
 
-// fault is what the nemesis does to one request (reference b4).
+// fault is what the test's network does to one request.
 type fault struct {
 	dropRequest  bool   // never reaches the platform (dial error)
 	dropResponse bool   // the platform processed it; the answer is lost

@@ -7,8 +7,20 @@ import (
 	"github.com/streetdesk/streetdesk"
 )
 
-// checkInvariants checks reference b2 I1–I4 and I6 for desktops that have
-// quiesced (I5 is checked on every ApplyPull by memStore).
+// The invariants every sync test ends with:
+//
+//	I1 no loss: every outbox key is answered by the platform or kept in
+//	   the conflicts inbox with its full arguments;
+//	I2 no duplication: the platform applied each key at most once;
+//	I3 convergence: the desk's shadow is the platform's view of the user
+//	   (equal checksums) and the outbox is empty;
+//	I4 integrity: every blob the platform verified has the SHA-256 it is
+//	   named by;
+//	I5 monotonic reads: an order's version in the shadow never goes back;
+//	I6 liveness: after the faults heal, the outbox and the uploads drain.
+//
+// checkInvariants checks I1–I4 and I6 for desktops that have quiesced (I5
+// is checked on every ApplyPull by memStore).
 // tb is what the checker needs of *testing.T and *rapid.T.
 type tb interface {
 	Helper()

@@ -12,7 +12,7 @@ import (
 	"github.com/streetdesk/streetdesk"
 )
 
-// TestModel is the randomized test of reference b3: random interleavings
+// TestModel is the randomized test of the whole sync: random interleavings
 // of {local action, centre action, fault, crash, sync} on two desktops of
 // one caseworker, then heal, quiesce and check I1–I6. 100 runs by default;
 // -rapid.checks=5000 for a long run.

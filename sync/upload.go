@@ -65,7 +65,9 @@ func (e *Engine) progress(i int, before, sent int64, bps float64) {
 	})
 }
 
-// upload sends one blob (reference a9 step 3).
+// upload sends one blob, unless the platform has it already: a tus upload
+// created once (its URL saved before the first byte) and resumed from the
+// platform's offset after a cut.
 func (e *Engine) upload(ctx context.Context, i int, before int64, u Upload) error {
 	e.update(func(s *streetdesk.SyncStatus) { s.Current = "上传照片 " + filepath.Base(u.Path) })
 	f, err := os.Open(u.Path)

@@ -20,7 +20,7 @@ import (
 	streetdesk "github.com/streetdesk/streetdesk"
 )
 
-// The team lead's board (issue 6, UI.md "Team board"): each member's load,
+// The team lead's board: each member's load,
 // the orders waiting to be accepted, every team order with filters and
 // search, reassignment (one, many, or "take it myself"), resolution review
 // and the team's charts. Every write is local and queued: the board says

@@ -331,9 +331,10 @@ func (u *UI) stopWatch() {
 	}
 }
 
-// Close stops the background watchers (the window's owner calls it on
-// close). It does not wait for them: after the app's loop has ended a
-// pending fyne.Do would never return.
+// Close stops the background work (the window's owner calls it on close).
+// It waits for the lead board's loads (Board.Close) but not for the
+// watchers: they return at their next wake-up, and what they hand to the
+// main goroutine goes through fyne.Do, which queues and never blocks.
 func (u *UI) Close() {
 	u.stopWatch()
 	u.closeBoard()

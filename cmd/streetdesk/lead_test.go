@@ -29,7 +29,7 @@ func (d *desk) show(id string) streetdesk.OrderDetail {
 // TestEndToEnd_LeadReassignsWhileCaseworkerWorksOffline: the lead reassigns
 // an order offline while its caseworker, also offline, writes a survey note
 // and resolves it. Both sync, in either order; nothing typed is lost and the
-// outcome is the conflict matrix's (reference §a8):
+// outcome is the conflict matrix's (docs/protocol.md):
 //   - caseworker first: the resolution stands; the lead's reassignment is
 //     not applied and lands in the lead's "needs attention" inbox;
 //   - lead first: the order moves to cw02; the caseworker's note is kept and

@@ -6,7 +6,7 @@ import (
 	streetdesk "github.com/streetdesk/streetdesk"
 )
 
-// Helpers for the team lead's screens (issue 6): an exact roster, an exact
+// Helpers for the team lead's screens: an exact roster, an exact
 // set of orders, and caseworkers' resolutions waiting for review.
 
 // SetTeam replaces the signed-in user's team and its roster.
