@@ -349,3 +349,17 @@ func pickerView(p *photoPicker) PhotoPickerView {
 
 // PhotoDialogRefused is the photo dialog's line about files it refused.
 func (u *UI) PhotoDialogRefused() *widget.Label { return u.detail.photoDlg.refused }
+
+// Settings.
+func (u *UI) SettingsButton() *widget.Button { return u.settingsBtn }
+func (u *UI) SettingsOpen() bool             { return u.settings != nil && u.settings.Visible() }
+
+// ChooseLanguage picks an option of the open settings' (or the sign-in
+// screen's) language choice by its text.
+func (u *UI) ChooseLanguage(option string) { u.langChoice.sel.SetSelected(option) }
+
+// SignInLanguage is the sign-in screen's language choice.
+func (u *UI) SignInLanguage() *widget.Select { return u.langChoice.sel }
+
+// TimelineLine renders a timeline entry as the detail does.
+func TimelineLine(e streetdesk.TimelineEntry) string { return timelineLine(e, langCode()) }

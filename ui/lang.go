@@ -26,6 +26,7 @@ var translations embed.FS
 // LoadTranslations adds the app's translations to Fyne's lang package. Call
 // it before building widgets.
 func LoadTranslations() error {
+	chosenLang, chosen = "", nil // the system's, until a setting says otherwise
 	if err := lang.AddTranslationsFS(translations, "translation"); err != nil {
 		return err
 	}
@@ -70,12 +71,23 @@ var fyneLanguages = []string{"cs", "de", "el", "es", "fr", "pl", "pt", "pt-BR", 
 // knownErrors are the messages the translations have words for.
 var knownErrors = map[string]bool{}
 
-// langCode is the language the translations resolved to ("zh" or "en"),
-// for the root package's Label(lang) helpers.
-func langCode() string { return lang.X("meta.lang", "en") }
+// langCode is the language the interface speaks ("zh" or "en"): the one
+// chosen in the settings, else the one the translations resolved to from
+// the system; for the root package's Label(lang) helpers.
+func langCode() string {
+	if chosenLang != "" {
+		return chosenLang
+	}
+	return lang.X("meta.lang", "en")
+}
 
 // tr translates a key with an English fallback; data fills {{.Name}} fields.
-func tr(key, fallback string, data ...any) string { return lang.X(key, fallback, data...) }
+func tr(key, fallback string, data ...any) string {
+	if chosen != nil {
+		return localize(key, fallback, data...)
+	}
+	return lang.X(key, fallback, data...)
+}
 
 // errorPatterns translate the root package's messages that carry values.
 var errorPatterns = []struct {
@@ -96,7 +108,7 @@ func errorText(err error) string {
 		return msg
 	}
 	if knownErrors[msg] {
-		return lang.X("err:"+msg, msg)
+		return tr("err:"+msg, msg)
 	}
 	for _, p := range errorPatterns {
 		if m := p.re.FindStringSubmatch(msg); m != nil {
@@ -104,7 +116,7 @@ func errorText(err error) string {
 			for i, v := range m[1:] {
 				data[string(rune('A'+i))] = v
 			}
-			return lang.X(p.key, msg, data)
+			return tr(p.key, msg, data)
 		}
 	}
 	return msg

@@ -25,6 +25,7 @@ type signin struct {
 	password *deskEntry
 	button   *widget.Button
 	status   *widget.Label // errors in plain words, or "signing in…"
+	langRow  *fyne.Container
 	content  fyne.CanvasObject
 }
 
@@ -50,9 +51,17 @@ func newSignIn(defaultServer, defaultUser string, onDone func(streetdesk.Desk),
 	title := &widget.Label{Text: tr("signin.title", "StreetDesk · sign in"), TextStyle: fyne.TextStyle{Bold: true}, Alignment: fyne.TextAlignCenter}
 	hint := &widget.Label{Text: tr("signin.hint", "Your work is kept on this computer and works offline; it is sent to the platform when the network is there."),
 		Wrapping: fyne.TextWrapWord}
-	box := container.NewVBox(title, form, s.button, s.status, hint)
-	s.content = container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSize(440, 360)), box))
+	s.langRow = container.NewHBox()
+	box := container.NewVBox(title, form, s.button, s.status, hint, s.langRow)
+	s.content = container.NewCenter(container.New(layout.NewGridWrapLayout(fyne.NewSize(440, 400)), box))
 	return s
+}
+
+// setLanguage puts the language choice under the form: a desk on an
+// English or C locale can be switched to Chinese before signing in.
+func (s *signin) setLanguage(sel *widget.Select) {
+	s.langRow.Objects = []fyne.CanvasObject{&widget.Label{Text: tr("settings.language", "Language")}, sel}
+	s.langRow.Refresh()
 }
 
 // firstEmpty is where the cursor goes: the first field still to fill, nil

@@ -71,6 +71,10 @@ type UI struct {
 	hot       *hotspotView
 	tabHot    *container.TabItem
 	about     *aboutView
+
+	settings    *widget.PopUp   // open settings, nil when none
+	langChoice  *languageChoice // the settings' language (tests)
+	settingsBtn *widget.Button  // ⚙ in the sync bar
 }
 
 // New builds the UI into w (SetContent) and installs its shortcuts.
@@ -87,6 +91,7 @@ func New(w fyne.Window, opts Options) *UI {
 	}
 	u := &UI{w: w, opts: opts, cal: streetdesk.DefaultCalendar()}
 	u.ctx, u.cancel = context.WithCancel(context.Background())
+	languageFromPrefs()
 	if opts.Desk == nil {
 		u.showSignIn()
 	} else {
@@ -107,6 +112,8 @@ func (u *UI) showSignIn() {
 	u.w.SetOnDropped(nil)
 	u.signin = newSignIn(u.opts.DefaultServer, u.opts.DefaultUsername, u.onLoggedIn, u.opts.Login, &u.bg, u.ctx)
 	u.signin.focus = u.w.Canvas().Focus
+	u.langChoice = newLanguageChoice(u.chooseLanguage)
+	u.signin.setLanguage(u.langChoice.sel)
 	u.w.SetContent(u.signin.content)
 	if e := u.signin.firstEmpty(); e != nil {
 		u.w.Canvas().Focus(e)
@@ -114,6 +121,28 @@ func (u *UI) showSignIn() {
 }
 
 func (u *UI) onLoggedIn(d streetdesk.Desk) { u.start(d) }
+
+// rebuild builds the screens again in the language now set: the sign-in
+// screen with what was typed, or the main window with the same order open.
+func (u *UI) rebuild() {
+	if u.desk == nil {
+		if u.signin != nil {
+			u.opts.DefaultServer, u.opts.DefaultUsername = u.signin.server.Text, u.signin.username.Text
+		}
+		u.showSignIn()
+		return
+	}
+	id := ""
+	if u.detail != nil {
+		id = u.detail.id
+	}
+	u.stopWatch()
+	u.closeBoard()
+	u.start(u.desk)
+	if id != "" {
+		u.openOrder(id)
+	}
+}
 
 // start shows the main window for a signed-in desk.
 func (u *UI) start(d streetdesk.Desk) {
@@ -132,6 +161,8 @@ func (u *UI) start(d streetdesk.Desk) {
 	split := container.NewHSplit(left, u.detail.content)
 	split.Offset = 0.38
 	u.about = newAboutView(u, d)
+	u.settingsBtn = u.settingsButton()
+	u.bar.right.Add(u.settingsBtn)
 	u.bar.right.Add(u.about.notice)
 	u.bar.right.Add(u.about.button)
 	u.bar.right.Add(u.signOut)
