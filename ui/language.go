@@ -47,13 +47,19 @@ func SetLanguage(l string) error {
 	}
 	b := i18n.NewBundle(language.English)
 	b.RegisterUnmarshalFunc("json", json.Unmarshal)
-	for _, f := range []string{"en.json", "zh-Hans.json"} {
-		data, err := translations.ReadFile("translation/" + f)
+	// Every file of the folder, as Fyne loads them: en.json, zh-Hans.json,
+	// about.zh-Hans.json … (the language is the name's last part).
+	files, err := translations.ReadDir("translation")
+	if err != nil {
+		return err
+	}
+	for _, f := range files {
+		data, err := translations.ReadFile("translation/" + f.Name())
 		if err != nil {
 			return err
 		}
-		if _, err := b.ParseMessageFileBytes(data, f); err != nil {
-			return fmt.Errorf("translation %s: %w", f, err)
+		if _, err := b.ParseMessageFileBytes(data, f.Name()); err != nil {
+			return fmt.Errorf("translation %s: %w", f.Name(), err)
 		}
 	}
 	tag := "en"

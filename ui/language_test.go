@@ -38,6 +38,10 @@ func TestLanguageSetting(t *testing.T) {
 	if got := e.u.SyncBar().SyncNow.Text; got != "立即同步" || ui.LangCode() != "zh" {
 		t.Errorf("中文: sync button %q, language %q", got, ui.LangCode())
 	}
+	// Every translation file counts, not only the two main ones.
+	if got := e.u.About().Button.Text; got != "关于" {
+		t.Errorf("中文: about button %q", got)
+	}
 	if got := e.u.QueueRowText(0); got[0] != "超时 2小时" || got[3] != "办理中" {
 		t.Errorf("中文: row 0 = %q", got)
 	}
