@@ -98,13 +98,8 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "cursor too long")
 		return
 	}
-	raw := pageBuffers.Get().(*bytes.Buffer)
-	defer func() {
-		if raw.Cap() <= keepPage {
-			raw.Reset()
-			pageBuffers.Put(raw)
-		}
-	}()
+	raw := pageBuffers.get()
+	defer func() { pageBuffers.put(raw) }()
 	if err := s.pull(r.Context(), viewer{u, clientID}, q.Get("cursor"), limit, raw); err != nil {
 		if r.Context().Err() != nil {
 			return // the client went away: the read stopped
@@ -118,8 +113,10 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 		if err != nil {
 			return // the client went away while the page waited for a compressor
 		}
-		defer zBuffers.Put(z)
+		defer zBuffers.put(z)
 		body, gzipped = z.Bytes(), true
+		pageBuffers.put(raw) // only the compressed page waits for the client
+		raw = nil
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
@@ -146,10 +143,50 @@ const (
 
 // pageBuffers and zBuffers recycle page buffers: a first sync asks for
 // twenty pages of the same size in a row.
-var (
-	pageBuffers = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4<<10)) }}
-	zBuffers    = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+var pageBuffers, zBuffers = newBufferPool(), newBufferPool()
+
+// bufferPool recycles buffers: small ones through a sync.Pool, large ones
+// (pages of orders) through a short free list that the garbage collector
+// does not empty between two pages, holding at most bigBuffers × keepPage.
+type bufferPool struct {
+	small sync.Pool
+	large chan *bytes.Buffer
+}
+
+const (
+	smallBuffer = 64 << 10
+	bigBuffers  = 8
 )
+
+func newBufferPool() *bufferPool {
+	return &bufferPool{small: sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 4<<10)) }},
+		large: make(chan *bytes.Buffer, bigBuffers)}
+}
+
+func (p *bufferPool) get() *bytes.Buffer {
+	select {
+	case b := <-p.large:
+		return b
+	default:
+		return p.small.Get().(*bytes.Buffer)
+	}
+}
+
+// put returns b (nil is ignored); one larger than keepPage is dropped.
+func (p *bufferPool) put(b *bytes.Buffer) {
+	switch {
+	case b == nil || b.Cap() > keepPage:
+	case b.Cap() <= smallBuffer:
+		b.Reset()
+		p.small.Put(b)
+	default:
+		b.Reset()
+		select {
+		case p.large <- b:
+		default:
+		}
+	}
+}
 
 // compress gzips a page. A compressor holds about a megabyte of tables and
 // keeps a core busy, so at most compressSlots pages are compressed at once;
@@ -161,8 +198,7 @@ func (s *Server) compress(ctx context.Context, page []byte) (*bytes.Buffer, erro
 		return nil, ctx.Err()
 	}
 	defer func() { <-s.zslots }()
-	z := zBuffers.Get().(*bytes.Buffer)
-	z.Reset()
+	z := zBuffers.get()
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
 	zw.Reset(z)
