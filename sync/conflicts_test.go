@@ -59,7 +59,7 @@ func TestConflict_D1_ReassignedWhileOffline(t *testing.T) {
 	r.p.reassign(ids[0], "u-cw2")
 	syncAgain(r)
 	r.stop()
-	wantResult(t, r, accept, streetdesk.ResultRejected, streetdesk.CodeReassigned, "")
+	wantResult(t, r, accept, streetdesk.ResultConflict, streetdesk.CodeReassigned, "")
 	wantResult(t, r, note, streetdesk.ResultApplied, "", streetdesk.DispositionKeptAsFact)
 	wantResult(t, r, photo, streetdesk.ResultApplied, "", streetdesk.DispositionKeptAsFact)
 	wantResult(t, r, resolve, streetdesk.ResultConflict, streetdesk.CodeReassigned, streetdesk.DispositionKeptAsProposal)
@@ -79,7 +79,7 @@ func TestConflict_D2_CancelledWhileOffline(t *testing.T) {
 	r.p.cancel(ids[0])
 	syncAgain(r)
 	r.stop()
-	wantResult(t, r, accept, streetdesk.ResultRejected, streetdesk.CodeCancelled, "")
+	wantResult(t, r, accept, streetdesk.ResultConflict, streetdesk.CodeCancelled, "")
 	wantResult(t, r, note, streetdesk.ResultApplied, "", streetdesk.DispositionKeptAsFact)
 	wantResult(t, r, resolve, streetdesk.ResultConflict, streetdesk.CodeCancelled, streetdesk.DispositionKeptAsProposal)
 	if r.p.order(ids[0]).Status != streetdesk.StatusCancelled {
@@ -123,7 +123,7 @@ func TestConflict_D4_TwoDevicesOneUser(t *testing.T) {
 	wantResult(t, a, na, streetdesk.ResultApplied, "", "")
 	wantResult(t, b, nb, streetdesk.ResultApplied, "", "")
 	wantResult(t, a, acA, streetdesk.ResultApplied, "", "")
-	wantResult(t, b, acB, streetdesk.ResultRejected, streetdesk.CodeStatusChanged, "")
+	wantResult(t, b, acB, streetdesk.ResultConflict, streetdesk.CodeStatusChanged, "")
 	checkInvariants(t, a.p, a.store, b.store)
 }
 
@@ -160,7 +160,7 @@ func TestConflict_D6_OutOfOrderAcrossDevices(t *testing.T) {
 	if a.p.order(ids[0]).Status != streetdesk.StatusResolved {
 		t.Fatalf("status went backwards: %s", a.p.order(ids[0]).Status)
 	}
-	wantResult(t, a, acA, streetdesk.ResultRejected, streetdesk.CodeStatusChanged, "")
+	wantResult(t, a, acA, streetdesk.ResultConflict, streetdesk.CodeAlreadyResolved, "")
 	checkInvariants(t, a.p, a.store, b.store)
 }
 

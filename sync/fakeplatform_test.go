@@ -454,12 +454,12 @@ func (p *fakePlatform) apply(m *streetdesk.Mutation) streetdesk.MutationResult {
 		}
 		return res
 	}
+	// What changed on the platform is a conflict (docs/protocol.md, result
+	// codes); a resolution is kept as a proposal.
 	keep := func(code streetdesk.ResultCode, msg string) streetdesk.MutationResult {
 		res.Status, res.Code, res.Message = streetdesk.ResultConflict, code, msg
 		if m.Name == streetdesk.MutSubmitResolution {
 			res.Disposition = streetdesk.DispositionKeptAsProposal
-		} else {
-			res.Status = streetdesk.ResultRejected
 		}
 		return res
 	}
@@ -472,7 +472,8 @@ func (p *fakePlatform) apply(m *streetdesk.Mutation) streetdesk.MutationResult {
 		return keep(streetdesk.CodeCancelled, "工单已撤单")
 	case m.BaseCycle < o.Cycle:
 		return keep(streetdesk.CodeStaleCycle, "工单已重办："+o.ReopenReason)
-	case o.Status == streetdesk.StatusResolved && m.Name == streetdesk.MutSubmitResolution:
+	case (o.Status == streetdesk.StatusResolved || o.Status == streetdesk.StatusClosed || o.Status == streetdesk.StatusAwaitingReview) &&
+		(m.Name == streetdesk.MutSubmitResolution || m.BaseVersion < o.Version):
 		return keep(streetdesk.CodeAlreadyResolved, "工单已办结")
 	case m.BaseVersion < o.Version && !(m.Name == streetdesk.MutSubmitResolution && o.Status == streetdesk.StatusAccepted) && !(m.Name == streetdesk.MutAccept && o.Status == streetdesk.StatusDispatched):
 		return keep(streetdesk.CodeStatusChanged, "工单状态已被修改")
