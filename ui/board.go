@@ -94,6 +94,7 @@ type Board struct {
 	memberSel *widget.Select
 	sparks    []*sparkline
 	strip     *fyne.Container
+	evidence  *widget.Label // the team's photo-evidence tally
 	review    *reviewView
 	charts    *chartsView
 	tabs      *container.AppTabs
@@ -201,6 +202,8 @@ func (b *Board) build() {
 		b.sparks = append(b.sparks, s)
 		b.strip.Add(s)
 	}
+	b.evidence = &widget.Label{SizeName: theme.SizeNameCaptionText}
+	b.strip.Add(container.NewCenter(b.evidence))
 	overview := container.NewBorder(b.conflicts, container.NewVBox(widget.NewSeparator(), b.strip), nil, nil, split)
 
 	// Every team order.
@@ -314,6 +317,7 @@ func (b *Board) loadStats() {
 			return
 		}
 		stats := streetdesk.ComputeTeamStats(orders, members, now, b.opts.Weeks, b.cal)
+		b.tallyEvidence(&stats)
 		mainDo(func() {
 			if gen != b.gen || b.ctx.Err() != nil {
 				return
@@ -345,6 +349,7 @@ func (b *Board) showStats(s streetdesk.TeamStats) {
 	for i, k := range rateKinds {
 		b.sparks[i].set(k.weeks(s.Weeks))
 	}
+	b.evidence.SetText(evidenceSummary(s.Evidence))
 	b.strip.Refresh() // the sparklines grew: lay the strip out again
 	b.charts.reload()
 }

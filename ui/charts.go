@@ -347,6 +347,7 @@ type chartsView struct {
 	weekly  []*barChart // the three rates
 	overdue *barChart
 	members []*barChart // the three rates, one bar per member
+	ev      *barChart   // per member: resolutions with photo-evidence warnings
 	export  *widget.Button
 	status  *widget.Label
 	content fyne.CanvasObject
@@ -360,6 +361,7 @@ func newChartsView(b *Board) *chartsView {
 		v.members = append(v.members, newBarChart(k.label(), theme.ColorNamePrimary, v.onMember))
 	}
 	v.overdue = newBarChart(tr("chart.overdue", "Missed deadlines"), theme.ColorNameError, nil)
+	v.ev = newBarChart(tr("chart.evidence", "Resolutions with photo-evidence warnings"), theme.ColorNameWarning, v.onMember)
 	v.export = &widget.Button{Text: tr("chart.export", "Export XLSX"), Icon: theme.DocumentSaveIcon(), OnTapped: v.onExport}
 	if b.opts.ExportXLSX == nil {
 		v.export.Hide()
@@ -369,7 +371,7 @@ func newChartsView(b *Board) *chartsView {
 			container.NewGridWrap(fyne.NewSize(200, v.scope.MinSize().Height), v.scope)),
 		v.export, v.status)
 	weekly := container.NewGridWithColumns(2, v.weekly[0], v.weekly[1], v.weekly[2], v.overdue)
-	members := container.NewGridWithColumns(3, v.members[0], v.members[1], v.members[2])
+	members := container.NewGridWithColumns(3, v.members[0], v.members[1], v.members[2], v.ev)
 	v.content = container.NewBorder(top, nil, nil, nil, container.NewVScroll(container.NewVBox(weekly, widget.NewSeparator(),
 		&widget.Label{Text: tr("chart.byMember", "By member (tap a bar for their weeks)"), Importance: widget.LowImportance}, members)))
 	return v
@@ -401,6 +403,7 @@ func (v *chartsView) reload() {
 		vals, texts := rateBars(rs)
 		v.members[i].set(vals, texts, labels, 1)
 	}
+	v.ev.set(evidenceBars(v.b.stats.Members))
 	v.draw()
 }
 

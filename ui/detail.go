@@ -47,6 +47,7 @@ type detailView struct {
 	notice     *widget.Label // reopen reason, pending requests, conflicts, revocation
 	timeline   *widget.Label // one line per entry
 	photos     *fyne.Container
+	exportBtn  *widget.Button // 证据包
 	actions    *actionBar
 	saved      *widget.Label // after a write: saved here / sent, as the order's items really stand
 	wrote      bool          // the user wrote to the open order
@@ -90,6 +91,7 @@ func newDetailView(u *UI) *detailView {
 	// did not clip in the software painter.
 	v.photos = container.NewGridWrap(fyne.NewSize(128, 126))
 	v.actions = newActionBar(u.w.Canvas)
+	v.exportBtn = v.newExportButton()
 	v.saved = &widget.Label{Importance: widget.SuccessImportance, Wrapping: fyne.TextWrapWord}
 	heading := func(key, fb string) *widget.Label {
 		return &widget.Label{Text: tr(key, fb), TextStyle: fyne.TextStyle{Bold: true}}
@@ -111,7 +113,7 @@ func newDetailView(u *UI) *detailView {
 		widget.NewSeparator(),
 		heading("detail.timeline", "Timeline"), v.timeline,
 		widget.NewSeparator(),
-		heading("detail.photos", "Photos"), v.photos,
+		container.NewBorder(nil, nil, heading("detail.photos", "Photos"), v.exportBtn), v.photos,
 	))
 	bottom := container.NewVBox(widget.NewSeparator(), v.saved, v.actions)
 	v.body = container.NewBorder(container.NewVBox(top, widget.NewSeparator()), bottom, nil, nil, scroll)

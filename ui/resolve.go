@@ -26,6 +26,7 @@ type resolveDialog struct {
 	warning *widget.Label
 	summary *widget.Label
 	refs    []streetdesk.LocalPhoto
+	ev      *resolveEvidence
 }
 
 func (v *detailView) onResolve() {
@@ -37,7 +38,7 @@ func (v *detailView) onResolve() {
 		return
 	}
 	lc := langCode()
-	d := &resolveDialog{refs: v.det.Photos}
+	d := &resolveDialog{refs: v.det.Photos, ev: v.loadResolveEvidence()}
 	var outcomes []string
 	for _, o := range streetdesk.Outcomes {
 		outcomes = append(outcomes, o.Label(lc))
@@ -55,6 +56,9 @@ func (v *detailView) onResolve() {
 		c := &widget.Check{Text: label, Checked: p.Tag == streetdesk.PhotoAfter, OnChanged: func(bool) { d.update() }}
 		d.photos = append(d.photos, c)
 		checks.Add(c)
+		if box := d.ev.box(p.ID, d.update); box != nil {
+			checks.Add(box)
+		}
 	}
 	if len(d.refs) == 0 {
 		checks.Add(&widget.Label{Text: tr("detail.noPhotos", "No photos yet."), Importance: widget.LowImportance})
@@ -66,7 +70,7 @@ func (v *detailView) onResolve() {
 	body := container.NewVBox(
 		&widget.Label{Text: tr("resolve.outcome", "Outcome"), TextStyle: fyne.TextStyle{Bold: true}}, d.outcome,
 		&widget.Label{Text: tr("resolve.reply", "Reply"), TextStyle: fyne.TextStyle{Bold: true}}, d.reply, d.counter,
-		&widget.Label{Text: tr("resolve.photos", "Photos to send"), TextStyle: fyne.TextStyle{Bold: true}}, checks,
+		&widget.Label{Text: tr("resolve.photos", "Photos to send"), TextStyle: fyne.TextStyle{Bold: true}}, photoList(checks),
 		d.warning, d.summary,
 	)
 	d.formDialog = v.newForm(title, body, tr("resolve.submit", "Submit"), 620, func() error {
@@ -76,6 +80,7 @@ func (v *detailView) onResolve() {
 				in.PhotoRefIDs = append(in.PhotoRefIDs, d.refs[i].ID)
 			}
 		}
+		in.Evidence = d.ev.explanations()
 		_, err := v.u.desk.Resolve(v.u.ctx, v.id, in)
 		return err
 	})
@@ -94,17 +99,22 @@ func (d *resolveDialog) update() {
 	d.counter.SetText(tr("resolve.counter", "{{.N}} characters (at least {{.Min}})", map[string]int{"N": n, "Min": streetdesk.MinReplyRunes}))
 	if n < streetdesk.MinReplyRunes {
 		d.counter.Importance = widget.DangerImportance
-		d.save.Disable()
 	} else {
 		d.counter.Importance = widget.MediumImportance
+	}
+	if n < streetdesk.MinReplyRunes || !d.ev.valid() {
+		d.save.Disable()
+	} else {
 		d.save.Enable()
 	}
 	d.counter.Refresh()
 	chosen, after := 0, false
+	var ids []string
 	for i, c := range d.photos {
 		if c.Checked {
 			chosen++
 			after = after || d.refs[i].Tag == streetdesk.PhotoAfter
+			ids = append(ids, d.refs[i].ID)
 		}
 	}
 	if after {
@@ -114,7 +124,11 @@ func (d *resolveDialog) update() {
 		d.warning.SetText(tr("resolve.noAfter", "⚠ No “after” photo is chosen. The centre usually asks for one showing the fixed site."))
 		d.warning.Show()
 	}
-	d.summary.SetText(tr("resolve.summary", "Will send: {{.O}}, a reply of {{.N}} characters, {{.P}} photos. It is saved on this computer first and sent when the network is there.",
-		map[string]string{"O": d.outcome.Selected, "N": fmt.Sprint(n), "P": fmt.Sprint(chosen)}))
+	summary := tr("resolve.summary", "Will send: {{.O}}, a reply of {{.N}} characters, {{.P}} photos. It is saved on this computer first and sent when the network is there.",
+		map[string]string{"O": d.outcome.Selected, "N": fmt.Sprint(n), "P": fmt.Sprint(chosen)})
+	if w := d.ev.warnings(ids); w > 0 {
+		summary += "\n" + tr("resolve.evidenceWarnings", "The chosen photos have {{.N}} evidence warnings; they are sent with the resolution, with your explanations.", map[string]int{"N": w})
+	}
+	d.summary.SetText(summary)
 	d.pop.Content.Refresh() // the warning came or went
 }

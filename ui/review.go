@@ -34,6 +34,7 @@ type reviewCard struct {
 	summary   *widget.Label
 	complaint *widget.Label
 	reply     *widget.Label
+	evidence  *widget.Label           // the photo checks, with the caseworker's explanations
 	photos    []streetdesk.LocalPhoto // the resolution's photos
 	thumbs    *fyne.Container
 	viewer    *photoViewer
@@ -100,6 +101,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 		summary:   &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText},
 		complaint: &widget.Label{Wrapping: fyne.TextWrapWord},
 		reply:     &widget.Label{Wrapping: fyne.TextWrapWord},
+		evidence:  &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText},
 		thumbs:    container.NewGridWrap(fyne.NewSize(96, 92)),
 		err:       &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance},
 		comment:   newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("review.commentHint", "What should be changed (required to send back)")}}),
@@ -151,6 +153,12 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 		}
 	}
 	c.summary.SetText(strings.Join(nonBlank(parts), " · "))
+	c.evidence.SetText(v.reviewEvidence(o.ID, res, c.photos))
+	if c.evidence.Text == "" {
+		c.evidence.Hide()
+	} else if strings.Contains(c.evidence.Text, "⚠") {
+		c.evidence.Importance = widget.WarningImportance
+	}
 	id := o.ID
 	c.approve = &widget.Button{Text: streetdesk.OpApproveReview.Label(lc), Importance: widget.HighImportance, OnTapped: func() {
 		if err := v.b.desk.ApproveReview(v.b.ctx, id); err != nil {
@@ -181,7 +189,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 	// Enter in the comment sends it back; Esc clears the comment.
 	c.comment.onSave = c.sendBack.OnTapped
 	c.comment.onEsc = func() { c.comment.SetText("") }
-	c.content = container.NewVBox(c.title, c.summary, c.complaint, c.reply, c.thumbs,
+	c.content = container.NewVBox(c.title, c.summary, c.complaint, c.reply, c.evidence, c.thumbs,
 		container.NewBorder(nil, nil, nil, container.NewHBox(c.sendBack, c.approve), c.comment), c.err, widget.NewSeparator())
 	return c
 }

@@ -38,6 +38,13 @@ type Options struct {
 	Board BoardOptions
 	// About is what the About box says about this installation.
 	About AboutInfo
+	// ExportEvidence writes an order's evidence package to path
+	// (cmd/streetdesk writes it beside path and renames it); nil hides the
+	// detail view's 证据包 button.
+	ExportEvidence func(ctx context.Context, orderID, path string) (*streetdesk.EvidenceExport, error)
+	// SaveFile asks where to save a file called suggested and calls cb with
+	// the chosen path ("" when cancelled); default: Fyne's file-save dialog.
+	SaveFile func(suggested string, cb func(path string))
 }
 
 // UI is the main window's content.

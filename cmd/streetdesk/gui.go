@@ -61,7 +61,8 @@ func runGUI(ctx context.Context, m *Main) error {
 
 	g := &gui{m: m, ctx: ctx, w: w}
 	opts := ui.Options{Login: g.login, SignOut: g.signOut, Now: m.Now,
-		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders, ExportLedger: g.exportLedger}, About: m.aboutInfo()}
+		Board: ui.BoardOptions{ExportXLSX: exportTeamStatsFile, LoadOrders: g.loadOrders, ExportLedger: g.exportLedger}, About: m.aboutInfo(),
+		ExportEvidence: g.exportEvidence}
 	if p, err := loadCurrent(m.DataDir); err == nil {
 		g.last = p
 		opts.DefaultServer, opts.DefaultUsername = p.Server, p.Username
@@ -226,4 +227,16 @@ func (g *gui) exportLedger(ctx context.Context, path string) (int, error) {
 		return 0, streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "signed out")
 	}
 	return exportLedger(ctx, s.desk, newLedgerMeta(s.profile.User, g.m.Now()), "xlsx", path)
+}
+
+// exportEvidence writes an order's evidence package, the same file
+// `streetdesk evidence ORDER-ID --out FILE` writes.
+func (g *gui) exportEvidence(ctx context.Context, orderID, path string) (*streetdesk.EvidenceExport, error) {
+	g.mu.Lock()
+	s := g.s
+	g.mu.Unlock()
+	if s == nil {
+		return nil, streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "signed out")
+	}
+	return writeEvidence(ctx, s.desk, orderID, path)
 }

@@ -3,6 +3,7 @@ package fakedesk
 import (
 	"context"
 	"io"
+	"maps"
 	"os"
 	"time"
 
@@ -107,9 +108,13 @@ func (d *Desk) ExportEvidence(ctx context.Context, orderID string, w io.Writer) 
 	d.mu.Unlock()
 	p := &evidence.Package{Order: det.Order, Timeline: det.Timeline, Notes: det.Notes, Resolutions: det.Resolutions, Checks: checks,
 		Policy: evidence.PolicyOf(streetdesk.EvidencePolicy{}, det.Order.Category), CreatedBy: d.me, CreatedAt: d.now()}
+	d.mu.Lock()
+	zones := maps.Clone(d.zones)
+	d.mu.Unlock()
 	for _, ph := range det.Photos {
 		path := ph.Path
-		e := evidence.Photo{Ref: ph.PhotoRef, Exif: evidence.Exif{TakenAt: ph.TakenAt, Lat: ph.Lat, Lng: ph.Lng, Width: ph.Width, Height: ph.Height}}
+		e := evidence.Photo{Ref: ph.PhotoRef, Exif: evidence.Exif{TakenAt: ph.TakenAt, ZoneAssumed: zones[ph.ID] && !ph.TakenAt.IsZero(),
+			Lat: ph.Lat, Lng: ph.Lng, HasGPS: ph.Lat != 0 || ph.Lng != 0, Width: ph.Width, Height: ph.Height}}
 		if path != "" {
 			e.Open = func() (io.ReadCloser, error) { return os.Open(path) }
 		}
