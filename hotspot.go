@@ -494,15 +494,14 @@ type addrKey struct {
 // diagonal under r: its orders are all within r of each other and form one
 // union-find node.
 type hsGrid struct {
-	rowH    float64 // row height, degrees of latitude
-	side    float64 // cell side, metres
-	reachM  float64 // the distance, metres
-	maxHav  float64 // haversine term of the distance
-	dRows   int32
-	index   []map[uint64]int32 // per category: row<<32|col → cell
-	cells   []hsCell
-	members []int32   // item indexes, cell by cell
-	pts     []hsPoint // their coordinates, beside each other for the pair checks
+	rowH   float64 // row height, degrees of latitude
+	side   float64 // cell side, metres
+	reachM float64 // the distance, metres
+	maxHav float64 // haversine term of the distance
+	dRows  int32
+	index  []map[uint64]int32 // per category: row<<32|col → cell
+	cells  []hsCell
+	pts    []hsPoint // the cells' orders' coordinates, cell by cell, beside each other for the pair checks
 }
 
 type hsPoint struct{ phi, lam, cosPhi float64 }
@@ -510,7 +509,7 @@ type hsPoint struct{ phi, lam, cosPhi float64 }
 type hsCell struct {
 	cat        int32
 	row, col   int32
-	first, n   int32 // members[first:first+n]
+	first, n   int32 // pts[first:first+n]
 	lo, hi     float64
 	west, east float64
 }
@@ -594,12 +593,10 @@ func (g *hsGrid) build(items []hsItem) {
 		off += g.cells[i].n
 		g.cells[i].n = 0
 	}
-	g.members = make([]int32, off)
 	g.pts = make([]hsPoint, off)
 	for i, id := range cellOf {
 		if id >= 0 {
 			c := &g.cells[id]
-			g.members[c.first+c.n] = int32(i)
 			g.pts[c.first+c.n] = hsPoint{items[i].phi, items[i].lam, items[i].cosPhi}
 			c.n++
 		}
@@ -609,11 +606,6 @@ func (g *hsGrid) build(items []hsItem) {
 func (g *hsGrid) cellPoints(id int32) []hsPoint {
 	c := &g.cells[id]
 	return g.pts[c.first : c.first+c.n]
-}
-
-func (g *hsGrid) cellMembers(id int32) []int32 {
-	c := &g.cells[id]
-	return g.members[c.first : c.first+c.n]
 }
 
 // near calls f for every cell of category cat that may hold a point within
