@@ -2,6 +2,7 @@ package localdb
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 )
 
@@ -99,4 +100,13 @@ func ShadowIndexSQL(ctx context.Context, db *DB) (map[string]string, error) {
 		out[name] = s
 	}
 	return out, rows.Err()
+}
+
+// IndexText rewrites an order's search document with text, as an older
+// version of the program indexed it (upgrade tests).
+func IndexText(ctx context.Context, db *DB, id, text string) error {
+	if err := db.drainSearch(ctx); err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error { return reindexKnown(ctx, tx, []string{id}, map[string]string{id: text}) })
 }

@@ -203,9 +203,7 @@ func writeOverlay(ctx context.Context, tx querier, w streetdesk.WorkOrder) error
 
 // Search index maintenance.
 
-func orderSearchText(w *streetdesk.WorkOrder) string {
-	return w.Title + "\n" + w.Complaint + "\n" + w.Location.Address
-}
+func orderSearchText(w *streetdesk.WorkOrder) string { return w.SearchText() }
 
 // placeholder stands for every character that is not a letter or digit in
 // the single-character index: a private-use character, which unicode61

@@ -104,6 +104,7 @@ func searchCond(text string) ([]string, []any) {
 	var conds []string
 	var args []any
 	for _, word := range strings.Fields(text) {
+		word = streetdesk.SearchWord(word)
 		if utf8.RuneCountInString(word) >= 3 {
 			// A quoted FTS5 string: the trigram tokenizer matches it as a
 			// substring; doubling '"' is the only escape FTS5 needs.

@@ -147,13 +147,7 @@ func matches(w *streetdesk.WorkOrder, f *streetdesk.QueueFilter, now time.Time) 
 		f.AssigneeID != "" && w.AssigneeID != f.AssigneeID {
 		return false
 	}
-	text := w.Title + "\n" + w.Complaint + "\n" + w.Location.Address
-	for _, word := range strings.Fields(f.Text) {
-		if !strings.Contains(text, word) {
-			return false
-		}
-	}
-	return true
+	return w.MatchesSearch(f.Text)
 }
 
 func sortRef(ws []streetdesk.WorkOrder, s streetdesk.SortOrder, cal *streetdesk.Calendar, now time.Time) {
@@ -272,16 +266,7 @@ func TestSearch(t *testing.T) {
 		{`{}`, nil},
 	}
 	for _, tt := range append(tests, syntax...) {
-		page, err := db.Queue(ctx, streetdesk.QueueFilter{Text: tt.q})
-		if err != nil {
-			t.Errorf("search %q: %v", tt.q, err)
-			continue
-		}
-		got := ids(page.Items)
-		sort.Strings(got)
-		if !slices.Equal(got, tt.want) || page.Total != len(tt.want) {
-			t.Errorf("search %q = %v (total %d), want %v", tt.q, got, page.Total, tt.want)
-		}
+		wantSearch(t, db, tt.q, tt.want)
 	}
 	// Search combines with filters.
 	page, err := db.Queue(ctx, streetdesk.QueueFilter{Text: "路", District: "罗湖区"})
@@ -300,6 +285,66 @@ func TestSearch(t *testing.T) {
 	}
 	if page, _ := db.Queue(ctx, streetdesk.QueueFilter{Text: "井盖"}); page.Total != 0 {
 		t.Errorf("revoked order still found")
+	}
+}
+
+// TestSearchByNumberCitizenPhoneCategory: what a caseworker has at hand when
+// a citizen calls — the order number (whole or any part, in any case), the
+// citizen's name, the last digits of the phone or the whole number, the
+// category's name — finds the order.
+func TestSearchByNumberCitizenPhoneCategory(t *testing.T) {
+	db, _ := openTest(t, localdb.Options{})
+	a := order("SZ12345-20261120-000013", streetdesk.StatusAccepted)
+	a.Citizen = streetdesk.Citizen{Name: "张女士", Phone: "138****5678"}
+	a.Category = streetdesk.Category{L1Code: "01", L1Name: "噪声污染", L2Code: "0102", L2Name: "社会生活噪声",
+		L3Code: "010204", L3Name: "垃圾站夜间作业噪声", Department: "区城管和综合执法局"}
+	b := order("SZ12345-20261121-000207", streetdesk.StatusDispatched)
+	b.Title, b.Complaint, b.Location.Address = "莲花路井盖缺失", "路口井盖丢失，夜间危险", "莲花路与红荔路交叉口"
+	b.Citizen = streetdesk.Citizen{Name: "李先生", Phone: "13912340013"} // stored masked by the platform; masked here too
+	b.Category = streetdesk.Category{L1Code: "03", L1Name: "市政设施", L2Code: "0301", L2Name: "道路设施", L3Code: "030102", L3Name: "井盖缺失破损"}
+	c := order("WO-20261122-9F3A11C0", streetdesk.StatusAccepted)
+	c.Title, c.Complaint, c.Location.Address = "西乡大道路灯不亮", "路灯连续三晚不亮", "西乡大道88号"
+	pull(t, db, a, b, c)
+	for _, tt := range []struct {
+		q    string
+		want []string
+	}{
+		{"SZ12345-20261120-000013", []string{a.ID}}, // the whole number
+		{"000013", []string{a.ID}},                  // its tail, as citizens read it out
+		{"20261121", []string{b.ID}},                // the date part
+		{"sz12345-2026112", []string{a.ID, b.ID}},   // a prefix, in lower case
+		{"13", []string{a.ID, b.ID}},                // two digits: in both numbers (b's phone too)
+		{"wo-20261122-9f3a", []string{c.ID}},        // Latin letters in any case
+		{"9F3A11C0", []string{c.ID}},                // the end of a generated id
+		{"张女士", []string{a.ID}},                     // the citizen
+		{"李先生", []string{b.ID}},                     //
+		{"5678", []string{a.ID}},                    // the phone's visible tail
+		{"13812345678", []string{a.ID}},             // the whole number the citizen gives
+		{"13912340013", []string{b.ID}},             //
+		{"13912345678", nil},                        // another number with b's prefix
+		{"垃圾站夜间作业噪声", []string{a.ID}},               // the category (level 3)
+		{"市政设施", []string{b.ID}},                    // level 1
+		{"城管", []string{a.ID}},                      // the responsible department
+		{"井盖 李先生", []string{b.ID}},                  // words combine
+		{"000013 李先生", nil},                         //
+		{"没有这样的工单", nil},                            //
+	} {
+		wantSearch(t, db, tt.q, tt.want)
+	}
+}
+
+// wantSearch checks that searching q finds exactly want (in any order).
+func wantSearch(t *testing.T, db *localdb.DB, q string, want []string) {
+	t.Helper()
+	page, err := db.Queue(context.Background(), streetdesk.QueueFilter{Text: q})
+	if err != nil {
+		t.Errorf("search %q: %v", q, err)
+		return
+	}
+	got := ids(page.Items)
+	sort.Strings(got)
+	if !slices.Equal(got, want) || page.Total != len(want) {
+		t.Errorf("search %q = %v (total %d), want %v", q, got, page.Total, want)
 	}
 }
 
@@ -334,6 +379,35 @@ func TestMigrationUpgrade(t *testing.T) {
 	for _, q := range []string{"垃圾站", "压缩机", "垃"} {
 		if page, err := db2.Queue(ctx, streetdesk.QueueFilter{Text: q}); err != nil || page.Total != 1 {
 			t.Errorf("search %q after upgrade: %d %v", q, page.Total, err)
+		}
+	}
+}
+
+// TestUpgradeIndexesTheNewSearchFields: orders indexed before the search
+// document held the order number and the citizen are found by them after
+// the upgrade.
+func TestUpgradeIndexesTheNewSearchFields(t *testing.T) {
+	ctx := context.Background()
+	db, path := openTest(t, localdb.Options{MaxMigration: 4})
+	o := order("SZ12345-20261120-000013", streetdesk.StatusAccepted)
+	o.Citizen = streetdesk.Citizen{Name: "张女士", Phone: "138****5678"}
+	pull(t, db, o)
+	// The document as the previous version wrote it: title, complaint, address.
+	if err := localdb.IndexText(ctx, db, o.ID, o.Title+"\n"+o.Complaint+"\n"+o.Location.Address); err != nil {
+		t.Fatal(err)
+	}
+	if page, err := db.Queue(ctx, streetdesk.QueueFilter{Text: "000013"}); err != nil || page.Total != 0 {
+		t.Fatalf("before the upgrade: %d %v (the old document has no order number)", page.Total, err)
+	}
+	db.Close()
+	db2, err := localdb.Open(ctx, path, localdb.Options{User: caseworker(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db2.Close()
+	for _, q := range []string{"000013", "张女士", "5678", "垃圾站"} {
+		if page, err := db2.Queue(ctx, streetdesk.QueueFilter{Text: q}); err != nil || page.Total != 1 {
+			t.Errorf("search %q after the upgrade: %d %v", q, page.Total, err)
 		}
 	}
 }

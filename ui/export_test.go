@@ -82,12 +82,13 @@ type QueueView struct {
 	Status, Due, Category, Community, Sort *widget.Select
 	Count                                  *widget.Label
 	List                                   *widget.List
+	Empty                                  *widget.Label // the empty state's message
 }
 
 func (u *UI) Queue() QueueView {
 	q := u.queue
 	return QueueView{Search: q.search, Status: q.statusSel, Due: q.dueSel, Category: q.catSel, Community: q.placeSel,
-		Sort: q.sortSel, Count: q.count, List: q.list}
+		Sort: q.sortSel, Count: q.count, List: q.list, Empty: q.empty}
 }
 
 // QueueRowText returns what row i shows: countdown, title, place, chip, badges.

@@ -56,6 +56,7 @@ type queueView struct {
 	placeSel     *widget.Select
 	sortSel      *widget.Select
 	count        *widget.Label
+	empty        *widget.Label // over the list when nothing matches: says so, and what search looks in
 	list         *widget.List
 	listWidget   *queueList // the list as the canvas sees it (focus, keys)
 	content      fyne.CanvasObject
@@ -77,7 +78,7 @@ type queueView struct {
 func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, cal *streetdesk.Calendar, onSelect func(string)) *queueView {
 	q := &queueView{ctx: ctx, desk: d, now: now, cal: cal, onSelect: onSelect, index: -1, pages: map[int][]streetdesk.QueueItem{}}
 	lc := langCode()
-	se := newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("queue.search", "Search orders, addresses, notes…"),
+	se := newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("queue.search", "Search number, citizen, address, notes…"),
 		ActionItem: widget.NewIcon(theme.SearchIcon())}})
 	se.OnChanged = q.onSearchChanged
 	// Esc clears the search (and then leaves the box); ↓ and Enter go to
@@ -129,7 +130,10 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 	l.ExtendBaseWidget(l)
 	q.list, q.listWidget = &l.List, l
 	filters := container.NewGridWithColumns(3, q.statusSel, q.dueSel, q.catSel, q.placeSel, q.sortSel, container.NewCenter(q.count))
-	q.content = container.NewBorder(container.NewVBox(se, filters, widget.NewSeparator()), nil, nil, nil, l)
+	q.empty = &widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord}
+	q.empty.Hide()
+	q.content = container.NewBorder(container.NewVBox(se, filters, widget.NewSeparator()), nil, nil, nil,
+		container.NewStack(l, container.NewPadded(container.NewVBox(q.empty))))
 	q.reload()
 	return q
 }
@@ -232,6 +236,7 @@ func (q *queueView) reload() {
 		q.pages[0] = p.Items
 		q.count.SetText(tr("queue.count", "{{.N}} orders", map[string]int{"N": p.Total}))
 	}
+	q.showEmpty()
 	// Keep the selection on the same order when it is still in the list.
 	q.index = -1
 	for i, it := range q.pages[0] {
@@ -246,6 +251,26 @@ func (q *queueView) reload() {
 	}
 	q.reloading = false
 	q.list.Refresh()
+}
+
+// showEmpty says why the list is empty: nothing matches the search (and
+// what search looks in), nothing matches the filters, or no orders yet.
+func (q *queueView) showEmpty() {
+	if q.total > 0 || q.err != nil {
+		q.empty.Hide()
+		return
+	}
+	f := q.filter
+	switch {
+	case f.Text != "":
+		q.empty.SetText(tr("queue.noMatch", "No order matches “{{.Q}}”.", map[string]string{"Q": f.Text}) + "\n" +
+			tr("queue.searchHint", "Search looks in the order number, the citizen's name and phone digits, the address, the category and the notes."))
+	case len(f.Statuses) > 0 || f.Overdue || f.DueWithin > 0 || f.CategoryCode != "" || f.Community != "":
+		q.empty.SetText(tr("queue.noneFiltered", "No order matches these filters."))
+	default:
+		q.empty.SetText(tr("queue.noneYet", "No orders yet: new orders appear here after a sync."))
+	}
+	q.empty.Show()
 }
 
 // toList moves the keyboard to the list; delta > 0 also selects the first

@@ -321,6 +321,38 @@ func TestSearchAsYouType(t *testing.T) {
 	}
 }
 
+// TestSearchByNumberAndEmptyState: the order number a citizen reads out (or
+// its tail), the citizen's name and the phone's last digits find the order;
+// a search that finds nothing says so and says what search looks in.
+func TestSearchByNumberAndEmptyState(t *testing.T) {
+	e := setup(t, zhLocale)
+	q := e.u.Queue()
+	for _, s := range []string{"SZ12345-20260312-000481", "000481", "sz12345-20260312-0004", "李先生", "5521", "13812345521", "噪声污染"} {
+		q.Search.SetText(s)
+		if got := q.Count.Text; got != "共 1 件" || e.u.QueueRowText(0)[1] != "垃圾站凌晨作业噪声扰民" {
+			t.Errorf("search %q: %s, first %q", s, got, e.u.QueueRowText(0)[1])
+		}
+		if q.Empty.Visible() {
+			t.Errorf("search %q: the empty state shows over results", s)
+		}
+	}
+	q.Search.SetText("不存在的工单")
+	if got := q.Count.Text; got != "共 0 件" {
+		t.Errorf("no match: count %s", got)
+	}
+	if !q.Empty.Visible() || !strings.HasPrefix(q.Empty.Text, "没有找到与“不存在的工单”相符的工单。") || !strings.Contains(q.Empty.Text, "工单号") {
+		t.Errorf("no match: empty state %v %q", q.Empty.Visible(), q.Empty.Text)
+	}
+	q.Search.SetText("")
+	if q.Empty.Visible() {
+		t.Error("the empty state stays after the search was cleared")
+	}
+	q.Status.SetSelected(streetdesk.StatusAwaitingReview.Label("zh"))
+	if q.Count.Text != "共 0 件" || !q.Empty.Visible() || q.Empty.Text != "没有符合筛选条件的工单。" {
+		t.Errorf("no match for the filters: %s, %v %q", q.Count.Text, q.Empty.Visible(), q.Empty.Text)
+	}
+}
+
 func TestSelectAndAccept(t *testing.T) {
 	e := setup(t, zhLocale)
 	e.selectOrder(idLamp)

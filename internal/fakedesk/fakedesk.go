@@ -241,18 +241,11 @@ func (d *Desk) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.
 }
 
 func (e *entry) matches(text string) bool {
-	o := &e.order
-	for _, s := range []string{o.ID, o.Title, o.Complaint, o.Location.Address, o.Location.Community} {
-		if strings.Contains(s, text) {
-			return true
-		}
+	notes := make([]string, len(e.notes))
+	for i, n := range e.notes {
+		notes[i] = n.Body
 	}
-	for _, n := range e.notes {
-		if strings.Contains(n.Body, text) {
-			return true
-		}
-	}
-	return false
+	return e.order.MatchesSearch(text, notes...)
 }
 
 // sortEntries orders the queue: risk (default), dispatch time or urgency.
