@@ -10,7 +10,7 @@ type SortOrder string
 
 // Sort orders.
 const (
-	SortRisk       SortOrder = "risk"       // deadline risk, then urgency (default)
+	SortRisk       SortOrder = "risk"       // deadline first come, first (overdue lead), then urgency (default); CompareQueue
 	SortDispatched SortOrder = "dispatched" // newest dispatch first
 	SortUrgency    SortOrder = "urgency"    // most urgent first, then deadline
 )

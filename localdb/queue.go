@@ -28,8 +28,9 @@ var (
 	overlayCols = qcols{"o.status", "o.assignee_id", "o.deadline"}
 )
 
+// clock is the moment the filters (overdue, due within) are read at.
 type clock struct {
-	now, soon, tomorrow int64
+	now, soon int64
 }
 
 func (db *DB) clockFor(f *streetdesk.QueueFilter) clock {
@@ -37,10 +38,7 @@ func (db *DB) clockFor(f *streetdesk.QueueFilter) clock {
 	if now.IsZero() {
 		now = db.now()
 	}
-	loc := db.cal.Location()
-	y, m, d := now.In(loc).Date()
-	tomorrow := time.Date(y, m, d+1, 0, 0, 0, 0, loc)
-	return clock{now.UnixMilli(), now.Add(streetdesk.DueSoonWindow).UnixMilli(), tomorrow.UnixMilli()}
+	return clock{now.UnixMilli(), now.Add(streetdesk.DueSoonWindow).UnixMilli()}
 }
 
 // where builds the filter for one source of rows.
@@ -143,15 +141,15 @@ func searchCond(text string) ([]string, []any) {
 	return conds, args
 }
 
-func orderBy(s streetdesk.SortOrder, ck clock) (string, []any) {
+// orderBy is streetdesk.CompareQueue in SQL.
+func orderBy(s streetdesk.SortOrder) string {
 	switch s {
 	case streetdesk.SortDispatched:
-		return "dispatched_at DESC, id", nil
+		return "dispatched_at DESC, id"
 	case streetdesk.SortUrgency:
-		return "urgency_rank DESC, deadline IS NULL, deadline, id", nil
+		return "urgency_rank DESC, deadline IS NULL, deadline, id"
 	}
-	return `CASE WHEN deadline IS NULL THEN 4 WHEN deadline < ? THEN 0 WHEN deadline <= ? THEN 1 WHEN deadline < ? THEN 2 ELSE 3 END,
-		urgency_rank DESC, deadline, id`, []any{ck.now, ck.soon, ck.tomorrow}
+	return "deadline IS NULL, deadline, urgency_rank DESC, id"
 }
 
 // sortKey mirrors orderBy for merging overlaid rows into a page.
@@ -162,26 +160,7 @@ type sortKey struct {
 	dispatched int64
 }
 
-func less(s streetdesk.SortOrder, ck clock, a, b sortKey) bool {
-	band := func(k sortKey) int {
-		switch {
-		case !k.deadline.Valid:
-			return 4
-		case k.deadline.Int64 < ck.now:
-			return 0
-		case k.deadline.Int64 <= ck.soon:
-			return 1
-		case k.deadline.Int64 < ck.tomorrow:
-			return 2
-		}
-		return 3
-	}
-	dl := func(k sortKey) int64 {
-		if !k.deadline.Valid {
-			return -1 << 62 // NULL sorts first in SQLite
-		}
-		return k.deadline.Int64
-	}
+func less(s streetdesk.SortOrder, a, b sortKey) bool {
 	switch s {
 	case streetdesk.SortDispatched:
 		if a.dispatched != b.dispatched {
@@ -192,22 +171,15 @@ func less(s streetdesk.SortOrder, ck clock, a, b sortKey) bool {
 		if a.urgency != b.urgency {
 			return a.urgency > b.urgency
 		}
-		if a.deadline.Valid != b.deadline.Valid {
-			return a.deadline.Valid
-		}
-		if dl(a) != dl(b) {
-			return dl(a) < dl(b)
-		}
-		return a.id < b.id
 	}
-	if ba, bb := band(a), band(b); ba != bb {
-		return ba < bb
+	if a.deadline.Valid != b.deadline.Valid {
+		return a.deadline.Valid
 	}
-	if a.urgency != b.urgency {
+	if a.deadline.Int64 != b.deadline.Int64 {
+		return a.deadline.Int64 < b.deadline.Int64
+	}
+	if s != streetdesk.SortUrgency && a.urgency != b.urgency {
 		return a.urgency > b.urgency
-	}
-	if dl(a) != dl(b) {
-		return dl(a) < dl(b)
 	}
 	return a.id < b.id
 }
@@ -286,17 +258,21 @@ func sortInFull(matches, want, rows int) bool {
 }
 
 // segment is one run of the sort order that an index yields directly.
+// Consecutive segments marked merge are read side by side (each up to the
+// rows still wanted) and merged in sort order.
 type segment struct {
 	index string
 	cond  string
 	args  []any
 	order string
+	merge bool
 }
 
-// segments splits a sort order into runs that an index reads in order:
-// deadline risk is monotonic in the deadline, so risk-then-urgency is, for
-// each risk band and each urgency, the index (urgency, deadline) in order.
-func segments(s streetdesk.SortOrder, ck clock) []segment {
+// segments splits a sort order into runs that an index reads in order. By
+// risk, the orders with a deadline are, for each urgency, the index
+// (urgency, deadline) in order; the three runs merged give deadline first,
+// urgency breaking ties.
+func segments(s streetdesk.SortOrder) []segment {
 	var out []segment
 	switch s {
 	case streetdesk.SortDispatched:
@@ -304,29 +280,16 @@ func segments(s streetdesk.SortOrder, ck clock) []segment {
 	case streetdesk.SortUrgency:
 		for u := 2; u >= 0; u-- {
 			out = append(out,
-				segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NOT NULL", []any{u}, "w.deadline, w.id"},
-				segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NULL", []any{u}, "w.id"})
+				segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NOT NULL", []any{u}, "w.deadline, w.id", false},
+				segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NULL", []any{u}, "w.id", false})
 		}
 		return out
 	}
-	bands := []struct {
-		cond string
-		args []any
-	}{
-		{"w.deadline < ?", []any{ck.now}},
-		{"w.deadline >= ? AND w.deadline <= ?", []any{ck.now, ck.soon}},
-		{"w.deadline > ? AND w.deadline < ?", []any{ck.soon, ck.tomorrow}},
-		{"w.deadline > ? AND w.deadline >= ?", []any{ck.soon, ck.tomorrow}},
-		{"w.deadline IS NULL", nil},
+	for u := 2; u >= 0; u-- {
+		out = append(out, segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NOT NULL", []any{u}, "w.deadline, w.id", true})
 	}
-	for _, b := range bands {
-		for u := 2; u >= 0; u-- {
-			order := "w.deadline, w.id"
-			if b.args == nil {
-				order = "w.id"
-			}
-			out = append(out, segment{"work_orders_risk", "w.urgency_rank = ? AND " + b.cond, append([]any{u}, b.args...), order})
-		}
+	for u := 2; u >= 0; u-- {
+		out = append(out, segment{"work_orders_risk", "w.urgency_rank = ? AND w.deadline IS NULL", []any{u}, "w.id", false})
 	}
 	return out
 }
@@ -386,7 +349,7 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 		if err != nil {
 			return nil, 0, fmt.Errorf("queue: %w", err)
 		}
-		top := topN{n: n, less: func(a, b sortKey) bool { return less(f.Sort, ck, a, b) }}
+		top := topN{n: n, less: func(a, b sortKey) bool { return less(f.Sort, a, b) }}
 		count := 0
 		for rows.Next() {
 			var k sortKey
@@ -404,7 +367,7 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 		total = count + len(extra)
 		keys = append(top.keys, extra...)
 		extra = nil
-		sort.SliceStable(keys, func(i, j int) bool { return less(f.Sort, ck, keys[i], keys[j]) })
+		sort.SliceStable(keys, func(i, j int) bool { return less(f.Sort, keys[i], keys[j]) })
 		if n >= 0 && len(keys) > n {
 			keys = keys[:n]
 		}
@@ -428,9 +391,8 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 		// While a first sync defers the shadow's indexes (bulkload.go) the
 		// segments' INDEXED BY would fail: sort the matches instead.
 		if n < 0 || db.ixDeferred.Load() || sortInFull(total, n, rows) {
-			ob, obArgs := orderBy(f.Sort, ck)
-			q := cols + "WHERE " + sw + notOverlaid + " ORDER BY " + ob
-			args := append(append([]any{}, sargs...), obArgs...)
+			q := cols + "WHERE " + sw + notOverlaid + " ORDER BY " + orderBy(f.Sort)
+			args := append([]any{}, sargs...)
 			if n >= 0 {
 				q += " LIMIT ?"
 				args = append(args, n)
@@ -439,22 +401,33 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 				return nil, 0, err
 			}
 		} else {
-			for _, sg := range segments(f.Sort, ck) {
+			segs := segments(f.Sort)
+			for i := 0; i < len(segs) && len(keys) < n; {
+				// One run: a segment, or the segments merged with it.
+				j := i + 1
+				for segs[i].merge && j < len(segs) && segs[j].merge {
+					j++
+				}
 				need := n - len(keys)
-				if need <= 0 {
-					break
+				var run []sortKey
+				for _, sg := range segs[i:j] {
+					q := cols + "INDEXED BY " + sg.index + " WHERE " + sg.cond + " AND " + sw + notOverlaid + " ORDER BY " + sg.order + " LIMIT ?"
+					args := append(append(append([]any{}, sg.args...), sargs...), need)
+					if err := scan(q, args, &run); err != nil {
+						return nil, 0, err
+					}
 				}
-				q := cols + "INDEXED BY " + sg.index + " WHERE " + sg.cond + " AND " + sw + notOverlaid + " ORDER BY " + sg.order + " LIMIT ?"
-				args := append(append(append([]any{}, sg.args...), sargs...), need)
-				if err := scan(q, args, &keys); err != nil {
-					return nil, 0, err
+				if j-i > 1 {
+					sort.SliceStable(run, func(a, b int) bool { return less(f.Sort, run[a], run[b]) })
 				}
+				keys = append(keys, run[:min(len(run), need)]...)
+				i = j
 			}
 		}
 	}
 	if len(extra) > 0 {
 		keys = append(keys, extra...)
-		sort.SliceStable(keys, func(i, j int) bool { return less(f.Sort, ck, keys[i], keys[j]) })
+		sort.SliceStable(keys, func(i, j int) bool { return less(f.Sort, keys[i], keys[j]) })
 		if n >= 0 && len(keys) > n {
 			keys = keys[:n]
 		}

@@ -65,7 +65,6 @@ func TestQueueAgainstReference(t *testing.T) {
 	if len(all) != len(orders) {
 		t.Fatalf("export %d, want %d", len(all), len(orders))
 	}
-	cal := streetdesk.DefaultCalendar()
 	now := t0
 	o0 := orders[3]
 	filters := []streetdesk.QueueFilter{
@@ -108,7 +107,7 @@ func TestQueueAgainstReference(t *testing.T) {
 						want = append(want, it.Order)
 					}
 				}
-				sortRef(want, f.Sort, cal, at)
+				sortRef(want, f.Sort)
 				if page.Total != len(want) {
 					t.Errorf("total %d, want %d", page.Total, len(want))
 				}
@@ -125,6 +124,47 @@ func TestQueueAgainstReference(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestRiskOrderIsByDeadline: sorted by risk, the queue reads like the
+// countdowns on its rows — longest overdue first, then least time left;
+// urgency only orders those due at the same moment. (Urgency used to come
+// before the deadline within "today" and "later", so 剩余4天 sat above
+// 剩余2天 and 今天16:42 above 今天14:24.)
+func TestRiskOrderIsByDeadline(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	at := func(d time.Duration, u streetdesk.Urgency, id string) streetdesk.WorkOrder {
+		o := order(id, streetdesk.StatusAccepted)
+		o.Deadlines.ResolveBy, o.Urgency = t0.Add(d), u
+		return o
+	}
+	done := order("H-resolved", streetdesk.StatusResolved)
+	done.Urgency = streetdesk.UrgencyCritical
+	pull(t, db,
+		at(5*time.Hour+24*time.Minute, streetdesk.UrgencyNormal, "A-today-1424"),
+		at(7*time.Hour+42*time.Minute, streetdesk.UrgencyUrgent, "B-today-1642-urgent"),
+		at(2*24*time.Hour, streetdesk.UrgencyNormal, "C-2days"),
+		at(4*24*time.Hour, streetdesk.UrgencyCritical, "D-4days-critical"),
+		at(-time.Hour, streetdesk.UrgencyNormal, "E-overdue-1h"),
+		at(-10*time.Minute, streetdesk.UrgencyCritical, "F-overdue-10min-critical"),
+		at(5*time.Hour+24*time.Minute, streetdesk.UrgencyCritical, "G-today-1424-critical"),
+		done)
+	want := []string{"E-overdue-1h", "F-overdue-10min-critical", "G-today-1424-critical", "A-today-1424",
+		"B-today-1642-urgent", "C-2days", "D-4days-critical", "H-resolved"}
+	for _, threshold := range []int{0, 1 << 30} { // read in index order / sort everything
+		old := localdb.SetSortAllBelow(threshold)
+		for _, limit := range []int{3, 8} {
+			page, err := db.Queue(ctx, streetdesk.QueueFilter{Limit: limit})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := ids(page.Items); !slices.Equal(got, want[:limit]) {
+				t.Errorf("risk order (threshold %d, limit %d):\n got %v\nwant %v", threshold, limit, got, want[:limit])
+			}
+		}
+		localdb.SetSortAllBelow(old)
 	}
 }
 
@@ -150,45 +190,8 @@ func matches(w *streetdesk.WorkOrder, f *streetdesk.QueueFilter, now time.Time) 
 	return w.MatchesSearch(f.Text)
 }
 
-func sortRef(ws []streetdesk.WorkOrder, s streetdesk.SortOrder, cal *streetdesk.Calendar, now time.Time) {
-	ms := func(w *streetdesk.WorkOrder) int64 {
-		d := w.CurrentDeadline()
-		if d.IsZero() {
-			return -1 << 62
-		}
-		return d.UnixMilli()
-	}
-	sort.SliceStable(ws, func(i, j int) bool {
-		a, b := &ws[i], &ws[j]
-		switch s {
-		case streetdesk.SortDispatched:
-			if !a.DispatchedAt.Equal(b.DispatchedAt) {
-				return a.DispatchedAt.After(b.DispatchedAt)
-			}
-		case streetdesk.SortUrgency:
-			if a.Urgency.Rank() != b.Urgency.Rank() {
-				return a.Urgency.Rank() > b.Urgency.Rank()
-			}
-			az, bz := a.CurrentDeadline().IsZero(), b.CurrentDeadline().IsZero()
-			if az != bz {
-				return !az
-			}
-			if ms(a) != ms(b) {
-				return ms(a) < ms(b)
-			}
-		default:
-			if ra, rb := cal.RiskAt(a, now), cal.RiskAt(b, now); ra != rb {
-				return ra < rb
-			}
-			if a.Urgency.Rank() != b.Urgency.Rank() {
-				return a.Urgency.Rank() > b.Urgency.Rank()
-			}
-			if ms(a) != ms(b) {
-				return ms(a) < ms(b)
-			}
-		}
-		return a.ID < b.ID
-	})
+func sortRef(ws []streetdesk.WorkOrder, s streetdesk.SortOrder) {
+	slices.SortStableFunc(ws, func(a, b streetdesk.WorkOrder) int { return streetdesk.CompareQueue(s, &a, &b) })
 }
 
 func TestSearch(t *testing.T) {

@@ -56,6 +56,7 @@ type queueView struct {
 	placeSel     *widget.Select
 	sortSel      *widget.Select
 	count        *widget.Label
+	sortRule     *widget.Label // the chosen sort's rule, in plain words
 	empty        *widget.Label // over the list when nothing matches: says so, and what search looks in
 	list         *widget.List
 	listWidget   *queueList // the list as the canvas sees it (focus, keys)
@@ -132,7 +133,9 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 	filters := container.NewGridWithColumns(3, q.statusSel, q.dueSel, q.catSel, q.placeSel, q.sortSel, container.NewCenter(q.count))
 	q.empty = &widget.Label{Alignment: fyne.TextAlignCenter, Wrapping: fyne.TextWrapWord}
 	q.empty.Hide()
-	q.content = container.NewBorder(container.NewVBox(se, filters, widget.NewSeparator()), nil, nil, nil,
+	q.sortRule = &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText}
+	q.showSortRule()
+	q.content = container.NewBorder(container.NewVBox(se, filters, q.sortRule, widget.NewSeparator()), nil, nil, nil,
 		container.NewStack(l, container.NewPadded(container.NewVBox(q.empty))))
 	q.reload()
 	return q
@@ -208,7 +211,23 @@ func (q *queueView) onFilter() {
 	}
 	f.Sort = []streetdesk.SortOrder{streetdesk.SortRisk, streetdesk.SortDispatched, streetdesk.SortUrgency}[max(q.sortSel.SelectedIndex(), 0)]
 	q.filter = f
+	q.showSortRule()
 	q.refilter()
+}
+
+// showSortRule says how the list is ordered (streetdesk.CompareQueue).
+func (q *queueView) showSortRule() {
+	if q.sortRule == nil {
+		return
+	}
+	switch q.filter.Sort {
+	case streetdesk.SortDispatched:
+		q.sortRule.SetText(tr("queue.ruleDispatched", "Newest dispatch first."))
+	case streetdesk.SortUrgency:
+		q.sortRule.SetText(tr("queue.ruleUrgency", "Critical, then urgent, then normal; within each, by deadline."))
+	default:
+		q.sortRule.SetText(tr("queue.ruleRisk", "By deadline: overdue first, then least time left; at the same deadline, critical and urgent first."))
+	}
 }
 
 // refilter shows a new result set from its top.
@@ -423,7 +442,7 @@ func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.C
 	lc := langCode()
 	o := &it.Order
 	r.risk = cal.RiskAt(o, now)
-	r.alert = it.Conflicts > 0 || o.Supervised || (o.Reopened() && o.Status != streetdesk.StatusReopened)
+	r.alert = it.Conflicts > 0 || o.Supervised || (o.Reopened() && o.Status != streetdesk.StatusReopened) || o.Urgency == streetdesk.UrgencyCritical
 	r.deadline.Text = countdown(o, now, cal, lc)
 	r.fullTitle = o.Title
 	place := o.Location.Community
@@ -472,9 +491,12 @@ func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar,
 	return streetdesk.FormatRemaining(d, now, lc)
 }
 
-// badges are the row's markers: 督办, 重办, ⟳ 待同步, ⚠ 冲突.
+// badges are the row's markers: 特急/紧急, 督办, 重办, ⟳ 待同步, ⚠ 冲突.
 func badges(it streetdesk.QueueItem, lc string) string {
 	var b []string
+	if u := it.Order.Urgency; u == streetdesk.UrgencyUrgent || u == streetdesk.UrgencyCritical {
+		b = append(b, u.Label(lc))
+	}
 	if it.Order.Supervised {
 		b = append(b, tr("badge.supervised", "supervised"))
 	}

@@ -7,7 +7,6 @@ package fakedesk
 
 import (
 	"bytes"
-	"cmp"
 	"context"
 	"fmt"
 	"image"
@@ -224,7 +223,7 @@ func (d *Desk) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.
 		}
 		matched = append(matched, e)
 	}
-	sortEntries(matched, f.Sort, now, d.cal)
+	sortEntries(matched, f.Sort)
 	total := len(matched)
 	limit := f.Limit
 	if limit <= 0 {
@@ -248,39 +247,9 @@ func (e *entry) matches(text string) bool {
 	return e.order.MatchesSearch(text, notes...)
 }
 
-// sortEntries orders the queue: risk (default), dispatch time or urgency.
-func sortEntries(es []*entry, s streetdesk.SortOrder, now time.Time, cal *streetdesk.Calendar) {
-	type keyed struct {
-		e          *entry
-		risk       streetdesk.Risk
-		deadline   int64
-		dispatched int64
-		urgency    int
-	}
-	ks := make([]keyed, len(es))
-	for i, e := range es {
-		o := &e.order
-		dl := int64(1) << 62
-		if d := o.CurrentDeadline(); !d.IsZero() {
-			dl = d.UnixNano()
-		}
-		ks[i] = keyed{e: e, risk: cal.RiskAt(o, now), deadline: dl, dispatched: o.DispatchedAt.UnixNano(), urgency: o.Urgency.Rank()}
-	}
-	slices.SortFunc(ks, func(a, b keyed) int {
-		var c int
-		switch s {
-		case streetdesk.SortDispatched:
-			c = cmp.Compare(b.dispatched, a.dispatched)
-		case streetdesk.SortUrgency:
-			c = cmp.Or(cmp.Compare(b.urgency, a.urgency), cmp.Compare(a.deadline, b.deadline))
-		default:
-			c = cmp.Or(cmp.Compare(a.risk, b.risk), cmp.Compare(a.deadline, b.deadline), cmp.Compare(b.urgency, a.urgency))
-		}
-		return cmp.Or(c, strings.Compare(a.e.order.ID, b.e.order.ID))
-	})
-	for i := range ks {
-		es[i] = ks[i].e
-	}
+// sortEntries orders the queue by the domain's rule (streetdesk.CompareQueue).
+func sortEntries(es []*entry, s streetdesk.SortOrder) {
+	slices.SortFunc(es, func(a, b *entry) int { return streetdesk.CompareQueue(s, &a.order, &b.order) })
 }
 
 // Order implements streetdesk.OrderService.
