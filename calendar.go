@@ -230,16 +230,39 @@ func (c *Calendar) ReopenDeadline(t time.Time) time.Time {
 	return c.AddWorkdays(t, DefaultReopenDays)
 }
 
-// CheckExtension validates a requested new resolve-by against the current
-// one: later than it and at most MaxExtensionDays working days after it.
-func (c *Calendar) CheckExtension(current, requested time.Time) error {
+// CheckExtension validates a requested new resolve-by, asked for at now,
+// against the current one: it must still lie ahead (a date already past
+// extends nothing), be later than the current deadline, fall on a working
+// day, and add at most MaxExtensionDays working days. The desk checks it
+// with its clock before saving; the platform again with its own when the
+// request arrives.
+func (c *Calendar) CheckExtension(current, requested, now time.Time) error {
+	if !requested.After(now) {
+		return Errorf(EINVALID, "the new deadline %s has already passed", requested.In(c.loc).Format("2006-01-02 15:04"))
+	}
 	if !requested.After(current) {
 		return Errorf(EINVALID, "the new deadline must be after the current one (%s)", current.In(c.loc).Format("2006-01-02 15:04"))
+	}
+	if !c.IsWorkday(requested) {
+		return Errorf(EINVALID, "the new deadline falls on a day off (%s)", requested.In(c.loc).Format("2006-01-02"))
 	}
 	if n := c.WorkdaysBetween(current, requested); n > MaxExtensionDays {
 		return Errorf(EINVALID, "an extension may add at most %d working days (asked for %d)", MaxExtensionDays, n)
 	}
 	return nil
+}
+
+// SuggestExtension is the new resolve-by a request form starts with: five
+// working days after the current deadline, or the first such working day
+// still ahead of now when the order is already overdue (zero when even the
+// longest extension would lie in the past).
+func (c *Calendar) SuggestExtension(current, now time.Time) time.Time {
+	for n := 5; n <= MaxExtensionDays; n++ {
+		if t := c.AddWorkdays(current, n); t.After(now) {
+			return t
+		}
+	}
+	return time.Time{}
 }
 
 func minTime(a, b time.Time) time.Time {

@@ -107,22 +107,50 @@ func TestCalendar_ComputeDeadlines(t *testing.T) {
 
 func TestCalendar_CheckExtension(t *testing.T) {
 	cal := streetdesk.DefaultCalendar()
-	cur := at("2026-03-20 16:00")
 	for _, tt := range []struct {
-		req string
-		ok  bool
+		name, cur, now, req string
+		want                string // "" ok, else part of the message
 	}{
-		{"2026-03-27 16:00", true},
-		{"2026-03-20 16:00", false},
-		{"2026-03-19 16:00", false},
-		{"2026-06-30 16:00", false},
+		{"five working days more", "2026-03-20 16:00", "2026-03-19 10:00", "2026-03-27 16:00", ""},
+		{"the same deadline", "2026-03-20 16:00", "2026-03-19 10:00", "2026-03-20 16:00", "after the current one"},
+		{"before the current deadline", "2026-03-20 16:00", "2026-03-19 10:00", "2026-03-19 17:00", "after the current one"},
+		{"too long", "2026-03-20 16:00", "2026-03-19 10:00", "2026-06-30 16:00", "at most 30 working days"},
+		{"on a Saturday", "2026-03-20 16:00", "2026-03-19 10:00", "2026-03-21 16:00", "day off (2026-03-21)"},
+		{"on a public holiday", "2026-09-28 16:00", "2026-09-28 10:00", "2026-10-02 16:00", "day off (2026-10-02)"},
+		{"on a make-up workday (a Sunday)", "2026-09-18 16:00", "2026-09-18 10:00", "2026-09-20 16:00", ""},
+		// Overdue: 12-01's deadline asked on 12-04 to move to 12-02, a date already past.
+		{"a date already past", "2026-12-01 17:00", "2026-12-04 10:00", "2026-12-02 17:00", "2026-12-02 17:00 has already passed"},
+		{"overdue, to a date ahead", "2026-12-01 17:00", "2026-12-04 10:00", "2026-12-08 17:00", ""},
+		{"earlier today", "2026-12-01 17:00", "2026-12-04 10:00", "2026-12-04 09:00", "has already passed"},
 	} {
-		err := cal.CheckExtension(cur, at(tt.req))
-		if (err == nil) != tt.ok {
-			t.Errorf("CheckExtension(%s) err=%v, want ok=%v", tt.req, err, tt.ok)
+		t.Run(tt.name, func(t *testing.T) {
+			err := cal.CheckExtension(at(tt.cur), at(tt.req), at(tt.now))
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("err = %v, want none", err)
+			case tt.want != "" && (err == nil || !strings.Contains(streetdesk.ErrorMessage(err), tt.want) || streetdesk.ErrorCode(err) != streetdesk.EINVALID):
+				t.Errorf("err = %v, want EINVALID with %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCalendar_SuggestExtension(t *testing.T) {
+	cal := streetdesk.DefaultCalendar()
+	for _, tt := range []struct{ cur, now, want string }{
+		{"2026-03-20 16:00", "2026-03-19 10:00", "2026-03-27 16:00"}, // five working days on
+		{"2026-12-01 17:00", "2026-12-04 10:00", "2026-12-08 17:00"}, // overdue: still five on, and ahead
+		{"2026-11-02 17:00", "2026-11-20 10:00", "2026-11-20 17:00"}, // long overdue: the first working day ahead
+		{"2026-01-05 17:00", "2026-12-04 10:00", ""},                 // nothing within 30 working days lies ahead
+	} {
+		got := cal.SuggestExtension(at(tt.cur), at(tt.now))
+		if (tt.want == "" && !got.IsZero()) || (tt.want != "" && !got.Equal(at(tt.want))) {
+			t.Errorf("SuggestExtension(%s at %s) = %v, want %s", tt.cur, tt.now, got, tt.want)
 		}
-		if err != nil && streetdesk.ErrorCode(err) != streetdesk.EINVALID {
-			t.Errorf("code=%s", streetdesk.ErrorCode(err))
+		if !got.IsZero() {
+			if err := cal.CheckExtension(at(tt.cur), got, at(tt.now)); err != nil {
+				t.Errorf("the suggestion %v is refused: %v", got, err)
+			}
 		}
 	}
 }

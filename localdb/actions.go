@@ -297,7 +297,7 @@ func (db *DB) RequestReturn(ctx context.Context, id string, reason streetdesk.Re
 // the working-day calendar.
 func (db *DB) RequestExtension(ctx context.Context, id string, reason string, newResolveBy time.Time) error {
 	return db.writeAction(ctx, id, streetdesk.OpRequestExtension, func(a *action) (string, any, error) {
-		if err := db.cal.CheckExtension(a.order.Deadlines.ResolveBy, newResolveBy); err != nil {
+		if err := db.cal.CheckExtension(a.order.Deadlines.ResolveBy, newResolveBy, a.now); err != nil {
 			return "", nil, err
 		}
 		return streetdesk.MutRequestExtension, streetdesk.RequestExtensionArgs{Reason: reason, NewResolveBy: newResolveBy.UTC()}, nil

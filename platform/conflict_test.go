@@ -85,7 +85,7 @@ func TestConflictMatrix(t *testing.T) {
 	}{
 		{"status change (requestExtension)", func(c *client, base *streetdesk.WorkOrder) streetdesk.Mutation {
 			return c.mut(streetdesk.MutRequestExtension, base, streetdesk.RequestExtensionArgs{Reason: "需协调产权单位",
-				NewResolveBy: base.Deadlines.ResolveBy.Add(48 * time.Hour)})
+				NewResolveBy: streetdesk.DefaultCalendar().AddWorkdays(base.Deadlines.ResolveBy, 2)})
 		}, map[string]want{
 			"none": applied, "status changed": conflict(streetdesk.CodeStatusChanged), "reassigned": conflict(streetdesk.CodeReassigned),
 			"cancelled": conflict(streetdesk.CodeCancelled), "reopened": conflict(streetdesk.CodeStaleCycle),
@@ -199,6 +199,7 @@ func TestRejectionCodes(t *testing.T) {
 		{"short reply", c.mut(streetdesk.MutSubmitResolution, base, streetdesk.SubmitResolutionArgs{ResolutionID: newID(), Outcome: streetdesk.OutcomeSolved, Reply: "好了"}), streetdesk.CodeValidation},
 		{"photo of another order", c.mut(streetdesk.MutSubmitResolution, base, goodResolution(newID())), streetdesk.CodeValidation},
 		{"extension too long", c.mut(streetdesk.MutRequestExtension, base, streetdesk.RequestExtensionArgs{Reason: "x", NewResolveBy: base.Deadlines.ResolveBy.AddDate(0, 3, 0)}), streetdesk.CodeValidation},
+		{"extension to a day off", c.mut(streetdesk.MutRequestExtension, base, streetdesk.RequestExtensionArgs{Reason: "x", NewResolveBy: nextSunday(base.Deadlines.ResolveBy)}), streetdesk.CodeValidation},
 		{"caseworker reassigns", c.mut(streetdesk.MutReassign, base, streetdesk.ReassignArgs{To: "cw02"}), streetdesk.CodeForbidden},
 		{"caseworker approves review", c.mut(streetdesk.MutApproveReview, base, nil), streetdesk.CodeInvalidTransition},
 		{"other team's order", c.mut(streetdesk.MutAddNote, other, streetdesk.AddNoteArgs{NoteID: newID(), Body: "x"}), streetdesk.CodeForbidden},
@@ -287,7 +288,7 @@ func TestCentreLifecycle(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t)
 	o, c := e.acceptedBy("cw01", "teamA")
-	newBy := o.Deadlines.ResolveBy.Add(72 * time.Hour)
+	newBy := streetdesk.DefaultCalendar().AddWorkdays(o.Deadlines.ResolveBy, 3)
 	c.pushOne(c.mut(streetdesk.MutRequestExtension, o, streetdesk.RequestExtensionArgs{Reason: "需协调", NewResolveBy: newBy}))
 	got, err := e.centre.DecideExtension(ctx, o.ID, true, "同意")
 	if err != nil || got.Status != streetdesk.StatusAccepted || !got.Deadlines.ResolveBy.Equal(newBy) || got.ExtensionRequest != nil {
@@ -342,5 +343,46 @@ func TestResolutionBeforeAcceptIsKeptAsProposal(t *testing.T) {
 	rs, _ := e.srv.Resolutions(context.Background(), o.ID)
 	if len(rs) != 1 || rs[0].State != streetdesk.ResolutionProposal || e.order(o.ID).Status != streetdesk.StatusDispatched {
 		t.Fatalf("%+v", rs)
+	}
+}
+
+func nextSunday(t time.Time) time.Time {
+	t = t.In(streetdesk.ChinaTZ).AddDate(0, 0, 1)
+	for t.Weekday() != time.Sunday {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t
+}
+
+// TestPushExtensionToAPastDateIsRejected: the platform applies the desk's
+// rule with its own clock — an overdue order cannot be "extended" to a date
+// that has already passed (12-02 asked for on 12-04).
+func TestPushExtensionToAPastDateIsRejected(t *testing.T) {
+	e := newEnv(t)
+	o, err := e.centre.Dispatch(context.Background(), streetdesk.DispatchRequest{
+		Title: "人行道井盖缺失", Complaint: "桂园路口人行道井盖缺失，夜间行人容易踩空，请尽快处理。",
+		Channel: streetdesk.ChannelHotline, CategoryL3: sampleL3(), TeamID: "teamA", AssigneeID: "cw01",
+		DispatchedAt: time.Now().AddDate(0, 0, -40), // long overdue
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client("cw01")
+	if r := c.pushOne(c.mut(streetdesk.MutAccept, o, nil)); r.Status != streetdesk.ResultApplied {
+		t.Fatalf("accept: %+v", r)
+	}
+	o = e.order(o.ID)
+	cal := streetdesk.DefaultCalendar()
+	past := cal.AddWorkdays(o.Deadlines.ResolveBy, 2) // after the deadline, before now
+	if !past.Before(time.Now()) {
+		t.Fatalf("test setup: %v is not past", past)
+	}
+	r := c.pushOne(c.mut(streetdesk.MutRequestExtension, o, streetdesk.RequestExtensionArgs{Reason: "需协调", NewResolveBy: past}))
+	if r.Status != streetdesk.ResultRejected || r.Code != streetdesk.CodeValidation || !strings.Contains(r.Message, "already passed") {
+		t.Fatalf("a past date: %+v", r)
+	}
+	ahead := cal.SuggestExtension(o.Deadlines.ResolveBy, time.Now())
+	if r := c.pushOne(c.mut(streetdesk.MutRequestExtension, o, streetdesk.RequestExtensionArgs{Reason: "需协调", NewResolveBy: ahead})); r.Status != streetdesk.ResultApplied {
+		t.Fatalf("a date ahead (%v): %+v", ahead, r)
 	}
 }

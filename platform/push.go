@@ -727,7 +727,7 @@ func applyPlain(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, err
 func applyExtension(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
 	a := p.args.(*streetdesk.RequestExtensionArgs)
 	return p.changeStatus(ctx, a, func() (*streetdesk.MutationResult, error) {
-		if err := p.s.cfg.Calendar.CheckExtension(p.o.Deadlines.ResolveBy, a.NewResolveBy); err != nil {
+		if err := p.s.cfg.Calendar.CheckExtension(p.o.Deadlines.ResolveBy, a.NewResolveBy, p.t.now); err != nil {
 			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, streetdesk.ErrorMessage(err)), nil
 		}
 		return nil, nil

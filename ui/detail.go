@@ -746,28 +746,65 @@ func (v *detailView) onExtension() {
 	cur := v.det.Order.Deadlines.ResolveBy
 	d.reason = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("extension.reasonHint", "Why more time is needed")}})
 	d.reason.SetMinRowsVisible(3)
-	d.date = newDeskEntry(&deskEntry{Entry: widget.Entry{Text: v.u.cal.AddWorkdays(cur, 5).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")}})
-	d.limit = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance,
-		Text: tr("extension.limit", "Current deadline {{.T}}; at most {{.N}} working days more.", map[string]any{
-			"T": cur.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04"), "N": streetdesk.MaxExtensionDays})}
+	d.date = newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: "2026-03-20 17:00"}})
+	if t := v.u.cal.SuggestExtension(cur, v.u.now()); !t.IsZero() {
+		d.date.Text = t.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")
+	}
+	d.limit = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.LowImportance}
 	form := &widget.Form{Items: []*widget.FormItem{
 		{Text: tr("extension.reason", "Reason"), Widget: d.reason},
 		{Text: tr("extension.date", "New deadline"), Widget: d.date},
 	}}
-	d.formDialog = v.newForm(tr("action.requestExtension", "Request extension"), container.NewVBox(form, d.limit), tr("button.submit", "Submit"), 520, func() error {
+	// check is the whole form's rule: the domain's (streetdesk.Calendar.
+	// CheckExtension, which the platform applies too) and a reason.
+	check := func() (time.Time, error) {
 		t, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(d.date.Text), streetdesk.ChinaTZ)
 		if err != nil {
-			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("extension.badDate", "Write the date as 2026-03-20 17:00."))
+			return t, streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("extension.badDate", "Write the date as 2026-03-20 17:00."))
+		}
+		if err := v.u.cal.CheckExtension(cur, t, v.u.now()); err != nil {
+			return t, err
 		}
 		if strings.TrimSpace(d.reason.Text) == "" {
-			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("extension.needReason", "Give a reason for the extension."))
+			return t, streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("extension.needReason", "Give a reason for the extension."))
 		}
-		if err := v.u.cal.CheckExtension(cur, t); err != nil {
+		return t, nil
+	}
+	d.formDialog = v.newForm(tr("action.requestExtension", "Request extension"), container.NewVBox(form, d.limit), tr("button.submit", "Submit"), 520, func() error {
+		t, err := check()
+		if err != nil {
 			return err
 		}
 		return v.u.desk.RequestExtension(v.u.ctx, v.id, strings.TrimSpace(d.reason.Text), t)
 	})
+	// The error follows what is typed: a correction clears it at once, and
+	// a shown error changes with the text; the line under the form counts
+	// the working days added.
+	onChange := func(string) {
+		d.showLimit(v.u.cal, cur, v.u.now())
+		if !d.err.Visible() {
+			return
+		}
+		if _, err := check(); err != nil {
+			d.err.SetText(errorText(err))
+		} else {
+			d.err.Hide()
+		}
+	}
+	d.date.OnChanged, d.reason.OnChanged = onChange, onChange
+	d.showLimit(v.u.cal, cur, v.u.now())
 	v.extension = d
+}
+
+// showLimit says what the typed date asks for against the current deadline.
+func (d *extensionDialog) showLimit(cal *streetdesk.Calendar, cur, now time.Time) {
+	text := tr("extension.limit", "Current deadline {{.T}}; at most {{.N}} working days more.", map[string]any{
+		"T": cur.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04"), "N": streetdesk.MaxExtensionDays})
+	if t, err := time.ParseInLocation("2006-01-02 15:04", strings.TrimSpace(d.date.Text), streetdesk.ChinaTZ); err == nil &&
+		cal.CheckExtension(cur, t, now) == nil {
+		text += " " + tr("extension.adds", "This adds {{.N}} working days.", map[string]int{"N": cal.WorkdaysBetween(cur, t)})
+	}
+	d.limit.SetText(text)
 }
 
 // returnDialog asks to hand a misrouted order back.

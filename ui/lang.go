@@ -95,6 +95,8 @@ var errorPatterns = []struct {
 	key string
 }{
 	{regexp.MustCompile(`^the new deadline must be after the current one \((.+)\)$`), "err.extensionBefore"},
+	{regexp.MustCompile(`^the new deadline (.+) has already passed$`), "err.extensionPast"},
+	{regexp.MustCompile(`^the new deadline falls on a day off \((.+)\)$`), "err.extensionDayOff"},
 	{regexp.MustCompile(`^an extension may add at most (\d+) working days \(asked for (\d+)\)$`), "err.extensionTooLong"},
 	{regexp.MustCompile(`^reply is too short: (\d+) characters, at least (\d+)$`), "err.replyShort"},
 	{regexp.MustCompile(`^(.+) is required$`), "err.required"},

@@ -547,12 +547,65 @@ func TestExtension(t *testing.T) {
 			t.Fatalf("invalid date saved something")
 		}
 	}
-	date.SetText(cur.AddDate(0, 0, 7).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04"))
+	date.SetText(streetdesk.DefaultCalendar().AddWorkdays(cur, 5).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04"))
 	test.Tap(f.Save)
 	o := e.order(idBikes).Order
 	if o.Status != streetdesk.StatusExtensionRequested || o.ExtensionRequest == nil || o.ExtensionRequest.Reason != "需协调交通部门设置停车区" {
 		t.Errorf("after extension: %s %+v", o.Status, o.ExtensionRequest)
 	}
+}
+
+// TestExtensionOfAnOverdueOrder: on an overdue order (due 08:00, now
+// 10:00) a date after the old deadline but already past is refused (it was
+// accepted: 12-02 on 12-04); the form starts with a date still ahead; the
+// error follows the correction as it is typed instead of staying up.
+func TestExtensionOfAnOverdueOrder(t *testing.T) {
+	e := setup(t, zhLocale)
+	e.selectOrder(idOverdue)
+	cal := streetdesk.DefaultCalendar()
+	cur := e.order(idOverdue).Order.Deadlines.ResolveBy
+	now := fakedesk.DefaultNow
+	if !cur.Before(now) {
+		t.Fatalf("test data: %s is not overdue", idOverdue)
+	}
+	test.Tap(e.u.Action(streetdesk.OpRequestExtension))
+	f, reason, date := e.u.ExtensionDialog()
+	if d, err := time.ParseInLocation("2006-01-02 15:04", date.Text, streetdesk.ChinaTZ); err != nil || !d.After(now) || !cal.IsWorkday(d) {
+		t.Errorf("the form starts with %q: not a working day ahead of now", date.Text)
+	}
+	test.Type(reason, "等待配件到货")
+	past := cur.Add(time.Hour).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04") // 09:00, after the deadline, before now
+	date.SetText(past)
+	test.Tap(f.Save)
+	if want := "新的时限 " + past + " 已经过去，请选择今后的时间。"; f.Error.Text != want || !f.Error.Visible() {
+		t.Errorf("a date already past: error %q (shown %v), want %q", f.Error.Text, f.Error.Visible(), want)
+	}
+	if e.d.Calls["requestExtension"] != 0 {
+		t.Fatal("a date already past was saved")
+	}
+	// Typing the correction: the error follows the text, then goes.
+	sunday := nextDay(now, time.Sunday).Format("2006-01-02") + " 17:00"
+	date.SetText(sunday)
+	if !strings.HasPrefix(f.Error.Text, "新的时限（") || !strings.Contains(f.Error.Text, "不是工作日") {
+		t.Errorf("a Sunday: error %q", f.Error.Text)
+	}
+	good := cal.AddWorkdays(cur, 3).In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")
+	date.SetText(good)
+	if f.Error.Visible() {
+		t.Errorf("a valid date typed, the error still says %q", f.Error.Text)
+	}
+	test.Tap(f.Save)
+	if o := e.order(idOverdue).Order; o.Status != streetdesk.StatusExtensionRequested {
+		t.Errorf("after the corrected request: %s", o.Status)
+	}
+}
+
+func nextDay(t time.Time, wd time.Weekday) time.Time {
+	t = t.In(streetdesk.ChinaTZ).AddDate(0, 0, 1)
+	for t.Weekday() != wd {
+		t = t.AddDate(0, 0, 1)
+	}
+	return t
 }
 
 func TestReturnOtherNeedsText(t *testing.T) {

@@ -604,7 +604,7 @@ func (d *Desk) RequestExtension(ctx context.Context, id string, reason string, n
 	if err := checkText("reason", reason, 1, streetdesk.MaxReasonRunes); err != nil {
 		return err
 	}
-	if err := d.cal.CheckExtension(e.order.Deadlines.ResolveBy, newResolveBy); err != nil {
+	if err := d.cal.CheckExtension(e.order.Deadlines.ResolveBy, newResolveBy, d.now()); err != nil {
 		return err
 	}
 	return d.apply(e, streetdesk.OpRequestExtension, &streetdesk.RequestExtensionArgs{Reason: reason, NewResolveBy: newResolveBy}, reason)
