@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # check-cjk.sh SHOT.png — a fixed Chinese label of the main window (the
-# search box hint 搜索工单、地址、备注…) must appear in the top-left of the
+# search box hint 搜索工单号、诉求人、地址、备注…) must appear in the top-left of the
 # screenshot looking like the reference crop (testdata/smoke/cjk-ref.png, taken
 # from a good run on this kind of machine). The label is searched for, so
 # layout shifts above it do not matter. Missing CJK glyphs render as boxes or

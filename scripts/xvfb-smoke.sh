@@ -54,7 +54,7 @@ awk -v sd="$sd" 'BEGIN{exit !(sd > 0.05)}' || { echo "smoke: the window looks bl
 ./scripts/check-cjk.sh "$out/streetdesk.png"
 
 # 3. Open the first order of the queue: the detail pane must fill in.
-xdotool mousemove --window "$wid" 200 232 click 1
+xdotool mousemove --window "$wid" 200 275 click 1
 sleep 1.5
 import -window root "$out/detail.png"
 right=$(convert "$out/detail.png" -crop 760x600+500+100 +repage -colorspace Gray -format '%[fx:standard_deviation]' info:)
