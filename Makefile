@@ -4,8 +4,13 @@
 GO      ?= go
 BIN     := bin
 export PATH := $(PATH):/usr/local/go/bin
+# The version in FyneApp.toml and the commit are stamped into every build
+# (`streetdesk version`); `make package` stamps the build date too.
+VERSION := $(shell sed -nE 's/^Version *= *"([^"]+)".*/\1/p' FyneApp.toml)
+COMMIT  := $(shell git rev-parse HEAD 2>/dev/null)
+STAMP   := -X github.com/streetdesk/streetdesk/internal/buildinfo.version=$(VERSION) -X github.com/streetdesk/streetdesk/internal/buildinfo.commit=$(COMMIT)
 
-.PHONY: run test deps build vet lint bench smoke e2e fuzz long clean-bin
+.PHONY: run test deps build vet lint bench smoke e2e fuzz long clean-bin package package-test
 
 ## run: build, start a local platform with demo data, open the app signed in as cw01
 run: deps build
@@ -19,8 +24,8 @@ deps:
 	@./scripts/deps.sh
 
 build:
-	$(GO) build -o $(BIN)/platformd ./cmd/platformd
-	$(GO) build -o $(BIN)/streetdesk ./cmd/streetdesk
+	$(GO) build -ldflags "$(STAMP)" -o $(BIN)/platformd ./cmd/platformd
+	$(GO) build -ldflags "$(STAMP)" -o $(BIN)/streetdesk ./cmd/streetdesk
 	$(GO) build -o $(BIN)/sdload ./cmd/sdload
 
 vet:
@@ -35,6 +40,14 @@ lint:
 smoke: deps build
 	./scripts/xvfb-smoke.sh
 	./scripts/xvfb-screens.sh
+
+## package: every release package into dist/ (Windows zip, amd64/arm64 .deb and .tar.xz, SHA256SUMS)
+package: deps
+	./scripts/package.sh
+
+## package-test: the packages in use: Wine (+ Xvfb), qemu-user, dpkg -i/-r, sha256sum -c
+package-test: build package
+	./scripts/package-test.sh
 
 ## bench: every benchmark (numbers go into docs/benchmarks.md by hand)
 bench:

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test run behind `make test`: every package with the race detector, then
-# the real binary in a real window under Xvfb. Test-only config and cache
+# the real binary in a real window under Xvfb, then the release packages
+# (make package-test). Test-only config and cache
 # folders keep the user's own settings out of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,3 +26,8 @@ fi
 make --no-print-directory build
 ./scripts/xvfb-smoke.sh
 ./scripts/xvfb-screens.sh
+
+# The release packages, built once and used the way the street office would.
+start=$(date +%s)
+make --no-print-directory package-test
+echo "package and package-test took $(( $(date +%s) - start )) s"
