@@ -1,6 +1,6 @@
 // Command platformd is the reference central platform (docs/protocol.md):
 //
-//	platformd serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F]
+//	platformd serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F] [--releases DIR]
 //	platformd seed  --db FILE --demo [--password P] [--orders N]
 //	platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
 //	platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
