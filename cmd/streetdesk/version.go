@@ -45,7 +45,8 @@ func (m *Main) cmdVersion(args []string) error {
 	if _, err := parseInterleaved(fs, args); err != nil {
 		return err
 	}
-	v := versionJSON{Info: m.build(), DataDir: m.DataDir, LogFile: filepath.Join(m.DataDir, logFileName)}
+	dir := absDir(m.DataDir)
+	v := versionJSON{Info: m.build(), DataDir: dir, LogFile: filepath.Join(dir, logFileName)}
 	if *asJSON {
 		return printJSON(m.Stdout, v)
 	}
@@ -90,8 +91,9 @@ func (m *Main) aboutInfo() ui.AboutInfo {
 	if !in.Date.IsZero() {
 		built = in.Date.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04 (UTC+8)")
 	}
+	dir := absDir(m.DataDir)
 	return ui.AboutInfo{Version: in.Version, Commit: in.ShortCommit(), Built: built, GoVersion: in.GoVersion,
-		Platform: in.OS + "/" + in.Arch, DataDir: m.DataDir, LogFile: filepath.Join(m.DataDir, logFileName),
+		Platform: in.OS + "/" + in.Arch, DataDir: dir, LogFile: filepath.Join(dir, logFileName),
 		OpenFolder: openFolder}
 }
 
@@ -111,4 +113,13 @@ func openFolder(path string) error {
 	}
 	go cmd.Wait() // explorer.exe exits 1 even when it worked: nothing to report
 	return nil
+}
+
+// absDir is dir as an absolute path (a problem report needs the whole of
+// it; --data may have been given relative to where the program started).
+func absDir(dir string) string {
+	if a, err := filepath.Abs(dir); err == nil {
+		return a
+	}
+	return dir
 }
