@@ -149,3 +149,6 @@ func (b *Board) ReviewViewer(i int) PhotoViewerView { return viewerView(b.review
 
 // Window is the board's window.
 func (b *Board) Window() fyne.Window { return b.w }
+
+// ReviewCommentFocusable is card i's comment as the canvas focuses it.
+func (b *Board) ReviewCommentFocusable(i int) fyne.Focusable { return b.review.cards[i].comment }

@@ -102,7 +102,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 		complaint: &widget.Label{Wrapping: fyne.TextWrapWord},
 		reply:     &widget.Label{Wrapping: fyne.TextWrapWord},
 		evidence:  &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText},
-		thumbs:    container.NewGridWrap(fyne.NewSize(96, 92)),
+		thumbs:    container.NewGridWrap(fyne.NewSize(128, 126)),
 		err:       &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance},
 		comment:   newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("review.commentHint", "What should be changed (required to send back)")}}),
 	}
