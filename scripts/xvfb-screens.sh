@@ -33,13 +33,14 @@ if [ "${1:-}" = --inner ]; then
   if [ $((X + WIDTH)) -gt "$sw" ] || [ $((Y + HEIGHT)) -gt "$sh" ]; then
     echo "screens $size: the window (${WIDTH}x${HEIGHT} at $X,$Y) does not fit the screen" >&2; exit 1
   fi
-  # From the keyboard: Ctrl+F, Tab to the state filter, → → 办理中; then
-  # open the first order in progress.
-  xdotool mousemove --window "$wid" 100 100 key --window "$wid" ctrl+f
+  # From the keyboard alone: Ctrl+F, Tab to the state filter, → → 办理中;
+  # Ctrl+F again and ↓ opens the first order in progress (no click whose
+  # place would follow the layout).
+  xdotool mousemove --window "$wid" 5 "$((sh - 5))" key --window "$wid" ctrl+f
   sleep 0.3
   xdotool key --window "$wid" --delay 150 Tab Right Right
   sleep 1.5
-  xdotool mousemove --window "$wid" 150 233 click 1 # the first row, under the tabs and the filters
+  xdotool key --window "$wid" --delay 150 ctrl+f Down
   sleep 1.5
   shot="$out/screen-$size.png"
   import -window root "$shot"
