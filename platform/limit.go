@@ -62,9 +62,6 @@ func (l *limiter) acquire(ctx context.Context) error {
 
 func (l *limiter) release() { <-l.slots }
 
-// inFlight is the number of requests holding a slot.
-func (l *limiter) inFlight() int { return len(l.slots) }
-
 // limit runs h under l.
 func (s *Server) limit(l *limiter, h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -240,5 +241,46 @@ func TestServeRealProcess(t *testing.T) {
 		if strings.Contains(l, secret) {
 			t.Fatalf("log contains a secret %q", secret)
 		}
+	}
+}
+
+// TestServeLimitsAndProfiler: the load-shedding flags reach the server, and
+// the profiler listens only on loopback.
+func TestServeLimitsAndProfiler(t *testing.T) {
+	db := filepath.Join(t.TempDir(), "p.db")
+	if _, _, err := run(t, "", "serve", "--db", db, "--listen", "127.0.0.1:0", "--debug-listen", "0.0.0.0:0"); err == nil || !strings.Contains(err.Error(), "loopback") {
+		t.Fatalf("profiler on all interfaces: %v", err)
+	}
+	for _, bad := range [][]string{{"--max-in-flight", "x"}, {"--queue-wait", "soon"}} {
+		if _, _, err := run(t, "", append([]string{"serve", "--db", db}, bad...)...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addr := make(chan string, 1)
+	var out, errb bytes.Buffer
+	m := &Main{Stdin: strings.NewReader(""), Stdout: &out, Stderr: &errb, Ready: func(a string) { addr <- a }}
+	done := make(chan error, 1)
+	go func() {
+		done <- m.Run(ctx, []string{"serve", "--db", db, "--listen", "127.0.0.1:0", "--debug-listen", "127.0.0.1:0", "--max-in-flight", "2"})
+	}()
+	select {
+	case <-addr:
+	case err := <-done:
+		t.Fatalf("serve: %v %s", err, errb.String())
+	}
+	mt := regexp.MustCompile(`"msg":"profiler listening","addr":"(127\.0\.0\.1:\d+)"`).FindStringSubmatch(errb.String())
+	if mt == nil {
+		t.Fatalf("no profiler: %s", errb.String())
+	}
+	resp, err := http.Get("http://" + mt[1] + "/debug/pprof/heap?debug=1")
+	if err != nil || resp.StatusCode != 200 {
+		t.Fatalf("profiler: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
 	}
 }

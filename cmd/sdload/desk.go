@@ -287,7 +287,8 @@ func (d *desk) answered(r streetdesk.MutationResult) {
 		return
 	}
 	delete(d.pending, r.ID)
-	s.result = &r
+	s.result = &streetdesk.MutationResult{ID: r.ID, Key: r.Key, Status: r.Status, Code: r.Code}
+	s.m.Args = nil // answered: only the ids, key and outcome are kept for the check
 	d.r.stats.result(string(r.Status), string(r.Code))
 	if o := d.orders[s.m.OrderID]; o != nil && !d.hasPendingExcept(s.m.OrderID, r.ID) {
 		if r.Status != streetdesk.ResultApplied && r.Status != streetdesk.ResultDuplicate {

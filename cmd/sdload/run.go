@@ -11,7 +11,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"sort"
 	gosync "sync"
 	"sync/atomic"
 	"syscall"
@@ -456,14 +455,4 @@ func parallel(ctx context.Context, k, n int, f func(i int) error) error {
 		first = ctx.Err()
 	}
 	return first
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
