@@ -52,6 +52,7 @@ type deskOrder struct {
 // sent is a mutation the desk queued and what became of it.
 type sent struct {
 	m      streetdesk.Mutation
+	tries  int // pushes that carried it
 	noteID string
 	result *streetdesk.MutationResult
 }
@@ -218,8 +219,13 @@ func (d *desk) flush(ctx context.Context) error {
 	tries := 0
 	for len(d.outbox) > 0 {
 		batch := d.outbox[:min(len(d.outbox), streetdesk.MaxPushMutations)]
-		if tries > 0 {
-			d.r.stats.resent.Add(int64(len(batch)))
+		for _, m := range batch {
+			if s := d.pending[m.ID]; s != nil {
+				if s.tries > 0 {
+					d.r.stats.resent.Add(1)
+				}
+				s.tries++
+			}
 		}
 		start := time.Now()
 		resp, err := d.c.Push(ctx, &streetdesk.PushRequest{PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
