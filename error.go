@@ -82,3 +82,10 @@ func ErrorMessage(err error) string {
 	}
 	return "internal error"
 }
+
+// PhotoAlreadyAttached is the error for a photo the order already has (the
+// same content, from whatever file): the order keeps one copy, as the user
+// meant, instead of showing it twice.
+func PhotoAlreadyAttached() error {
+	return Errorf(ECONFLICT, "this photo is already attached to this order")
+}

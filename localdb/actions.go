@@ -199,9 +199,13 @@ func (db *DB) AttachPhoto(ctx context.Context, id string, p streetdesk.ImportedP
 		if err := validate(streetdesk.MutAttachPhoto, args); err != nil {
 			return "", nil, err
 		}
-		var n int
-		if err := a.tx.QueryRowContext(ctx, "SELECT count(*) FROM photo_refs WHERE order_id = ?", id).Scan(&n); err != nil {
+		var n, same int
+		if err := a.tx.QueryRowContext(ctx, "SELECT count(*), count(*) FILTER (WHERE sha256 = ?) FROM photo_refs WHERE order_id = ?",
+			p.SHA256, id).Scan(&n, &same); err != nil {
 			return "", nil, err
+		}
+		if same > 0 {
+			return "", nil, streetdesk.PhotoAlreadyAttached()
 		}
 		if n >= streetdesk.MaxPhotosPerOrder {
 			return "", nil, streetdesk.Errorf(streetdesk.EINVALID, "an order holds at most %d photos", streetdesk.MaxPhotosPerOrder)

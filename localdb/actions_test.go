@@ -322,3 +322,28 @@ func TestReassignMany(t *testing.T) {
 		t.Fatalf("queue by new assignee: %v %v", page.Total, err)
 	}
 }
+
+// TestAttachSamePhotoTwice: the same photo (by content) on one order is
+// refused with its own error and nothing is written; on another order it
+// is attached (one blob, two references).
+func TestAttachSamePhotoTwice(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	pull(t, db, order("P1", streetdesk.StatusAccepted), order("P2", streetdesk.StatusAccepted))
+	if _, err := db.AttachPhoto(ctx, "P1", photo(1), streetdesk.PhotoBefore, ""); err != nil {
+		t.Fatal(err)
+	}
+	again := photo(1)
+	again.Path = "/media/another-name.jpg" // the same bytes under another name
+	_, err := db.AttachPhoto(ctx, "P1", again, streetdesk.PhotoAfter, "整改后")
+	wantCode(t, err, streetdesk.ECONFLICT)
+	if streetdesk.ErrorMessage(err) != streetdesk.ErrorMessage(streetdesk.PhotoAlreadyAttached()) {
+		t.Errorf("error %v", err)
+	}
+	if d := mustOrder(t, db, "P1"); len(d.Photos) != 1 || d.Pending != 1 {
+		t.Errorf("P1 has %d photos, %d pending", len(d.Photos), d.Pending)
+	}
+	if _, err := db.AttachPhoto(ctx, "P2", photo(1), streetdesk.PhotoBefore, ""); err != nil {
+		t.Fatalf("the same photo on another order: %v", err)
+	}
+}

@@ -667,19 +667,27 @@ func (v *detailView) onPhotos(paths []string) {
 			return streetdesk.Errorf(streetdesk.EINVALID, "%s", tr("photo.none", "Choose at least one photo."))
 		}
 		tag := photoTags[max(slices.Index(opts, d.tag.Selected), 0)]
-		in := make([]streetdesk.PhotoInput, len(d.paths))
-		for i, p := range d.paths {
-			in[i] = streetdesk.PhotoInput{Path: p, Tag: tag, Caption: strings.TrimSpace(d.caption.Text)}
-		}
-		refs, err := v.u.desk.AttachPhotos(v.u.ctx, v.id, in)
-		if err != nil {
-			d.paths = d.paths[len(refs):] // what was attached stays attached; keep the rest to retry
-			d.showFiles()
-			if len(refs) > 0 {
-				v.u.changed()
+		// One file at a time: what was attached stays attached and leaves
+		// the list; what was not stays, with its reason, so a second Save
+		// never attaches a photo twice.
+		var left, why []string
+		for _, p := range d.paths {
+			_, err := v.u.desk.AttachPhotos(v.u.ctx, v.id, []streetdesk.PhotoInput{{Path: p, Tag: tag, Caption: strings.TrimSpace(d.caption.Text)}})
+			if err != nil {
+				left = append(left, p)
+				why = append(why, tr("photo.fileError", "{{.F}}: {{.E}}", map[string]string{"F": baseName(p), "E": errorText(err)}))
 			}
 		}
-		return err
+		attached := len(d.paths) - len(left)
+		d.paths = left
+		d.showFiles()
+		if len(left) == 0 {
+			return nil
+		}
+		if attached > 0 {
+			v.u.changed()
+		}
+		return streetdesk.Errorf(streetdesk.EINVALID, "%s", strings.Join(why, "\n"))
 	})
 	v.photoDlg = d
 	d.add(paths)

@@ -507,7 +507,7 @@ func TestAddPhotos(t *testing.T) {
 		t.Fatalf("dropped: visible %v files %q", f.Visible, files.Text)
 	}
 	test.Tap(f.Save)
-	if f.Error.Text != "此文件不是照片（需要 JPEG 或 PNG）。" {
+	if f.Error.Text != "MANIFEST.md：此文件不是照片（需要 JPEG 或 PNG）。" {
 		t.Errorf("non-photo: %q", f.Error.Text)
 	}
 	if got := len(e.order(idBikes).Photos); got != 3 {
@@ -515,6 +515,60 @@ func TestAddPhotos(t *testing.T) {
 	}
 	if files.Text != "已选 1 张：MANIFEST.md" {
 		t.Errorf("left to retry: %q", files.Text)
+	}
+}
+
+// TestSamePhotoTwice: a photo the order already has (the same file again,
+// or a copy under another name) is not attached a second time and the
+// dialog says so; what failed stays listed and what was attached does not,
+// so saving again never doubles a photo (the list used to keep the wrong
+// files when the first one failed). Another order takes the photo.
+func TestSamePhotoTwice(t *testing.T) {
+	e := setup(t, zhLocale)
+	dir := t.TempDir()
+	copyOf := filepath.Join(dir, "副本.jpg")
+	b, err := os.ReadFile(testdata(photoCanon))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(copyOf, b, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e.selectOrder(idBikes)
+	e.picked = []string{testdata(photoCanon)}
+	test.Tap(e.u.Action(streetdesk.OpAttachPhoto))
+	f, choose, files, _, _ := e.u.PhotoDialog()
+	test.Tap(choose)
+	test.Tap(f.Save)
+	if f, _, _, _, _ := e.u.PhotoDialog(); len(e.order(idBikes).Photos) != 1 || f.Visible {
+		t.Fatalf("first attach: %d photos, dialog up %v", len(e.order(idBikes).Photos), f.Visible)
+	}
+	// Not a photo first, then a new one, then the same photo under another name.
+	e.u.Drop([]string{testdata("MANIFEST.md"), testdata(photoKodak), copyOf})
+	f, _, files, _, _ = e.u.PhotoDialog()
+	test.Tap(f.Save)
+	want := "MANIFEST.md：此文件不是照片（需要 JPEG 或 PNG）。\n副本.jpg：这张照片已经添加过。"
+	if f.Error.Text != want {
+		t.Errorf("errors %q, want %q", f.Error.Text, want)
+	}
+	if files.Text != "已选 2 张：MANIFEST.md, 副本.jpg" {
+		t.Errorf("left to retry: %q", files.Text)
+	}
+	test.Tap(f.Save) // again: nothing is doubled
+	if got := len(e.order(idBikes).Photos); got != 2 {
+		t.Errorf("photos = %d, want 2 (Canon and Kodak, once each)", got)
+	}
+	test.Tap(f.Cancel)
+	// The same photo on another order is fine.
+	e.selectOrder(idOverdue)
+	before := len(e.order(idOverdue).Photos)
+	e.picked = []string{testdata(photoCanon)}
+	test.Tap(e.u.Action(streetdesk.OpAttachPhoto))
+	f, choose, _, _, _ = e.u.PhotoDialog()
+	test.Tap(choose)
+	test.Tap(f.Save)
+	if got := len(e.order(idOverdue).Photos); got != before+1 {
+		t.Errorf("another order: %d photos, want %d", got, before+1)
 	}
 }
 

@@ -224,8 +224,14 @@ func requests(t *testing.T, e *Env) {
 	before := order(t, e, ext)
 	due := before.Order.Deadlines.ResolveBy
 	refused(t, e, "an extension to before the deadline", e.Desk.RequestExtension(ctx, ext, "等待材料", due.Add(-time.Hour)), streetdesk.EINVALID, ext, before)
-	refused(t, e, "an extension without a reason", e.Desk.RequestExtension(ctx, ext, "", due.Add(48*time.Hour)), streetdesk.EINVALID, ext, before)
-	if err := e.Desk.RequestExtension(ctx, ext, "需协调供电部门", due.Add(48*time.Hour)); err != nil {
+	later := streetdesk.DefaultCalendar().AddWorkdays(due, 2) // a working day: a weekend date is refused
+	sunday := due.In(streetdesk.ChinaTZ).AddDate(0, 0, 1)
+	for sunday.Weekday() != time.Sunday {
+		sunday = sunday.AddDate(0, 0, 1)
+	}
+	refused(t, e, "an extension to a day off", e.Desk.RequestExtension(ctx, ext, "等待材料", sunday), streetdesk.EINVALID, ext, before)
+	refused(t, e, "an extension without a reason", e.Desk.RequestExtension(ctx, ext, "", later), streetdesk.EINVALID, ext, before)
+	if err := e.Desk.RequestExtension(ctx, ext, "需协调供电部门", later); err != nil {
 		t.Fatal(err)
 	}
 	d := order(t, e, ext)

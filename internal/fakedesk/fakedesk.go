@@ -457,6 +457,9 @@ func (d *Desk) attach(id string, p streetdesk.ImportedPhoto, tag streetdesk.Phot
 	if err := checkText("caption", caption, 0, streetdesk.MaxCaptionRunes); err != nil {
 		return streetdesk.PhotoRef{}, err
 	}
+	if slices.ContainsFunc(e.photos, func(x streetdesk.LocalPhoto) bool { return x.SHA256 == p.SHA256 }) {
+		return streetdesk.PhotoRef{}, streetdesk.PhotoAlreadyAttached()
+	}
 	if len(e.photos) >= streetdesk.MaxPhotosPerOrder {
 		return streetdesk.PhotoRef{}, streetdesk.Errorf(streetdesk.EINVALID, "an order may have at most %d photos", streetdesk.MaxPhotosPerOrder)
 	}
@@ -487,22 +490,28 @@ func (d *Desk) attach(id string, p streetdesk.ImportedPhoto, tag streetdesk.Phot
 
 // AttachPhotos implements streetdesk.Desk: it checks each file the way the
 // real importer does (size, type, dimensions) without copying it.
+// Like the real desk it attaches every file it can and returns the first
+// error, naming its file.
 func (d *Desk) AttachPhotos(ctx context.Context, id string, in []streetdesk.PhotoInput) ([]streetdesk.PhotoRef, error) {
 	var refs []streetdesk.PhotoRef
+	var first error
 	for _, p := range in {
 		imp, err := d.importFile(p.Path)
-		if err != nil {
-			return refs, err
+		if err == nil {
+			d.mu.Lock()
+			var ref streetdesk.PhotoRef
+			ref, err = d.attach(id, imp, p.Tag, p.Caption)
+			d.mu.Unlock()
+			if err == nil {
+				refs = append(refs, ref)
+				continue
+			}
 		}
-		d.mu.Lock()
-		ref, err := d.attach(id, imp, p.Tag, p.Caption)
-		d.mu.Unlock()
-		if err != nil {
-			return refs, err
+		if first == nil {
+			first = fmt.Errorf("%s: %w", filepath.Base(p.Path), err)
 		}
-		refs = append(refs, ref)
 	}
-	return refs, nil
+	return refs, first
 }
 
 func (d *Desk) importFile(path string) (streetdesk.ImportedPhoto, error) {
