@@ -173,12 +173,17 @@ func (e *Engine) pushChain(ctx context.Context, cid string) error {
 	if _, ok := e.store.(ChainStore); !ok || !streetdesk.HasFeature(e.features(ctx), streetdesk.FeatureAuditChain) {
 		return nil
 	}
+	var last int64 // the first entry of the previous push: each push must move past it
 	for {
 		req := &streetdesk.PushRequest{PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: cid, Mutations: []streetdesk.Mutation{}}
 		if added, err := e.addChain(ctx, req); err != nil || !added {
 			return err
 		}
+		if req.Chain[0].Seq <= last {
+			return nil // the acknowledgement did not match this log: next cycle
+		}
+		last = req.Chain[0].Seq
 		resp, err := e.client.Push(ctx, req)
 		if err != nil {
 			if refusedExtras(err) {

@@ -48,6 +48,7 @@ type featurePlatform struct {
 	pushes   []streetdesk.PushRequest
 	chain    map[int64]streetdesk.ChainEntry
 	refused  int
+	badAck   bool // acknowledge with a hash of its own
 }
 
 func (p *featurePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -94,6 +95,9 @@ func (p *featurePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				p.chain[e.Seq] = e
 			}
 			resp.Chain = &streetdesk.ChainAck{Seq: req.Chain[n-1].Seq, Hash: req.Chain[n-1].Hash}
+			if p.badAck {
+				resp.Chain.Hash = strings.Repeat("f", 64)
+			}
 		}
 		json.NewEncoder(w).Encode(resp)
 	default:
@@ -358,5 +362,27 @@ func TestPushChainInBatches(t *testing.T) {
 	}
 	if chained < 2 {
 		t.Errorf("the entries went in %d push(es)", chained)
+	}
+}
+
+// An acknowledgement that names another hash moves nothing; the engine
+// does not push the same entries again and again within a cycle.
+func TestPushChainBadAck(t *testing.T) {
+	p := &featurePlatform{features: []string{streetdesk.FeatureAuditChain}}
+	d := newFeatureDesk(t, p, filepath.Join(t.TempDir(), "a.db"))
+	d.work(2)
+	if err := d.once(); err != nil { // learns the features
+		t.Fatal(err)
+	}
+	p.set(func(p *featurePlatform) { p.badAck = true })
+	n := len(p.pushes)
+	if err := d.once(); err != nil {
+		t.Fatal(err)
+	}
+	if got := len(p.pushes) - n; got != 1 {
+		t.Errorf("%d chain pushes in one cycle, want 1", got)
+	}
+	if d.pendingChain() != 2 {
+		t.Errorf("entries acknowledged by a wrong hash")
 	}
 }
