@@ -95,6 +95,7 @@ type Board struct {
 	sparks    []*sparkline
 	strip     *fyne.Container
 	evidence  *widget.Label // the team's photo-evidence tally
+	tallied   int           // the statistics load whose evidence tally is on screen
 	review    *reviewView
 	charts    *chartsView
 	tabs      *container.AppTabs
@@ -317,7 +318,6 @@ func (b *Board) loadStats() {
 			return
 		}
 		stats := streetdesk.ComputeTeamStats(orders, members, now, b.opts.Weeks, b.cal)
-		b.tallyEvidence(&stats)
 		mainDo(func() {
 			if gen != b.gen || b.ctx.Err() != nil {
 				return
@@ -327,6 +327,9 @@ func (b *Board) loadStats() {
 			}
 			b.showStats(stats)
 		})
+		// The photo checks of the period's resolutions come after: the
+		// rates and loads do not wait for them.
+		b.tallyEvidence(gen, stats)
 	}()
 }
 
@@ -349,7 +352,6 @@ func (b *Board) showStats(s streetdesk.TeamStats) {
 	for i, k := range rateKinds {
 		b.sparks[i].set(k.weeks(s.Weeks))
 	}
-	b.evidence.SetText(evidenceSummary(s.Evidence))
 	b.strip.Refresh() // the sparklines grew: lay the strip out again
 	b.charts.reload()
 }

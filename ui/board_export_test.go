@@ -111,7 +111,7 @@ func (p *orderPicker) RowID(i int) string {
 // on screen.
 func (b *Board) WaitStats(t testing.TB) {
 	t.Helper()
-	for b.shown != b.gen {
+	for b.shown != b.gen || b.tallied != b.gen { // the evidence tally follows the statistics
 		RunMain(t)
 	}
 }

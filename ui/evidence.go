@@ -3,6 +3,7 @@ package ui
 import (
 	"fmt"
 	"math"
+	"slices"
 	"strings"
 	"time"
 
@@ -266,18 +267,37 @@ func (u *UI) saveDialog(suggested string, cb func(string)) {
 	d.Show()
 }
 
-// tallyEvidence adds the photo checks of the period's resolutions to the
-// statistics (off the main goroutine, with them). Without them the tally
-// stays empty: the rates do not depend on it.
-func (b *Board) tallyEvidence(s *streetdesk.TeamStats) {
-	if len(s.Weeks) == 0 {
-		return
+// tallyEvidence counts the photo checks of the period's resolutions into
+// a copy of the statistics (off the main goroutine) and puts the tallies
+// on the board if it still shows load gen. Without them the tally stays
+// empty: the rates do not depend on it.
+func (b *Board) tallyEvidence(gen int, s streetdesk.TeamStats) {
+	var rs []streetdesk.ResolutionEvidence
+	var err error
+	if len(s.Weeks) > 0 && b.ctx.Err() == nil {
+		rs, err = b.desk.ResolutionEvidence(b.ctx, s.Weeks[0].Start)
 	}
-	rs, err := b.desk.ResolutionEvidence(b.ctx, s.Weeks[0].Start)
-	if err != nil {
-		return
+	ok := err == nil && len(s.Weeks) > 0
+	if ok {
+		s.Members = slices.Clone(s.Members)
+		streetdesk.TallyEvidence(&s, rs)
 	}
-	streetdesk.TallyEvidence(s, rs)
+	mainDo(func() {
+		if gen != b.gen || b.ctx.Err() != nil {
+			return
+		}
+		b.tallied = gen
+		if !ok || len(b.stats.Members) != len(s.Members) {
+			return
+		}
+		b.stats.Evidence, b.stats.Unassigned.Evidence = s.Evidence, s.Unassigned.Evidence
+		for i := range b.stats.Members {
+			b.stats.Members[i].Evidence = s.Members[i].Evidence
+		}
+		b.evidence.SetText(evidenceSummary(s.Evidence))
+		b.strip.Refresh()
+		b.charts.reload()
+	})
 }
 
 // evidenceBars is the share of each member's resolutions that had
