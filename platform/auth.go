@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform/store"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -61,7 +62,7 @@ func (s *Server) AddUser(ctx context.Context, u streetdesk.User, password string
 	if u.Role.Centre() {
 		u.TeamID = ""
 	} else {
-		tm, err := getTeam(ctx, s.wdb, u.TeamID)
+		tm, err := s.db.Team(ctx, u.TeamID)
 		if err != nil {
 			return u, err
 		}
@@ -71,11 +72,9 @@ func (s *Server) AddUser(ctx context.Context, u streetdesk.User, password string
 	if err != nil {
 		return u, fmt.Errorf("hash password: %w", err)
 	}
-	_, err = s.wdb.ExecContext(ctx, `INSERT INTO users (id, username, name, role, team_id, pw_hash, created_at) VALUES (?,?,?,?,?,?,?)`,
-		u.ID, u.Username, u.Name, string(u.Role), u.TeamID, hash, s.now().UnixMilli())
-	if err != nil {
-		if isUnique(err) {
-			return u, streetdesk.Errorf(streetdesk.ECONFLICT, "user %q already exists", u.Username)
+	if err := s.db.AddUser(ctx, u, hash, s.now()); err != nil {
+		if streetdesk.ErrorCode(err) == streetdesk.ECONFLICT {
+			return u, err
 		}
 		return u, fmt.Errorf("add user: %w", err)
 	}
@@ -87,7 +86,7 @@ func (s *Server) AddTeam(ctx context.Context, t streetdesk.Team) error {
 	if t.ID == "" || !streetdesk.ValidOrderID(t.ID) || strings.TrimSpace(t.Name) == "" {
 		return streetdesk.Errorf(streetdesk.EINVALID, "team needs an id and a name")
 	}
-	if err := putTeam(ctx, s.wdb, t); err != nil {
+	if err := s.db.PutTeam(ctx, t); err != nil {
 		return err
 	}
 	s.tokens.clear() // cached users carry their team's names
@@ -151,7 +150,7 @@ func (s *Server) AddUsersBulk(ctx context.Context, b BulkUsers) ([]streetdesk.Te
 			n := len(teams) + 1
 			tm := streetdesk.Team{ID: fmt.Sprintf("%s-t%04d", b.Prefix, n), Name: fmt.Sprintf("压测组%d", n),
 				StreetOffice: fmt.Sprintf("压测街道%d", (n-1)/10+1), District: "压测区"}
-			if err := putTeam(ctx, t, tm); err != nil {
+			if err := t.PutTeam(ctx, tm); err != nil {
 				return nil, fmt.Errorf("add team %s: %w", tm.ID, err)
 			}
 			teams = append(teams, tm)
@@ -161,20 +160,13 @@ func (s *Server) AddUsersBulk(ctx context.Context, b BulkUsers) ([]streetdesk.Te
 	}
 	d := BulkDispatcher(b.Prefix)
 	users = append(users, streetdesk.User{ID: d, Username: d, Name: d, Role: streetdesk.RoleDispatcher})
-	if err := t.insertUsers(ctx, users, hash); err != nil {
+	if err := t.InsertUsers(ctx, users, hash, t.now); err != nil {
 		return nil, err
 	}
 	if err := t.Commit(); err != nil {
 		return nil, fmt.Errorf("add users: %w", err)
 	}
 	return teams, nil
-}
-
-func boolInt(b bool) int {
-	if b {
-		return 1
-	}
-	return 0
 }
 
 // loginLimiter counts failed logins per account and per remote address in
@@ -250,7 +242,7 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, streetdesk.ErrRateLimited, "too many failed logins; try again later")
 		return
 	}
-	u, hash, err := getUser(r.Context(), s.rdb, req.Username)
+	u, hash, err := s.db.User(r.Context(), req.Username)
 	if err == nil && u.Username != req.Username {
 		err = streetdesk.Errorf(streetdesk.ENOTFOUND, "no such user")
 	}
@@ -276,39 +268,25 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 
 // issueTokens stores a new token pair for u, spending the pair spent (a
 // refresh) in the same transaction: a failure leaves the old pair valid.
-// The user is re-read in the transaction when spent is given.
 func (s *Server) issueTokens(ctx context.Context, u *streetdesk.User, spent string) (*streetdesk.LoginResponse, error) {
-	t, err := s.begin(ctx)
-	if err != nil {
-		return nil, err
-	}
-	defer t.Rollback()
-	if spent != "" {
-		hashes, err := t.deleteTokenPair(ctx, spent)
-		if err != nil {
-			return nil, err
-		}
-		if len(hashes) == 0 {
-			return nil, errRefreshInvalid // spent by a concurrent refresh
-		}
-		s.tokens.forget(hashes...)
-	}
-	now := t.now
+	now := s.now()
 	resp := &streetdesk.LoginResponse{
 		Token: newToken(), ExpiresAt: now.Add(s.cfg.TokenTTL),
 		RefreshToken: newToken(), RefreshExpiresAt: now.Add(s.cfg.RefreshTTL),
 		User: *u,
 	}
 	pair := randomHex(16)
-	if err := t.insertTokens(ctx,
-		storedToken{hash: hashToken(resp.Token), userID: u.ID, kind: tokenAccess, pair: pair, expires: resp.ExpiresAt.UnixMilli()},
-		storedToken{hash: hashToken(resp.RefreshToken), userID: u.ID, kind: tokenRefresh, pair: pair, expires: resp.RefreshExpiresAt.UnixMilli()},
-	); err != nil {
-		return nil, err
+	hashes, err := s.db.StoreTokens(ctx, spent, []store.Token{
+		{Hash: hashToken(resp.Token), UserID: u.ID, Kind: tokenAccess, Pair: pair, Expires: resp.ExpiresAt.UnixMilli()},
+		{Hash: hashToken(resp.RefreshToken), UserID: u.ID, Kind: tokenRefresh, Pair: pair, Expires: resp.RefreshExpiresAt.UnixMilli()},
+	}, now)
+	if spent != "" && streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
+		return nil, errRefreshInvalid // spent by a concurrent refresh
 	}
-	if err := t.Commit(); err != nil {
+	if err != nil {
 		return nil, fmt.Errorf("store tokens: %w", err)
 	}
+	s.tokens.forget(hashes...)
 	return resp, nil
 }
 
@@ -320,16 +298,16 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	st, err := lookupToken(ctx, s.wdb, hashToken(req.RefreshToken), tokenRefresh)
+	st, err := s.db.Token(ctx, hashToken(req.RefreshToken), tokenRefresh)
 	switch {
-	case errors.Is(err, errNoToken) || err == nil && st.expires < s.now().UnixMilli():
+	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND || err == nil && st.Expires < s.now().UnixMilli():
 		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, errRefreshInvalid.Message)
 		return
 	case err != nil:
 		s.unavailable(w, r, "refresh", err)
 		return
 	}
-	u, _, err := getUser(ctx, s.wdb, st.userID)
+	u, _, err := s.db.User(ctx, st.UserID)
 	switch {
 	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
 		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "user no longer exists")
@@ -341,7 +319,7 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 	// Rotation: the old pair is spent, in the transaction that stores the
 	// new one. Of two refreshes racing with the same token, the second finds
 	// nothing to spend and is refused.
-	resp, err := s.issueTokens(ctx, u, st.pair)
+	resp, err := s.issueTokens(ctx, u, st.Pair)
 	switch {
 	case errors.Is(err, errRefreshInvalid):
 		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, errRefreshInvalid.Message)
@@ -354,11 +332,11 @@ func (s *Server) handleRefresh(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
 	ctx := r.Context()
-	st, err := lookupToken(ctx, s.wdb, hashToken(bearer(r)), tokenAccess)
+	st, err := s.db.Token(ctx, hashToken(bearer(r)), tokenAccess)
 	if err == nil {
-		err = s.spendPair(ctx, st.pair)
+		err = s.spendPair(ctx, st.Pair)
 	}
-	if err != nil && !errors.Is(err, errNoToken) {
+	if err != nil && streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
 		s.unavailable(w, r, "logout", err)
 		return
 	}
@@ -367,16 +345,8 @@ func (s *Server) handleLogout(w http.ResponseWriter, r *http.Request, u *streetd
 
 // spendPair deletes a token pair and forgets it at once on this instance.
 func (s *Server) spendPair(ctx context.Context, pair string) error {
-	t, err := s.begin(ctx)
+	hashes, err := s.db.DeleteTokenPair(ctx, pair)
 	if err != nil {
-		return err
-	}
-	defer t.Rollback()
-	hashes, err := t.deleteTokenPair(ctx, pair)
-	if err != nil {
-		return err
-	}
-	if err := t.Commit(); err != nil {
 		return fmt.Errorf("logout: %w", err)
 	}
 	s.tokens.forget(hashes...)
@@ -474,23 +444,23 @@ func (s *Server) authenticate(r *http.Request) (*streetdesk.User, error) {
 			return nil, err
 		}
 	}
-	st, err := lookupToken(ctx, s.rdb, hash, tokenAccess)
+	st, err := s.db.Token(ctx, hash, tokenAccess)
 	switch {
-	case errors.Is(err, errNoToken):
+	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
 		return nil, errUnauthorized
 	case err != nil:
 		return nil, err
-	case st.expires < now.UnixMilli():
+	case st.Expires < now.UnixMilli():
 		return nil, errUnauthorized
 	}
-	u, _, err := getUser(ctx, s.rdb, st.userID)
+	u, _, err := s.db.User(ctx, st.UserID)
 	switch {
 	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
 		return nil, errUnauthorized
 	case err != nil:
 		return nil, fmt.Errorf("load user: %w", err)
 	}
-	s.tokens.put(hash, u, st.expires, now)
+	s.tokens.put(hash, u, st.Expires, now)
 	return u, nil
 }
 

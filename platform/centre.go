@@ -2,9 +2,7 @@ package platform
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -12,7 +10,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/streetdesk/streetdesk"
-	"github.com/streetdesk/streetdesk/internal/sqlrows"
+	"github.com/streetdesk/streetdesk/platform/store"
 )
 
 // Dispatch creates an order for a street office's team (the centre's 派单).
@@ -32,7 +30,7 @@ func (s *Server) Dispatch(ctx context.Context, actor *streetdesk.User, req stree
 		return nil, err
 	}
 	defer t.Rollback()
-	tm, err := t.team(ctx, req.TeamID)
+	tm, err := t.Team(ctx, req.TeamID)
 	if err != nil {
 		if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
 			return nil, streetdesk.Errorf(streetdesk.EINVALID, "unknown team %q", req.TeamID)
@@ -41,7 +39,7 @@ func (s *Server) Dispatch(ctx context.Context, actor *streetdesk.User, req stree
 	}
 	var assignee *streetdesk.User
 	if req.AssigneeID != "" {
-		a, _, err := getUser(ctx, t, req.AssigneeID)
+		a, _, err := t.User(ctx, req.AssigneeID)
 		if err != nil || a.TeamID != tm.ID {
 			return nil, streetdesk.Errorf(streetdesk.EINVALID, "assignee must be a member of team %s", tm.ID)
 		}
@@ -82,19 +80,15 @@ func (s *Server) Dispatch(ctx context.Context, actor *streetdesk.User, req stree
 		}
 	}
 	if err := t.insertOrder(ctx, o, req.CitizenPhone); err != nil {
-		if isUnique(err) {
-			return nil, streetdesk.Errorf(streetdesk.ECONFLICT, "order %s already exists", id)
-		}
 		return nil, err
 	}
 	for _, sha := range req.PhotoSHA256s {
-		var size int64
-		var mt string
-		if err := t.QueryRowContext(ctx, `SELECT size, mime FROM blobs WHERE sha256 = ?`, sha).Scan(&size, &mt); err != nil {
+		b, err := t.Blob(ctx, sha)
+		if err != nil {
 			return nil, err
 		}
 		pid, _ := uuid.NewV7()
-		p := streetdesk.PhotoRef{ID: pid.String(), WorkOrderID: o.ID, SHA256: sha, Size: size, MIME: mt, AuthorID: actor.ID,
+		p := streetdesk.PhotoRef{ID: pid.String(), WorkOrderID: o.ID, SHA256: sha, Size: b.Size, MIME: b.MIME, AuthorID: actor.ID,
 			CreatedAt: t.now, BlobPresent: true}
 		if _, err := t.insertPhoto(ctx, &p, o); err != nil {
 			return nil, err
@@ -158,7 +152,7 @@ func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string
 		return nil, err
 	}
 	defer t.Rollback()
-	o, sv, err := loadOrder(ctx, t, id)
+	o, sv, err := t.Order(ctx, id)
 	if err != nil {
 		return nil, err
 	}
@@ -174,7 +168,7 @@ func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string
 		return nil, err
 	}
 	if to := o.Status; to == streetdesk.StatusCancelled || to == streetdesk.StatusReturned {
-		if err := t.hideOrder(ctx, o.ID); err != nil {
+		if err := t.HideOrder(ctx, o.ID); err != nil {
 			return nil, err
 		}
 		reason := streetdesk.CodeCancelled
@@ -264,7 +258,7 @@ func (s *Server) handleCentreGet(w http.ResponseWriter, r *http.Request, u *stre
 		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "bad order id")
 		return
 	}
-	o, _, err := loadOrder(r.Context(), s.rdb, id)
+	o, _, err := s.db.Order(r.Context(), id)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -288,34 +282,18 @@ func (s *Server) handleCentreList(w http.ResponseWriter, r *http.Request, u *str
 			return
 		}
 	}
-	where, args := []string{"1=1"}, []any{}
+	f := store.OrderFilter{Limit: limit, Offset: offset, StreetOffice: q.Get("office"), TeamID: q.Get("team")}
 	if v := q.Get("status"); v != "" {
 		if !streetdesk.Status(v).Valid() {
 			writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "unknown status")
 			return
 		}
-		where, args = append(where, "status = ?"), append(args, v)
+		f.Status = streetdesk.Status(v)
 	}
-	if v := q.Get("office"); v != "" {
-		where, args = append(where, "street_office = ?"), append(args, v)
-	}
-	if v := q.Get("team"); v != "" {
-		where, args = append(where, "team_id = ?"), append(args, v)
-	}
-	cond := strings.Join(where, " AND ")
-	var list streetdesk.OrderList
-	if err := s.rdb.QueryRowContext(r.Context(), `SELECT COUNT(*) FROM orders WHERE `+cond, args...).Scan(&list.Total); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	list.Orders, err = queryJSON[streetdesk.WorkOrder](r.Context(), s.rdb,
-		`SELECT data FROM orders WHERE `+cond+` ORDER BY dispatched_at DESC, id LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	list, err := s.db.ListOrders(r.Context(), f)
 	if err != nil {
 		s.fail(w, r, err)
 		return
-	}
-	if list.Orders == nil {
-		list.Orders = []streetdesk.WorkOrder{}
 	}
 	writeJSON(w, http.StatusOK, list)
 }
@@ -392,72 +370,69 @@ func (s *Server) handleSupervise(w http.ResponseWriter, r *http.Request, u *stre
 
 // Order returns an order as the platform holds it.
 func (s *Server) Order(ctx context.Context, id string) (*streetdesk.WorkOrder, error) {
-	o, _, err := loadOrder(ctx, s.rdb, id)
+	o, _, err := s.db.Order(ctx, id)
 	return o, err
 }
 
 // Notes returns an order's notes in the order they arrived.
 func (s *Server) Notes(ctx context.Context, orderID string) ([]streetdesk.Note, error) {
-	return queryJSON[streetdesk.Note](ctx, s.rdb, `SELECT data FROM notes WHERE order_id = ? ORDER BY rowid`, orderID)
+	return s.db.Notes(ctx, orderID)
 }
 
 // Photos returns an order's photo references.
 func (s *Server) Photos(ctx context.Context, orderID string) ([]streetdesk.PhotoRef, error) {
-	return queryJSON[streetdesk.PhotoRef](ctx, s.rdb, `SELECT data FROM photo_refs WHERE order_id = ? ORDER BY rowid`, orderID)
+	return s.db.PhotoRefs(ctx, orderID)
 }
 
 // Resolutions returns an order's resolutions, proposals included.
 func (s *Server) Resolutions(ctx context.Context, orderID string) ([]streetdesk.Resolution, error) {
-	return queryJSON[streetdesk.Resolution](ctx, s.rdb, `SELECT data FROM resolutions WHERE order_id = ? ORDER BY rowid`, orderID)
+	return s.db.Resolutions(ctx, orderID)
 }
 
 // MutationResultByKey returns the stored result of the first processing of
 // a mutation key, or nil.
 func (s *Server) MutationResultByKey(ctx context.Context, key string) (*streetdesk.MutationResult, error) {
-	var data string
-	err := s.rdb.QueryRowContext(ctx, `SELECT result FROM mutation_results WHERE key = ? ORDER BY effect DESC, at LIMIT 1`, key).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
+	sr, err := s.db.ResultByKey(ctx, key)
+	if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	var r streetdesk.MutationResult
-	return &r, json.Unmarshal([]byte(data), &r)
+	return &r, json.Unmarshal(sr.Result, &r)
 }
 
 // EffectCount is how many times a mutation key was processed for effect:
 // never more than once, however often it was sent.
 func (s *Server) EffectCount(ctx context.Context, key string) (int, error) {
-	var n int
-	err := s.rdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM mutation_results WHERE key = ? AND effect = 1`, key).Scan(&n)
-	return n, err
+	n, err := s.db.EffectCounts(ctx, []string{key})
+	return n[key], err
 }
 
 // VisibleChecksum is the checksum of the orders userID can see.
 func (s *Server) VisibleChecksum(ctx context.Context, userID string) (streetdesk.Checksum, error) {
-	u, _, err := getUser(ctx, s.rdb, userID)
+	u, _, err := s.db.User(ctx, userID)
 	if err != nil {
 		return streetdesk.Checksum{}, err
 	}
-	return visibleChecksum(ctx, s.rdb, u)
+	return visibleChecksum(ctx, s.db, u)
 }
 
 // BlobSHA256s lists every verified blob.
 func (s *Server) BlobSHA256s(ctx context.Context) ([]string, error) {
-	return sqlrows.Column[string](s.rdb.QueryContext(ctx, `SELECT sha256 FROM blobs ORDER BY sha256`))
+	return s.db.BlobSHA256s(ctx)
 }
 
 // ForgetClient drops a client's state, as a platform restored from an old
 // backup would: its next push gets 409 ClientStateNotFound. Stored
 // results stay, so re-sent keys still dedupe.
 func (s *Server) ForgetClient(ctx context.Context, clientID string) error {
-	_, err := s.wdb.ExecContext(ctx, `UPDATE clients SET forgotten = 1 WHERE id = ?`, clientID)
-	return err
+	return s.db.ForgetClient(ctx, clientID)
 }
 
 // User returns a user by id or username.
 func (s *Server) User(ctx context.Context, idOrName string) (*streetdesk.User, error) {
-	u, _, err := getUser(ctx, s.rdb, idOrName)
+	u, _, err := s.db.User(ctx, idOrName)
 	return u, err
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform"
+	"github.com/streetdesk/streetdesk/platform/sqlitestore"
 	"golang.org/x/crypto/bcrypt"
 	_ "modernc.org/sqlite"
 )
@@ -56,8 +57,8 @@ func TestOpenUpgradesDatabaseFromBeforeMigrations(t *testing.T) {
 	raw.Close()
 
 	srv := openPlatform(t, old)
-	if v, err := srv.SchemaVersion(ctx); err != nil || v != platform.SQLiteMigrations() {
-		t.Fatalf("schema version %d (%v), want %d", v, err, platform.SQLiteMigrations())
+	if v, err := srv.SchemaVersion(ctx); err != nil || v != sqlitestore.Migrations() {
+		t.Fatalf("schema version %d (%v), want %d", v, err, sqlitestore.Migrations())
 	}
 	got, err := srv.Order(ctx, "WO-OLD-1")
 	if err != nil || got.Title != o.Title || got.Version != 3 {
@@ -91,7 +92,7 @@ func TestOpenRefusesNewerSchema(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "p.db")
 	openPlatform(t, path).Close()
 	raw := openRaw(t, path)
-	n := platform.SQLiteMigrations() + 1
+	n := sqlitestore.Migrations() + 1
 	if _, err := raw.ExecContext(ctx, `INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, 'future.sql', 0)`, n); err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"compress/gzip"
 	"context"
-	"database/sql"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform/store"
 )
 
 // cursor is the pull position, opaque to clients: the change-log sequence
@@ -65,13 +65,6 @@ func parseCursor(s string) (cursor, bool) {
 type viewer struct {
 	user     *streetdesk.User
 	clientID string
-}
-
-func (v viewer) clientKey() string {
-	if v.clientID == "" {
-		return "\x00none"
-	}
-	return v.clientID
 }
 
 func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
@@ -225,7 +218,7 @@ func acceptsGzip(r *http.Request) bool {
 // lastMutationId and the checksum describe the same snapshot.
 func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf *bytes.Buffer) error {
 	now := s.now()
-	rt, err := s.beginRead(ctx)
+	rt, err := s.db.BeginRead(ctx)
 	if err != nil {
 		return err
 	}
@@ -242,95 +235,67 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 	}
 	c.epoch = s.epoch
 	if c.snapshot && c.seq == 0 {
-		if err := rt.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log`).Scan(&c.start); err != nil {
+		if c.start, err = rt.MaxSeq(ctx); err != nil {
 			return err
 		}
 	}
 
 	var last int64
 	if v.clientID != "" {
-		var owner string
-		err := rt.QueryRowContext(ctx, `SELECT user_id, last_mutation_id FROM clients WHERE id = ?`, v.clientID).Scan(&owner, &last)
+		cl, err := rt.Client(ctx, v.clientID)
 		switch {
-		case errors.Is(err, sql.ErrNoRows):
+		case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
 		case err != nil:
 			return err
-		case owner != v.user.ID:
+		case cl.UserID != v.user.ID:
 			return streetdesk.Errorf(streetdesk.EFORBIDDEN, "this clientId belongs to another user")
+		default:
+			last = cl.LastMutationID
 		}
 	}
 
-	scope, scopeArg := `c.assignee_id = ?1`, v.user.ID
-	if v.user.Role == streetdesk.RoleLead {
-		scope, scopeArg = `c.team_id = ?1`, v.user.TeamID
-	}
-	revokeFilter := ""
+	q := store.ChangeQuery{Scope: scopeOf(v.user), UserID: v.user.ID, ClientID: v.clientID, After: c.seq, Limit: limit + 1}
 	if c.snapshot {
 		// A fresh snapshot has nothing to revoke, except what left the view
 		// while it was being paged.
-		revokeFilter = ` AND c.seq > ?6`
-	}
-	// Three index ranges (the user's orders, revocations, this client's
-	// results), merged in sequence order: SQLite walks them in step and
-	// stops at the limit.
-	cols := `SELECT c.seq, c.type, c.entity_id, c.order_id, c.extra, c.version,
-		CASE c.type
-		  WHEN 'workOrder' THEN (SELECT data FROM orders WHERE id = c.entity_id)
-		  WHEN 'note' THEN (SELECT data FROM notes WHERE id = c.entity_id)
-		  WHEN 'photoRef' THEN (SELECT data FROM photo_refs WHERE id = c.entity_id)
-		  WHEN 'resolution' THEN (SELECT data FROM resolutions WHERE id = c.entity_id)
-		  ELSE '' END
-		FROM change_log c `
-	query := cols + `WHERE ` + scope + ` AND c.seq > ?4
-		UNION ALL ` + cols + `WHERE c.user_id = ?2 AND c.seq > ?4` + revokeFilter + `
-		UNION ALL ` + cols + `WHERE c.client_id = ?3 AND c.seq > ?4
-		ORDER BY 1 LIMIT ?5`
-	rows, err := rt.QueryContext(ctx, query, scopeArg, v.user.ID, v.clientKey(), c.seq, limit+1, c.start)
-	if err != nil {
-		return fmt.Errorf("pull: %w", err)
+		q.RevokedAfter = c.start
 	}
 	buf.WriteString(`{"changes":[`)
 	n := 0
 	hasMore := false
-	for rows.Next() {
+	errFull := errors.New("page full")
+	err = rt.Changes(ctx, q, func(ch *store.Change) error {
 		if n == limit {
 			hasMore = true
-			break
+			return errFull
 		}
 		if n%64 == 63 && ctx.Err() != nil {
-			rows.Close()
 			return ctx.Err() // the client went away: stop reading
 		}
-		var seq, ver int64
-		var typ, id, orderID string
-		var extra, data sql.RawBytes // valid until the next row: copied into buf at once
-		if err := rows.Scan(&seq, &typ, &id, &orderID, &extra, &ver, &data); err != nil {
-			rows.Close()
-			return err
-		}
-		c.seq = seq
+		c.seq = ch.Seq
 		if n > 0 {
 			buf.WriteByte(',')
 		}
 		n++
-		switch typ {
-		case "revoke":
-			writeChange(buf, streetdesk.ChangeWorkOrder, streetdesk.OpRevoke, orderID, orderID, ver, "revoke", extra)
+		id, orderID := ch.EntityID, ch.OrderID
+		switch ch.Type {
+		case store.TypeRevoke:
+			writeChange(buf, streetdesk.ChangeWorkOrder, streetdesk.OpRevoke, orderID, orderID, ch.Version, "revoke", ch.Extra)
 		case streetdesk.ChangeMutationResult:
 			mid := id[strings.LastIndexByte(id, '/')+1:]
-			writeChange(buf, typ, streetdesk.OpUpsert, mid, orderID, 0, "result", extra)
+			writeChange(buf, ch.Type, streetdesk.OpUpsert, mid, orderID, 0, "result", ch.Extra)
 		case streetdesk.ChangeWorkOrder:
-			writeChange(buf, typ, streetdesk.OpUpsert, id, orderID, ver, "order", data)
+			writeChange(buf, ch.Type, streetdesk.OpUpsert, id, orderID, ch.Version, "order", ch.Data)
 		case streetdesk.ChangeNote:
-			writeChange(buf, typ, streetdesk.OpUpsert, id, orderID, 0, "note", data)
+			writeChange(buf, ch.Type, streetdesk.OpUpsert, id, orderID, 0, "note", ch.Data)
 		case streetdesk.ChangePhotoRef:
-			writeChange(buf, typ, streetdesk.OpUpsert, id, orderID, 0, "photo", data)
+			writeChange(buf, ch.Type, streetdesk.OpUpsert, id, orderID, 0, "photo", ch.Data)
 		case streetdesk.ChangeResolution:
-			writeChange(buf, typ, streetdesk.OpUpsert, id, orderID, 0, "resolution", data)
+			writeChange(buf, ch.Type, streetdesk.OpUpsert, id, orderID, 0, "resolution", ch.Data)
 		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
+		return nil
+	})
+	if err != nil && err != errFull {
 		return err
 	}
 	buf.WriteString(`]`)
@@ -413,19 +378,16 @@ func checksumEntrySize(userID string, e checksumEntry) int {
 // is read in the page's own snapshot, so the cache needs no invalidation,
 // also when other instances write to the database. It is bounded by
 // ChecksumCacheBytes and drops the least recently used users first.
-func (s *Server) cachedChecksum(ctx context.Context, q queryer, u *streetdesk.User) (streetdesk.Checksum, error) {
-	var a, b int64
-	scope, arg := `assignee_id = ?`, u.ID
-	if u.Role == streetdesk.RoleLead {
-		scope, arg = `team_id = ?`, u.TeamID
+func (s *Server) cachedChecksum(ctx context.Context, q store.Reader, u *streetdesk.User) (streetdesk.Checksum, error) {
+	if u.Role != streetdesk.RoleLead && u.Role != streetdesk.RoleCaseworker {
+		return streetdesk.ComputeChecksum(nil), nil
 	}
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE `+scope, arg).Scan(&a); err != nil {
+	sc := scopeOf(u)
+	a, b, err := q.ScopeSeqs(ctx, sc, u.ID)
+	if err != nil {
 		return streetdesk.Checksum{}, err
 	}
-	if err := q.QueryRowContext(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE user_id = ?`, u.ID).Scan(&b); err != nil {
-		return streetdesk.Checksum{}, err
-	}
-	key := fmt.Sprintf("%s/%s/%d/%d", u.Role, arg, a, b)
+	key := fmt.Sprintf("%s/%s%s/%d/%d", u.Role, sc.TeamID, sc.AssigneeID, a, b)
 	if e, ok := s.sums.get(u.ID); ok && e.key == key {
 		return e.sum, nil
 	}
@@ -437,30 +399,12 @@ func (s *Server) cachedChecksum(ctx context.Context, q queryer, u *streetdesk.Us
 	return sum, nil
 }
 
-func visibleChecksum(ctx context.Context, q queryer, u *streetdesk.User) (streetdesk.Checksum, error) {
-	var rows *sql.Rows
-	var err error
-	switch u.Role {
-	case streetdesk.RoleLead:
-		rows, err = q.QueryContext(ctx, `SELECT id, version FROM orders WHERE team_id = ?`, u.TeamID)
-	case streetdesk.RoleCaseworker:
-		rows, err = q.QueryContext(ctx, `SELECT id, version FROM orders WHERE assignee_id = ? AND status NOT IN ('cancelled','returned')`, u.ID)
-	default:
+func visibleChecksum(ctx context.Context, q store.Reader, u *streetdesk.User) (streetdesk.Checksum, error) {
+	if u.Role != streetdesk.RoleLead && u.Role != streetdesk.RoleCaseworker {
 		return streetdesk.ComputeChecksum(nil), nil
 	}
+	pairs, err := q.Versions(ctx, scopeOf(u))
 	if err != nil {
-		return streetdesk.Checksum{}, err
-	}
-	defer rows.Close()
-	var pairs []streetdesk.VersionPair
-	for rows.Next() {
-		var p streetdesk.VersionPair
-		if err := rows.Scan(&p.ID, &p.Version); err != nil {
-			return streetdesk.Checksum{}, err
-		}
-		pairs = append(pairs, p)
-	}
-	if err := rows.Err(); err != nil {
 		return streetdesk.Checksum{}, err
 	}
 	return streetdesk.ComputeChecksum(pairs), nil

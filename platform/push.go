@@ -2,15 +2,13 @@ package platform
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
-	"strings"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform/store"
 )
 
 // pushError aborts a push with a whole-request answer (nothing of the batch
@@ -144,27 +142,24 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 	}
 	defer t.Rollback()
 
-	var owner string
-	var last int64
-	var forgotten int
-	err = t.QueryRowContext(ctx, `SELECT user_id, last_mutation_id, forgotten FROM clients WHERE id = ?`, req.ClientID).Scan(&owner, &last, &forgotten)
+	cl, err := t.Client(ctx, req.ClientID)
+	last := cl.LastMutationID
 	switch {
-	case errors.Is(err, sql.ErrNoRows):
+	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
 		// A new client starts wherever its numbering is (a re-registered
 		// client keeps its AUTOINCREMENT ids).
 		last = 0
 		if len(req.Mutations) > 0 {
 			last = req.Mutations[0].ID - 1
 		}
-		if _, err := t.ExecContext(ctx, `INSERT INTO clients (id, user_id, last_mutation_id, created_at) VALUES (?,?,?,?)`,
-			req.ClientID, u.ID, last, t.now.UnixMilli()); err != nil {
-			return nil, nil, fmt.Errorf("register client: %w", err)
+		if err := t.InsertClient(ctx, store.Client{ID: req.ClientID, UserID: u.ID, LastMutationID: last}, t.now); err != nil {
+			return nil, nil, err
 		}
 	case err != nil:
 		return nil, nil, fmt.Errorf("load client: %w", err)
-	case owner != u.ID:
+	case cl.UserID != u.ID:
 		return nil, nil, newPushError(http.StatusForbidden, streetdesk.EFORBIDDEN, "this clientId belongs to another user", 0)
-	case forgotten == 1:
+	case cl.Forgotten:
 		return nil, nil, newPushError(http.StatusConflict, streetdesk.ErrClientStateNotFound, "the platform has no state for this client; register a new clientId and re-send", 0)
 	}
 
@@ -206,7 +201,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 			break // a gap: the client resends from lastMutationId+1
 		}
 		var r *streetdesk.MutationResult
-		effect := 1
+		effect := true
 		prev, prevFP, err := rs.lookup(m.Key)
 		if err != nil {
 			return nil, nil, err
@@ -218,7 +213,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 			r = prev
 			r.ID = m.ID
 			r.Status = streetdesk.ResultDuplicate
-			effect = 0
+			effect = false
 		} else {
 			// applyMutation decides every rejection before it writes
 			// anything, so a rejected mutation leaves only its result and
@@ -241,10 +236,10 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 		last = m.ID
 		resp.Results = append(resp.Results, *r)
 	}
-	if err := t.storeResults(ctx, req.ClientID, u.ID, rs.rows); err != nil {
+	if err := t.StoreResults(ctx, req.ClientID, u.ID, rs.rows, t.now); err != nil {
 		return nil, nil, err
 	}
-	if _, err := t.ExecContext(ctx, `UPDATE clients SET last_mutation_id = ? WHERE id = ?`, last, req.ClientID); err != nil {
+	if err := t.SetLastMutationID(ctx, req.ClientID, last); err != nil {
 		return nil, nil, err
 	}
 	if err := t.Commit(); err != nil {
@@ -255,71 +250,53 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 }
 
 func (t *tx) storedResult(ctx context.Context, clientID string, id int64, key, fp string) (*streetdesk.MutationResult, error) {
-	var skey, sfp, data string
-	err := t.QueryRowContext(ctx, `SELECT key, fingerprint, result FROM mutation_results WHERE client_id = ? AND id = ?`, clientID, id).Scan(&skey, &sfp, &data)
-	if errors.Is(err, sql.ErrNoRows) {
+	sr, err := t.Result(ctx, clientID, id)
+	if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
 		return nil, mismatch(streetdesk.MismatchID, "mutation id below lastMutationId with no stored result", id)
 	}
 	if err != nil {
 		return nil, err
 	}
-	if skey != key || sfp != fp {
+	if sr.Key != key || sr.Fingerprint != fp {
 		return nil, mismatch(streetdesk.MismatchID, "this mutation id was processed with a different key or payload", id)
 	}
 	var r streetdesk.MutationResult
-	if err := json.Unmarshal([]byte(data), &r); err != nil {
+	if err := json.Unmarshal(sr.Result, &r); err != nil {
 		return nil, err
 	}
 	return &r, nil
 }
 
-// storedRow is a mutation result as it is stored.
-type storedRow struct {
-	fp     string
-	data   string
-	effect int
-	id     int64
-	key    string
-	order  string
-}
-
 // batchResults holds a push's results until they are written, and the
 // stored results for the batch's keys.
 type batchResults struct {
-	byKey map[string]storedRow // best stored result per key: this batch's effective ones, then the database's
-	rows  []storedRow
+	byKey map[string]store.StoredResult // best stored result per key: this batch's effective ones, then the database's
+	rows  []store.ResultRow
 }
 
 // prefetchKeys reads the stored results for the keys of the mutations above
-// last, keeping per key the one with effect (as resultByKey did with ORDER BY
-// effect DESC).
+// last, keeping per key the one with effect.
 func (t *tx) prefetchKeys(ctx context.Context, ms []streetdesk.Mutation, last int64) (*batchResults, error) {
-	rs := &batchResults{byKey: map[string]storedRow{}, rows: make([]storedRow, 0, len(ms))}
-	var args []any
+	rs := &batchResults{byKey: map[string]store.StoredResult{}, rows: make([]store.ResultRow, 0, len(ms))}
+	var keys []string
 	for i := range ms {
 		if ms[i].ID > last {
-			args = append(args, ms[i].Key)
+			keys = append(keys, ms[i].Key)
 		}
 	}
-	if len(args) == 0 {
+	if len(keys) == 0 {
 		return rs, nil
 	}
-	q := `SELECT key, fingerprint, result, effect FROM mutation_results WHERE key IN (?` + strings.Repeat(",?", len(args)-1) + `)`
-	rows, err := t.QueryContext(ctx, q, args...)
+	stored, err := t.ResultsByKey(ctx, keys)
 	if err != nil {
-		return nil, fmt.Errorf("look up keys: %w", err)
+		return nil, err
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var r storedRow
-		if err := rows.Scan(&r.key, &r.fp, &r.data, &r.effect); err != nil {
-			return nil, err
-		}
-		if prev, ok := rs.byKey[r.key]; !ok || r.effect > prev.effect {
-			rs.byKey[r.key] = r
+	for _, r := range stored {
+		if prev, ok := rs.byKey[r.Key]; !ok || r.Effect && !prev.Effect {
+			rs.byKey[r.Key] = r
 		}
 	}
-	return rs, rows.Err()
+	return rs, nil
 }
 
 // lookup returns the stored result for key, if any, and its fingerprint.
@@ -329,50 +306,21 @@ func (rs *batchResults) lookup(key string) (*streetdesk.MutationResult, string, 
 		return nil, "", nil
 	}
 	var r streetdesk.MutationResult
-	if err := json.Unmarshal([]byte(sr.data), &r); err != nil {
+	if err := json.Unmarshal(sr.Result, &r); err != nil {
 		return nil, "", err
 	}
-	return &r, sr.fp, nil
+	return &r, sr.Fingerprint, nil
 }
 
-// add records m's result for storeResults.
-func (rs *batchResults) add(m *streetdesk.Mutation, fp string, effect int, r *streetdesk.MutationResult) error {
+// add records m's result for StoreResults.
+func (rs *batchResults) add(m *streetdesk.Mutation, fp string, effect bool, r *streetdesk.MutationResult) error {
 	data, err := json.Marshal(r)
 	if err != nil {
 		return err
 	}
-	sr := storedRow{fp: fp, data: string(data), effect: effect, id: m.ID, key: m.Key, order: m.OrderID}
-	rs.rows = append(rs.rows, sr)
-	if prev, ok := rs.byKey[m.Key]; !ok || effect > prev.effect {
-		rs.byKey[m.Key] = sr
-	}
-	return nil
-}
-
-// storeResults writes a batch's results and their change-log entries, in
-// that order, one multi-row INSERT each.
-func (t *tx) storeResults(ctx context.Context, clientID, userID string, rows []storedRow) error {
-	if len(rows) == 0 {
-		return nil
-	}
-	at := t.now.UnixMilli()
-	args := make([]any, 0, 8*len(rows))
-	for _, r := range rows {
-		args = append(args, clientID, r.id, r.key, r.fp, userID, r.effect, r.data, at)
-	}
-	q := `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at) VALUES (?,?,?,?,?,?,?,?)` +
-		strings.Repeat(",(?,?,?,?,?,?,?,?)", len(rows)-1)
-	if _, err := t.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("store results: %w", err)
-	}
-	args = args[:0]
-	for _, r := range rows {
-		args = append(args, clientID+"/"+strconv.FormatInt(r.id, 10), r.order, clientID, r.data, at)
-	}
-	q = `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, client_id, extra, at) VALUES ('mutationResult',?,?,?,?,?)` +
-		strings.Repeat(",('mutationResult',?,?,?,?,?)", len(rows)-1)
-	if _, err := t.ExecContext(ctx, q, args...); err != nil {
-		return fmt.Errorf("store results: %w", err)
+	rs.rows = append(rs.rows, store.ResultRow{ID: m.ID, Key: m.Key, Fingerprint: fp, OrderID: m.OrderID, Effect: effect, Result: data})
+	if prev, ok := rs.byKey[m.Key]; !ok || effect && !prev.Effect {
+		rs.byKey[m.Key] = store.StoredResult{Key: m.Key, Fingerprint: fp, Result: data, Effect: effect}
 	}
 	return nil
 }
@@ -493,11 +441,10 @@ func (p *pushOp) access(ctx context.Context) error {
 	case streetdesk.RoleCaseworker:
 		p.current = p.o.AssigneeID == p.u.ID && p.o.TeamID == p.u.TeamID
 		if !p.current {
-			var n int
-			if err := p.t.QueryRowContext(ctx, `SELECT COUNT(*) FROM assignments WHERE order_id = ? AND user_id = ?`, p.o.ID, p.u.ID).Scan(&n); err != nil {
+			var err error
+			if p.past, err = p.t.Assigned(ctx, p.o.ID, p.u.ID); err != nil {
 				return err
 			}
-			p.past = n > 0
 		}
 	}
 	return nil
@@ -557,7 +504,7 @@ func applyNote(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, erro
 		return nil, err
 	}
 	if !inserted {
-		if r, err := p.idOnOtherOrder(ctx, `SELECT order_id FROM notes WHERE id = ?`, n.ID, "noteId"); r != nil || err != nil {
+		if r, err := p.idOnOtherOrder(ctx, p.t.NoteOrder, n.ID, "noteId"); r != nil || err != nil {
 			return r, err
 		}
 	}
@@ -586,12 +533,12 @@ func applyPhoto(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, err
 		return nil, err
 	}
 	if !inserted {
-		if r, err := p.idOnOtherOrder(ctx, `SELECT order_id FROM photo_refs WHERE id = ?`, ph.ID, "photoRefId"); r != nil || err != nil {
+		if r, err := p.idOnOtherOrder(ctx, p.t.PhotoRefOrder, ph.ID, "photoRefId"); r != nil || err != nil {
 			return r, err
 		}
 	}
 	if present {
-		if _, err := p.t.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, a.SHA256, p.u.ID); err != nil {
+		if err := p.t.GrantBlob(ctx, a.SHA256, p.u.ID); err != nil {
 			return nil, fmt.Errorf("blob access: %w", err)
 		}
 	}
@@ -602,9 +549,9 @@ func applyPhoto(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, err
 
 // idOnOtherOrder rejects a fact whose client id is already used on another
 // order (the same id on the same order is a resend: nil, nil).
-func (p *pushOp) idOnOtherOrder(ctx context.Context, q, id, field string) (*streetdesk.MutationResult, error) {
-	var exists string
-	if err := p.t.QueryRowContext(ctx, q, id).Scan(&exists); err != nil {
+func (p *pushOp) idOnOtherOrder(ctx context.Context, orderOf func(context.Context, string) (string, error), id, field string) (*streetdesk.MutationResult, error) {
+	exists, err := orderOf(ctx, id)
+	if err != nil {
 		return nil, err
 	}
 	if exists != p.o.ID {
@@ -621,7 +568,7 @@ func isTransitionError(err error) bool {
 // load reads the whole order (facts work on its header only).
 func (p *pushOp) load(ctx context.Context) error {
 	var err error
-	p.o, p.sv, err = loadOrder(ctx, p.t, p.o.ID)
+	p.o, p.sv, err = p.t.Order(ctx, p.o.ID)
 	return err
 }
 
@@ -738,27 +685,27 @@ func applyExtension(ctx context.Context, p *pushOp) (*streetdesk.MutationResult,
 // lead first when the team reviews resolutions.
 func applyResolution(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, error) {
 	a := p.args.(*streetdesk.SubmitResolutionArgs)
-	tm, err := p.t.team(ctx, p.o.TeamID)
+	tm, err := p.t.Team(ctx, p.o.TeamID)
 	if err != nil {
 		return nil, err
 	}
 	p.op = streetdesk.SubmitOp(tm.ReviewResolutions)
 	for _, id := range a.PhotoRefIDs {
-		var n int
-		if err := p.t.QueryRowContext(ctx, `SELECT COUNT(*) FROM photo_refs WHERE id = ? AND order_id = ?`, id, p.o.ID).Scan(&n); err != nil {
+		order, err := p.t.PhotoRefOrder(ctx, id)
+		if err != nil && streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
 			return nil, err
 		}
-		if n == 0 {
+		if order != p.o.ID {
 			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, fmt.Sprintf("photo %s is not attached to this order", id)), nil
 		}
 	}
 	p.res = a
 	return p.changeStatus(ctx, a, func() (*streetdesk.MutationResult, error) {
-		var exists int
-		if err := p.t.QueryRowContext(ctx, `SELECT COUNT(*) FROM resolutions WHERE id = ?`, a.ResolutionID).Scan(&exists); err != nil {
+		exists, err := p.t.ResolutionExists(ctx, a.ResolutionID)
+		if err != nil {
 			return nil, err
 		}
-		if exists > 0 {
+		if exists {
 			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "resolutionId already used"), nil
 		}
 		o := p.o
@@ -767,7 +714,7 @@ func applyResolution(ctx context.Context, p *pushOp) (*streetdesk.MutationResult
 		if p.op == streetdesk.OpSubmitForReview {
 			rs.State = streetdesk.ResolutionReview
 		} else {
-			ok, err := p.t.photosPresent(ctx, o.ID, a.PhotoRefIDs)
+			ok, err := p.t.PhotosPresent(ctx, o.ID, a.PhotoRefIDs)
 			if err != nil {
 				return nil, err
 			}
@@ -784,7 +731,7 @@ func applyReassign(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, 
 	if r, err := p.checkChange(ctx); r != nil || err != nil {
 		return r, err
 	}
-	target, _, err := getUser(ctx, p.t, a.To)
+	target, _, err := p.t.User(ctx, a.To)
 	if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND || err == nil && (target.TeamID != p.o.TeamID || target.Role.Centre()) {
 		return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "the new assignee must be a member of this order's team"), nil
 	}
@@ -796,7 +743,7 @@ func applyReassign(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, 
 	if err != nil || !changed {
 		return p.applied(), err
 	}
-	if _, err := p.t.ExecContext(ctx, `INSERT OR IGNORE INTO assignments VALUES (?,?)`, p.o.ID, target.ID); err != nil {
+	if err := p.t.Assign(ctx, p.o.ID, target.ID); err != nil {
 		return nil, err
 	}
 	if err := p.t.revoke(ctx, previous, p.o, streetdesk.CodeReassigned); err != nil {
@@ -827,7 +774,7 @@ func applySendBack(ctx context.Context, p *pushOp) (*streetdesk.MutationResult, 
 // reviewed moves the resolutions waiting for review to state; an accepted
 // one waits for its photos' bytes (awaiting_media) if they are missing.
 func (p *pushOp) reviewed(ctx context.Context, state streetdesk.ResolutionState) error {
-	rs, err := p.t.resolutions(ctx, p.o.ID)
+	rs, err := p.t.Resolutions(ctx, p.o.ID)
 	if err != nil {
 		return err
 	}
@@ -837,7 +784,7 @@ func (p *pushOp) reviewed(ctx context.Context, state streetdesk.ResolutionState)
 		}
 		rs[i].State = state
 		if state == streetdesk.ResolutionAccepted {
-			ok, err := p.t.photosPresent(ctx, p.o.ID, rs[i].PhotoRefIDs)
+			ok, err := p.t.PhotosPresent(ctx, p.o.ID, rs[i].PhotoRefIDs)
 			if err != nil {
 				return err
 			}

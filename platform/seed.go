@@ -6,7 +6,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"image"
@@ -21,6 +20,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/internal/demo"
+	"github.com/streetdesk/streetdesk/platform/store"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -69,8 +69,8 @@ func (s *Server) Seed(ctx context.Context, opts SeedOptions) (*SeedResult, error
 	if len(res.Password) < 6 {
 		return nil, streetdesk.Errorf(streetdesk.EINVALID, "password must be at least 6 characters")
 	}
-	var n int
-	if err := s.wdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM users`).Scan(&n); err != nil {
+	n, err := s.db.CountUsers(ctx)
+	if err != nil {
 		return nil, err
 	}
 	if n > 0 {
@@ -92,11 +92,7 @@ func (s *Server) Seed(ctx context.Context, opts SeedOptions) (*SeedResult, error
 		return nil, err
 	}
 	defer t.Rollback()
-	b, err := newBulk(ctx, t)
-	if err != nil {
-		return nil, err
-	}
-	defer b.close()
+	b := &bulk{t: t, ctx: ctx}
 
 	// Teams and people.
 	type teamInfo struct {
@@ -112,17 +108,14 @@ func (s *Server) Seed(ctx context.Context, opts SeedOptions) (*SeedResult, error
 		return familyName[(i*7)%len(familyName)] + givenNames[(i*3+i/len(familyName))%len(givenNames)]
 	}
 	addUser := func(u streetdesk.User) error {
-		_, err := t.ExecContext(ctx, `INSERT INTO users (id, username, name, role, team_id, pw_hash, created_at) VALUES (?,?,?,?,?,?,?)`,
-			u.ID, u.Username, u.Name, string(u.Role), u.TeamID, hash, now.UnixMilli())
-		return err
+		return t.InsertUsers(ctx, []streetdesk.User{u}, hash, now)
 	}
 	for si, st := range streets {
 		nTeams := 2 + si%2
 		for k := 0; k < nTeams; k++ {
 			ti := &teamInfo{team: streetdesk.Team{ID: fmt.Sprintf("%s-%s", st.Code, teamSlugs[k]), Name: teamNames[k],
 				StreetOffice: st.Name, District: st.District, ReviewResolutions: si == 0 && k == 1}}
-			if _, err := t.ExecContext(ctx, `INSERT INTO teams (id, name, street_office, district, review) VALUES (?,?,?,?,?)`,
-				ti.team.ID, ti.team.Name, ti.team.StreetOffice, ti.team.District, boolInt(ti.team.ReviewResolutions)); err != nil {
+			if err := t.PutTeam(ctx, ti.team); err != nil {
 				return nil, err
 			}
 			name := familyName[(lead*5+3)%len(familyName)] + "组长"
@@ -278,8 +271,7 @@ func (s *Server) seedPhotos(ctx context.Context, t *tx) ([]seedPhoto, error) {
 		if err := os.WriteFile(dst, buf.Bytes(), 0o640); err != nil {
 			return nil, err
 		}
-		if _, err := t.ExecContext(ctx, `INSERT INTO blobs (sha256, size, mime, created_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`,
-			sha, buf.Len(), "image/png", t.now.UnixMilli()); err != nil {
+		if err := t.InsertBlob(ctx, sha, store.Blob{Size: int64(buf.Len()), MIME: "image/png"}, t.now); err != nil {
 			return nil, err
 		}
 		out = append(out, seedPhoto{sha, int64(buf.Len())})
@@ -287,69 +279,16 @@ func (s *Server) seedPhotos(ctx context.Context, t *tx) ([]seedPhoto, error) {
 	return out, nil
 }
 
-// bulk holds prepared statements for large inserts in one transaction.
+// bulk inserts many orders in one transaction (the store's statements are
+// prepared once and reused).
 type bulk struct {
-	t                                    *tx
-	ctx                                  context.Context
-	order, log, note, photo, res, assign *sql.Stmt
+	t   *tx
+	ctx context.Context
 }
 
-func newBulk(ctx context.Context, t *tx) (*bulk, error) {
-	b := &bulk{t: t, ctx: ctx}
-	var err error
-	prep := func(q string) *sql.Stmt {
-		if err != nil {
-			return nil
-		}
-		var st *sql.Stmt
-		st, err = t.PrepareContext(ctx, q)
-		return st
-	}
-	b.order = prep(`INSERT INTO orders (id, team_id, street_office, assignee_id, status, version, cycle, status_version, dispatched_at, citizen_phone, data) VALUES (?,?,?,?,?,?,?,?,?,?,?)`)
-	b.log = prep(`INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, version, at) VALUES (?,?,?,?,?,?,?)`)
-	b.note = prep(`INSERT INTO notes (id, order_id, data) VALUES (?,?,?)`)
-	b.photo = prep(`INSERT INTO photo_refs (id, order_id, sha256, data) VALUES (?,?,?,?)`)
-	b.res = prep(`INSERT INTO resolutions (id, order_id, cycle, state, data) VALUES (?,?,?,?,?)`)
-	b.assign = prep(`INSERT OR IGNORE INTO assignments VALUES (?,?)`)
-	if err != nil {
-		b.close()
-		return nil, err
-	}
-	return b, nil
-}
-
-func (b *bulk) close() {
-	for _, st := range []*sql.Stmt{b.order, b.log, b.note, b.photo, b.res, b.assign} {
-		if st != nil {
-			st.Close()
-		}
-	}
-}
-
-func (b *bulk) touch(typ, id string, o *streetdesk.WorkOrder) error {
-	var ver int64
-	if typ == streetdesk.ChangeWorkOrder {
-		ver = o.Version
-	}
-	_, err := b.log.ExecContext(b.ctx, typ, id, o.ID, visibleAssignee(o), o.TeamID, ver, b.t.now.UnixMilli())
-	return err
-}
-
+// addOrder inserts an order as it is (its version and history included).
 func (b *bulk) addOrder(o *streetdesk.WorkOrder) error {
-	data, err := json.Marshal(o)
-	if err != nil {
-		return err
-	}
-	if _, err := b.order.ExecContext(b.ctx, o.ID, o.TeamID, o.Location.StreetOffice, o.AssigneeID, string(o.Status), o.Version, o.Cycle,
-		o.Version, o.DispatchedAt.UnixMilli(), "", string(data)); err != nil {
-		return fmt.Errorf("order %s: %w", o.ID, err)
-	}
-	if o.AssigneeID != "" {
-		if _, err := b.assign.ExecContext(b.ctx, o.ID, o.AssigneeID); err != nil {
-			return err
-		}
-	}
-	return b.touch(streetdesk.ChangeWorkOrder, o.ID, o)
+	return b.t.insertOrder(b.ctx, o, "")
 }
 
 // stableID derives a UUID from a name, so a seed is reproducible.
@@ -420,30 +359,19 @@ func (b *bulk) seedOrder(g *demo.Generator, o *streetdesk.WorkOrder, who, lead s
 	if err := b.addOrder(o); err != nil {
 		return err
 	}
+	t, ctx := b.t, b.ctx
 	for k := range notes {
-		data, _ := json.Marshal(&notes[k])
-		if _, err := b.note.ExecContext(b.ctx, notes[k].ID, o.ID, string(data)); err != nil {
-			return err
-		}
-		if err := b.touch(streetdesk.ChangeNote, notes[k].ID, o); err != nil {
+		if _, err := t.insertNote(ctx, &notes[k], o); err != nil {
 			return err
 		}
 	}
 	for k := range refs {
-		data, _ := json.Marshal(&refs[k])
-		if _, err := b.photo.ExecContext(b.ctx, refs[k].ID, o.ID, refs[k].SHA256, string(data)); err != nil {
-			return err
-		}
-		if err := b.touch(streetdesk.ChangePhotoRef, refs[k].ID, o); err != nil {
+		if _, err := t.insertPhoto(ctx, &refs[k], o); err != nil {
 			return err
 		}
 	}
 	for k := range ress {
-		data, _ := json.Marshal(&ress[k])
-		if _, err := b.res.ExecContext(b.ctx, ress[k].ID, o.ID, ress[k].Cycle, string(ress[k].State), string(data)); err != nil {
-			return err
-		}
-		if err := b.touch(streetdesk.ChangeResolution, ress[k].ID, o); err != nil {
+		if err := t.putResolution(ctx, &ress[k], o); err != nil {
 			return err
 		}
 	}
@@ -503,7 +431,7 @@ func (s *Server) ImportBenchOrders(ctx context.Context, r io.Reader, assignee st
 		defer zr.Close()
 		br = bufio.NewReaderSize(zr, 1<<20)
 	}
-	who, _, err := getUser(ctx, s.wdb, assignee)
+	who, _, err := s.db.User(ctx, assignee)
 	if err != nil {
 		return 0, err
 	}
@@ -516,11 +444,7 @@ func (s *Server) ImportBenchOrders(ctx context.Context, r io.Reader, assignee st
 		return 0, err
 	}
 	defer t.Rollback()
-	b, err := newBulk(ctx, t)
-	if err != nil {
-		return 0, err
-	}
-	defer b.close()
+	b := &bulk{t: t, ctx: ctx}
 	dec := json.NewDecoder(br)
 	n := 0
 	for dec.More() {

@@ -1,6 +1,7 @@
 // Package platform is the reference central platform: the stand-in for the
 // city's 12345 platform in development, demos and tests. It is a real HTTP
-// server (API in docs/protocol.md) over its own SQLite database that enforces
+// server (API in docs/protocol.md) over its own database — an embedded SQLite
+// file (sqlitestore) or PostgreSQL (pgstore), behind store.Store — that enforces
 // roles, the lifecycle (streetdesk.Apply), idempotency and the conflict
 // matrix of the sync protocol.
 package platform
@@ -10,7 +11,6 @@ import (
 	"compress/gzip"
 	"context"
 	"crypto/rand"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -28,6 +28,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform/store"
 	tusd "github.com/tus/tusd/v2/pkg/handler"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -90,19 +91,18 @@ type Hooks struct {
 	StoreFault func(op string) error
 }
 
-// Server is the platform.
+// Server is the platform: the HTTP API over a store.Store.
 type Server struct {
-	cfg    Config
-	log    *slog.Logger
-	wdb    *pool // the single writer
-	rdb    *pool // readers (pull snapshots, listings)
-	epoch  string
-	tus    *tusd.Handler
-	store  tusStore
-	mux    *http.ServeMux
-	limits *loginLimiter
-	tokens *tokenCache
-	zslots chan struct{} // compressSlots
+	cfg      Config
+	log      *slog.Logger
+	db       store.Store
+	epoch    string
+	tus      *tusd.Handler
+	tusStore tusStore
+	mux      *http.ServeMux
+	limits   *loginLimiter
+	tokens   *tokenCache
+	zslots   chan struct{} // compressSlots
 
 	slots, transferSlots *limiter
 
@@ -192,20 +192,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		slots:         newLimiter(cfg.MaxInFlight, cfg.MaxQueued, cfg.QueueWait),
 		transferSlots: newLimiter(cfg.MaxTransfers, cfg.MaxQueued, cfg.QueueWait)}
 	var err error
-	if s.wdb, err = openDB(cfg.DBPath, true); err != nil {
+	if s.db, err = openStore(ctx, cfg, false); err != nil {
 		return nil, err
 	}
-	if err := s.migrateSQLite(ctx, s.wdb.DB); err != nil {
-		s.wdb.Close()
-		return nil, err
-	}
-	if s.rdb, err = openDB(cfg.DBPath, false); err != nil {
-		s.wdb.Close()
-		return nil, err
-	}
-	if err := s.loadEpoch(ctx); err != nil {
-		s.Close()
-		return nil, err
+	// The epoch names the database: cursors from another one (or from a
+	// restored one with a new epoch) reset.
+	if s.epoch, err = s.db.Epoch(ctx, randomHex(4)); err != nil {
+		return nil, errors.Join(fmt.Errorf("platform: epoch: %w", err), s.db.Close())
 	}
 	s.limits = newLoginLimiter(cfg.LoginMaxFailures, cfg.LoginWindow)
 	if err := s.setupUploads(); err != nil {
@@ -219,30 +212,13 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// loadEpoch reads (or creates) the database's epoch: cursors from another
-// database (or a restored one with a new epoch) reset.
-func (s *Server) loadEpoch(ctx context.Context) error {
-	err := s.wdb.QueryRowContext(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&s.epoch)
-	if errors.Is(err, sql.ErrNoRows) {
-		s.epoch = randomHex(4)
-		_, err = s.wdb.ExecContext(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', ?)`, s.epoch)
-	}
-	if err != nil {
-		return fmt.Errorf("platform: epoch: %w", err)
-	}
-	return nil
-}
-
 // Close stops background work and closes the database.
 func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.done)
 		s.bg.Wait()
-		if s.rdb != nil {
-			err = errors.Join(err, s.rdb.Close())
-		}
-		err = errors.Join(err, s.wdb.Close())
+		err = s.db.Close()
 	})
 	return err
 }
@@ -274,9 +250,7 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 }
 
 func (s *Server) pruneChangeLog(ctx context.Context) error {
-	cut := s.now().Add(-s.cfg.ChangeLogRetention).UnixMilli()
-	_, err := s.wdb.ExecContext(ctx, `DELETE FROM change_log WHERE type = 'revoke' AND at < ?`, cut)
-	return err
+	return s.db.PruneRevocations(ctx, s.now().Add(-s.cfg.ChangeLogRetention))
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
@@ -473,8 +447,13 @@ func writeErrorBody(w http.ResponseWriter, status int, body streetdesk.ErrorBody
 	w.Write([]byte("\n"))
 }
 
-// fail answers with the HTTP status matching an application error.
+// fail answers with the HTTP status matching an application error; a
+// database that is unavailable for now is 503 with Retry-After.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if errors.Is(err, store.ErrUnavailable) {
+		s.unavailable(w, r, "store", err)
+		return
+	}
 	code := streetdesk.ErrorCode(err)
 	status := http.StatusInternalServerError
 	switch code {

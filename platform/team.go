@@ -7,32 +7,15 @@ import (
 	"strconv"
 
 	"github.com/streetdesk/streetdesk"
-	"github.com/streetdesk/streetdesk/internal/sqlrows"
 )
-
-func (s *Server) teamMembers(ctx context.Context, teamID string) ([]streetdesk.User, error) {
-	ids, err := sqlrows.Column[string](s.rdb.QueryContext(ctx, `SELECT id FROM users WHERE team_id = ? ORDER BY role DESC, username`, teamID))
-	if err != nil {
-		return nil, err
-	}
-	out := []streetdesk.User{}
-	for _, id := range ids {
-		u, _, err := getUser(ctx, s.rdb, id)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, *u)
-	}
-	return out, nil
-}
 
 // Team returns a team with its roster.
 func (s *Server) Team(ctx context.Context, teamID string) (*streetdesk.Team, error) {
-	tm, err := getTeam(ctx, s.rdb, teamID)
+	tm, err := s.db.Team(ctx, teamID)
 	if err != nil {
 		return nil, err
 	}
-	tm.Members, err = s.teamMembers(ctx, teamID)
+	tm.Members, err = s.db.TeamMembers(ctx, teamID)
 	return tm, err
 }
 
@@ -76,10 +59,10 @@ func (s *Server) Reassign(ctx context.Context, lead *streetdesk.User, req street
 	resp := &streetdesk.ReassignResponse{Results: []streetdesk.MutationResult{}}
 	for _, id := range req.OrderIDs {
 		m := streetdesk.Mutation{Name: streetdesk.MutReassign, OrderID: id, Args: args}
-		if o, _, err := loadOrder(ctx, t, id); err == nil {
+		if o, _, err := t.Order(ctx, id); err == nil {
 			m.BaseVersion, m.BaseCycle = o.Version, o.Cycle
 		}
-		if _, err := t.ExecContext(ctx, `SAVEPOINT m`); err != nil {
+		if err := t.Savepoint(ctx); err != nil {
 			return nil, err
 		}
 		r, err := s.applyMutation(ctx, t, lead, &m)
@@ -87,11 +70,11 @@ func (s *Server) Reassign(ctx context.Context, lead *streetdesk.User, req street
 			return nil, err
 		}
 		if r.Status != streetdesk.ResultApplied {
-			if _, err := t.ExecContext(ctx, `ROLLBACK TO m`); err != nil {
+			if err := t.RollbackTo(ctx); err != nil {
 				return nil, err
 			}
 		}
-		if _, err := t.ExecContext(ctx, `RELEASE m`); err != nil {
+		if err := t.Release(ctx); err != nil {
 			return nil, err
 		}
 		resp.Results = append(resp.Results, *r)
@@ -123,7 +106,7 @@ func (s *Server) handleTeamSettings(w http.ResponseWriter, r *http.Request, u *s
 	if !s.decodeOrFail(w, r, smallBody, &req) {
 		return
 	}
-	if _, err := s.wdb.ExecContext(r.Context(), `UPDATE teams SET review = ? WHERE id = ?`, boolInt(req.ReviewResolutions), u.TeamID); err != nil {
+	if err := s.db.SetTeamReview(r.Context(), u.TeamID, req.ReviewResolutions); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -160,11 +143,11 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request, u *street
 // per member and ISO week for the last n weeks — with the same function the
 // lead's offline board uses (streetdesk.ComputeTeamStats), so both agree.
 func (s *Server) Metrics(ctx context.Context, teamID string, n int) (*streetdesk.TeamStats, error) {
-	members, err := s.teamMembers(ctx, teamID)
+	members, err := s.db.TeamMembers(ctx, teamID)
 	if err != nil {
 		return nil, err
 	}
-	orders, err := queryJSON[streetdesk.WorkOrder](ctx, s.rdb, `SELECT data FROM orders WHERE team_id = ?`, teamID)
+	orders, err := s.db.TeamOrders(ctx, teamID)
 	if err != nil {
 		return nil, err
 	}

@@ -3,7 +3,6 @@ package platform
 import (
 	"context"
 	"crypto/sha256"
-	"database/sql"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -16,7 +15,7 @@ import (
 	"strings"
 
 	"github.com/streetdesk/streetdesk"
-	"github.com/streetdesk/streetdesk/internal/sqlrows"
+	"github.com/streetdesk/streetdesk/platform/store"
 	"github.com/tus/tusd/v2/pkg/filelocker"
 	"github.com/tus/tusd/v2/pkg/filestore"
 	tusd "github.com/tus/tusd/v2/pkg/handler"
@@ -59,7 +58,7 @@ func (s *Server) setupUploads() error {
 	if err != nil {
 		return fmt.Errorf("platform: tus handler: %w", err)
 	}
-	s.tus, s.store = h, store
+	s.tus, s.tusStore = h, store
 	return nil
 }
 
@@ -78,9 +77,12 @@ func (s *Server) uploadAuth(next http.Handler) http.Handler {
 		}
 		id := strings.Trim(strings.TrimPrefix(r.URL.Path, "/v1/uploads"), "/")
 		if id != "" {
-			var owner string
-			err := s.rdb.QueryRowContext(r.Context(), `SELECT user_id FROM uploads WHERE id = ?`, id).Scan(&owner)
-			if err != nil || owner != u.ID || !validUploadID(id) {
+			up, err := s.db.Upload(r.Context(), id)
+			if err != nil && streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
+				s.fail(w, r, err)
+				return
+			}
+			if err != nil || up.UserID != u.ID || !validUploadID(id) {
 				writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such upload")
 				return
 			}
@@ -141,34 +143,32 @@ func (s *Server) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInf
 		return none, tusd.FileInfoChanges{}, tusError(http.StatusRequestEntityTooLarge, streetdesk.EINVALID, "photo larger than 50 MiB", nil)
 	}
 	ctx := hook.Context
-	var exists int
-	if err := s.wdb.QueryRowContext(ctx, `SELECT COUNT(*) FROM blobs WHERE sha256 = ?`, sha).Scan(&exists); err != nil {
+	_, err := s.db.Blob(ctx, sha)
+	if err != nil && streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
 		return none, tusd.FileInfoChanges{}, err
 	}
-	if exists > 0 {
-		// The uploader may read the photo it holds: without the row a later
+	if err == nil {
+		// The uploader may read the photo it holds: without the grant a later
 		// GET of its own photo would be refused.
-		if _, err := s.wdb.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, sha, u.ID); err != nil {
+		if err := s.db.GrantBlob(ctx, sha, u.ID); err != nil {
 			return none, tusd.FileInfoChanges{}, fmt.Errorf("blob access: %w", err)
 		}
 		return none, tusd.FileInfoChanges{}, tusError(http.StatusOK, "BlobExists", "the platform already has this photo", map[string]string{"X-Blob-Exists": "1"})
 	}
-	var prev string
-	err := s.wdb.QueryRowContext(ctx, `SELECT id FROM uploads WHERE user_id = ? AND sha256 = ? ORDER BY created_at DESC LIMIT 1`, u.ID, sha).Scan(&prev)
+	prev, err := s.db.LatestUpload(ctx, u.ID, sha)
 	if err == nil {
-		if _, gerr := s.store.GetUpload(ctx, prev); gerr == nil {
-			loc := "/v1/uploads/" + prev
+		if _, gerr := s.tusStore.GetUpload(ctx, prev.ID); gerr == nil {
+			loc := "/v1/uploads/" + prev.ID
 			return none, tusd.FileInfoChanges{}, tusError(http.StatusConflict, "UploadExists", "an unfinished upload of this photo exists; resume it", map[string]string{"Location": loc})
 		}
-		if _, err := s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, prev); err != nil {
-			return none, tusd.FileInfoChanges{}, fmt.Errorf("forget upload %s: %w", prev, err)
+		if err := s.db.DeleteUpload(ctx, prev.ID); err != nil {
+			return none, tusd.FileInfoChanges{}, fmt.Errorf("forget upload %s: %w", prev.ID, err)
 		}
-	} else if !errors.Is(err, sql.ErrNoRows) {
+	} else if streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
 		return none, tusd.FileInfoChanges{}, err
 	}
 	id := randomHex(16)
-	if _, err := s.wdb.ExecContext(ctx, `INSERT INTO uploads (id, user_id, sha256, size, mime, created_at) VALUES (?,?,?,?,?,?)`,
-		id, u.ID, sha, hook.Upload.Size, mimeType, s.now().UnixMilli()); err != nil {
+	if err := s.db.CreateUpload(ctx, store.Upload{ID: id, UserID: u.ID, SHA256: sha, Size: hook.Upload.Size, MIME: mimeType, Created: s.now()}); err != nil {
 		return none, tusd.FileInfoChanges{}, err
 	}
 	return none, tusd.FileInfoChanges{ID: id, MetaData: tusd.MetaData{"sha256": sha, "contentType": mimeType}}, nil
@@ -179,11 +179,11 @@ func (s *Server) preCreate(hook tusd.HookEvent) (tusd.HTTPResponse, tusd.FileInf
 func (s *Server) preFinish(hook tusd.HookEvent) (tusd.HTTPResponse, error) {
 	ctx := hook.Context
 	id := hook.Upload.ID
-	var userID, sha, mimeType string
-	var size int64
-	if err := s.wdb.QueryRowContext(ctx, `SELECT user_id, sha256, size, mime FROM uploads WHERE id = ?`, id).Scan(&userID, &sha, &size, &mimeType); err != nil {
+	up, err := s.db.Upload(ctx, id)
+	if err != nil {
 		return tusd.HTTPResponse{}, fmt.Errorf("finish upload %s: %w", id, err)
 	}
+	userID, sha, size, mimeType := up.UserID, up.SHA256, up.Size, up.MIME
 	src := filepath.Join(s.uploadDir(), id)
 	got, err := hashFile(src)
 	if err != nil {
@@ -216,7 +216,7 @@ func (s *Server) preFinish(hook tusd.HookEvent) (tusd.HTTPResponse, error) {
 
 func (s *Server) discardUpload(ctx context.Context, id string) error {
 	var errs []error
-	if up, err := s.store.GetUpload(ctx, id); err == nil {
+	if up, err := s.tusStore.GetUpload(ctx, id); err == nil {
 		if tu, ok := up.(tusd.TerminatableUpload); ok {
 			errs = append(errs, tu.Terminate(ctx))
 		}
@@ -226,7 +226,7 @@ func (s *Server) discardUpload(ctx context.Context, id string) error {
 			errs = append(errs, err)
 		}
 	}
-	if _, err := s.wdb.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, id); err != nil {
+	if err := s.db.DeleteUpload(ctx, id); err != nil {
 		errs = append(errs, fmt.Errorf("forget upload %s: %w", id, err))
 	}
 	return errors.Join(errs...)
@@ -261,72 +261,58 @@ func (s *Server) blobArrived(ctx context.Context, sha string, size int64, mimeTy
 		return err
 	}
 	defer t.Rollback()
-	if _, err := t.ExecContext(ctx, `INSERT INTO blobs (sha256, size, mime, created_at) VALUES (?,?,?,?) ON CONFLICT DO NOTHING`, sha, size, mimeType, t.now.UnixMilli()); err != nil {
+	if err := t.InsertBlob(ctx, sha, store.Blob{Size: size, MIME: mimeType}, t.now); err != nil {
 		return err
 	}
 	if userID != "" {
-		if _, err := t.ExecContext(ctx, `INSERT OR IGNORE INTO blob_access VALUES (?,?)`, sha, userID); err != nil {
+		if err := t.GrantBlob(ctx, sha, userID); err != nil {
 			return err
 		}
 	}
 	if uploadID != "" {
-		if _, err := t.ExecContext(ctx, `DELETE FROM uploads WHERE id = ?`, uploadID); err != nil {
+		if err := t.DeleteUpload(ctx, uploadID); err != nil {
 			return err
 		}
 	}
-	type ref struct{ id, order, data string }
-	var refs []ref
-	rows, err := t.QueryContext(ctx, `SELECT id, order_id, data FROM photo_refs WHERE sha256 = ?`, sha)
-	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
-		var r ref
-		if err := rows.Scan(&r.id, &r.order, &r.data); err != nil {
-			return err
-		}
-		refs = append(refs, r)
-		return nil
-	})
+	refs, err := t.PhotoRefsOf(ctx, sha)
 	if err != nil {
 		return fmt.Errorf("photo refs of %s: %w", sha, err)
 	}
 	orders := map[string]bool{}
-	for _, r := range refs {
-		var p streetdesk.PhotoRef
-		if err := json.Unmarshal([]byte(r.data), &p); err != nil {
-			return err
-		}
+	for i := range refs {
+		p := &refs[i]
 		if p.BlobPresent {
 			continue
 		}
 		p.BlobPresent = true
-		data, _ := json.Marshal(p)
-		if _, err := t.ExecContext(ctx, `UPDATE photo_refs SET data = ? WHERE id = ?`, string(data), p.ID); err != nil {
+		if err := t.UpdatePhotoRef(ctx, p); err != nil {
 			return err
 		}
-		o, _, err := loadOrder(ctx, t, r.order)
+		o, _, err := t.Order(ctx, p.WorkOrderID)
 		if err != nil {
 			return err
 		}
 		if err := t.touch(ctx, streetdesk.ChangePhotoRef, p.ID, o); err != nil {
 			return err
 		}
-		orders[r.order] = true
+		orders[p.WorkOrderID] = true
 	}
 	for id := range orders {
-		o, sv, err := loadOrder(ctx, t, id)
+		o, sv, err := t.Order(ctx, id)
 		if err != nil {
 			return err
 		}
 		if !o.AwaitingMedia {
 			continue
 		}
-		rs, err := t.resolutions(ctx, id)
+		rs, err := t.Resolutions(ctx, id)
 		if err != nil {
 			return err
 		}
 		complete := true
 		for _, r := range rs {
 			if r.State == streetdesk.ResolutionAccepted && r.Cycle == o.Cycle {
-				ok, err := t.photosPresent(ctx, id, r.PhotoRefIDs)
+				ok, err := t.PhotosPresent(ctx, id, r.PhotoRefIDs)
 				if err != nil {
 					return err
 				}
@@ -346,8 +332,7 @@ func (s *Server) blobArrived(ctx context.Context, sha string, size int64, mimeTy
 // ExpireUploads discards unfinished uploads older than UploadExpiry and
 // returns how many it removed. serve runs it periodically.
 func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
-	cut := s.now().Add(-s.cfg.UploadExpiry).UnixMilli()
-	ids, err := sqlrows.Column[string](s.wdb.QueryContext(ctx, `SELECT id FROM uploads WHERE created_at < ?`, cut))
+	ids, err := s.db.UploadsBefore(ctx, s.now().Add(-s.cfg.UploadExpiry))
 	if err != nil {
 		return 0, err
 	}
@@ -393,30 +378,21 @@ func (s *Server) handleBlob(w http.ResponseWriter, r *http.Request, u *streetdes
 }
 
 func (s *Server) blobVisible(ctx context.Context, u *streetdesk.User, sha string) (bool, int64, string, error) {
-	var size int64
-	var mimeType string
-	err := s.rdb.QueryRowContext(ctx, `SELECT size, mime FROM blobs WHERE sha256 = ?`, sha).Scan(&size, &mimeType)
-	if errors.Is(err, sql.ErrNoRows) {
+	b, err := s.db.Blob(ctx, sha)
+	if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
 		return false, 0, "", nil
 	}
 	if err != nil {
 		return false, 0, "", err
 	}
 	if u.Role.Centre() {
-		return true, size, mimeType, nil
+		return true, b.Size, b.MIME, nil
 	}
-	var n int
-	scope := `o.assignee_id = ?2 AND o.status NOT IN ('cancelled','returned')`
-	arg := u.ID
-	if u.Role == streetdesk.RoleLead {
-		scope, arg = `o.team_id = ?2`, u.TeamID
-	}
-	err = s.rdb.QueryRowContext(ctx, `SELECT EXISTS (SELECT 1 FROM blob_access WHERE sha256 = ?1 AND user_id = ?3)
-		OR EXISTS (SELECT 1 FROM photo_refs p JOIN orders o ON o.id = p.order_id WHERE p.sha256 = ?1 AND `+scope+`)`, sha, arg, u.ID).Scan(&n)
+	ok, err := s.db.BlobReadable(ctx, sha, u.ID, scopeOf(u))
 	if err != nil {
 		return false, 0, "", err
 	}
-	return n == 1, size, mimeType, nil
+	return ok, b.Size, b.MIME, nil
 }
 
 // PutBlob stores bytes directly in the content store (seeding, tests): the
