@@ -19,6 +19,14 @@ import (
 
 const chainColumns = "seq, prev, kind, client_id, at, body_hash, hash, body"
 
+// The lookups by key and by order. Their indexes are partial (fork
+// entries have neither), and SQLite uses a partial index only when the
+// query repeats its condition: hence the "<> ”".
+const (
+	qChainByKey        = "SELECT " + chainColumns + " FROM audit_chain WHERE mutation_key = ? AND mutation_key <> '' ORDER BY seq LIMIT 1"
+	qChainFirstOfOrder = "SELECT min(seq) FROM audit_chain WHERE order_id = ? AND order_id <> ''"
+)
+
 func scanChain(rows interface{ Scan(...any) error }, withBody bool) (streetdesk.ChainEntry, error) {
 	var e streetdesk.ChainEntry
 	var kind, body string
@@ -172,7 +180,7 @@ func (db *DB) OrderChain(ctx context.Context, orderID string) ([]streetdesk.Chai
 	}
 	defer tx.Rollback()
 	var first sql.NullInt64
-	if err := tx.QueryRowContext(ctx, "SELECT min(seq) FROM audit_chain WHERE order_id = ?", orderID).Scan(&first); err != nil {
+	if err := tx.QueryRowContext(ctx, qChainFirstOfOrder, orderID).Scan(&first); err != nil {
 		return nil, fmt.Errorf("order action log: %w", err)
 	}
 	if !first.Valid {
@@ -254,7 +262,7 @@ func (db *DB) VerifyAudit(ctx context.Context) (streetdesk.ChainReport, error) {
 func crossCheck(ctx context.Context, tx *sql.Tx) ([]streetdesk.ChainProblem, error) {
 	var out []streetdesk.ChainProblem
 	entry := func(key string) (*streetdesk.ChainEntry, *streetdesk.ChainAction, error) {
-		e, err := scanChain(tx.QueryRowContext(ctx, "SELECT "+chainColumns+" FROM audit_chain WHERE mutation_key = ? ORDER BY seq LIMIT 1", key), true)
+		e, err := scanChain(tx.QueryRowContext(ctx, qChainByKey, key), true)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil, nil
 		}
