@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/cputime"
 	"github.com/streetdesk/streetdesk/internal/demo"
 )
 
@@ -27,14 +28,14 @@ var (
 func benchFind(b *testing.B, orders []streetdesk.WorkOrder, opt streetdesk.HotspotOptions) {
 	b.ReportAllocs()
 	var r *streetdesk.HotspotReport
-	cpu0 := cpuTime()
+	cpu0 := cputime.Process()
 	for b.Loop() {
 		var err error
 		if r, err = streetdesk.FindHotspots(orders, opt); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(float64(cpuTime()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+	b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 	b.ReportMetric(float64(len(r.Hotspots)), "hotspots")
 }
 

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"io"
@@ -282,5 +283,44 @@ func TestServeLimitsAndProfiler(t *testing.T) {
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestSeedBench imports the benchmark data set's format (a few of its lines,
+// gzipped) for one demo account, and refuses a missing file or user.
+func TestSeedBench(t *testing.T) {
+	dir := t.TempDir()
+	src, err := os.Open("../../testdata/bench/orders-10k.jsonl.gz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	zr, err := gzip.NewReader(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(zr)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	for i := 0; i < 3 && sc.Scan(); i++ {
+		zw.Write(append(sc.Bytes(), '\n'))
+	}
+	zw.Close()
+	bench := filepath.Join(dir, "three.jsonl.gz")
+	if err := os.WriteFile(bench, buf.Bytes(), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, _, err := run(t, "", "seed", "--db", filepath.Join(dir, "p.db"), "--demo", "--orders", "10", "--bench", bench, "--assignee", "cw02")
+	if err != nil || !strings.Contains(out, "imported 3 benchmark orders for cw02") {
+		t.Fatalf("seed --bench: %v %s", err, out)
+	}
+	for _, args := range [][]string{
+		{"--bench", filepath.Join(dir, "missing.gz")},
+		{"--bench", bench, "--assignee", "nobody"},
+	} {
+		if _, _, err := run(t, "", append([]string{"seed", "--db", filepath.Join(t.TempDir(), "p.db"), "--demo", "--orders", "10"}, args...)...); err == nil {
+			t.Errorf("%v accepted", args)
+		}
 	}
 }

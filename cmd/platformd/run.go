@@ -196,13 +196,15 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 }
 
 func (m *Main) seed(ctx context.Context, args []string) error {
-	fs := m.flags("seed", "seed --db FILE --demo [--password P] [--orders N]")
+	fs := m.flags("seed", "seed --db FILE --demo [--password P] [--orders N] [--bench FILE --assignee USER]")
 	db := fs.String("db", "", "platform database `file` (must have no users yet)")
 	demoFlag := fs.Bool("demo", false, "create the demo district's teams, accounts and orders")
 	password := fs.String("password", "", "password of every demo account (random and printed once when empty)")
 	orders := fs.Int("orders", 600, "number of demo orders")
 	seed := fs.Int64("seed", 1, "generator seed")
 	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
+	bench := fs.String("bench", "", "also import the benchmark data set `file` (testdata/bench/orders-10k.jsonl.gz), every order assigned to --assignee")
+	assignee := fs.String("assignee", "cw01", "the demo account the --bench orders are assigned to")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -220,6 +222,19 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 		return err
 	}
 	fmt.Fprintf(m.Stdout, "seeded %d orders, %d teams, %d accounts in %s\n", res.Orders, len(res.Teams), len(res.Accounts), time.Since(start).Round(time.Millisecond))
+	if *bench != "" {
+		f, err := os.Open(*bench)
+		if err != nil {
+			return err
+		}
+		defer func() { _ = f.Close() }() // read only
+		start := time.Now()
+		n, err := srv.ImportBenchOrders(ctx, f, *assignee)
+		if err != nil {
+			return fmt.Errorf("import %s: %w", *bench, err)
+		}
+		fmt.Fprintf(m.Stdout, "imported %d benchmark orders for %s in %s\n", n, *assignee, time.Since(start).Round(time.Millisecond))
+	}
 	if *password == "" {
 		fmt.Fprintf(m.Stdout, "password of every account (shown once): %s\n", res.Password)
 	}
