@@ -166,12 +166,16 @@ type Revocation struct {
 
 // Change is one entry of a pull page.
 type Change struct {
-	Type       string          `json:"type"`
-	Op         string          `json:"op"`
-	ID         string          `json:"id"`
-	OrderID    string          `json:"orderId,omitempty"`
-	Version    int64           `json:"version,omitempty"`
-	Order      *WorkOrder      `json:"order,omitempty"`
+	Type    string     `json:"type"`
+	Op      string     `json:"op"`
+	ID      string     `json:"id"`
+	OrderID string     `json:"orderId,omitempty"`
+	Version int64      `json:"version,omitempty"`
+	Order   *WorkOrder `json:"order,omitempty"`
+	// OrderJSON is Order as the platform sent it, when the decoder kept
+	// it (the sync client does): the local store keeps these bytes
+	// instead of encoding the order again. Never sent by itself.
+	OrderJSON  json.RawMessage `json:"-"`
 	Note       *Note           `json:"note,omitempty"`
 	Photo      *PhotoRef       `json:"photo,omitempty"`
 	Resolution *Resolution     `json:"resolution,omitempty"`

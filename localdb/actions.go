@@ -379,6 +379,6 @@ func (db *DB) DismissConflict(ctx context.Context, id int64) error {
 		if err := tx.QueryRowContext(ctx, "SELECT order_id FROM conflicts WHERE id = ?", id).Scan(&orderID); err != nil {
 			return translate(err, "dismiss conflict")
 		}
-		return db.dropRevoked(ctx, tx, map[string]bool{orderID: true})
+		return db.dropRevoked(ctx, tx, map[string]bool{orderID: true}, nil)
 	})
 }

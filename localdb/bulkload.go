@@ -63,14 +63,28 @@ func (db *DB) maybeDeferIndexes(ctx context.Context, tx *sql.Tx, hasMore, stagin
 }
 
 // restoreIndexes recreates the secondary indexes if they were deferred. It
-// reports whether it did.
-func restoreIndexes(ctx context.Context, tx *sql.Tx) (bool, error) {
+// reports whether it did. The orders a first sync wrote meanwhile were not
+// queued for the search indexer one by one (queueing their text was a tenth
+// of the sync): every order without a search document is queued here, in
+// one statement, and the indexer reads its text from the stored JSON.
+func (db *DB) restoreIndexes(ctx context.Context, tx *sql.Tx) (bool, error) {
 	if v, err := getState(ctx, tx, keyIndexesDeferred); err != nil || v == "" {
 		return false, err
 	}
 	for _, ix := range shadowIndexes {
 		if _, err := tx.ExecContext(ctx, "CREATE INDEX IF NOT EXISTS "+ix.name+" "+ix.def); err != nil {
 			return false, fmt.Errorf("restore index %s: %w", ix.name, err)
+		}
+	}
+	if db.search {
+		res, err := tx.ExecContext(ctx, `INSERT INTO search_queue(order_id) SELECT w.id FROM work_orders w
+			WHERE NOT EXISTS (SELECT 1 FROM search_text s WHERE s.qid = w.qid)
+			ON CONFLICT(order_id) DO NOTHING`)
+		if err != nil {
+			return false, fmt.Errorf("queue search: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n > 0 {
+			db.queued.Store(true)
 		}
 	}
 	_, err := tx.ExecContext(ctx, "DELETE FROM sync_state WHERE key = ?", keyIndexesDeferred)
@@ -88,7 +102,7 @@ func (db *DB) ensureIndexes(ctx context.Context) error {
 		return err
 	}
 	defer tx.Rollback()
-	done, err := restoreIndexes(ctx, tx)
+	done, err := db.restoreIndexes(ctx, tx)
 	if err != nil || !done {
 		return err
 	}

@@ -556,7 +556,7 @@ func (db *DB) MarkBlobVerified(ctx context.Context, sha256 string) error {
 		if err := rows.Err(); err != nil {
 			return err
 		}
-		return db.dropRevoked(ctx, tx, orders)
+		return db.dropRevoked(ctx, tx, orders, nil)
 	})
 }
 

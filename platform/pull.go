@@ -2,7 +2,6 @@ package platform
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -15,6 +14,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform/store"
 )

@@ -8,7 +8,6 @@ package platform
 
 import (
 	"bytes"
-	"compress/gzip"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -27,6 +26,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/klauspost/compress/gzip"
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform/store"
 	tusd "github.com/tus/tusd/v2/pkg/handler"

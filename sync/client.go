@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/go-resty/resty/v2"
+	gojson "github.com/goccy/go-json"
+	"github.com/klauspost/compress/gzip"
 
 	"github.com/streetdesk/streetdesk"
 )
@@ -232,7 +234,10 @@ func (c *Client) do(ctx context.Context, k call) error {
 	defer cancel()
 	for attempt := 0; ; attempt++ {
 		rid := c.RequestID()
-		req := c.r.R().SetContext(ctx).SetHeader("X-Request-ID", rid).SetHeader("Accept", "application/json")
+		// Asked for explicitly, so the transport leaves a gzip body to
+		// inflate (a faster inflater than net/http's, see inflate).
+		req := c.r.R().SetContext(ctx).SetHeader("X-Request-ID", rid).SetHeader("Accept", "application/json").
+			SetHeader("Accept-Encoding", "gzip")
 		var tok string
 		if k.auth {
 			var err error
@@ -269,10 +274,65 @@ func (c *Client) do(ctx context.Context, k call) error {
 			}
 			return statusError(k.op, k.sync, rid, http.StatusUnauthorized, resp.Header(), nil)
 		}
-		err = checkStream(k, rid, resp.StatusCode(), resp.Header(), body)
+		in, err := inflate(resp.Header(), body)
+		if err != nil {
+			drainBody(body)
+			return &Error{Kind: KindTransient, Op: k.op, Status: resp.StatusCode(), Code: CodeBadResponse, RequestID: rid, Err: err, Message: "malformed gzip answer"}
+		}
+		err = checkStream(k, rid, resp.StatusCode(), resp.Header(), in)
+		_ = in.Close() // returns the inflater to its pool; cannot fail
 		drainBody(body)
 		return err
 	}
+}
+
+// gzipReaders recycles inflaters (each holds a 32 KiB window and tables).
+var gzipReaders gosync.Pool
+
+// inflate returns the body to read: a gzip body inflated with
+// klauspost/compress, about twice as fast as compress/gzip on a pull page.
+// Closing it returns the inflater, not the body.
+func inflate(h http.Header, body io.ReadCloser) (io.ReadCloser, error) {
+	if body == nil || !strings.EqualFold(strings.TrimSpace(h.Get("Content-Encoding")), "gzip") {
+		return io.NopCloser(orEmpty(body)), nil
+	}
+	zr, _ := gzipReaders.Get().(*gzip.Reader)
+	var err error
+	if zr == nil {
+		zr, err = gzip.NewReader(body)
+	} else {
+		err = zr.Reset(body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	h.Del("Content-Encoding")
+	h.Del("Content-Length")
+	return &pooledGzip{zr}, nil
+}
+
+type pooledGzip struct{ *gzip.Reader }
+
+func (p *pooledGzip) Close() error {
+	if p.Reader != nil {
+		gzipReaders.Put(p.Reader)
+		p.Reader = nil
+	}
+	return nil
+}
+
+func (p *pooledGzip) Read(b []byte) (int, error) {
+	if p.Reader == nil {
+		return 0, io.ErrClosedPipe
+	}
+	return p.Reader.Read(b)
+}
+
+func orEmpty(r io.Reader) io.Reader {
+	if r == nil {
+		return http.NoBody
+	}
+	return r
 }
 
 func drainBody(b io.ReadCloser) {
@@ -289,7 +349,13 @@ func checkStream(k call, rid string, status int, h http.Header, body io.Reader) 
 		body = http.NoBody
 	}
 	if status >= 200 && status < 300 && k.out != nil && isJSON(h) {
-		if err := json.NewDecoder(body).Decode(k.out); err != nil {
+		var err error
+		if d, ok := k.out.(streamDecoder); ok {
+			err = d.decode(body)
+		} else {
+			err = json.NewDecoder(body).Decode(k.out)
+		}
+		if err != nil {
 			if k.okNoCT && errors.Is(err, io.EOF) {
 				return nil
 			}
@@ -439,7 +505,54 @@ func (r *pushResponse) validate() error {
 	return nil
 }
 
+// streamDecoder is implemented by response shapes that decode themselves.
+type streamDecoder interface{ decode(r io.Reader) error }
+
+// pullResponse is a pull page. It decodes with goccy/go-json, which
+// decodes a page of orders about three times faster than encoding/json
+// (a first sync's 19 MB were the larger part of the desk's CPU), and keeps
+// each order's bytes as received (Change.OrderJSON) so the local store
+// need not encode them again.
 type pullResponse struct{ streetdesk.PullResponse }
+
+// wirePull is the page with each order left undecoded.
+type wirePull struct {
+	streetdesk.PullResponse
+	Changes []wireChange `json:"changes"`
+}
+
+type wireChange struct {
+	streetdesk.Change
+	Order gojson.RawMessage `json:"order,omitempty"`
+}
+
+func (r *pullResponse) decode(body io.Reader) error {
+	data, err := io.ReadAll(body)
+	if err != nil {
+		return err
+	}
+	var w wirePull
+	if err := gojson.Unmarshal(data, &w); err != nil {
+		return err
+	}
+	r.PullResponse = w.PullResponse
+	r.Changes = nil
+	if w.Changes != nil {
+		r.Changes = make([]streetdesk.Change, len(w.Changes))
+	}
+	for i := range w.Changes {
+		c := w.Changes[i].Change
+		if raw := w.Changes[i].Order; len(raw) > 0 && string(raw) != "null" {
+			var o streetdesk.WorkOrder
+			if err := gojson.Unmarshal(raw, &o); err != nil {
+				return fmt.Errorf("change %d: order: %w", i, err)
+			}
+			c.Order, c.OrderJSON = &o, json.RawMessage(raw)
+		}
+		r.Changes[i] = c
+	}
+	return nil
+}
 
 func (r *pullResponse) validate() error {
 	if r.Cursor == "" {

@@ -1,6 +1,11 @@
 package sync
 
-import "context"
+import (
+	"context"
+	"io"
+
+	"github.com/streetdesk/streetdesk"
+)
 
 // PushOnce runs the push phase alone (benchmarks).
 func (e *Engine) PushOnce(ctx context.Context) error {
@@ -13,4 +18,13 @@ func (e *Engine) PushOnce(ctx context.Context) error {
 	}
 	e.client.SetClientID(e.cid)
 	return e.push(ctx, e.cid)
+}
+
+// DecodePull decodes a pull page as Client.Pull does (tests).
+func DecodePull(body io.Reader) (*streetdesk.PullResponse, error) {
+	var r pullResponse
+	if err := r.decode(body); err != nil {
+		return nil, err
+	}
+	return &r.PullResponse, nil
 }
