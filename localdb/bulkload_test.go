@@ -83,6 +83,16 @@ func TestDeferredIndexesMatchMigrations(t *testing.T) {
 	if got := answers(db); !slices.Equal(got, wantMid) {
 		t.Fatalf("queue after the first sync:\n got %v\nwant %v", got, wantMid)
 	}
+	searchAll := func(db *localdb.DB, what string) {
+		t.Helper()
+		// The first sync queues its orders for the indexer at its last
+		// page (or at Open after an interruption); a search reads them all.
+		p, err := db.Queue(ctx, streetdesk.QueueFilter{Text: "垃圾站", Limit: 100})
+		if err != nil || p.Total != 60 {
+			t.Fatalf("search after %s: %d of 60 found (%v)", what, p.Total, err)
+		}
+	}
+	searchAll(db, "the first sync")
 	db.Close()
 
 	// Interrupted after the first page: Open restores the indexes.
@@ -105,6 +115,7 @@ func TestDeferredIndexesMatchMigrations(t *testing.T) {
 	if got := answers(re); !slices.Equal(got, wantMid) {
 		t.Fatalf("queue after the resumed first sync:\n got %v\nwant %v", got, wantMid)
 	}
+	searchAll(re, "the resumed first sync")
 }
 
 // During a first sync rows are inserted before they are looked up; an order

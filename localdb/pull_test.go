@@ -150,6 +150,14 @@ func TestApplyPullRevoke(t *testing.T) {
 // note the platform took stays on the platform, and the order is no longer
 // this user's.
 func TestApplyPullDropsRevokedOnceSent(t *testing.T) {
+	// The confirming page touches one order, or 100 (past the count at which
+	// the revoked rows are read in one pass).
+	for _, others := range []int{0, 100} {
+		t.Run(fmt.Sprint(others), func(t *testing.T) { testDropsRevokedOnceSent(t, others) })
+	}
+}
+
+func testDropsRevokedOnceSent(t *testing.T, others int) {
 	ctx := context.Background()
 	db, _ := openTest(t, localdb.Options{})
 	pull(t, db, order("D1", streetdesk.StatusAccepted), order("D2", streetdesk.StatusAccepted))
@@ -168,11 +176,22 @@ func TestApplyPullDropsRevokedOnceSent(t *testing.T) {
 	// The platform kept the note as a fact; the page that says so confirms it.
 	res := streetdesk.Change{Type: streetdesk.ChangeMutationResult, ID: note.Key, Result: &streetdesk.MutationResult{ID: note.ID, Key: note.Key,
 		Name: note.Name, OrderID: "D1", Status: streetdesk.ResultApplied, Disposition: streetdesk.DispositionKeptAsFact}}
-	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c2", Changes: []streetdesk.Change{res}, LastMutationID: note.ID}); err != nil {
+	changes := []streetdesk.Change{res}
+	want := []string{"D2"}
+	for i := range others {
+		o := order(fmt.Sprintf("E%03d", i), streetdesk.StatusAccepted)
+		changes = append(changes, upserts(o)...)
+		want = append(want, o.ID)
+	}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c2", Changes: changes, LastMutationID: note.ID}); err != nil {
 		t.Fatal(err)
 	}
-	if got := queueIDs(t, db); !slices.Equal(got, []string{"D2"}) {
-		t.Fatalf("after the note was confirmed the queue is %v, want D2 alone", got)
+	p, err := db.Queue(ctx, streetdesk.QueueFilter{Sort: streetdesk.SortDispatched, Limit: 200})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ids(p.Items); !slices.Equal(slices.Sorted(slices.Values(got)), want) {
+		t.Fatalf("after the note was confirmed the queue is %v, want D2 and the %d others", got, others)
 	}
 	if c, err := db.Counts(ctx); err != nil || c.Pending != 0 {
 		t.Fatalf("counts %+v %v", c, err)
