@@ -283,7 +283,7 @@ func (q *queueView) showEmpty() {
 	switch {
 	case f.Text != "":
 		q.empty.SetText(tr("queue.noMatch", "No order matches “{{.Q}}”.", map[string]string{"Q": f.Text}) + "\n" +
-			tr("queue.searchHint", "Search looks in the order number, the citizen's name and phone digits, the address, the category and the notes."))
+			tr("queue.searchHint", "Search by order number, citizen, phone digits, address, category or note."))
 	case len(f.Statuses) > 0 || f.Overdue || f.DueWithin > 0 || f.CategoryCode != "" || f.Community != "":
 		q.empty.SetText(tr("queue.noneFiltered", "No order matches these filters."))
 	default:
