@@ -6,8 +6,9 @@ import (
 )
 
 // TestEndToEnd_ShowKeepsTheTimelineTexts: `streetdesk show` lists every
-// survey note, contact record and the reply with their texts, before and
-// after the sync (saved here, then sent), and on a freshly signed-in desk.
+// survey note, contact record, photo and the reply with their texts, before
+// and after the sync (saved here, then sent), and on a freshly signed-in
+// desk.
 func TestEndToEnd_ShowKeepsTheTimelineTexts(t *testing.T) {
 	t.Setenv("STREETDESK_NO_KEYRING", "1")
 	p := startPlatformd(t)
@@ -31,13 +32,16 @@ func TestEndToEnd_ShowKeepsTheTimelineTexts(t *testing.T) {
 	d.must("note", id, survey)
 	d.must("contact", id, "--method", "phone", "--reached", call1)
 	d.must("contact", id, "--method", "visit", call2)
+	d.must("photo", id, "../../testdata/photos/gps/DSCN0010.jpg", "--tag", "after", "--caption", "整改后现场")
 	d.must("resolve", id, "--outcome", "solved", "--reply", reply)
+	photoMark := ""
 	wantLines := func(when, out, mark string) {
 		t.Helper()
 		for _, want := range []string{
 			"梁晓红 勘察备注 " + survey + mark,
 			"梁晓红 联系记录 (电话, 已接通) " + call1 + mark,
 			"梁晓红 联系记录 (上门, 未接通) " + call2 + mark,
+			"梁晓红 照片 ×1 (整改后) 整改后现场" + photoMark,
 			"梁晓红 办结 已解决: " + reply + mark,
 		} {
 			if !strings.Contains(out, want+"\n") {
@@ -45,7 +49,9 @@ func TestEndToEnd_ShowKeepsTheTimelineTexts(t *testing.T) {
 			}
 		}
 	}
+	photoMark = "  ⟳ 待同步" // its bytes wait too
 	wantLines("before the sync", d.must("show", id), "  ⟳ 待同步")
+	photoMark = ""
 	d.must("sync", "--once")
 	out := d.must("show", id)
 	wantLines("after the sync", out, "")
