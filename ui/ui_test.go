@@ -537,7 +537,7 @@ func TestSamePhotoTwice(t *testing.T) {
 	e.selectOrder(idBikes)
 	e.picked = []string{testdata(photoCanon)}
 	test.Tap(e.u.Action(streetdesk.OpAttachPhoto))
-	f, choose, files, _, _ := e.u.PhotoDialog()
+	f, choose, _, _, _ := e.u.PhotoDialog()
 	test.Tap(choose)
 	test.Tap(f.Save)
 	if f, _, _, _, _ := e.u.PhotoDialog(); len(e.order(idBikes).Photos) != 1 || f.Visible {
@@ -545,7 +545,7 @@ func TestSamePhotoTwice(t *testing.T) {
 	}
 	// Not a photo first, then a new one, then the same photo under another name.
 	e.u.Drop([]string{testdata("MANIFEST.md"), testdata(photoKodak), copyOf})
-	f, _, files, _, _ = e.u.PhotoDialog()
+	f, _, files, _, _ := e.u.PhotoDialog()
 	test.Tap(f.Save)
 	want := "MANIFEST.md：此文件不是照片（需要 JPEG 或 PNG）。\n副本.jpg：这张照片已经添加过。"
 	if f.Error.Text != want {
