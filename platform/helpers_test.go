@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/pgtest"
 	"github.com/streetdesk/streetdesk/platform"
 	"github.com/streetdesk/streetdesk/platform/centre"
 	"golang.org/x/crypto/bcrypt"
@@ -59,7 +60,7 @@ func newEnv(t testing.TB, mod ...func(*platform.Config)) *env {
 	dir := t.TempDir()
 	clk := &clock{t: time.Date(2026, 11, 23, 9, 0, 0, 0, streetdesk.ChinaTZ)} // a Monday
 	cfg := platform.Config{
-		DBPath: filepath.Join(dir, "platform.db"), MediaDir: filepath.Join(dir, "media"),
+		DBPath: pgtest.PlatformDB(t, dir), MediaDir: filepath.Join(dir, "media"),
 		Now: clk.Now, BcryptCost: bcrypt.MinCost,
 	}
 	for _, m := range mod {

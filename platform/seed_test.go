@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/pgtest"
 	"github.com/streetdesk/streetdesk/platform"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -17,7 +18,7 @@ func TestSeedDemo(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	now := time.Date(2026, 11, 26, 10, 0, 0, 0, streetdesk.ChinaTZ)
-	srv, err := platform.Open(ctx, platform.Config{DBPath: filepath.Join(dir, "p.db"), BcryptCost: bcrypt.MinCost, Now: func() time.Time { return now }})
+	srv, err := platform.Open(ctx, platform.Config{DBPath: pgtest.PlatformDB(t, dir), MediaDir: filepath.Join(dir, "media"), BcryptCost: bcrypt.MinCost, Now: func() time.Time { return now }})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -35,12 +35,20 @@ import (
 
 // Config configures a platform server.
 type Config struct {
+	// DBPath is the database: a SQLite file (created if missing) or a
+	// PostgreSQL URL (postgres://…), which needs MediaDir. Several
+	// instances may serve one PostgreSQL database; they then need one
+	// MediaDir too (a shared volume).
 	DBPath, MediaDir string
-	Logger           *slog.Logger
-	Now              func() time.Time     // injectable clock
-	Calendar         *streetdesk.Calendar // default streetdesk.DefaultCalendar()
-	Taxonomy         *streetdesk.Taxonomy // default streetdesk.SampleTaxonomy()
-	TokenTTL         time.Duration        // default 12h
+	// DBMaxConns bounds a PostgreSQL pool (default 16); a request waits at
+	// most DBWait (default 2 s) for a connection, then gets 503.
+	DBMaxConns int
+	DBWait     time.Duration
+	Logger     *slog.Logger
+	Now        func() time.Time     // injectable clock
+	Calendar   *streetdesk.Calendar // default streetdesk.DefaultCalendar()
+	Taxonomy   *streetdesk.Taxonomy // default streetdesk.SampleTaxonomy()
+	TokenTTL   time.Duration        // default 12h
 	// TokenCacheTTL is how long a checked access token is trusted without
 	// reading the store again (default 5 s; negative: never). Logout and
 	// refresh take effect at once on the instance that served them; another
@@ -127,6 +135,9 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, streetdesk.Errorf(streetdesk.EINVALID, "platform: DBPath is required")
 	}
 	if cfg.MediaDir == "" {
+		if IsPostgres(cfg.DBPath) {
+			return nil, streetdesk.Errorf(streetdesk.EINVALID, "platform: a PostgreSQL database needs a media directory (--media)")
+		}
 		cfg.MediaDir = cfg.DBPath + ".media"
 	}
 	if cfg.Logger == nil {

@@ -3,15 +3,27 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform/pgstore"
 	"github.com/streetdesk/streetdesk/platform/sqlitestore"
 	"github.com/streetdesk/streetdesk/platform/store"
 )
 
+// IsPostgres reports whether a --db value names a PostgreSQL database
+// (postgres://… or postgresql://…) rather than a SQLite file.
+func IsPostgres(db string) bool {
+	return strings.HasPrefix(db, "postgres://") || strings.HasPrefix(db, "postgresql://")
+}
+
 // openStore opens the database cfg.DBPath names.
 func openStore(ctx context.Context, cfg Config, readOnly bool) (store.Store, error) {
+	if IsPostgres(cfg.DBPath) {
+		return pgstore.Open(ctx, cfg.DBPath, pgstore.Options{Logger: cfg.Logger, Now: cfg.Now, ReadOnly: readOnly,
+			MaxConns: cfg.DBMaxConns, AcquireTimeout: cfg.DBWait})
+	}
 	return sqlitestore.Open(ctx, cfg.DBPath, sqlitestore.Options{Logger: cfg.Logger, Now: cfg.Now, ReadOnly: readOnly})
 }
 

@@ -23,6 +23,24 @@ if [ "$status" != 0 ]; then
   exit "$status"
 fi
 
+# The platform's suite again on PostgreSQL (each test binary starts a
+# throwaway cluster of its own), and the sync engine's tests against the
+# real platform with it.
+start=$(date +%s)
+export STREETDESK_TEST_DB=postgres
+go test -race -timeout 20m -count=1 ./platform/... ./cmd/platformd/ ./cmd/sdload/ 2>&1 | tee "$tmp/go-test-pg.log"
+status=${PIPESTATUS[0]}
+if [ "$status" = 0 ]; then
+  go test -race -timeout 20m -count=1 \
+    -run 'TestReal|TestCrashReal|TestModelReal|TestModelRestore|TestOverlayMatchesPlatform|TestConflictContract' ./sync/ 2>&1 | tee -a "$tmp/go-test-pg.log"
+  status=${PIPESTATUS[0]}
+fi
+unset STREETDESK_TEST_DB
+echo "go test on PostgreSQL took $(( $(date +%s) - start )) s"
+if [ "$status" != 0 ]; then
+  exit "$status"
+fi
+
 make --no-print-directory build
 ./scripts/xvfb-smoke.sh
 ./scripts/xvfb-screens.sh

@@ -15,6 +15,7 @@ import (
 	"go.uber.org/goleak"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/pgtest"
 	"github.com/streetdesk/streetdesk/sync"
 )
 
@@ -24,7 +25,8 @@ func TestMain(m *testing.M) {
 	}
 	// tusd (inside the platform) cancels request contexts after a delay;
 	// those are the server's goroutines, not the engine's.
-	goleak.VerifyTestMain(m, goleak.IgnoreTopFunction("github.com/tus/tusd/v2/pkg/handler.newDelayedContext.func1"))
+	// The real-platform tests run on PostgreSQL too (STREETDESK_TEST_DB).
+	goleak.VerifyTestMain(pgtest.Wrap(m), goleak.IgnoreTopFunction("github.com/tus/tusd/v2/pkg/handler.newDelayedContext.func1"))
 }
 
 func TestEngine_FirstSyncPushPullConverge(t *testing.T) {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/pgtest"
 	"github.com/streetdesk/streetdesk/localdb"
 	"github.com/streetdesk/streetdesk/platform"
 	"github.com/streetdesk/streetdesk/sync"
@@ -61,7 +62,7 @@ func newRealEnv(t testing.TB, mod ...func(*platform.Config)) *realEnv {
 // openRealEnv starts a platform with its files in dir; t's cleanups stop it.
 func openRealEnv(t testTB, dir string, mod ...func(*platform.Config)) *realEnv {
 	t.Helper()
-	cfg := platform.Config{DBPath: filepath.Join(dir, "platform.db"), MediaDir: filepath.Join(dir, "media"), BcryptCost: bcrypt.MinCost}
+	cfg := platform.Config{DBPath: pgtest.PlatformDB(t, dir), MediaDir: filepath.Join(dir, "media"), BcryptCost: bcrypt.MinCost}
 	for _, m := range mod {
 		m(&cfg)
 	}

@@ -6,7 +6,10 @@ import (
 	"compress/gzip"
 	"context"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -20,6 +23,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/pgtest"
 	"github.com/streetdesk/streetdesk/platform"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -41,7 +45,7 @@ func TestMain(m *testing.M) {
 		os.Stderr.Write(out)
 		panic(err)
 	}
-	code := m.Run()
+	code := pgtest.Run(m)
 	os.RemoveAll(dir)
 	os.Exit(code)
 }
@@ -70,15 +74,16 @@ func TestHelpOnEverySubcommand(t *testing.T) {
 }
 
 func TestSeedAndUserAdd(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "p.db")
-	out, _, err := run(t, "", "seed", "--db", db, "--demo", "--orders", "50")
+	dir := t.TempDir()
+	db := pgtest.PlatformDB(t, dir)
+	out, _, err := run(t, "", "seed", "--db", db, "--media", filepath.Join(dir, "media"), "--demo", "--orders", "50")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out, "password of every account (shown once): ") || !strings.Contains(out, "cw01") || !strings.Contains(out, "supervisor") {
 		t.Fatalf("seed output: %s", out)
 	}
-	if _, _, err := run(t, "", "seed", "--db", db, "--demo"); err == nil {
+	if _, _, err := run(t, "", "seed", "--db", db, "--media", filepath.Join(dir, "media"), "--demo"); err == nil {
 		t.Fatal("second seed accepted")
 	}
 	if _, _, err := run(t, "", "seed", "--db", db); err == nil {
@@ -107,12 +112,13 @@ func TestSeedAndUserAdd(t *testing.T) {
 // teams of the given size, a dispatcher; a second run with the same prefix
 // changes nothing.
 func TestUserBulk(t *testing.T) {
-	db := filepath.Join(t.TempDir(), "p.db")
+	dir := t.TempDir()
+	db := pgtest.PlatformDB(t, dir)
 	out, _, err := run(t, "load-pass\n", "user", "bulk", "--db", db, "--prefix", "ld", "--count", "25", "--team-size", "10", "--bcrypt-cost", "4")
 	if err != nil || !strings.Contains(out, "added 25 caseworkers (ld00001 … ld00025) in 3 teams and ld-dispatcher") {
 		t.Fatalf("user bulk: %v %q", err, out)
 	}
-	srv, err := platform.Open(context.Background(), platform.Config{DBPath: db, BcryptCost: bcrypt.MinCost})
+	srv, err := platform.Open(context.Background(), platform.Config{DBPath: db, MediaDir: filepath.Join(dir, "media"), BcryptCost: bcrypt.MinCost})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,8 +177,8 @@ func TestServeRealProcess(t *testing.T) {
 		t.Skip("signals")
 	}
 	dir := t.TempDir()
-	db := filepath.Join(dir, "p.db")
-	if out, err := exec.Command(binary, "seed", "--db", db, "--demo", "--password", "demo-pass", "--orders", "40").CombinedOutput(); err != nil {
+	db := pgtest.PlatformDB(t, dir)
+	if out, err := exec.Command(binary, "seed", "--db", db, "--media", filepath.Join(dir, "media"), "--demo", "--password", "demo-pass", "--orders", "40").CombinedOutput(); err != nil {
 		t.Fatalf("seed: %v %s", err, out)
 	}
 	cmd := exec.Command(binary, "serve", "--db", db, "--listen", "127.0.0.1:0", "--media", filepath.Join(dir, "media"))
@@ -322,5 +328,30 @@ func TestSeedBench(t *testing.T) {
 		if _, _, err := run(t, "", append([]string{"seed", "--db", filepath.Join(t.TempDir(), "p.db"), "--demo", "--orders", "10"}, args...)...); err == nil {
 			t.Errorf("%v accepted", args)
 		}
+	}
+}
+
+// TestServePostgresDown: serve against a PostgreSQL that is not there stops
+// at once with one clear line and a non-zero exit, before it listens.
+func TestServePostgresDown(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := ln.Addr().(*net.TCPAddr).Port
+	ln.Close() // nothing listens there now
+	dir := t.TempDir()
+	cmd := exec.Command(binary, "serve", "--db", fmt.Sprintf("postgres://sd:hunter2@127.0.0.1:%d/city", port), "--media", dir, "--listen", "127.0.0.1:0")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err = cmd.Run()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("exit: %v", err)
+	}
+	msg := stderr.String()
+	if !strings.HasPrefix(msg, "platformd: ") || !strings.Contains(msg, fmt.Sprintf("PostgreSQL at 127.0.0.1:%d/city", port)) ||
+		strings.Count(strings.TrimSpace(msg), "\n") != 0 || strings.Contains(msg, "hunter2") || strings.Contains(stdout.String(), "listening") {
+		t.Fatalf("stderr %q stdout %q", msg, stdout.String())
 	}
 }

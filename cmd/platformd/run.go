@@ -34,6 +34,10 @@ const usage = `usage:
   platformd seed  --db FILE --demo [--password P] [--orders N]
   platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
   platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
+
+--db is a SQLite file (created if missing) or a PostgreSQL URL
+(postgres://USER@HOST:PORT/DB); with PostgreSQL, serve and seed need --media,
+the photo folder every instance on that database shares.
 `
 
 // Run runs one subcommand with its arguments.
@@ -74,9 +78,38 @@ func (m *Main) flags(name, synopsis string) *flag.FlagSet {
 	return fs
 }
 
-func (m *Main) open(ctx context.Context, db, media string, logger *slog.Logger) (*platform.Server, error) {
-	return m.openWith(ctx, platform.Config{DBPath: db, MediaDir: media, Logger: logger})
+// openAccounts opens the platform to manage accounts, which touch no photo:
+// on PostgreSQL without --media the photo folder is a temporary one.
+func (m *Main) openAccounts(ctx context.Context, db, media string) (*platform.Server, func(), error) {
+	tmp := ""
+	if media == "" && platform.IsPostgres(db) {
+		dir, err := os.MkdirTemp("", "platformd-media")
+		if err != nil {
+			return nil, nil, err
+		}
+		tmp, media = dir, dir
+	}
+	closeAll := func(srv *platform.Server) {
+		var err error
+		if srv != nil {
+			err = srv.Close()
+		}
+		if tmp != "" {
+			err = errors.Join(err, os.RemoveAll(tmp))
+		}
+		if err != nil {
+			fmt.Fprintln(m.Stderr, "platformd:", err)
+		}
+	}
+	srv, err := m.openWith(ctx, platform.Config{DBPath: db, MediaDir: media})
+	if err != nil {
+		closeAll(nil)
+		return nil, nil, err
+	}
+	return srv, func() { closeAll(srv) }, nil
 }
+
+const dbUsage = "platform database: a SQLite `file` (created if missing) or a postgres:// URL"
 
 func (m *Main) openWith(ctx context.Context, cfg platform.Config) (*platform.Server, error) {
 	if cfg.DBPath == "" {
@@ -87,7 +120,9 @@ func (m *Main) openWith(ctx context.Context, cfg platform.Config) (*platform.Ser
 
 func (m *Main) serve(ctx context.Context, args []string) error {
 	fs := m.flags("serve", "serve --db FILE --listen 127.0.0.1:8420 --media DIR [--tls-cert F --tls-key F] [--releases DIR]")
-	db := fs.String("db", "", "platform database `file` (created if missing)")
+	db := fs.String("db", "", dbUsage)
+	dbConns := fs.Int("db-conns", 16, "PostgreSQL connections of this instance; a request waits at most --db-wait for one, then gets 503")
+	dbWait := fs.Duration("db-wait", 2*time.Second, "longest wait for a PostgreSQL connection")
 	listen := fs.String("listen", "127.0.0.1:8420", "`address` to listen on (port 0 picks a free port)")
 	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
 	cert := fs.String("tls-cert", "", "TLS certificate `file` (PEM)")
@@ -113,7 +148,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: lv}))
 	srv, err := m.openWith(ctx, platform.Config{DBPath: *db, MediaDir: *media, Logger: logger, ReleasesDir: *releases,
-		MaxInFlight: *maxInFlight, MaxQueued: *maxQueued, QueueWait: *queueWait})
+		MaxInFlight: *maxInFlight, MaxQueued: *maxQueued, QueueWait: *queueWait, DBMaxConns: *dbConns, DBWait: *dbWait})
 	if err != nil {
 		return err
 	}
@@ -197,7 +232,7 @@ func serveDebug(addr string, logger *slog.Logger) (stop func(), err error) {
 
 func (m *Main) seed(ctx context.Context, args []string) error {
 	fs := m.flags("seed", "seed --db FILE --demo [--password P] [--orders N] [--bench FILE --assignee USER]")
-	db := fs.String("db", "", "platform database `file` (must have no users yet)")
+	db := fs.String("db", "", dbUsage+" (must have no users yet)")
 	demoFlag := fs.Bool("demo", false, "create the demo district's teams, accounts and orders")
 	password := fs.String("password", "", "password of every demo account (random and printed once when empty)")
 	orders := fs.Int("orders", 600, "number of demo orders")
@@ -211,7 +246,7 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 	if !*demoFlag {
 		return errors.New("only --demo seeding is supported")
 	}
-	srv, err := m.open(ctx, *db, *media, nil)
+	srv, err := m.openWith(ctx, platform.Config{DBPath: *db, MediaDir: *media})
 	if err != nil {
 		return err
 	}
@@ -261,7 +296,7 @@ func (m *Main) readPassword() (string, error) {
 
 func (m *Main) userBulk(ctx context.Context, args []string) error {
 	fs := m.flags("user bulk", "user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)")
-	db := fs.String("db", "", "platform database `file`")
+	db := fs.String("db", "", dbUsage)
 	prefix := fs.String("prefix", "load", "username prefix: caseworkers PREFIX00001…, teams PREFIX-t0001…, dispatcher PREFIX-dispatcher")
 	count := fs.Int("count", 0, "number of caseworkers")
 	teamSize := fs.Int("team-size", 10, "caseworkers per team")
@@ -274,11 +309,11 @@ func (m *Main) userBulk(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := m.open(ctx, *db, *media, nil)
+	srv, closeSrv, err := m.openAccounts(ctx, *db, *media)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer closeSrv()
 	start := time.Now()
 	teams, err := srv.AddUsersBulk(ctx, platform.BulkUsers{Prefix: *prefix, Count: *count, TeamSize: *teamSize, Password: pw, BcryptCost: *cost})
 	if err != nil {
@@ -292,7 +327,7 @@ func (m *Main) userBulk(ctx context.Context, args []string) error {
 
 func (m *Main) userAdd(ctx context.Context, args []string) error {
 	fs := m.flags("user add", "user add --db FILE --username U --role ROLE --team T   (password from stdin)")
-	db := fs.String("db", "", "platform database `file`")
+	db := fs.String("db", "", dbUsage)
 	username := fs.String("username", "", "login name")
 	role := fs.String("role", "", "caseworker, lead, dispatcher, callback or supervisor")
 	team := fs.String("team", "", "team id (caseworker and lead)")
@@ -309,11 +344,11 @@ func (m *Main) userAdd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	srv, err := m.open(ctx, *db, *media, nil)
+	srv, closeSrv, err := m.openAccounts(ctx, *db, *media)
 	if err != nil {
 		return err
 	}
-	defer srv.Close()
+	defer closeSrv()
 	u, err := srv.AddUser(ctx, streetdesk.User{Username: *username, Name: *name, Role: r, TeamID: *team}, pw)
 	if err != nil {
 		return errors.New(streetdesk.ErrorMessage(err))

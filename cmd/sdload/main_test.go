@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"strings"
 	gosync "sync"
@@ -13,18 +14,23 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/pgtest"
 	"github.com/streetdesk/streetdesk/platform"
 	"golang.org/x/crypto/bcrypt"
 )
 
 const loadPassword = "load-pass"
 
+// The platform under load is SQLite, or PostgreSQL under
+// STREETDESK_TEST_DB=postgres.
+func TestMain(m *testing.M) { os.Exit(pgtest.Run(m)) }
+
 // startPlatform serves a platform with users bulk accounts on loopback and
 // returns its URL and database path.
 func startPlatform(t *testing.T, users int, hooks platform.Hooks) (string, string) {
 	t.Helper()
 	dir := t.TempDir()
-	db := filepath.Join(dir, "p.db")
+	db := pgtest.PlatformDB(t, dir)
 	srv, err := platform.Open(context.Background(), platform.Config{DBPath: db, MediaDir: filepath.Join(dir, "media"), BcryptCost: bcrypt.MinCost, Hooks: hooks})
 	if err != nil {
 		t.Fatal(err)

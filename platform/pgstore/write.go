@@ -1,0 +1,476 @@
+package pgstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform/store"
+)
+
+// Begin starts a write transaction once it is this writer's turn: first
+// among this instance's writers (waiting stops with ctx), then across
+// instances on the writer lock, which PostgreSQL releases only after the
+// commit is visible to every new snapshot.
+func (db *DB) Begin(ctx context.Context) (store.Tx, error) {
+	select {
+	case db.writers <- struct{}{}:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	t, err := db.begin(ctx)
+	if err != nil {
+		<-db.writers
+		return nil, err
+	}
+	t.writer = true // end gives the turn back
+	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockWriter); err != nil {
+		return nil, errors.Join(fmt.Errorf("begin: %w", translate(err)), t.Rollback())
+	}
+	return t, nil
+}
+
+// begin starts a transaction that takes no writer turn (tokens, uploads,
+// users): such writes touch no synced entity.
+func (db *DB) begin(ctx context.Context) (*writeTx, error) {
+	c, err := db.q().(poolQ).acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := c.Begin(context.WithoutCancel(ctx))
+	if err != nil {
+		c.Release()
+		return nil, fmt.Errorf("begin: %w", translate(err))
+	}
+	t := &writeTx{db: db, tx: tx, release: c.Release}
+	t.q = txQ{tx: tx, noCancel: true}
+	t.reader = reader{t.q}
+	return t, nil
+}
+
+// BeginRead starts a read-only transaction on one snapshot (repeatable
+// read).
+func (db *DB) BeginRead(ctx context.Context) (store.ReadTx, error) {
+	c, err := db.q().(poolQ).acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		c.Release()
+		return nil, fmt.Errorf("begin: %w", translate(err))
+	}
+	return &readTx{reader: reader{txQ{tx: tx}}, tx: tx, release: c.Release}, nil
+}
+
+type readTx struct {
+	reader
+	tx      pgx.Tx
+	release func()
+}
+
+func (r *readTx) Rollback() error {
+	if r.release == nil {
+		return nil
+	}
+	err := r.tx.Rollback(context.Background())
+	r.release()
+	r.release = nil
+	return translate(err)
+}
+
+// update runs fn in a transaction of its own (no writer turn).
+func (db *DB) update(ctx context.Context, fn func(t *writeTx) error) error {
+	t, err := db.begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer t.Rollback()
+	if err := fn(t); err != nil {
+		return err
+	}
+	return t.Commit()
+}
+
+func (db *DB) Epoch(ctx context.Context, newEpoch string) (string, error) {
+	if _, err := db.q().Exec(ctx, `INSERT INTO meta (key, value) VALUES ('epoch', $1) ON CONFLICT DO NOTHING`, newEpoch); err != nil {
+		return "", err
+	}
+	var epoch string
+	err := db.q().QueryRow(ctx, `SELECT value FROM meta WHERE key = 'epoch'`).Scan(&epoch)
+	return epoch, err
+}
+
+func (db *DB) SchemaVersion(ctx context.Context) (int, error) {
+	var v int
+	if err := db.q().QueryRow(ctx, `SELECT coalesce(max(version), 0) FROM schema_migrations`).Scan(&v); err != nil {
+		return 0, fmt.Errorf("read schema version: %w", err)
+	}
+	return v, nil
+}
+
+func (db *DB) AddUser(ctx context.Context, u streetdesk.User, hash []byte, now time.Time) error {
+	return db.update(ctx, func(t *writeTx) error { return t.InsertUsers(ctx, []streetdesk.User{u}, hash, now) })
+}
+
+func (db *DB) PutTeam(ctx context.Context, tm streetdesk.Team) error {
+	return db.update(ctx, func(t *writeTx) error { return t.PutTeam(ctx, tm) })
+}
+
+func (db *DB) SetTeamReview(ctx context.Context, teamID string, review bool) error {
+	_, err := db.q().Exec(ctx, `UPDATE teams SET review = $1 WHERE id = $2`, boolInt(review), teamID)
+	return err
+}
+
+func (db *DB) ForgetClient(ctx context.Context, clientID string) error {
+	_, err := db.q().Exec(ctx, `UPDATE clients SET forgotten = 1 WHERE id = $1`, clientID)
+	return err
+}
+
+func (db *DB) PruneRevocations(ctx context.Context, before time.Time) error {
+	_, err := db.q().Exec(ctx, `DELETE FROM change_log WHERE type = 'revoke' AND at < $1`, before.UnixMilli())
+	return err
+}
+
+func (db *DB) Token(ctx context.Context, hash, kind string) (store.Token, error) {
+	k := store.Token{Hash: hash, Kind: kind}
+	err := db.q().QueryRow(ctx, `SELECT user_id, pair, expires_at FROM tokens WHERE hash = $1 AND kind = $2`, hash, kind).
+		Scan(&k.UserID, &k.Pair, &k.Expires)
+	if noRows(err) {
+		return k, notFound("token")
+	}
+	if err != nil {
+		return k, fmt.Errorf("look up token: %w", err)
+	}
+	return k, nil
+}
+
+func (db *DB) StoreTokens(ctx context.Context, spendPair string, toks []store.Token, now time.Time) ([]string, error) {
+	var spent []string
+	err := db.update(ctx, func(t *writeTx) error {
+		if spendPair != "" {
+			var err error
+			if spent, err = t.deleteTokenPair(ctx, spendPair); err != nil {
+				return err
+			}
+			if len(spent) == 0 {
+				return notFound("token")
+			}
+		}
+		for _, k := range toks {
+			if _, err := t.q.Exec(ctx, `INSERT INTO tokens (hash, user_id, kind, pair, expires_at) VALUES ($1,$2,$3,$4,$5)`,
+				k.Hash, k.UserID, k.Kind, k.Pair, k.Expires); err != nil {
+				return fmt.Errorf("store tokens: %w", err)
+			}
+		}
+		if _, err := t.q.Exec(ctx, `DELETE FROM tokens WHERE expires_at < $1`, now.UnixMilli()); err != nil {
+			return fmt.Errorf("drop expired tokens: %w", err)
+		}
+		return nil
+	})
+	return spent, err
+}
+
+func (db *DB) DeleteTokenPair(ctx context.Context, pair string) ([]string, error) {
+	var spent []string
+	err := db.update(ctx, func(t *writeTx) error {
+		var err error
+		spent, err = t.deleteTokenPair(ctx, pair)
+		return err
+	})
+	return spent, err
+}
+
+func (t *writeTx) deleteTokenPair(ctx context.Context, pair string) ([]string, error) {
+	hashes, err := column[string](t.q.Query(ctx, `DELETE FROM tokens WHERE pair = $1 RETURNING hash`, pair))
+	if err != nil {
+		return nil, fmt.Errorf("delete tokens: %w", err)
+	}
+	return hashes, nil
+}
+
+func (db *DB) CreateUpload(ctx context.Context, u store.Upload) error {
+	_, err := db.q().Exec(ctx, `INSERT INTO uploads (id, user_id, sha256, size, mime, created_at) VALUES ($1,$2,$3,$4,$5,$6)`,
+		u.ID, u.UserID, u.SHA256, u.Size, u.MIME, u.Created.UnixMilli())
+	return err
+}
+
+const uploadCols = `SELECT id, user_id, sha256, size, mime, created_at FROM uploads `
+
+func scanUpload(r pgx.Row) (store.Upload, error) {
+	var u store.Upload
+	var created int64
+	err := r.Scan(&u.ID, &u.UserID, &u.SHA256, &u.Size, &u.MIME, &created)
+	if noRows(err) {
+		return u, notFound("upload")
+	}
+	u.Created = time.UnixMilli(created).UTC()
+	return u, err
+}
+
+func (db *DB) Upload(ctx context.Context, id string) (store.Upload, error) {
+	return scanUpload(db.q().QueryRow(ctx, uploadCols+`WHERE id = $1`, id))
+}
+
+func (db *DB) LatestUpload(ctx context.Context, userID, sha string) (store.Upload, error) {
+	return scanUpload(db.q().QueryRow(ctx, uploadCols+`WHERE user_id = $1 AND sha256 = $2 ORDER BY created_at DESC LIMIT 1`, userID, sha))
+}
+
+func (db *DB) DeleteUpload(ctx context.Context, id string) error {
+	_, err := db.q().Exec(ctx, `DELETE FROM uploads WHERE id = $1`, id)
+	return err
+}
+
+func (db *DB) UploadsBefore(ctx context.Context, t time.Time) ([]string, error) {
+	return column[string](db.q().Query(ctx, `SELECT id FROM uploads WHERE created_at < $1`, t.UnixMilli()))
+}
+
+func (db *DB) GrantBlob(ctx context.Context, sha, userID string) error {
+	_, err := db.q().Exec(ctx, `INSERT INTO blob_access VALUES ($1,$2) ON CONFLICT DO NOTHING`, sha, userID)
+	return err
+}
+
+// writeTx is a write transaction (with the writer's turn when Begin made
+// it).
+type writeTx struct {
+	reader
+	db      *DB
+	tx      pgx.Tx
+	q       txQ
+	release func()
+	writer  bool
+}
+
+func (t *writeTx) end() {
+	if t.release != nil {
+		t.release()
+		t.release = nil
+		if t.writer {
+			<-t.db.writers
+		}
+	}
+}
+
+func (t *writeTx) Commit() error {
+	err := t.tx.Commit(context.Background())
+	t.end()
+	return translate(err)
+}
+
+func (t *writeTx) Rollback() error {
+	err := t.tx.Rollback(context.Background())
+	t.end()
+	if errors.Is(err, pgx.ErrTxClosed) {
+		return nil
+	}
+	return translate(err)
+}
+
+func (t *writeTx) InsertOrder(ctx context.Context, o *streetdesk.WorkOrder, phone string) error {
+	data, err := jsonOf(o)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.Exec(ctx, `INSERT INTO orders (id, team_id, street_office, assignee_id, status, version, cycle, status_version, dispatched_at, citizen_phone, data)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)`, o.ID, o.TeamID, o.Location.StreetOffice, o.AssigneeID, string(o.Status), o.Version, o.Cycle,
+		o.Version, o.DispatchedAt.UnixMilli(), phone, data)
+	if isUnique(err) {
+		return streetdesk.Errorf(streetdesk.ECONFLICT, "order %s already exists", o.ID)
+	}
+	if err != nil {
+		return fmt.Errorf("insert order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func (t *writeTx) UpdateOrder(ctx context.Context, o *streetdesk.WorkOrder, sv int64) error {
+	data, err := jsonOf(o)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.Exec(ctx, `UPDATE orders SET team_id=$1, street_office=$2, assignee_id=$3, status=$4, version=$5, cycle=$6, status_version=$7, data=$8 WHERE id=$9`,
+		o.TeamID, o.Location.StreetOffice, o.AssigneeID, string(o.Status), o.Version, o.Cycle, sv, data, o.ID)
+	if err != nil {
+		return fmt.Errorf("save order %s: %w", o.ID, err)
+	}
+	return nil
+}
+
+func (t *writeTx) Assign(ctx context.Context, orderID, userID string) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO assignments VALUES ($1,$2) ON CONFLICT DO NOTHING`, orderID, userID)
+	return err
+}
+
+func (t *writeTx) InsertNote(ctx context.Context, n *streetdesk.Note) (bool, error) {
+	data, err := jsonOf(n)
+	if err != nil {
+		return false, err
+	}
+	tag, err := t.q.Exec(ctx, `INSERT INTO notes (id, order_id, data) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING`, n.ID, n.WorkOrderID, data)
+	if err != nil {
+		return false, fmt.Errorf("insert note: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+func (t *writeTx) InsertPhotoRef(ctx context.Context, p *streetdesk.PhotoRef) (bool, error) {
+	data, err := jsonOf(p)
+	if err != nil {
+		return false, err
+	}
+	tag, err := t.q.Exec(ctx, `INSERT INTO photo_refs (id, order_id, sha256, data) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`, p.ID, p.WorkOrderID, p.SHA256, data)
+	if err != nil {
+		return false, fmt.Errorf("insert photo: %w", err)
+	}
+	return tag.RowsAffected() > 0, nil
+}
+
+func (t *writeTx) UpdatePhotoRef(ctx context.Context, p *streetdesk.PhotoRef) error {
+	data, err := jsonOf(p)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.Exec(ctx, `UPDATE photo_refs SET data = $1 WHERE id = $2`, data, p.ID)
+	return err
+}
+
+func (t *writeTx) PutResolution(ctx context.Context, r *streetdesk.Resolution) error {
+	data, err := jsonOf(r)
+	if err != nil {
+		return err
+	}
+	_, err = t.q.Exec(ctx, `INSERT INTO resolutions (id, order_id, cycle, state, data) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data`, r.ID, r.WorkOrderID, r.Cycle, string(r.State), data)
+	if err != nil {
+		return fmt.Errorf("put resolution: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) InsertBlob(ctx context.Context, sha string, b store.Blob, now time.Time) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO blobs (sha256, size, mime, created_at) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`, sha, b.Size, b.MIME, now.UnixMilli())
+	return err
+}
+
+func (t *writeTx) GrantBlob(ctx context.Context, sha, userID string) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO blob_access VALUES ($1,$2) ON CONFLICT DO NOTHING`, sha, userID)
+	return err
+}
+
+func (t *writeTx) DeleteUpload(ctx context.Context, id string) error {
+	_, err := t.q.Exec(ctx, `DELETE FROM uploads WHERE id = $1`, id)
+	return err
+}
+
+// InsertUsers inserts the users; a taken name is ECONFLICT (and, as any
+// error in PostgreSQL, leaves the transaction to be rolled back).
+func (t *writeTx) InsertUsers(ctx context.Context, users []streetdesk.User, hash []byte, now time.Time) error {
+	for _, u := range users {
+		if _, err := t.q.Exec(ctx, `INSERT INTO users (id, username, name, role, team_id, pw_hash, created_at) VALUES ($1,$2,$3,$4,$5,$6,$7)`,
+			u.ID, u.Username, u.Name, string(u.Role), u.TeamID, hash, now.UnixMilli()); err != nil {
+			if isUnique(err) {
+				return streetdesk.Errorf(streetdesk.ECONFLICT, "user %q already exists", u.Username)
+			}
+			return fmt.Errorf("add user %s: %w", u.Username, err)
+		}
+	}
+	return nil
+}
+
+func (t *writeTx) PutTeam(ctx context.Context, tm streetdesk.Team) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO teams (id, name, street_office, district, review) VALUES ($1,$2,$3,$4,$5)
+		ON CONFLICT (id) DO UPDATE SET name=excluded.name, street_office=excluded.street_office, district=excluded.district, review=excluded.review`,
+		tm.ID, tm.Name, tm.StreetOffice, tm.District, boolInt(tm.ReviewResolutions))
+	return err
+}
+
+func (t *writeTx) InsertClient(ctx context.Context, c store.Client, now time.Time) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO clients (id, user_id, last_mutation_id, created_at) VALUES ($1,$2,$3,$4)`,
+		c.ID, c.UserID, c.LastMutationID, now.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("register client: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) SetLastMutationID(ctx context.Context, clientID string, last int64) error {
+	_, err := t.q.Exec(ctx, `UPDATE clients SET last_mutation_id = $1 WHERE id = $2`, last, clientID)
+	return err
+}
+
+// StoreResults writes the results and their change-log entries, one
+// statement each over arrays.
+func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs []store.ResultRow, now time.Time) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	ids := make([]int64, len(rs))
+	keys, fps, orders, results, entities := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
+	effects := make([]int32, len(rs))
+	for i, r := range rs {
+		ids[i], keys[i], fps[i], orders[i], results[i] = r.ID, r.Key, r.Fingerprint, r.OrderID, string(r.Result)
+		entities[i] = fmt.Sprintf("%s/%d", clientID, r.ID)
+		if r.Effect {
+			effects[i] = 1
+		}
+	}
+	at := now.UnixMilli()
+	if _, err := t.q.Exec(ctx, `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at)
+		SELECT $1, id, key, fp, $2, effect, result, $3 FROM unnest($4::bigint[], $5::text[], $6::text[], $7::int[], $8::text[]) AS r(id, key, fp, effect, result)`,
+		clientID, userID, at, ids, keys, fps, effects, results); err != nil {
+		return fmt.Errorf("store results: %w", err)
+	}
+	if _, err := t.q.Exec(ctx, `INSERT INTO change_log (type, entity_id, order_id, client_id, extra, at)
+		SELECT 'mutationResult', e, o, $1, x, $2 FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS r(e, o, x, i) ORDER BY i
+		ON CONFLICT (type, entity_id) DO UPDATE SET seq = nextval('change_log_seq'), order_id = excluded.order_id, assignee_id = '', team_id = '',
+		  user_id = '', client_id = excluded.client_id, extra = excluded.extra, version = 0, at = excluded.at`,
+		clientID, at, entities, orders, results); err != nil {
+		return fmt.Errorf("store results: %w", err)
+	}
+	return nil
+}
+
+// Touch replaces the entity's row with one numbered next, as SQLite's
+// INSERT OR REPLACE does.
+func (t *writeTx) Touch(ctx context.Context, e store.LogEntry) error {
+	_, err := t.q.Exec(ctx, `INSERT INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at)
+		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+		ON CONFLICT (type, entity_id) DO UPDATE SET seq = nextval('change_log_seq'), order_id = excluded.order_id,
+		  assignee_id = excluded.assignee_id, team_id = excluded.team_id, user_id = excluded.user_id, client_id = excluded.client_id,
+		  extra = excluded.extra, version = excluded.version, at = excluded.at`,
+		e.Type, e.EntityID, e.OrderID, e.AssigneeID, e.TeamID, e.UserID, e.ClientID, string(e.Extra), e.Version, e.At.UnixMilli())
+	if err != nil {
+		return fmt.Errorf("change log: %w", err)
+	}
+	return nil
+}
+
+func (t *writeTx) HideOrder(ctx context.Context, orderID string) error {
+	_, err := t.q.Exec(ctx, `UPDATE change_log SET assignee_id = '' WHERE order_id = $1 AND type <> 'revoke'`, orderID)
+	return err
+}
+
+func (t *writeTx) Savepoint(ctx context.Context) error {
+	_, err := t.q.Exec(ctx, `SAVEPOINT m`)
+	return err
+}
+
+func (t *writeTx) RollbackTo(ctx context.Context) error {
+	_, err := t.q.Exec(ctx, `ROLLBACK TO SAVEPOINT m`)
+	return err
+}
+
+func (t *writeTx) Release(ctx context.Context) error {
+	_, err := t.q.Exec(ctx, `RELEASE SAVEPOINT m`)
+	return err
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
