@@ -117,7 +117,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 func migrateUp(ctx context.Context, cc *pgx.ConnConfig, opts Options) error {
 	sdb := stdlib.OpenDB(*cc.Copy())
 	defer func() { _ = sdb.Close() }() // nothing of the migration depends on it
-	sdb.SetMaxOpenConns(1) // every statement on the session that holds the lock
+	sdb.SetMaxOpenConns(1)             // every statement on the session that holds the lock
 	sdb.SetMaxIdleConns(1)
 	if _, err := sdb.ExecContext(ctx, `SELECT pg_advisory_lock($1)`, lockMigrate); err != nil {
 		return fmt.Errorf("connect: %w", err)
