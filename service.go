@@ -243,13 +243,19 @@ type UploadProgress struct {
 
 // SyncStatus is what the sync bar shows.
 type SyncStatus struct {
-	State      SyncState
-	Pending    int // outbox rows not confirmed
-	Uploads    []UploadProgress
-	LastSync   time.Time // last successful full sync
-	NextTry    time.Time // when the engine tries again after a failure
-	Message    string    // plain words: what went wrong and what happens next
-	Current    string    // current item, e.g. "push 3/12" or a photo name
+	State    SyncState
+	Pending  int // outbox rows not confirmed
+	Uploads  []UploadProgress
+	LastSync time.Time // last successful full sync
+	NextTry  time.Time // when the engine tries again after a failure
+	// Reason is why the engine is not idle (offline, a captive portal, the
+	// app too old, …); zero while all is well. What is kept (Pending) and
+	// when it tries again (NextTry) are not part of it: the interface says
+	// them the same way for every reason.
+	Reason Message
+	// Activity is what a sync is doing now (sending 3/12, receiving page 2,
+	// a photo's name); zero between steps.
+	Activity   Message
 	BytesSent  int64
 	BytesTotal int64
 }

@@ -8,7 +8,6 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -139,11 +138,12 @@ func TestEngine_UploadRefusedTypeFlagged(t *testing.T) {
 
 func TestEngine_StopsOnKeyPayloadMismatchAndForbidden(t *testing.T) {
 	for _, tc := range []struct {
-		name, body, want string
-		status           int
+		name, body string
+		want       streetdesk.MsgCode
+		status     int
 	}{
-		{"422", `{"error":{"code":"KeyPayloadMismatch","message":"x","mutationId":1}}`, "不一致", 422},
-		{"403", `{"error":{"code":"forbidden","message":"x"}}`, "无权限", 403},
+		{"422", `{"error":{"code":"KeyPayloadMismatch","message":"x","mutationId":1}}`, streetdesk.MsgSyncPayloadMismatch, 422},
+		{"403", `{"error":{"code":"forbidden","message":"x"}}`, streetdesk.MsgSyncRefused, 403},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r, _ := pushOne(t, func(req *http.Request) fault {
@@ -153,7 +153,7 @@ func TestEngine_StopsOnKeyPayloadMismatchAndForbidden(t *testing.T) {
 				return fault{}
 			})
 			s := r.eng.Status()
-			if s.State != streetdesk.SyncError || !strings.Contains(s.Message, tc.want) || s.Pending != 1 || !s.NextTry.IsZero() {
+			if s.State != streetdesk.SyncError || s.Reason.Code != tc.want || s.Pending != 1 || !s.NextTry.IsZero() {
 				t.Fatalf("status %+v", s)
 			}
 			if r.store.outboxLen() != 1 {

@@ -262,6 +262,7 @@ func (e *Engine) Run(ctx context.Context) error {
 			}
 		})
 	}
+	e.restoreLastSync(ctx)
 	run()
 	for {
 		select {
@@ -312,7 +313,7 @@ var errFork = errors.New("client forked")
 func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 	e.update(func(s *streetdesk.SyncStatus) {
 		s.State = streetdesk.SyncSyncing
-		s.Current = ""
+		s.Activity = streetdesk.Message{}
 	})
 	var err error
 	for range 3 {
@@ -346,13 +347,31 @@ func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 			s.Pending = 0
 			s.LastSync = now
 			s.NextTry = time.Time{}
-			s.Current = ""
+			s.Activity, s.Reason = streetdesk.Message{}, streetdesk.Message{}
 			s.Uploads = nil
-			s.Message = "已同步"
 		})
 		return
 	}
 	e.failed(ctx, err, arm)
+}
+
+// restoreLastSync publishes the last successful sync the store remembers,
+// so a new engine does not report "never synced" while its first cycle
+// runs.
+func (e *Engine) restoreLastSync(ctx context.Context) {
+	v, err := e.store.State(ctx, "last_sync")
+	if err != nil || v == "" {
+		return
+	}
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return
+	}
+	e.update(func(s *streetdesk.SyncStatus) {
+		if s.LastSync.IsZero() {
+			s.LastSync = t
+		}
+	})
 }
 
 // failed publishes the failure and returns the backoff delay, 0 if paused.
@@ -364,27 +383,23 @@ func (e *Engine) failed(ctx context.Context, err error, arm func(time.Duration))
 	se := AsError(err)
 	e.log.Warn("sync failed", "err", err)
 	_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: opOf(se), RequestID: ridOf(se), Status: statusOf(se), Detail: err.Error()})
-	keep := fmt.Sprintf("待同步的 %d 项已保存在本机", pending)
-	if pending == 0 {
-		keep = "本机数据已保存"
-	}
 	if se != nil && (se.Kind == KindAuth || se.Kind == KindStop) {
 		e.paused = true
-		state, msg := streetdesk.SyncPausedAuth, "登录已过期，请重新登录后继续同步；"+keep
+		state, why := streetdesk.SyncPausedAuth, streetdesk.Msg(streetdesk.MsgSyncSignIn)
 		if se.Kind == KindStop {
 			state = streetdesk.SyncError
 			switch {
 			case se.Code == streetdesk.ErrVersionNotSupported || se.Status == 426:
-				msg = "客户端版本过旧，平台已不再支持，请更新后再同步；" + keep
+				why = streetdesk.Msg(streetdesk.MsgSyncAppTooOld)
 			case se.Code == streetdesk.ErrKeyPayloadMismatch:
-				msg = fmt.Sprintf("同步已暂停：平台发现第 %d 项与之前送达的内容不一致，请联系管理员；%s", se.MutationID, keep)
+				why = streetdesk.Msg(streetdesk.MsgSyncPayloadMismatch, "ID", se.MutationID)
 			default:
-				msg = "平台拒绝了本机的同步请求（无权限），请联系管理员；" + keep
+				why = streetdesk.Msg(streetdesk.MsgSyncRefused)
 			}
 		}
 		arm(0)
 		e.update(func(s *streetdesk.SyncStatus) {
-			s.State, s.Message, s.Pending, s.NextTry, s.Current = state, msg, pending, time.Time{}, ""
+			s.State, s.Reason, s.Pending, s.NextTry, s.Activity = state, why, pending, time.Time{}, streetdesk.Message{}
 		})
 		return
 	}
@@ -397,28 +412,25 @@ func (e *Engine) failed(ctx context.Context, err error, arm func(time.Duration))
 	if se != nil && se.RetryAfter > d {
 		d = se.RetryAfter
 	}
-	secs := int((d + time.Second - 1) / time.Second)
 	state := streetdesk.SyncError
-	var msg string
+	var why streetdesk.Message
 	switch {
-	case se != nil && se.Kind == KindTransient && (se.Code == CodeNetwork || se.Code == CodeCaptivePortal || se.Code == CodeBadResponse && se.Status == 0):
-		state = streetdesk.SyncOffline
-		msg = fmt.Sprintf("网络不可用，%s，将在 %d 秒后重试", keep, secs)
-		if se.Code == CodeCaptivePortal {
-			msg = fmt.Sprintf("网络需要登录（如酒店或热点的认证页），%s，将在 %d 秒后重试", keep, secs)
-		}
+	case se != nil && se.Kind == KindTransient && se.Code == CodeCaptivePortal:
+		state, why = streetdesk.SyncOffline, streetdesk.Msg(streetdesk.MsgSyncCaptivePortal)
+	case se != nil && se.Kind == KindTransient && (se.Code == CodeNetwork || se.Code == CodeBadResponse && se.Status == 0):
+		state, why = streetdesk.SyncOffline, streetdesk.Msg(streetdesk.MsgSyncOffline)
 	case se != nil && se.Kind == KindTransient:
-		msg = fmt.Sprintf("平台暂时无法处理（%d），%s，将在 %d 秒后重试", se.Status, keep, secs)
+		why = streetdesk.Msg(streetdesk.MsgSyncServerBusy, "Status", se.Status)
 	default:
-		msg = fmt.Sprintf("同步出错：%v；%s，将在 %d 秒后重试", err, keep, secs)
+		why = streetdesk.Msg(streetdesk.MsgSyncFailed, "Detail", err.Error())
 	}
 	if e.headCount >= e.opts.StallAfter {
-		msg = fmt.Sprintf("队首的第 %d 项已连续 %d 次未能送达平台，请联系管理员；%s，将在 %d 秒后重试", e.headID, e.headCount, keep, secs)
+		why = streetdesk.Msg(streetdesk.MsgSyncStalled, "ID", e.headID, "Count", e.headCount)
 	}
 	next := e.opts.Clock.Now().Add(d)
 	arm(d)
 	e.update(func(s *streetdesk.SyncStatus) {
-		s.State, s.Message, s.Pending, s.Current, s.NextTry = state, msg, pending, "", next
+		s.State, s.Reason, s.Pending, s.Activity, s.NextTry = state, why, pending, streetdesk.Message{}, next
 	})
 }
 
@@ -533,7 +545,7 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 			total = done + len(muts)
 		}
 		e.update(func(s *streetdesk.SyncStatus) {
-			s.Current = fmt.Sprintf("发送 %d/%d", done+len(muts), total)
+			s.Activity = streetdesk.Msg(streetdesk.MsgSyncPushing, "Done", done+len(muts), "Total", total)
 		})
 		ids := make([]int64, len(muts))
 		for i, m := range muts {
@@ -695,7 +707,9 @@ func (e *Engine) pull(ctx context.Context, cid string) error {
 	var ahead *prefetch
 	defer func() { ahead.wait() }()
 	for {
-		e.update(func(s *streetdesk.SyncStatus) { s.Current = fmt.Sprintf("接收第 %d 页", pages+1) })
+		e.update(func(s *streetdesk.SyncStatus) {
+			s.Activity = streetdesk.Msg(streetdesk.MsgSyncPulling, "Page", pages+1)
+		})
 		start := e.opts.Clock.Now()
 		var page *streetdesk.PullResponse
 		if ahead != nil && ahead.cursor == cursor {
@@ -823,7 +837,9 @@ func (e *Engine) downloads(ctx context.Context) error {
 		return fmt.Errorf("pending downloads: %w", err)
 	}
 	for _, d := range ds {
-		e.update(func(s *streetdesk.SyncStatus) { s.Current = "下载照片 " + short(d.SHA256) })
+		e.update(func(s *streetdesk.SyncStatus) {
+			s.Activity = streetdesk.Msg(streetdesk.MsgSyncDownloading, "Name", short(d.SHA256))
+		})
 		body, mime, err := e.client.GetBlob(ctx, d.SHA256)
 		if err != nil {
 			if se := AsError(err); se != nil && se.Status == 404 {

@@ -46,10 +46,33 @@ func TestEngine_FirstSyncPushPullConverge(t *testing.T) {
 		t.Fatalf("platform status %s, want accepted", got)
 	}
 	s := r.eng.Status()
-	if s.State != streetdesk.SyncIdle || s.LastSync.IsZero() || s.Message == "" {
+	if s.State != streetdesk.SyncIdle || s.LastSync.IsZero() || !s.Reason.IsZero() || !s.Activity.IsZero() {
 		t.Fatalf("status %+v", s)
 	}
 	checkInvariants(t, r.p, r.store)
+}
+
+// TestEngine_RestoresLastSync: a new engine (the next start, a new sign-in)
+// reports the last successful sync the store remembers while its first
+// cycle runs, not "never synced".
+func TestEngine_RestoresLastSync(t *testing.T) {
+	r := newRig(t)
+	r.p.seed(1)
+	last := time.Date(2026, 3, 11, 17, 42, 0, 0, streetdesk.ChinaTZ)
+	if err := r.store.SetState(context.Background(), "last_sync", last.UTC().Format(time.RFC3339Nano)); err != nil {
+		t.Fatal(err)
+	}
+	r.rt.setPlan(func(req *http.Request) fault {
+		return fault{hang: kindOf(req) == "pull"} // the first cycle stays in progress
+	})
+	r.start()
+	s := r.waitFor("the first cycle under way", func(s streetdesk.SyncStatus, _ sync.Stats) bool {
+		return s.State == streetdesk.SyncSyncing && s.Activity.Code == streetdesk.MsgSyncPulling
+	})
+	if !s.LastSync.Equal(last) {
+		t.Errorf("during the first cycle: last sync %v, want %v", s.LastSync, last)
+	}
+	r.stop()
 }
 
 func TestEngine_PeriodicSync(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"net/http"
 	"os"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -53,7 +52,7 @@ func pushOne(t *testing.T, plan func(*http.Request) fault) (*rig, streetdesk.Mut
 func TestFault_B1_RequestNeverArrives(t *testing.T) {
 	r, m := pushOne(t, onceFor("push", 1, fault{dropRequest: true}))
 	s := r.eng.Status()
-	if s.State != streetdesk.SyncOffline || s.Pending != 1 || !strings.Contains(s.Message, "秒后重试") {
+	if s.State != streetdesk.SyncOffline || s.Pending != 1 || s.Reason.Code != streetdesk.MsgSyncOffline || s.NextTry.IsZero() {
 		t.Fatalf("after a lost request: %+v", s)
 	}
 	if r.p.effectCount(m.Key) != 0 {
@@ -157,7 +156,7 @@ func TestFault_B7_CaptivePortal(t *testing.T) {
 	portal := fault{status: 200, ctype: "text/html", body: "<html><form>酒店 Wi-Fi 登录</form></html>"}
 	r, m := pushOne(t, func(*http.Request) fault { return portal })
 	s := r.eng.Status()
-	if s.State != streetdesk.SyncOffline || !strings.Contains(s.Message, "网络需要登录") {
+	if s.State != streetdesk.SyncOffline || s.Reason.Code != streetdesk.MsgSyncCaptivePortal {
 		t.Fatalf("portal status %+v", s)
 	}
 	st := r.store.snapshot()
@@ -354,7 +353,7 @@ func TestFault_C8_TokenExpired(t *testing.T) {
 		r.start()
 		r.cycles(1)
 		s := r.eng.Status()
-		if s.State != streetdesk.SyncPausedAuth || s.Pending != 1 || !strings.Contains(s.Message, "重新登录") {
+		if s.State != streetdesk.SyncPausedAuth || s.Pending != 1 || s.Reason.Code != streetdesk.MsgSyncSignIn {
 			t.Fatalf("status %+v", s)
 		}
 		r.clock.Advance(10 * time.Minute) // no retries while paused
@@ -378,7 +377,7 @@ func TestFault_C9_VersionUnsupported(t *testing.T) {
 	r, _ := pushOne(t, onceFor("push", 1, fault{status: 426, ctype: "application/json",
 		body: `{"error":{"code":"VersionNotSupported","message":"please update"}}`}))
 	s := r.eng.Status()
-	if s.State != streetdesk.SyncError || !strings.Contains(s.Message, "版本过旧") || s.Pending != 1 {
+	if s.State != streetdesk.SyncError || s.Reason.Code != streetdesk.MsgSyncAppTooOld || s.Pending != 1 {
 		t.Fatalf("status %+v", s)
 	}
 	r.clock.Advance(time.Hour)
@@ -404,7 +403,7 @@ func TestFault_C10_PoisonMutationStallAlarm(t *testing.T) {
 			r.retryNow()
 		}
 	}
-	if s := r.eng.Status(); !strings.Contains(s.Message, "队首") {
+	if s := r.eng.Status(); s.Reason.Code != streetdesk.MsgSyncStalled {
 		t.Fatalf("no stall alarm after 3 tries: %+v", s)
 	}
 	// The platform fix classifies it as rejected: the queue moves on.
@@ -695,7 +694,7 @@ func TestFault_F3_StuckHeadOfQueue(t *testing.T) {
 			r.retryNow()
 		}
 	}
-	if s := r.eng.Status(); !strings.Contains(s.Message, "队首") || s.Pending != 1 {
+	if s := r.eng.Status(); s.Reason.Code != streetdesk.MsgSyncStalled || s.Pending != 1 {
 		t.Fatalf("status %+v", s)
 	}
 	r.p.mu.Lock()

@@ -358,7 +358,7 @@ func syncUntil(d *desk) error {
 			// A cycle started elsewhere (a kick) may have succeeded since.
 			d.eng.SyncNow()
 		case s.NextTry.IsZero():
-			return fmt.Errorf("no retry planned: %s (%s) (last cycle: %v)", s.State, s.Message, last)
+			return fmt.Errorf("no retry planned: %s (%s) (last cycle: %v)", s.State, s.Reason, last)
 		default:
 			d.clock.Advance(max(s.NextTry.Sub(d.clock.Now()), 0) + time.Millisecond)
 		}

@@ -69,11 +69,13 @@ func (e *Engine) progress(i int, before, sent int64, bps float64) {
 // created once (its URL saved before the first byte) and resumed from the
 // platform's offset after a cut.
 func (e *Engine) upload(ctx context.Context, i int, before int64, u Upload) error {
-	e.update(func(s *streetdesk.SyncStatus) { s.Current = "上传照片 " + filepath.Base(u.Path) })
+	e.update(func(s *streetdesk.SyncStatus) {
+		s.Activity = streetdesk.Msg(streetdesk.MsgSyncUploading, "Name", filepath.Base(u.Path))
+	})
 	f, err := os.Open(u.Path)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
-			return e.store.MarkBlobFailed(ctx, u.SHA256, BlobMissingLocal, "本机照片文件已不存在，无法上传")
+			return e.store.MarkBlobFailed(ctx, u.SHA256, BlobMissingLocal, "the local photo file is gone")
 		}
 		return fmt.Errorf("open photo: %w", err)
 	}
@@ -103,11 +105,11 @@ func (e *Engine) upload(ctx context.Context, i int, before int64, u Upload) erro
 				if se := AsError(err); se != nil && se.Kind == KindApp {
 					switch se.Status {
 					case 413:
-						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "照片太大，平台不接受")
+						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "the platform refused the photo as too large")
 					case 415:
-						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "平台只接受 JPEG 或 PNG 照片")
+						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "the platform accepts only JPEG or PNG photos")
 					case 400:
-						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "平台拒绝了这张照片："+se.Message)
+						return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed, "the platform refused the photo: "+se.Message)
 					}
 				}
 				return err
@@ -163,7 +165,7 @@ func (e *Engine) upload(ctx context.Context, i int, before int64, u Upload) erro
 				delete(e.restarts, u.SHA256)
 				_ = e.store.SetUploadURL(ctx, u.SHA256, "")
 				return e.store.MarkBlobFailed(ctx, u.SHA256, BlobFailed,
-					fmt.Sprintf("照片连续 %d 次在平台校验失败，请联系管理员", e.opts.UploadAlerts))
+					fmt.Sprintf("the platform found a different checksum %d times in a row", e.opts.UploadAlerts))
 			}
 			if err := e.store.SetUploadURL(ctx, u.SHA256, ""); err != nil {
 				return err
@@ -181,9 +183,9 @@ func isChecksum(err error) bool {
 }
 
 func (e *Engine) failMissing(ctx context.Context, sha string, err error) error {
-	msg := "本机照片文件已被修改或损坏，无法上传；请重新添加照片"
+	msg := "the local photo file was changed or damaged"
 	if err != nil {
-		msg = "本机照片文件无法读取：" + err.Error()
+		msg = "the local photo file cannot be read: " + err.Error()
 	}
 	if ferr := e.store.MarkBlobFailed(ctx, sha, BlobMissingLocal, msg); ferr != nil {
 		return ferr

@@ -72,7 +72,7 @@ type SyncBarView struct {
 
 func (u *UI) SyncBar() SyncBarView {
 	b := u.bar
-	return SyncBarView{Who: b.who, Pending: b.pending, LastSync: b.lastSync, Message: b.message, State: b.state.Text,
+	return SyncBarView{Who: b.who, Pending: b.pending, LastSync: b.lastSyncLabel, Message: b.message, State: b.state.Text,
 		Uploads: len(b.uploads.Objects), SyncNow: b.syncNow}
 }
 

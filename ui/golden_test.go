@@ -25,7 +25,7 @@ func TestGoldenMain(t *testing.T) {
 	tag.SetSelected("整改前")
 	test.Tap(f.Save)
 	e.d.Syncer().Set(streetdesk.SyncStatus{State: streetdesk.SyncOffline, Pending: 3, LastSync: e.order(idOverdue).Order.DispatchedAt.Add(25 * 3600e9),
-		Message: "网络不可用；您的更改已保存在本机，联网后自动发送。"})
+		Reason: streetdesk.Msg(streetdesk.MsgSyncOffline)})
 	ui.RunMain(t)
 	test.AssertImageMatches(t, "main.png", e.w.Canvas().Capture())
 }

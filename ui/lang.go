@@ -1,54 +1,47 @@
 package ui
 
 import (
-	"embed"
 	"encoding/json"
-	"io/fs"
 	"regexp"
 	"strings"
 
 	"fyne.io/fyne/v2"
-
 	"fyne.io/fyne/v2/lang"
 
 	streetdesk "github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
-// Translations: translation/en.json and translation/zh-Hans.json. The
-// Chinese file is named zh-Hans (not zh-CN) so that it merges with Fyne's
-// own base.zh_Hans.json (dialog buttons) and Fyne's matcher picks it for
-// every Chinese locale (zh_CN, zh_SG, zh_TW, …); any other locale falls
-// back to the English strings.
-//
-//go:embed translation
-var translations embed.FS
-
-// LoadTranslations adds the app's translations to Fyne's lang package. Call
-// it before building widgets.
+// LoadTranslations adds the app's translations (package translation) to
+// Fyne's lang package, which merges them with its own (dialog buttons) and
+// resolves the system's language from them. Call it before building
+// widgets.
 func LoadTranslations() error {
-	chosenLang, chosen = "", nil // the system's, until a setting says otherwise
-	if err := lang.AddTranslationsFS(translations, "translation"); err != nil {
-		return err
-	}
-	// Fyne's matcher may pick one of its own languages (de, fr, …) for
-	// which we have no words; give those our English ones (en.json and
-	// every NAME.en.json).
-	files, err := fs.Glob(translations, "translation/*en.json")
+	chosenLang = "" // the system's, until a setting says otherwise
+	files, err := translation.Files.ReadDir(".")
 	if err != nil {
 		return err
 	}
 	for _, f := range files {
-		en, err := translations.ReadFile(f)
+		data, err := translation.Files.ReadFile(f.Name())
 		if err != nil {
 			return err
 		}
-		for _, l := range fyneLanguages {
-			if err := lang.AddTranslationsForLocale(en, fyne.Locale(l)); err != nil {
-				return err
+		tag := fileLang(f.Name())
+		if err := lang.AddTranslationsForLocale(data, fyne.Locale(tag)); err != nil {
+			return err
+		}
+		// Fyne's matcher may pick one of its own languages (de, fr, …) for
+		// which we have no words; give those our English ones.
+		if tag == "en" {
+			for _, l := range fyneLanguages {
+				if err := lang.AddTranslationsForLocale(data, fyne.Locale(l)); err != nil {
+					return err
+				}
 			}
 		}
 	}
-	zh, err := translations.ReadFile("translation/zh-Hans.json")
+	zh, err := translation.Files.ReadFile("zh-Hans.json")
 	if err != nil {
 		return err
 	}
@@ -64,6 +57,13 @@ func LoadTranslations() error {
 	return nil
 }
 
+// fileLang is a translation file's language: the last part of its name
+// before .json (about.zh-Hans.json: zh-Hans).
+func fileLang(name string) string {
+	name = strings.TrimSuffix(name, ".json")
+	return name[strings.LastIndex(name, ".")+1:]
+}
+
 // fyneLanguages are the languages of Fyne 2.7.1's built-in translations
 // other than English and Chinese.
 var fyneLanguages = []string{"cs", "de", "el", "es", "fr", "pl", "pt", "pt-BR", "ru", "sv", "ta", "uk"}
@@ -71,22 +71,21 @@ var fyneLanguages = []string{"cs", "de", "el", "es", "fr", "pl", "pt", "pt-BR", 
 // knownErrors are the messages the translations have words for.
 var knownErrors = map[string]bool{}
 
-// langCode is the language the interface speaks ("zh" or "en"): the one
-// chosen in the settings, else the one the translations resolved to from
-// the system; for the root package's Label(lang) helpers.
-func langCode() string {
+// words are the interface's words: in the language chosen in the settings,
+// else in the one Fyne resolved from the system.
+func words() *translation.Words {
 	if chosenLang != "" {
-		return chosenLang
+		return translation.For(chosenLang)
 	}
-	return lang.X("meta.lang", "en")
+	return translation.For(lang.X("meta.lang", "en"))
 }
+
+// langCode is the language the interface speaks ("zh" or "en").
+func langCode() string { return words().Lang() }
 
 // tr translates a key with an English fallback; data fills {{.Name}} fields.
 func tr(key, fallback string, data ...any) string {
-	if chosen != nil {
-		return localize(key, fallback, data...)
-	}
-	return lang.X(key, fallback, data...)
+	return words().T(key, fallback, data...)
 }
 
 // errorPatterns translate the root package's messages that carry values.

@@ -1,24 +1,15 @@
 package ui
 
 import (
-	"encoding/json"
-	"fmt"
-	"strings"
-	"text/template"
-
 	"fyne.io/fyne/v2"
 	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
-	"github.com/nicksnyder/go-i18n/v2/i18n"
-	"golang.org/x/text/language"
 )
 
 // The interface language is a setting: 跟随系统 (the system's locale, as
 // Fyne reads it), 中文 or English. Chinese users often sit at desks set to
-// a C or English locale; they choose 中文 once and keep it. A chosen
-// language is served by our own localizer over the same translation files
-// (Fyne's follows only the system).
+// a C or English locale; they choose 中文 once and keep it.
 
 // Language settings.
 const (
@@ -30,10 +21,8 @@ const (
 // languagePref is the app preference that holds the choice.
 const languagePref = "language"
 
-var (
-	chosenLang string          // "" follows the system
-	chosen     *i18n.Localizer // nil follows the system
-)
+// chosenLang is the language chosen in the settings; "" follows the system.
+var chosenLang string
 
 // SetLanguage chooses the interface language (LangSystem, LangChinese or
 // LangEnglish; anything else follows the system). Widgets built afterwards
@@ -41,32 +30,10 @@ var (
 func SetLanguage(l string) error {
 	switch l {
 	case LangChinese, LangEnglish:
+		chosenLang = l
 	default:
-		chosenLang, chosen = "", nil
-		return nil
+		chosenLang = ""
 	}
-	b := i18n.NewBundle(language.English)
-	b.RegisterUnmarshalFunc("json", json.Unmarshal)
-	// Every file of the folder, as Fyne loads them: en.json, zh-Hans.json,
-	// about.zh-Hans.json … (the language is the name's last part).
-	files, err := translations.ReadDir("translation")
-	if err != nil {
-		return err
-	}
-	for _, f := range files {
-		data, err := translations.ReadFile("translation/" + f.Name())
-		if err != nil {
-			return err
-		}
-		if _, err := b.ParseMessageFileBytes(data, f.Name()); err != nil {
-			return fmt.Errorf("translation %s: %w", f.Name(), err)
-		}
-	}
-	tag := "en"
-	if l == LangChinese {
-		tag = "zh-Hans"
-	}
-	chosenLang, chosen = l, i18n.NewLocalizer(b, tag)
 	return nil
 }
 
@@ -85,27 +52,6 @@ func languageFromPrefs() {
 			fyne.LogError("language setting", err)
 		}
 	}
-}
-
-// localize is tr with a chosen language.
-func localize(key, fallback string, data ...any) string {
-	var d0 any
-	if len(data) > 0 {
-		d0 = data[0]
-	}
-	s, err := chosen.Localize(&i18n.LocalizeConfig{DefaultMessage: &i18n.Message{ID: key, Other: fallback}, TemplateData: d0})
-	if err == nil {
-		return s
-	}
-	t, err := template.New(key).Parse(fallback)
-	if err != nil {
-		return fallback
-	}
-	var b strings.Builder
-	if t.Execute(&b, d0) != nil {
-		return fallback
-	}
-	return b.String()
 }
 
 // languageChoice is the select of the setting: its options in their own

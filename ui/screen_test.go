@@ -29,8 +29,8 @@ func busySync(e *env) {
 		ups = append(ups, streetdesk.UploadProgress{SHA256: fmt.Sprint(i), Sent: 3 << 20, Total: 12 << 20, BytesPerSec: 250 << 10})
 	}
 	e.d.Syncer().Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing, Pending: 1234, Uploads: ups,
-		Current: "upload IMG_20260312_101500_HDR_very_long_file_name_from_a_phone.jpg 3/12",
-		Message: strings.Repeat("网络不稳定，正在重试；您的更改已保存在本机。", 4)})
+		Activity: streetdesk.Msg(streetdesk.MsgSyncUploading, "Name", "IMG_20260312_101500_HDR_very_long_file_name_from_a_phone.jpg"),
+		Reason:   streetdesk.Msg(streetdesk.MsgSyncFailed, "Detail", strings.Repeat("网络不稳定，正在重试；您的更改已保存在本机。", 4))})
 	ui.RunMain(e.t)
 }
 

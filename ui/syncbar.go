@@ -17,19 +17,23 @@ import (
 // syncBar is always visible at the top: who, where, online state, last
 // sync, pending changes, uploads, errors, and "Sync now".
 type syncBar struct {
-	desk     streetdesk.Desk
-	now      func() time.Time
-	who      *widget.Label
-	state    *canvas.Text // ● 在线 / 离线 / 正在同步…
-	pending  *widget.Label
-	lastSync *widget.Label
-	message  *widget.Label // plain words: what went wrong and what happens next
-	uploads  *fyne.Container
-	syncNow  *widget.Button
-	content  *fyne.Container
-	right    *fyne.Container // the row's right end (the window adds "sign out")
-	relayout func()          // lays the window out again when the bar's height changes
-	height   float32
+	desk          streetdesk.Desk
+	now           func() time.Time
+	who           *widget.Label
+	state         *canvas.Text // ● 在线 / 离线 / 正在同步…
+	pending       *widget.Label
+	lastSyncLabel *widget.Label
+	message       *widget.Label // plain words: what went wrong and what happens next
+	uploads       *fyne.Container
+	syncNow       *widget.Button
+	content       *fyne.Container
+	right         *fyne.Container // the row's right end (the window adds "sign out")
+	relayout      func()          // lays the window out again when the bar's height changes
+	height        float32
+	// lastSync is the latest successful sync the bar knows of: the engine
+	// reports none until its first cycle ends (and a new engine after
+	// sign-in starts with none), while the store remembers the last one.
+	lastSync time.Time
 }
 
 func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *syncBar {
@@ -44,14 +48,17 @@ func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *sync
 	b.who = &widget.Label{Text: who, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis}
 	b.state = &canvas.Text{TextSize: theme.TextSize()}
 	b.pending = &widget.Label{}
-	b.lastSync = &widget.Label{}
+	b.lastSyncLabel = &widget.Label{}
 	b.message = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
 	b.uploads = container.NewVBox()
+	if c, err := d.Counts(context.Background()); err == nil {
+		b.lastSync = c.LastSync
+	}
 	b.syncNow = &widget.Button{Text: tr("sync.now", "Sync now"), Icon: theme.ViewRefreshIcon(), OnTapped: onSyncNow}
 	if d.Sync() == nil {
 		b.syncNow.Hide()
 	}
-	right := container.NewHBox(container.NewCenter(b.state), b.pending, b.lastSync, b.syncNow)
+	right := container.NewHBox(container.NewCenter(b.state), b.pending, b.lastSyncLabel, b.syncNow)
 	b.right = right
 	// Who is signed in gives way (ends in "…") to the sync state, which
 	// must stay whole; nothing here may widen the window.
@@ -60,9 +67,9 @@ func newSyncBar(d streetdesk.Desk, now func() time.Time, onSyncNow func()) *sync
 	return b
 }
 
-// maxCurrentWidth bounds the item being synced ("push 3/12", a photo's
+// maxActivityWidth bounds what a sync is doing ("sending 3/12", a photo's
 // file name) in the state text.
-const maxCurrentWidth = 160
+const maxActivityWidth = 160
 
 // update reads the engine's status (and the local counts when there is no
 // engine) and shows it.
@@ -80,8 +87,8 @@ func (b *syncBar) update() {
 	switch st.State {
 	case streetdesk.SyncSyncing:
 		text, col = tr("sync.syncing", "● Syncing…"), theme.ColorNamePrimary
-		if st.Current != "" {
-			text += " " + ellipsize(st.Current, b.state.TextSize, b.state.TextStyle, maxCurrentWidth)
+		if a := words().Say(st.Activity); a != "" {
+			text += " " + ellipsize(a, b.state.TextSize, b.state.TextStyle, maxActivityWidth)
 		}
 	case streetdesk.SyncOffline:
 		text, col = tr("sync.offline", "● Offline"), colorAmber
@@ -97,12 +104,15 @@ func (b *syncBar) update() {
 	} else {
 		b.pending.SetText(tr("sync.allSent", "✓ Everything sent to the platform"))
 	}
-	if st.LastSync.IsZero() {
-		b.lastSync.SetText(tr("sync.never", "Not synced yet"))
-	} else {
-		b.lastSync.SetText(tr("sync.last", "Last sync {{.T}}", map[string]string{"T": formatWhen(st.LastSync, b.now())}))
+	if st.LastSync.After(b.lastSync) {
+		b.lastSync = st.LastSync
 	}
-	msg := syncMessage(st, b.now())
+	if b.lastSync.IsZero() {
+		b.lastSyncLabel.SetText(tr("sync.never", "Not synced yet"))
+	} else {
+		b.lastSyncLabel.SetText(tr("sync.last", "Last sync {{.T}}", map[string]string{"T": formatWhen(b.lastSync, b.now())}))
+	}
+	msg := words().SyncSentence(st, b.now())
 	b.message.SetText(msg)
 	if msg == "" {
 		b.message.Hide()
@@ -155,39 +165,4 @@ func formatBytes(n int64) string {
 		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
 	}
 	return fmt.Sprintf("%d B", n)
-}
-
-// syncMessage is the sync bar's sentence: nothing while idle (the labels
-// already say it all), otherwise what went wrong and what happens next. The
-// engine words it in Chinese with the precise cause; other languages get the
-// same facts from the state, the pending count and the next try.
-func syncMessage(st streetdesk.SyncStatus, now time.Time) string {
-	if st.State == streetdesk.SyncIdle || st.State == streetdesk.SyncSyncing {
-		return ""
-	}
-	if langCode() == "zh" || st.Message == "" {
-		return st.Message
-	}
-	kept := tr("sync.msgKept", "Your work is saved on this computer.")
-	if st.Pending > 0 {
-		kept = tr("sync.msgKeptN", "{{.N}} changes are saved on this computer.", map[string]int{"N": st.Pending})
-	}
-	retry := ""
-	if !st.NextTry.IsZero() {
-		secs := int(st.NextTry.Sub(now).Round(time.Second) / time.Second)
-		if secs < 1 {
-			secs = 1
-		}
-		retry = " " + tr("sync.msgRetry", "Trying again in {{.S}} s.", map[string]int{"S": secs})
-	}
-	switch st.State {
-	case streetdesk.SyncOffline:
-		return tr("sync.msgOffline", "No connection to the platform.") + " " + kept + retry
-	case streetdesk.SyncPausedAuth:
-		return tr("sync.msgAuth", "Your sign-in has expired: sign in again to go on syncing.") + " " + kept
-	}
-	if retry != "" {
-		return tr("sync.msgServer", "The platform could not take the sync just now.") + " " + kept + retry
-	}
-	return tr("sync.msgPaused", "Sync is paused and needs attention (ask your administrator).") + " " + kept
 }

@@ -839,14 +839,14 @@ func TestSyncBar(t *testing.T) {
 		msg   string
 	}{
 		{"offline", streetdesk.SyncStatus{State: streetdesk.SyncOffline, Pending: 3, LastSync: fakedesk.DefaultNow.Add(-time.Hour),
-			Message: "网络不可用；您的更改已保存在本机，联网后自动发送。", NextTry: fakedesk.DefaultNow.Add(5 * time.Minute)},
-			"● 离线", "网络不可用；您的更改已保存在本机，联网后自动发送。"},
-		{"syncing", streetdesk.SyncStatus{State: streetdesk.SyncSyncing, Pending: 3, Current: "push 1/3",
-			Uploads: []streetdesk.UploadProgress{{SHA256: "ab", Sent: 1 << 20, Total: 4 << 20, BytesPerSec: 256 << 10}}}, "● 正在同步… push 1/3", ""},
-		{"auth", streetdesk.SyncStatus{State: streetdesk.SyncPausedAuth, Pending: 3, Message: "登录已过期；请重新登录，未发送的更改会保留。"},
-			"● 需要重新登录才能同步", "登录已过期；请重新登录，未发送的更改会保留。"},
-		{"error", streetdesk.SyncStatus{State: streetdesk.SyncError, Message: "此版本过旧，平台拒绝同步；请更新应用，您的更改会保留。"},
-			"● 同步已暂停", "此版本过旧，平台拒绝同步；请更新应用，您的更改会保留。"},
+			Reason: streetdesk.Msg(streetdesk.MsgSyncOffline), NextTry: fakedesk.DefaultNow.Add(5 * time.Minute)},
+			"● 离线", "网络不可用。待同步的 3 项已保存在本机。将在 300 秒后重试。"},
+		{"syncing", streetdesk.SyncStatus{State: streetdesk.SyncSyncing, Pending: 3, Activity: streetdesk.Msg(streetdesk.MsgSyncPushing, "Done", 1, "Total", 3),
+			Uploads: []streetdesk.UploadProgress{{SHA256: "ab", Sent: 1 << 20, Total: 4 << 20, BytesPerSec: 256 << 10}}}, "● 正在同步… 发送 1/3", ""},
+		{"auth", streetdesk.SyncStatus{State: streetdesk.SyncPausedAuth, Pending: 3, Reason: streetdesk.Msg(streetdesk.MsgSyncSignIn)},
+			"● 需要重新登录才能同步", "登录已过期，请重新登录后继续同步。待同步的 3 项已保存在本机。"},
+		{"error", streetdesk.SyncStatus{State: streetdesk.SyncError, Reason: streetdesk.Msg(streetdesk.MsgSyncAppTooOld)},
+			"● 同步已暂停", "客户端版本过旧，平台已不再支持，请更新后再同步。本机数据已保存。"},
 	} {
 		s.Set(tc.st)
 		ui.RunMain(t)
@@ -868,34 +868,75 @@ func TestSyncBar(t *testing.T) {
 	}
 }
 
-// TestSyncBarEnglish: the engine words its messages in Chinese; an English
-// desk says the same facts (what is kept, when it retries) in English, and
-// an idle engine's "已同步" adds nothing beside the labels.
+// TestSyncBarEnglish: with English chosen, the engine's reasons and what it
+// is doing read in English too — the precise reason (a captive portal, an
+// app too old) included, not a generic sentence from the state.
 func TestSyncBarEnglish(t *testing.T) {
-	e := setup(t, enLocale)
+	e := setup(t, zhLocale)
+	test.Tap(e.u.SettingsButton())
+	e.u.ChooseLanguage("English")
 	s := e.d.Syncer()
 	for _, tc := range []struct {
-		name string
-		st   streetdesk.SyncStatus
-		msg  string
+		name  string
+		st    streetdesk.SyncStatus
+		state string
+		msg   string
 	}{
-		{"idle", streetdesk.SyncStatus{State: streetdesk.SyncIdle, Message: "已同步", LastSync: fakedesk.DefaultNow}, ""},
-		{"offline", streetdesk.SyncStatus{State: streetdesk.SyncOffline, Pending: 3, Message: "网络不可用，待同步的 3 项已保存在本机，将在 30 秒后重试",
-			NextTry: fakedesk.DefaultNow.Add(30 * time.Second)},
+		{"idle", streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: fakedesk.DefaultNow}, "● Online", ""},
+		{"pulling", streetdesk.SyncStatus{State: streetdesk.SyncSyncing, Activity: streetdesk.Msg(streetdesk.MsgSyncPulling, "Page", 1)},
+			"● Syncing… receiving page 1", ""},
+		{"offline", streetdesk.SyncStatus{State: streetdesk.SyncOffline, Pending: 3, Reason: streetdesk.Msg(streetdesk.MsgSyncOffline),
+			NextTry: fakedesk.DefaultNow.Add(30 * time.Second)}, "● Offline",
 			"No connection to the platform. 3 changes are saved on this computer. Trying again in 30 s."},
-		{"server", streetdesk.SyncStatus{State: streetdesk.SyncError, Message: "平台暂时无法处理（503）", NextTry: fakedesk.DefaultNow.Add(2 * time.Second)},
-			"The platform could not take the sync just now. Your work is saved on this computer. Trying again in 2 s."},
-		{"auth", streetdesk.SyncStatus{State: streetdesk.SyncPausedAuth, Pending: 1, Message: "登录已过期"},
+		{"captive portal", streetdesk.SyncStatus{State: streetdesk.SyncOffline, Pending: 3, Reason: streetdesk.Msg(streetdesk.MsgSyncCaptivePortal),
+			NextTry: fakedesk.DefaultNow.Add(30 * time.Second)}, "● Offline",
+			"The network wants you to sign in first (a hotel's or hotspot's sign-in page). 3 changes are saved on this computer. Trying again in 30 s."},
+		{"server", streetdesk.SyncStatus{State: streetdesk.SyncError, Reason: streetdesk.Msg(streetdesk.MsgSyncServerBusy, "Status", 503),
+			NextTry: fakedesk.DefaultNow.Add(2 * time.Second)}, "● Sync paused",
+			"The platform could not take the sync just now (503). Your work is saved on this computer. Trying again in 2 s."},
+		{"auth", streetdesk.SyncStatus{State: streetdesk.SyncPausedAuth, Pending: 1, Reason: streetdesk.Msg(streetdesk.MsgSyncSignIn)}, "● Sign in again to sync",
 			"Your sign-in has expired: sign in again to go on syncing. 1 changes are saved on this computer."},
-		{"paused", streetdesk.SyncStatus{State: streetdesk.SyncError, Message: "客户端版本过旧"},
-			"Sync is paused and needs attention (ask your administrator). Your work is saved on this computer."},
+		{"too old", streetdesk.SyncStatus{State: streetdesk.SyncError, Reason: streetdesk.Msg(streetdesk.MsgSyncAppTooOld)}, "● Sync paused",
+			"This version of the app is too old for the platform: update it to sync again. Your work is saved on this computer."},
+		{"no reason", streetdesk.SyncStatus{State: streetdesk.SyncError}, "● Sync paused",
+			"Sync is paused and needs attention: ask your administrator. Your work is saved on this computer."},
 	} {
 		s.Set(tc.st)
 		ui.RunMain(t)
 		b := e.u.SyncBar()
-		if b.Message.Text != tc.msg || b.Message.Visible() != (tc.msg != "") {
-			t.Errorf("%s: message %q (visible %v), want %q", tc.name, b.Message.Text, b.Message.Visible(), tc.msg)
+		if b.State != tc.state || b.Message.Text != tc.msg || b.Message.Visible() != (tc.msg != "") {
+			t.Errorf("%s: state %q, message %q (visible %v), want %q, %q", tc.name, b.State, b.Message.Text, b.Message.Visible(), tc.state, tc.msg)
 		}
+	}
+}
+
+// TestSyncBarKeepsLastSync: a sync in progress, or a new engine that has
+// not finished its first cycle, reports no last sync; the bar keeps the one
+// it knows (from the store, or shown before) instead of "Not synced yet".
+func TestSyncBarKeepsLastSync(t *testing.T) {
+	e := setup(t, zhLocale)
+	s := e.d.Syncer()
+	if got := e.u.SyncBar().LastSync.Text; got != "上次同步 09:42" {
+		t.Fatalf("at start: %q", got)
+	}
+	s.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing, Activity: streetdesk.Msg(streetdesk.MsgSyncPulling, "Page", 1)})
+	ui.RunMain(t)
+	if got := e.u.SyncBar().LastSync.Text; got != "上次同步 09:42" {
+		t.Errorf("while syncing: %q", got)
+	}
+	s.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: fakedesk.DefaultNow})
+	ui.RunMain(t)
+	if got := e.u.SyncBar().LastSync.Text; got != "上次同步 10:00" {
+		t.Errorf("after the sync: %q", got)
+	}
+
+	// A new window over an engine that has reported nothing yet: the
+	// store's last sync.
+	s.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing})
+	e.d.SetStoredLastSync(fakedesk.DefaultNow.Add(-2 * time.Hour))
+	ui.RunMain(t)
+	if got := setup2(t, e).SyncBar().LastSync.Text; got != "上次同步 08:00" {
+		t.Errorf("a new window during the first sync: %q", got)
 	}
 }
 

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // Main is the program: flags, profile, wiring. End-to-end tests run it in
@@ -32,6 +33,17 @@ type Main struct {
 	GUI func(ctx context.Context, m *Main) error
 	// Version is the running version; "" means the stamped one (internal/buildinfo).
 	Version string
+	// Words are the language of what it prints for people; nil: the
+	// process's locale (Chinese for zh_…, else English).
+	Words *translation.Words
+}
+
+// words are the words it prints in.
+func (m *Main) words() *translation.Words {
+	if m.Words == nil {
+		m.Words = translation.FromEnv()
+	}
+	return m.Words
 }
 
 // NewMain returns a Main on the process's streams.
@@ -274,7 +286,11 @@ func (m *Main) cmdSync(ctx context.Context, args []string) error {
 	stopUpdates := s.runUpdater(ctx)
 	defer stopUpdates()
 	return s.runEngine(ctx, func(st streetdesk.SyncStatus) {
-		fmt.Fprintf(m.Stdout, "%s %s pending=%d %s\n", m.Now().Format("15:04:05"), st.State, st.Pending, st.Message)
+		say := m.words().SyncSentence(st, m.Now())
+		if st.State == streetdesk.SyncSyncing {
+			say = m.words().Say(st.Activity)
+		}
+		fmt.Fprintf(m.Stdout, "%s %s pending=%d %s\n", m.Now().Format("15:04:05"), st.State, st.Pending, say)
 	})
 }
 

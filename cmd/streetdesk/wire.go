@@ -13,6 +13,7 @@ import (
 	"github.com/streetdesk/streetdesk/localdb"
 	"github.com/streetdesk/streetdesk/media"
 	syncer "github.com/streetdesk/streetdesk/sync"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // The engine and the store must agree on the contract in sync/store.go.
@@ -171,7 +172,7 @@ func (s *session) runEngine(ctx context.Context, observe func(streetdesk.SyncSta
 			}
 			// The roster (members, the team's review setting) follows the
 			// platform: refreshed after a successful sync, at most every 10 minutes.
-			if !st.LastSync.IsZero() && time.Since(rosterAt) > 10*time.Minute {
+			if s.engine.Stats().OK > 0 && time.Since(rosterAt) > 10*time.Minute {
 				rosterAt = time.Now()
 				s.refreshRoster(ctx)
 			}
@@ -209,7 +210,7 @@ func (s *session) syncOnce(ctx context.Context) (streetdesk.SyncStatus, error) {
 			cancel()
 			<-done
 			if st.LastErr != nil {
-				return s.engine.Status(), syncError(st.LastErr, s.engine.Status())
+				return s.engine.Status(), syncError(st.LastErr, s.engine.Status(), s.m.words(), s.m.Now())
 			}
 			s.refreshRoster(ctx)
 			return s.engine.Status(), nil
@@ -225,11 +226,11 @@ func (s *session) syncOnce(ctx context.Context) (streetdesk.SyncStatus, error) {
 }
 
 // syncError turns an engine failure into the one line the CLI prints.
-func syncError(err error, st streetdesk.SyncStatus) error {
+func syncError(err error, st streetdesk.SyncStatus, w *translation.Words, now time.Time) error {
 	if e := syncer.AsError(err); e != nil && e.Kind == syncer.KindAuth {
 		return streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "the platform refused the sign-in; run `streetdesk login` again (your %d unsynced change(s) are kept)", st.Pending)
 	}
-	msg := st.Message
+	msg := w.SyncSentence(st, now)
 	if msg == "" {
 		msg = err.Error()
 	}

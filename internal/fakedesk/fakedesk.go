@@ -65,6 +65,9 @@ type Desk struct {
 	conflicts []streetdesk.Conflict
 	seq       int
 	syncer    *Syncer
+	// lastSync is the store's last successful sync (Counts), which the
+	// engine's status does not report until its first cycle ends.
+	lastSync time.Time
 
 	zones map[string]bool // photo ids whose EXIF time had no zone
 
@@ -113,7 +116,8 @@ func New(opts Options) *Desk {
 			d.put(o)
 		}
 	}
-	d.syncer.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: now.Add(-18 * time.Minute)})
+	d.lastSync = now.Add(-18 * time.Minute)
+	d.syncer.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: d.lastSync})
 	return d
 }
 
@@ -149,6 +153,15 @@ func (d *Desk) AddConflict(c streetdesk.Conflict) int64 {
 	}
 	d.conflicts = append(d.conflicts, c)
 	return c.ID
+}
+
+// SetStoredLastSync sets the last successful sync the store remembers
+// (Counts), leaving the engine's status alone (tests: a new engine that
+// has not finished a cycle).
+func (d *Desk) SetStoredLastSync(t time.Time) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.lastSync = t
 }
 
 // SetPhotoSync sets the sync state of every photo of an order (tests).
@@ -316,9 +329,10 @@ func (d *Desk) SyncAll() {
 			e.res[i].Sync = streetdesk.SyncSynced
 		}
 	}
+	d.lastSync = now
 	d.mu.Unlock()
 	st := d.syncer.Status()
-	st.State, st.Pending, st.LastSync, st.Message = streetdesk.SyncIdle, 0, now, "已同步"
+	st.State, st.Pending, st.LastSync, st.Reason, st.Activity = streetdesk.SyncIdle, 0, now, streetdesk.Message{}, streetdesk.Message{}
 	d.syncer.Set(st)
 }
 
@@ -327,7 +341,7 @@ func (d *Desk) Counts(ctx context.Context) (streetdesk.Counts, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	now := d.now()
-	c := streetdesk.Counts{ByStatus: map[streetdesk.Status]int{}, LastSync: d.syncer.Status().LastSync}
+	c := streetdesk.Counts{ByStatus: map[streetdesk.Status]int{}, LastSync: d.lastSync}
 	for _, e := range d.orders {
 		c.ByStatus[e.order.Status]++
 		if e.order.Overdue(now) {
