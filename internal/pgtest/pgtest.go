@@ -310,3 +310,78 @@ func Wrap(m interface{ Run() int }) interface{ Run() int } { return runner{m} }
 type runner struct{ m interface{ Run() int } }
 
 func (r runner) Run() int { return Run(r.m) }
+
+// CPU is the CPU time the server has used so far: the postmaster's, its
+// exited backends' (which it waited for) and its running ones'. Linux only
+// (0 elsewhere); benchmarks add it to their own process's.
+func (c *Cluster) CPU() time.Duration {
+	b, err := os.ReadFile(filepath.Join(c.Dir, "data", "postmaster.pid"))
+	if err != nil {
+		return 0
+	}
+	pid, _ := strconv.Atoi(strings.TrimSpace(strings.SplitN(string(b), "\n", 2)[0]))
+	total := procCPU(pid, true)
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil || child == pid {
+			continue
+		}
+		if ppid, ok := procPPID(child); ok && ppid == pid {
+			total += procCPU(child, false)
+		}
+	}
+	return total
+}
+
+// SharedCPU is the shared cluster's CPU time, or 0 when none runs.
+func SharedCPU() time.Duration {
+	if shared == nil {
+		return 0
+	}
+	return shared.CPU()
+}
+
+// statFields reads /proc/PID/stat after the command name.
+func statFields(pid int) []string {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return nil
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	if i < 0 {
+		return nil
+	}
+	return strings.Fields(s[i+1:])
+}
+
+func procPPID(pid int) (int, bool) {
+	f := statFields(pid)
+	if len(f) < 2 {
+		return 0, false
+	}
+	n, err := strconv.Atoi(f[1])
+	return n, err == nil
+}
+
+// procCPU is utime+stime (and the waited-for children's, with children),
+// in clock ticks of 10 ms (USER_HZ is 100 on Linux).
+func procCPU(pid int, children bool) time.Duration {
+	f := statFields(pid)
+	if len(f) < 15 {
+		return 0
+	}
+	// After the name: state is f[0]; utime, stime, cutime, cstime are the
+	// 14th to 17th fields of the line, f[11] to f[14].
+	n := 2
+	if children {
+		n = 4
+	}
+	var ticks int64
+	for _, s := range f[11 : 11+n] {
+		v, _ := strconv.ParseInt(s, 10, 64)
+		ticks += v
+	}
+	return time.Duration(ticks) * 10 * time.Millisecond
+}

@@ -242,6 +242,7 @@ type writeTx struct {
 	q       txQ
 	release func()
 	writer  bool
+	pending []store.LogEntry // change-log entries not written yet (Touch)
 }
 
 func (t *writeTx) end() {
@@ -255,6 +256,9 @@ func (t *writeTx) end() {
 }
 
 func (t *writeTx) Commit() error {
+	if err := t.flush(context.Background()); err != nil {
+		return errors.Join(err, t.Rollback())
+	}
 	err := t.tx.Commit(context.Background())
 	t.end()
 	return translate(err)
@@ -407,6 +411,10 @@ func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs 
 	if len(rs) == 0 {
 		return nil
 	}
+	// The mutations' effects take their places first, as on SQLite.
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	ids := make([]int64, len(rs))
 	keys, fps, orders, results, entities := make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs)), make([]string, len(rs))
 	effects := make([]int32, len(rs))
@@ -433,32 +441,103 @@ func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs 
 	return nil
 }
 
-// Touch replaces the entity's row with one numbered next, as SQLite's
-// INSERT OR REPLACE does.
+// Touch gives the entity the next number in the change log, as SQLite's
+// INSERT OR REPLACE does. The entries wait in the transaction and are
+// written in one statement before anything reads or changes the change log
+// and before the commit: a push of 100 notes then costs one round trip to
+// the server for them instead of 100.
 func (t *writeTx) Touch(ctx context.Context, e store.LogEntry) error {
+	t.pending = append(t.pending, e)
+	return nil
+}
+
+// flush writes the pending change-log entries. An entity touched twice
+// keeps its last entry, at the place of its last touch, as the REPLACEs one
+// after the other would have left it.
+func (t *writeTx) flush(ctx context.Context) error {
+	if len(t.pending) == 0 {
+		return nil
+	}
+	last := make(map[[2]string]int, len(t.pending))
+	for i, e := range t.pending {
+		last[[2]string{e.Type, e.EntityID}] = i
+	}
+	n := len(last)
+	typ, ent, order, assignee, team, user, client, extra := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
+		make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	version, at := make([]int64, 0, n), make([]int64, 0, n)
+	for i, e := range t.pending {
+		if last[[2]string{e.Type, e.EntityID}] != i {
+			continue
+		}
+		typ, ent, order, assignee = append(typ, e.Type), append(ent, e.EntityID), append(order, e.OrderID), append(assignee, e.AssigneeID)
+		team, user, client, extra = append(team, e.TeamID), append(user, e.UserID), append(client, e.ClientID), append(extra, string(e.Extra))
+		version, at = append(version, e.Version), append(at, e.At.UnixMilli())
+	}
+	t.pending = t.pending[:0]
 	_, err := t.q.Exec(ctx, `INSERT INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at)
-		VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)
+		SELECT ty, en, o, a, te, u, c, x, v, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
+		  $8::text[], $9::bigint[], $10::bigint[]) WITH ORDINALITY AS r(ty, en, o, a, te, u, c, x, v, t, i) ORDER BY i
 		ON CONFLICT (type, entity_id) DO UPDATE SET seq = nextval('change_log_seq'), order_id = excluded.order_id,
 		  assignee_id = excluded.assignee_id, team_id = excluded.team_id, user_id = excluded.user_id, client_id = excluded.client_id,
 		  extra = excluded.extra, version = excluded.version, at = excluded.at`,
-		e.Type, e.EntityID, e.OrderID, e.AssigneeID, e.TeamID, e.UserID, e.ClientID, string(e.Extra), e.Version, e.At.UnixMilli())
+		typ, ent, order, assignee, team, user, client, extra, version, at)
 	if err != nil {
 		return fmt.Errorf("change log: %w", err)
 	}
 	return nil
 }
 
+// The change log's readers see the pending entries.
+
+func (t *writeTx) OrderEntities(ctx context.Context, orderID string) ([]store.Entity, error) {
+	if err := t.flush(ctx); err != nil {
+		return nil, err
+	}
+	return t.reader.OrderEntities(ctx, orderID)
+}
+
+func (t *writeTx) MaxSeq(ctx context.Context) (int64, error) {
+	if err := t.flush(ctx); err != nil {
+		return 0, err
+	}
+	return t.reader.MaxSeq(ctx)
+}
+
+func (t *writeTx) ScopeSeqs(ctx context.Context, s store.Scope, userID string) (int64, int64, error) {
+	if err := t.flush(ctx); err != nil {
+		return 0, 0, err
+	}
+	return t.reader.ScopeSeqs(ctx, s, userID)
+}
+
+func (t *writeTx) Changes(ctx context.Context, q store.ChangeQuery, fn func(*store.Change) error) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	return t.reader.Changes(ctx, q, fn)
+}
+
 func (t *writeTx) HideOrder(ctx context.Context, orderID string) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	_, err := t.q.Exec(ctx, `UPDATE change_log SET assignee_id = '' WHERE order_id = $1 AND type <> 'revoke'`, orderID)
 	return err
 }
 
+// Savepoint writes what is pending first, so that RollbackTo can drop
+// exactly what came after it.
 func (t *writeTx) Savepoint(ctx context.Context) error {
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
 	_, err := t.q.Exec(ctx, `SAVEPOINT m`)
 	return err
 }
 
 func (t *writeTx) RollbackTo(ctx context.Context) error {
+	t.pending = t.pending[:0]
 	_, err := t.q.Exec(ctx, `ROLLBACK TO SAVEPOINT m`)
 	return err
 }
