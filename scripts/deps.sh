@@ -23,7 +23,7 @@ pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
       libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgles-dev:arm64
       dpkg-dev zip unzip xz-utils file wine wine64 qemu-user-static locales postgresql-15)
 
-if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+if ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
   echo "adding the arm64 architecture to dpkg (for the arm64 cross-build's X11/GL headers)"
   $SUDO dpkg --add-architecture arm64
 fi
@@ -41,7 +41,7 @@ if ((${#missing[@]})); then
   $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-if ! locale -a 2>/dev/null | grep -qix 'zh_CN.utf8'; then
+if ! grep -qix 'zh_CN.utf8' <<<"$(locale -a 2>/dev/null)"; then
   echo "generating the zh_CN.UTF-8 locale"
   $SUDO sed -i 's/^# *zh_CN.UTF-8 UTF-8/zh_CN.UTF-8 UTF-8/' /etc/locale.gen
   grep -q '^zh_CN.UTF-8 UTF-8' /etc/locale.gen || echo 'zh_CN.UTF-8 UTF-8' | $SUDO tee -a /etc/locale.gen > /dev/null

@@ -140,6 +140,12 @@ import -window "\$wid" "$out/windows-gui.png"
 kill "\$app" 2>/dev/null || true
 EOF
 chmod +x "$work/gui.sh"
+# Wine's desktop process (explorer.exe) binds to the display it was started
+# with: the console steps above started it with none, and a GUI process that
+# joins it cannot create its windows ("Failed to create helper window").
+# Stop that server so the GUI step starts a fresh one inside Xvfb.
+wineserver -k 2>/dev/null || true
+wineserver -w 2>/dev/null || true
 xvfb-run -a -s '-screen 0 1280x800x24' "$work/gui.sh" || fail "the Windows window under Wine (see $out/windows-gui.png)"
 wineserver -k 2>/dev/null || true
 step "StreetDesk.exe under Wine + Xvfb: Chinese search hint found ($out/windows-gui.png)"
@@ -185,7 +191,8 @@ exec 9> /tmp/streetdesk-package-test.lock
 flock -w 600 9 || fail "another package test holds /tmp/streetdesk-package-test.lock"
 deb_installed=1
 $SUDO dpkg -i "$deb_amd64" > "$out/dpkg-i.log" 2>&1 || { cat "$out/dpkg-i.log" >&2; fail "dpkg -i"; }
-/usr/bin/streetdesk version | grep -q "^StreetDesk $version\$" || fail "/usr/bin/streetdesk version"
+# (grep -q on a pipe would stop reading early: a SIGPIPE fails the pipeline)
+grep -q "^StreetDesk $version\$" <<<"$(/usr/bin/streetdesk version)" || fail "/usr/bin/streetdesk version"
 home=$work/home
 mkdir -p "$home"
 printf '%s\n' "$pw" | HOME=$home XDG_DATA_HOME= STREETDESK_NO_KEYRING=1 /usr/bin/streetdesk login --server "$url" --user cw03 --password-stdin > /dev/null ||
@@ -203,7 +210,7 @@ step ".deb: dpkg -i, /usr/bin/streetdesk version, dpkg -r kept ~/.local/share/st
 mkdir -p "$work/tar"
 tar -xJf "$tar_amd64" -C "$work/tar"
 make -s -C "$work/tar/streetdesk-$version-linux-amd64" install DESTDIR="$work/destdir" PREFIX=/usr/local
-"$work/destdir/usr/local/bin/streetdesk" version | grep -q "^StreetDesk $version\$" || fail "tarball install: version"
+grep -q "^StreetDesk $version\$" <<<"$("$work/destdir/usr/local/bin/streetdesk" version)" || fail "tarball install: version"
 grep -qx "Exec=/usr/local/bin/streetdesk" "$work/destdir/usr/local/share/applications/org.streetdesk.desk.desktop" || fail "tarball install: .desktop Exec"
 step ".tar.xz: make install into a DESTDIR"
 echo "package-test: ok"
