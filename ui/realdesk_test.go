@@ -248,9 +248,13 @@ func TestRealDesk_TimelineAndSavedStateFollowTheSync(t *testing.T) {
 	if got := u.Detail().Saved.Text; got != "✓ 已保存在本机，待同步" {
 		t.Errorf("after the writes: %q", got)
 	}
-	d.syncAndWait(t, sent) // the photo's bytes go after the push; a second cycle may be needed
-	if !sent() {
-		d.syncAndWait(t, sent)
+	// The photo's bytes go after the push, so the message may read sent while
+	// the photo still waits: wait for both, a cycle or two more if needed.
+	allSent := func() bool {
+		return sent() && !strings.Contains(strings.Join(u.Detail().Timeline, "\n"), "待同步")
+	}
+	for i := 0; i < 3 && !allSent(); i++ {
+		d.syncAndWait(t, allSent)
 	}
 	lines = u.Detail().Timeline
 	for _, w := range want {
