@@ -13,7 +13,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
@@ -169,56 +168,14 @@ func (s *Server) AddUsersBulk(ctx context.Context, b BulkUsers) ([]streetdesk.Te
 	return teams, nil
 }
 
-// loginLimiter counts failed logins per account and per remote address in
-// fixed windows.
-type loginLimiter struct {
-	mu     sync.Mutex
-	max    int
-	window time.Duration
-	fails  map[string]*failWindow
-}
-
-type failWindow struct {
-	start time.Time
-	n     int
-}
-
-func newLoginLimiter(max int, window time.Duration) *loginLimiter {
-	return &loginLimiter{max: max, window: window, fails: map[string]*failWindow{}}
-}
-
-// blocked returns how long key must wait, or 0.
-func (l *loginLimiter) blocked(key string, limit int, now time.Time) time.Duration {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.fails[key]
-	if f == nil || now.Sub(f.start) >= l.window {
+// loginWait is how long a key with failures f must wait before it may try
+// again (0: now): limit failures within LoginWindow lock it for the rest of
+// the window.
+func (s *Server) loginWait(f store.LoginWindow, limit int, now time.Time) time.Duration {
+	if f.N < limit || now.Sub(f.Start) >= s.cfg.LoginWindow {
 		return 0
 	}
-	if f.n >= limit {
-		return f.start.Add(l.window).Sub(now)
-	}
-	return 0
-}
-
-func (l *loginLimiter) fail(key string, now time.Time) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	f := l.fails[key]
-	if f == nil || now.Sub(f.start) >= l.window {
-		if len(l.fails) > 100_000 { // bound memory under a spray of names
-			l.fails = map[string]*failWindow{}
-		}
-		f = &failWindow{start: now}
-		l.fails[key] = f
-	}
-	f.n++
-}
-
-func (l *loginLimiter) reset(key string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.fails, key)
+	return f.Start.Add(s.cfg.LoginWindow).Sub(now)
 }
 
 func remoteAddr(r *http.Request) string {
@@ -236,8 +193,14 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 	}
 	now := s.now()
 	acct, addr := "user:"+strings.ToLower(req.Username), "addr:"+remoteAddr(r)
-	wait := max(s.limits.blocked(acct, s.cfg.LoginMaxFailures, now), s.limits.blocked(addr, 4*s.cfg.LoginMaxFailures, now))
-	if wait > 0 {
+	// The counts live in the database: failures through one instance count
+	// on every other.
+	fails, err := s.db.LoginFailures(r.Context(), []string{acct, addr})
+	if err != nil {
+		s.unavailable(w, r, "login", err)
+		return
+	}
+	if wait := max(s.loginWait(fails[acct], s.cfg.LoginMaxFailures, now), s.loginWait(fails[addr], 4*s.cfg.LoginMaxFailures, now)); wait > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
 		writeError(w, http.StatusTooManyRequests, streetdesk.ErrRateLimited, "too many failed logins; try again later")
 		return
@@ -251,13 +214,20 @@ func (s *Server) handleLogin(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if err != nil || bcrypt.CompareHashAndPassword(hash, []byte(req.Password)) != nil {
-		s.limits.fail(acct, now)
-		s.limits.fail(addr, now)
+		if err := s.db.AddLoginFailure(r.Context(), []string{acct, addr}, now, s.cfg.LoginWindow); err != nil {
+			s.unavailable(w, r, "login", err)
+			return
+		}
 		s.log.Info("login failed", "request_id", r.Context().Value(ctxRequestID))
 		writeError(w, http.StatusUnauthorized, streetdesk.EUNAUTHORIZED, "wrong username or password")
 		return
 	}
-	s.limits.reset(acct)
+	if _, ok := fails[acct]; ok {
+		if err := s.db.ResetLoginFailures(r.Context(), acct); err != nil {
+			s.unavailable(w, r, "login", err)
+			return
+		}
+	}
 	resp, err := s.issueTokens(r.Context(), u, "")
 	if err != nil {
 		s.unavailable(w, r, "issue tokens", err)
@@ -372,8 +342,9 @@ var errUnauthorized = streetdesk.Errorf(streetdesk.EUNAUTHORIZED, "missing, inva
 // sync, a push and the pull after it), and each would read the token and
 // the user again. Logout and refresh on this instance forget the spent
 // tokens at once. Another instance sharing the database keeps a token
-// revoked elsewhere for at most TokenCacheTTL, unless it is told: forget
-// is the seam a shared deployment calls on a revocation notice.
+// revoked elsewhere for at most TokenCacheTTL (the documented bound,
+// docs/protocol.md), unless it is told: forget is the seam a shared
+// deployment calls on a revocation notice.
 type tokenCache struct {
 	ttl time.Duration
 	c   *lru[string, cachedToken]

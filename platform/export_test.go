@@ -1,8 +1,15 @@
 package platform
 
+import "context"
+
 // RequestsWaiting is how many requests wait for a slot (tests of load
 // shedding wait for a request to be in line before they act).
 func (s *Server) RequestsWaiting() int64 { return s.slots.waiting.Load() }
 
 // ChecksumCacheUsage is the checksum cache's entries and counted bytes.
 func (s *Server) ChecksumCacheUsage() (entries, bytes int) { return s.sums.usage() }
+
+// TryJobLock takes a background job's lock as the job would.
+func (s *Server) TryJobLock(ctx context.Context, job string) (func(), bool, error) {
+	return s.db.TryJobLock(ctx, job)
+}

@@ -52,6 +52,7 @@ type env struct {
 	// lastDispatched is the id of the order a test dispatched last.
 	lastDispatched string
 	dbPath         string
+	mediaDir       string
 	mu             sync.Mutex // guards tokens (concurrent pushes)
 }
 
@@ -72,7 +73,7 @@ func newEnv(t testing.TB, mod ...func(*platform.Config)) *env {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { srv.Close() })
-	e := &env{t: t, srv: srv, clock: clk, tokens: map[string]string{}, dbPath: cfg.DBPath}
+	e := &env{t: t, srv: srv, clock: clk, tokens: map[string]string{}, dbPath: cfg.DBPath, mediaDir: cfg.MediaDir}
 	for _, tm := range []streetdesk.Team{
 		{ID: "teamA", Name: "城管组", StreetOffice: "桂园街道", District: "罗湖区"},
 		{ID: "teamB", Name: "综治组", StreetOffice: "桂园街道", District: "罗湖区"},

@@ -68,6 +68,7 @@ type Config struct {
 	BcryptCost int
 	// LoginMaxFailures failed logins per account (and 4× that per address)
 	// within LoginWindow lock further attempts for the rest of the window.
+	// The counts are in the database, shared by every instance.
 	LoginMaxFailures int           // default 5
 	LoginWindow      time.Duration // default 5 minutes
 	// MaxInFlight requests run at once (default 64); up to MaxQueued more
@@ -108,7 +109,6 @@ type Server struct {
 	tus      *tusd.Handler
 	tusStore tusStore
 	mux      *http.ServeMux
-	limits   *loginLimiter
 	tokens   *tokenCache
 	zslots   chan struct{} // compressSlots
 
@@ -211,7 +211,6 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if s.epoch, err = s.db.Epoch(ctx, randomHex(4)); err != nil {
 		return nil, errors.Join(fmt.Errorf("platform: epoch: %w", err), s.db.Close())
 	}
-	s.limits = newLoginLimiter(cfg.LoginMaxFailures, cfg.LoginWindow)
 	if err := s.setupUploads(); err != nil {
 		s.Close()
 		return nil, err
@@ -234,7 +233,8 @@ func (s *Server) Close() error {
 	return err
 }
 
-// RunMaintenance expires unfinished uploads and prunes old revocations every
+// RunMaintenance expires unfinished uploads and prunes old revocations and
+// sign-in failure counts every
 // interval until ctx ends or the server closes. serve runs it.
 func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 	s.bg.Add(1)
@@ -261,7 +261,8 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 }
 
 func (s *Server) pruneChangeLog(ctx context.Context) error {
-	return s.db.PruneRevocations(ctx, s.now().Add(-s.cfg.ChangeLogRetention))
+	return errors.Join(s.db.PruneRevocations(ctx, s.now().Add(-s.cfg.ChangeLogRetention)),
+		s.db.PruneLoginFailures(ctx, s.now().Add(-s.cfg.LoginWindow)))
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }

@@ -330,8 +330,15 @@ func (s *Server) blobArrived(ctx context.Context, sha string, size int64, mimeTy
 }
 
 // ExpireUploads discards unfinished uploads older than UploadExpiry and
-// returns how many it removed. serve runs it periodically.
+// returns how many it removed (none while another instance on the database
+// runs it). serve runs it periodically.
 func (s *Server) ExpireUploads(ctx context.Context) (int, error) {
+	// One instance at a time: two would race to discard the same files.
+	release, ok, err := s.db.TryJobLock(ctx, "expire-uploads")
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer release()
 	ids, err := s.db.UploadsBefore(ctx, s.now().Add(-s.cfg.UploadExpiry))
 	if err != nil {
 		return 0, err

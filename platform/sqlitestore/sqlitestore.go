@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
@@ -43,6 +44,8 @@ type DB struct {
 	reader
 	wdb *pool // the single writer
 	rdb *pool // readers (pull snapshots, listings)
+
+	jobs sync.Map // job name → *sync.Mutex (TryJobLock)
 }
 
 var _ store.Store = (*DB)(nil)

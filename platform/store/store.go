@@ -82,7 +82,32 @@ type Store interface {
 	// already had).
 	GrantBlob(ctx context.Context, sha, userID string) error
 
+	// LoginFailures returns the failed sign-ins counted under each key
+	// (an account, an address) that has any, with the start of its window.
+	LoginFailures(ctx context.Context, keys []string) (map[string]LoginWindow, error)
+	// AddLoginFailure counts one failed sign-in under each key: in the key's
+	// current window, or in a new one starting at now when the current one
+	// began window ago or earlier. Every instance on the database counts
+	// in the same rows.
+	AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error
+	// ResetLoginFailures forgets a key's failures (a sign-in succeeded).
+	ResetLoginFailures(ctx context.Context, key string) error
+	// PruneLoginFailures drops windows that began before t.
+	PruneLoginFailures(ctx context.Context, before time.Time) error
+
+	// TryJobLock takes the lock of a background job (the upload expiry)
+	// if no one holds it — on PostgreSQL a session advisory lock, so one
+	// instance at a time runs the job; ok is false when another holds it.
+	// release gives it back.
+	TryJobLock(ctx context.Context, job string) (release func(), ok bool, err error)
+
 	Close() error
+}
+
+// LoginWindow is the failed sign-ins of a key in its current window.
+type LoginWindow struct {
+	Start time.Time
+	N     int
 }
 
 // Reader is what can be read, from the store, a read transaction or a
