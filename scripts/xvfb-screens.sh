@@ -59,7 +59,7 @@ if [ "${1:-}" = --inner ]; then
   # The user moves and resizes the window and quits; the next start opens
   # it where it was.
   xdotool windowsize "$wid" 900 600 windowmove "$wid" 40 30
-  sleep 4 # the app notes its window's place every 3 s
+  sleep 7 # the app notes its window's place every 3 s: two chances, even under load
   kill "$app"; wait "$app" 2>/dev/null || true
   bin/streetdesk --data "$data" >> "$out/screen-$size.log" 2>&1 &
   app=$!
@@ -70,8 +70,13 @@ if [ "${1:-}" = --inner ]; then
     sleep 0.1
   done
   [ -n "$wid" ] || { echo "screens $size: no window on the second start" >&2; exit 1; }
-  sleep 1.5
-  eval "$(xdotool getwindowgeometry --shell "$wid")"
+  # The window manager-less Xvfb may map it before its size and place are
+  # applied: give it up to 10 s to settle there.
+  for _ in $(seq 1 50); do
+    sleep 0.2
+    eval "$(xdotool getwindowgeometry --shell "$wid")"
+    [ "$WIDTH" = 900 ] && [ "$HEIGHT" = 600 ] && [ "$X" = 40 ] && [ "$Y" = 30 ] && break
+  done
   echo "screens $size: second start: window ${WIDTH}x${HEIGHT} at $X,$Y"
   [ "$WIDTH" = 900 ] && [ "$HEIGHT" = 600 ] && [ "$X" = 40 ] && [ "$Y" = 30 ] ||
     { echo "screens $size: the window did not reopen where it was left (900x600 at 40,30)" >&2; exit 1; }
