@@ -8,8 +8,9 @@
 # arm64 X11/GL headers (arm64 added as a dpkg foreign architecture), zip,
 # Wine (the Windows build's checks), qemu-user (the arm64 build's), and the
 # zh_CN.UTF-8 locale (Wine makes a Windows user with a Chinese name only
-# under a UTF-8 locale); and PostgreSQL 15, which the platform's tests start
-# as a throwaway cluster of their own.
+# under a UTF-8 locale); PostgreSQL 15, which the platform's tests start
+# as a throwaway cluster of their own; and HAProxy, the load balancer of the
+# failover test (two platformd instances on one PostgreSQL database).
 set -euo pipefail
 
 SUDO=""
@@ -21,7 +22,7 @@ pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
       gcc-mingw-w64-x86-64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       libgl1-mesa-dev:arm64 libx11-dev:arm64 libxcursor-dev:arm64 libxrandr-dev:arm64
       libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgles-dev:arm64
-      dpkg-dev zip unzip xz-utils file wine wine64 qemu-user-static locales postgresql-15)
+      dpkg-dev zip unzip xz-utils file wine wine64 qemu-user-static locales postgresql-15 haproxy)
 
 if ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
   echo "adding the arm64 architecture to dpkg (for the arm64 cross-build's X11/GL headers)"

@@ -54,7 +54,9 @@ type sent struct {
 	m      streetdesk.Mutation
 	tries  int // pushes that carried it
 	noteID string
-	result *streetdesk.MutationResult
+	// photoRefID and photoSHA name an attachPhoto's photo.
+	photoRefID, photoSHA string
+	result               *streetdesk.MutationResult
 }
 
 func newDesk(r *run, username string, seed uint64) (*desk, error) {
@@ -341,8 +343,11 @@ func (d *desk) photo(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	d.queue(streetdesk.MutAttachPhoto, target, streetdesk.AttachPhotoArgs{PhotoRefID: uuid.Must(uuid.NewV7()).String(), SHA256: sha,
+	ref := uuid.Must(uuid.NewV7()).String()
+	d.queue(streetdesk.MutAttachPhoto, target, streetdesk.AttachPhotoArgs{PhotoRefID: ref, SHA256: sha,
 		Size: int64(len(data)), MIME: "image/jpeg", Tag: streetdesk.PhotoBefore, TakenAt: time.Now().UTC()}, "")
+	s := d.sent[len(d.sent)-1]
+	s.photoRefID, s.photoSHA = ref, sha
 	return nil
 }
 

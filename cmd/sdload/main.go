@@ -4,7 +4,9 @@
 // resolutions pushed as they happen, now and then a photo (HEAD, then a tus
 // upload) — and reports pulls/s, pushes/s, latency percentiles and errors
 // by kind. At the end it checks that every mutation it pushed was applied
-// exactly once. It only ever connects to loopback addresses, and it always
+// exactly once (in the platform's database, --verify-db: a SQLite file or a
+// postgres:// URL) and that every photo it attached reads back from the
+// platform with its SHA-256. It only ever connects to loopback addresses, and it always
 // stops by itself.
 //
 //	platformd user bulk --db platform.db --prefix load --count 300 --bcrypt-cost 4 <<< "load-pass"

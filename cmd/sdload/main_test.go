@@ -82,7 +82,7 @@ func TestShortRun(t *testing.T) {
 	}
 	t.Log(stderr)
 	c := rep.Check
-	if !c.OK || !c.EffectChecked || c.Mutations == 0 || c.AppliedOnce != c.Mutations || c.Answered != c.Mutations || c.Stored != c.Mutations || c.Notes == 0 {
+	if !c.OK || !c.EffectChecked || c.Mutations == 0 || c.AppliedOnce != c.Mutations || c.Answered != c.Mutations || c.Stored != c.Mutations || c.Notes == 0 || c.Photos == 0 {
 		t.Fatalf("check: %+v", c)
 	}
 	for _, op := range []string{opPull, opPush, opUpload} {

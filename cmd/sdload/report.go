@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"strings"
@@ -15,19 +17,23 @@ import (
 
 // Report is what a run measured and what the check found.
 type Report struct {
-	Options        Options             `json:"options"`
-	SetupSeconds   float64             `json:"setupSeconds"`
-	Seconds        float64             `json:"seconds"` // the run phase
-	Ops            map[string]OpReport `json:"ops"`
-	Mutations      int64               `json:"mutations"`      // queued by desks (setup to drain)
-	Resent         int64               `json:"resent"`         // sent again after a failed push (run and drain)
-	Changes        int64               `json:"changes"`        // changes received by pulls
-	Idle           int64               `json:"idleActions"`    // actions with nothing to do
-	Errors         []counted           `json:"errors"`         // failed requests by "op kind"
-	Results        []counted           `json:"results"`        // push results by "status CODE" (run and drain)
-	LoadCPUSeconds float64             `json:"loadCpuSeconds"` // sdload's own CPU during the run
-	Platform       *ProcReport         `json:"platform,omitempty"`
-	Check          CheckReport         `json:"check"`
+	Options      Options             `json:"options"`
+	SetupSeconds float64             `json:"setupSeconds"`
+	Seconds      float64             `json:"seconds"` // the run phase
+	Ops          map[string]OpReport `json:"ops"`
+	Mutations    int64               `json:"mutations"`   // queued by desks (setup to drain)
+	Resent       int64               `json:"resent"`      // sent again after a failed push (run and drain)
+	Changes      int64               `json:"changes"`     // changes received by pulls
+	Idle         int64               `json:"idleActions"` // actions with nothing to do
+	Errors       []counted           `json:"errors"`      // failed requests by "op kind"
+	// FirstError and LastError are when the run's first and last failed
+	// request ended (none: nil).
+	FirstError     *time.Time  `json:"firstError,omitempty"`
+	LastError      *time.Time  `json:"lastError,omitempty"`
+	Results        []counted   `json:"results"`        // push results by "status CODE" (run and drain)
+	LoadCPUSeconds float64     `json:"loadCpuSeconds"` // sdload's own CPU during the run
+	Platform       *ProcReport `json:"platform,omitempty"`
+	Check          CheckReport `json:"check"`
 }
 
 // OpReport is one operation's successful requests: rate and latency.
@@ -60,6 +66,9 @@ type CheckReport struct {
 	// fresh snapshot pull of each desk, matching the pushed key.
 	Stored int `json:"stored"`
 	Notes  int `json:"notes"` // notes found for the applied addNote mutations
+	// Photos: photos attached by applied mutations whose bytes, read back
+	// from the platform, have the SHA-256 they were uploaded with.
+	Photos int `json:"photos"`
 	// EffectChecked: the platform's database was read (--verify-db); every
 	// key must have been applied exactly once.
 	EffectChecked bool `json:"effectChecked"`
@@ -85,6 +94,15 @@ func (rep *Report) fill(r *run, elapsed time.Duration) {
 	r.stats.mu.Lock()
 	rep.Errors = sortedCounts(r.stats.errs)
 	r.stats.mu.Unlock()
+	for _, at := range []struct {
+		ns  int64
+		dst **time.Time
+	}{{r.stats.firstErr.Load(), &rep.FirstError}, {r.stats.lastErr.Load(), &rep.LastError}} {
+		if at.ns != 0 {
+			t := time.Unix(0, at.ns).UTC()
+			*at.dst = &t
+		}
+	}
 }
 
 // fillDrained adds the counts that include the drain.
@@ -123,7 +141,7 @@ func (rep *Report) print(w io.Writer) {
 	if !c.OK {
 		verdict = "FAILED: " + c.Problem
 	}
-	fmt.Fprintf(w, "check %s: %d mutations, %d answered, %d stored results found, %d notes", verdict, c.Mutations, c.Answered, c.Stored, c.Notes)
+	fmt.Fprintf(w, "check %s: %d mutations, %d answered, %d stored results found, %d notes, %d photos read back intact", verdict, c.Mutations, c.Answered, c.Stored, c.Notes, c.Photos)
 	if c.EffectChecked {
 		fmt.Fprintf(w, "; in the database %d applied once, %d not applied, %d applied more than once", c.AppliedOnce, c.NotApplied, c.AppliedTwice)
 	} else {
@@ -170,11 +188,12 @@ func (r *run) check(ctx context.Context, desks []*desk) CheckReport {
 
 	var mu gosync.Mutex
 	err := parallel(ctx, r.opts.Parallel, len(desks), func(i int) error {
-		stored, notes, err := desks[i].verify(ctx)
+		v, err := desks[i].verify(ctx)
 		mu.Lock()
 		defer mu.Unlock()
-		c.Stored += stored
-		c.Notes += notes
+		c.Stored += v.stored
+		c.Notes += v.notes
+		c.Photos += v.photos
 		return err
 	})
 	if err != nil {
@@ -218,27 +237,36 @@ func (c *CheckReport) checkDB(ctx context.Context, path string, keys []string) e
 	return nil
 }
 
+// verified is what one desk's check found intact.
+type verified struct{ stored, notes, photos int }
+
 // verify pulls a fresh snapshot as the desk's client and matches it with
 // what the desk sent: the stored result of every mutation (same id, same
-// key) and every note of an applied addNote, each exactly once.
-func (d *desk) verify(ctx context.Context) (stored, notes int, err error) {
+// key), every note of an applied addNote exactly once, and every photo of
+// an applied attachPhoto referenced once with bytes that read back with
+// their SHA-256.
+func (d *desk) verify(ctx context.Context) (verified, error) {
+	var v verified
 	results := map[int64]string{}
 	noteSeen := map[string]int{}
+	photoSeen := map[string]string{} // photo ref id → sha256
 	cursor := ""
 	for {
 		p, err := d.c.Pull(ctx, d.clientID, cursor, streetdesk.MaxPullLimit)
 		if err != nil {
-			return 0, 0, fmt.Errorf("%s: snapshot: %w", d.username, err)
+			return v, fmt.Errorf("%s: snapshot: %w", d.username, err)
 		}
 		for _, ch := range p.Changes {
 			switch {
 			case ch.Type == streetdesk.ChangeMutationResult && ch.Result != nil:
 				if _, dup := results[ch.Result.ID]; dup {
-					return 0, 0, fmt.Errorf("%s: mutation %d has two stored results", d.username, ch.Result.ID)
+					return v, fmt.Errorf("%s: mutation %d has two stored results", d.username, ch.Result.ID)
 				}
 				results[ch.Result.ID] = ch.Result.Key
 			case ch.Type == streetdesk.ChangeNote && ch.Note != nil:
 				noteSeen[ch.Note.ID]++
+			case ch.Type == streetdesk.ChangePhotoRef && ch.Photo != nil:
+				photoSeen[ch.Photo.ID] = ch.Photo.SHA256
 			}
 		}
 		cursor = p.Cursor
@@ -250,18 +278,45 @@ func (d *desk) verify(ctx context.Context) (stored, notes int, err error) {
 		key, ok := results[s.m.ID]
 		switch {
 		case !ok && s.result != nil:
-			return stored, notes, fmt.Errorf("%s: mutation %d was answered but the platform has no stored result", d.username, s.m.ID)
+			return v, fmt.Errorf("%s: mutation %d was answered but the platform has no stored result", d.username, s.m.ID)
 		case ok && key != s.m.Key:
-			return stored, notes, fmt.Errorf("%s: mutation %d is stored with another key", d.username, s.m.ID)
+			return v, fmt.Errorf("%s: mutation %d is stored with another key", d.username, s.m.ID)
 		case ok:
-			stored++
+			v.stored++
 		}
-		if s.noteID != "" && s.result != nil && (s.result.Status == streetdesk.ResultApplied || s.result.Status == streetdesk.ResultDuplicate) {
+		applied := s.result != nil && (s.result.Status == streetdesk.ResultApplied || s.result.Status == streetdesk.ResultDuplicate)
+		if s.noteID != "" && applied {
 			if noteSeen[s.noteID] != 1 {
-				return stored, notes, fmt.Errorf("%s: note %s appears %d times", d.username, s.noteID, noteSeen[s.noteID])
+				return v, fmt.Errorf("%s: note %s appears %d times", d.username, s.noteID, noteSeen[s.noteID])
 			}
-			notes++
+			v.notes++
+		}
+		if s.photoRefID != "" && applied {
+			if got := photoSeen[s.photoRefID]; got != s.photoSHA {
+				return v, fmt.Errorf("%s: photo %s is referenced with sha256 %q, pushed %s", d.username, s.photoRefID, got, s.photoSHA)
+			}
+			if err := d.checkBlob(ctx, s.photoSHA); err != nil {
+				return v, err
+			}
+			v.photos++
 		}
 	}
-	return stored, notes, nil
+	return v, nil
+}
+
+// checkBlob reads a photo back from the platform and checks its SHA-256.
+func (d *desk) checkBlob(ctx context.Context, sha string) error {
+	body, _, err := d.c.GetBlob(ctx, sha)
+	if err != nil {
+		return fmt.Errorf("%s: photo %s: %w", d.username, sha, err)
+	}
+	defer body.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, body); err != nil {
+		return fmt.Errorf("%s: photo %s: %w", d.username, sha, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != sha {
+		return fmt.Errorf("%s: photo %s reads back with sha256 %s", d.username, sha, got)
+	}
+	return nil
 }

@@ -112,7 +112,7 @@ func (m *Main) parse(args []string) (Options, error) {
 	fs.IntVar(&o.Parallel, "parallel", 16, "concurrent sign-ins and dispatches during setup")
 	fs.DurationVar(&o.Drain, "drain", 30*time.Second, "time allowed after the run to send what is left")
 	fs.DurationVar(&o.ReportEvery, "report-every", 10*time.Second, "progress line interval on stderr (0: none)")
-	fs.StringVar(&o.VerifyDB, "verify-db", "", "platform database `file`: check there that every pushed mutation was applied exactly once")
+	fs.StringVar(&o.VerifyDB, "verify-db", "", "platform database (a SQLite `file` or a postgres:// URL): check there that every pushed mutation was applied exactly once")
 	fs.IntVar(&o.WatchPID, "watch-pid", 0, "platformd's `pid`: report its peak RSS and CPU time")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")

@@ -122,6 +122,11 @@ type stats struct {
 	resent    atomic.Int64 // mutations sent again after a failed push (run and drain)
 	changes   atomic.Int64 // changes received by pulls
 
+	// firstErr and lastErr are when the run's first and last failed
+	// request ended (unix ns; 0: none): after a fault, how long desks saw
+	// errors.
+	firstErr, lastErr atomic.Int64
+
 	mu      gosync.Mutex
 	errs    map[string]int64 // "op kind" → count
 	results map[string]int64 // "status" or "status CODE" → count
@@ -148,6 +153,9 @@ func (s *stats) done(ctx context.Context, op string, start time.Time, err error)
 		s.ok[op].Add(1)
 		return
 	}
+	now := time.Now().UnixNano()
+	s.firstErr.CompareAndSwap(0, now)
+	s.lastErr.Store(now)
 	s.mu.Lock()
 	s.errs[op+" "+errorKind(err)]++
 	s.mu.Unlock()
