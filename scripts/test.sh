@@ -25,10 +25,12 @@ fi
 
 # The platform's suite again on PostgreSQL (each test binary starts a
 # throwaway cluster of its own), and the sync engine's tests against the
-# real platform with it.
+# real platform with it. cmd/sdload's TestFailover (two platformd on
+# PostgreSQL behind HAProxy, one killed) ran in the first pass: it is on
+# PostgreSQL whatever STREETDESK_TEST_DB says.
 start=$(date +%s)
 export STREETDESK_TEST_DB=postgres
-go test -race -timeout 20m -count=1 ./platform/... ./cmd/platformd/ ./cmd/sdload/ 2>&1 | tee "$tmp/go-test-pg.log"
+go test -race -timeout 20m -count=1 -skip '^TestFailover$' ./platform/... ./cmd/platformd/ ./cmd/sdload/ 2>&1 | tee "$tmp/go-test-pg.log"
 status=${PIPESTATUS[0]}
 if [ "$status" = 0 ]; then
   go test -race -timeout 20m -count=1 \

@@ -310,7 +310,7 @@ func (d *desk) checkBlob(ctx context.Context, sha string) error {
 	if err != nil {
 		return fmt.Errorf("%s: photo %s: %w", d.username, sha, err)
 	}
-	defer body.Close()
+	defer func() { _ = body.Close() }() // read to the end; the hash decides
 	h := sha256.New()
 	if _, err := io.Copy(h, body); err != nil {
 		return fmt.Errorf("%s: photo %s: %w", d.username, sha, err)
