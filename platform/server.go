@@ -315,6 +315,8 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/centre/orders/{id}/callback", s.as(opRoles(streetdesk.OpClose, streetdesk.OpReopen), s.handleCallback))
 	m.HandleFunc("POST /v1/centre/orders/{id}/supervise", s.as(opRoles(streetdesk.OpSupervise, streetdesk.OpUnsupervise), s.handleSupervise))
 
+	s.open311Routes(m)
+
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such endpoint")
 	})

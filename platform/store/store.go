@@ -131,6 +131,9 @@ type Reader interface {
 	Headers(ctx context.Context, ids []string) (map[string]Header, error)
 	// ListOrders pages through orders, newest dispatch first.
 	ListOrders(ctx context.Context, f OrderFilter) (*streetdesk.OrderList, error)
+	// Open311Orders pages through the orders the Open311 API asks for
+	// (store/open311.go), newest dispatch first.
+	Open311Orders(ctx context.Context, f Open311Filter) ([]streetdesk.WorkOrder, error)
 	// TeamOrders returns every order of a team.
 	TeamOrders(ctx context.Context, teamID string) ([]streetdesk.WorkOrder, error)
 	// Versions lists the id and version of the orders in scope: a team's
