@@ -115,15 +115,17 @@ func (s *Server) open311File(h open311Handler) http.HandlerFunc {
 	}
 }
 
-// writeOpen311 writes v as JSON, or as XML under the root element.
+// writeOpen311 writes v as JSON, or as XML under the root element (none:
+// v is its own root).
 func writeOpen311(w http.ResponseWriter, f open311Format, status int, root string, v any) {
 	var b []byte
 	var err error
 	if f == formatXML {
 		b, err = xml.Marshal(v)
-		if err == nil {
-			b = append([]byte(xml.Header+"<"+root+">"), append(b, "</"+root+">\n"...)...)
+		if err == nil && root != "" {
+			b = append([]byte("<"+root+">"), append(b, "</"+root+">"...)...)
 		}
+		b = append(append([]byte(xml.Header), b...), '\n')
 		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
 	} else {
 		b, err = json.Marshal(v)
@@ -135,7 +137,7 @@ func writeOpen311(w http.ResponseWriter, f open311Format, status int, root strin
 		return
 	}
 	w.WriteHeader(status)
-	w.Write(b)
+	_, _ = w.Write(b) // a client gone away: nothing left to do
 }
 
 // writeOpen311Error answers with the spec's error array.
@@ -194,18 +196,7 @@ func (s *Server) handleOpen311Discovery(w http.ResponseWriter, r *http.Request, 
 		Endpoints: []open311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2",
 			URL: scheme + "://" + r.Host + strings.TrimSuffix(open311Prefix, "/"), Changeset: open311Changeset,
 			Type: "production", Formats: []string{"text/xml", "application/json"}}}}
-	if f == formatXML {
-		// The document is its own root.
-		b, err := xml.Marshal(d)
-		if err != nil {
-			writeOpen311Error(w, f, http.StatusInternalServerError, "internal error")
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		w.Write(append([]byte(xml.Header), append(b, '\n')...))
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	writeOpen311(w, f, http.StatusOK, "", d)
 }
 
 // open311Service is a duty-list leaf as a service: the level-3 code and
@@ -242,17 +233,7 @@ func (s *Server) handleOpen311Definition(w http.ResponseWriter, r *http.Request,
 	}
 	d := open311Definition{ServiceCode: code}
 	d.Attributes = d.Attributes[:0] // [] rather than null
-	if f == formatXML {
-		b, err := xml.Marshal(d)
-		if err != nil {
-			writeOpen311Error(w, f, http.StatusInternalServerError, "internal error")
-			return
-		}
-		w.Header().Set("Content-Type", "text/xml; charset=utf-8")
-		w.Write(append([]byte(xml.Header), append(b, '\n')...))
-		return
-	}
-	writeJSON(w, http.StatusOK, d)
+	writeOpen311(w, f, http.StatusOK, "", d)
 }
 
 // open311Query reads a requests query: service_request_id (which makes the

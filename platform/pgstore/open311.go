@@ -10,7 +10,7 @@ import (
 )
 
 // l3Expr is the level-3 code inside an order's JSON, written exactly as the
-// index orders_l3 (migration 2) has it, so that PostgreSQL uses the index.
+// index orders_l3 (migration 3) has it, so that PostgreSQL uses the index.
 const l3Expr = `((data::jsonb) -> 'category' ->> 'l3Code')`
 
 func (r reader) Open311Orders(ctx context.Context, f store.Open311Filter) ([]streetdesk.WorkOrder, error) {

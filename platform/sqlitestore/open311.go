@@ -9,7 +9,7 @@ import (
 )
 
 // l3Expr is the level-3 code inside an order's JSON, written exactly as the
-// index orders_l3 (migration 3) has it, so that SQLite uses the index.
+// index orders_l3 (migration 4) has it, so that SQLite uses the index.
 const l3Expr = `json_extract(data, '$.category.l3Code')`
 
 func (r reader) Open311Orders(ctx context.Context, f store.Open311Filter) ([]streetdesk.WorkOrder, error) {
