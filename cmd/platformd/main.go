@@ -4,6 +4,7 @@
 //	platformd seed  --db FILE --demo [--password P] [--orders N]
 //	platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
 //	platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
+//	platformd import-open311 --db FILE --team T [--map FILE] [--zone Z] FILE…
 package main
 
 import (

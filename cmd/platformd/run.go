@@ -34,6 +34,7 @@ const usage = `usage:
   platformd seed  --db FILE --demo [--password P] [--orders N]
   platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
   platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
+  platformd import-open311 --db FILE --team T [--map FILE] [--zone Z] FILE…   (Open311 GeoReport v2 JSON or XML)
 
 --db is a SQLite file (created if missing) or a PostgreSQL URL
 (postgres://USER@HOST:PORT/DB); with PostgreSQL, serve and seed need --media,
@@ -60,6 +61,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		}
 		fmt.Fprint(m.Stderr, usage)
 		return errors.New(`unknown "user" subcommand (want: user add, user bulk)`)
+	case "import-open311":
+		return m.importOpen311(ctx, args[1:])
 	case "-h", "--help", "help":
 		fmt.Fprint(m.Stdout, usage)
 		return nil
