@@ -362,6 +362,9 @@ type SubmitResolutionArgs struct {
 	Outcome      Outcome  `json:"outcome"`
 	Reply        string   `json:"reply"`
 	PhotoRefIDs  []string `json:"photoRefIds"`
+	// PublishPhotoRefIDs: the photos of PhotoRefIDs the citizen may see
+	// (absent = none, as before the flag existed).
+	PublishPhotoRefIDs []string `json:"publishPhotoRefIds,omitempty"`
 }
 
 // RequestReturnArgs ask to return a misrouted order.
@@ -575,7 +578,12 @@ func (a *SubmitResolutionArgs) validate() error {
 			return Errorf(EINVALID, "photoRefIds: %q is not a UUID", id)
 		}
 	}
-	r := Resolution{Outcome: a.Outcome, Reply: a.Reply, PhotoRefIDs: a.PhotoRefIDs}
+	for _, id := range a.PublishPhotoRefIDs {
+		if !validUUID(id) {
+			return Errorf(EINVALID, "publishPhotoRefIds: %q is not a UUID", id)
+		}
+	}
+	r := Resolution{Outcome: a.Outcome, Reply: a.Reply, PhotoRefIDs: a.PhotoRefIDs, PublishPhotoRefIDs: a.PublishPhotoRefIDs}
 	return r.Validate()
 }
 

@@ -159,6 +159,9 @@ type ResolveInput struct {
 	Outcome     Outcome
 	Reply       string
 	PhotoRefIDs []string
+	// PublishPhotoRefIDs are the chosen "after" photos the citizen may see
+	// on the tracking page (default none).
+	PublishPhotoRefIDs []string
 	// Evidence are the photo checks sent with the resolution, with the
 	// caseworker's explanations (desk.Service computes them; a store keeps
 	// and logs what it is given).

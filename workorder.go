@@ -1,6 +1,7 @@
 package streetdesk
 
 import (
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -205,6 +206,10 @@ type PhotoRef struct {
 	Cycle       int       `json:"cycle"`
 	CreatedAt   time.Time `json:"createdAt"`
 	BlobPresent bool      `json:"blobPresent"` // the platform holds the bytes
+	// Publishable: the caseworker chose to show this "after" photo to the
+	// citizen (the tracking page, Open311's media_url). Default off; the
+	// platform sets it from the accepted resolution's PublishPhotoRefIDs.
+	Publishable bool `json:"publishable,omitempty"`
 }
 
 // ResolutionState is where a submitted resolution stands.
@@ -220,15 +225,18 @@ const (
 
 // Resolution is a caseworker's 办结: outcome, reply and the chosen photos.
 type Resolution struct {
-	ID          string          `json:"id"` // client UUIDv7
-	WorkOrderID string          `json:"workOrderId"`
-	Cycle       int             `json:"cycle"`
-	Outcome     Outcome         `json:"outcome"`
-	Reply       string          `json:"reply"`
-	PhotoRefIDs []string        `json:"photoRefIds"`
-	State       ResolutionState `json:"state"`
-	AuthorID    string          `json:"authorId"`
-	CreatedAt   time.Time       `json:"createdAt"`
+	ID          string   `json:"id"` // client UUIDv7
+	WorkOrderID string   `json:"workOrderId"`
+	Cycle       int      `json:"cycle"`
+	Outcome     Outcome  `json:"outcome"`
+	Reply       string   `json:"reply"`
+	PhotoRefIDs []string `json:"photoRefIds"`
+	// PublishPhotoRefIDs are the photos of PhotoRefIDs the citizen may
+	// see (only "after" photos are ever shown).
+	PublishPhotoRefIDs []string        `json:"publishPhotoRefIds,omitempty"`
+	State              ResolutionState `json:"state"`
+	AuthorID           string          `json:"authorId"`
+	CreatedAt          time.Time       `json:"createdAt"`
 	// EvidenceChecks are the photo checks sent with the resolution, with
 	// the caseworker's explanations (absent where nobody sent any).
 	EvidenceChecks []EvidenceCheck `json:"evidenceChecks,omitempty"`
@@ -245,7 +253,30 @@ func (r *Resolution) Validate() error {
 	if len(r.PhotoRefIDs) > MaxPhotosPerOrder {
 		return tooLarge("too many photos: %d (at most %d)", len(r.PhotoRefIDs), MaxPhotosPerOrder)
 	}
+	return CheckPublishable(r.PhotoRefIDs, r.PublishPhotoRefIDs)
+}
+
+// CheckPublishable checks that the photos to publish are among the
+// resolution's photos, each named once.
+func CheckPublishable(photoRefIDs, publish []string) error {
+	seen := make(map[string]bool, len(publish))
+	for _, id := range publish {
+		if seen[id] {
+			return Errorf(EINVALID, "photo %s is marked publishable twice", id)
+		}
+		seen[id] = true
+		if !slices.Contains(photoRefIDs, id) {
+			return Errorf(EINVALID, "photo %s is marked publishable but is not one of the resolution's photos", id)
+		}
+	}
 	return nil
+}
+
+// Shown reports whether a photo may be shown to the citizen: an
+// "after" photo the caseworker marked publishable, with its bytes on the
+// platform.
+func (p *PhotoRef) Shown() bool {
+	return p.Publishable && p.Tag == PhotoAfter && p.BlobPresent
 }
 
 // checkText validates a text field: valid UTF-8, trimmed length in runes

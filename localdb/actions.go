@@ -244,7 +244,8 @@ func (db *DB) Resolve(ctx context.Context, id string, in streetdesk.ResolveInput
 		if ids == nil {
 			ids = []string{}
 		}
-		args := streetdesk.SubmitResolutionArgs{ResolutionID: newID(), Outcome: in.Outcome, Reply: in.Reply, PhotoRefIDs: ids}
+		args := streetdesk.SubmitResolutionArgs{ResolutionID: newID(), Outcome: in.Outcome, Reply: in.Reply, PhotoRefIDs: ids,
+			PublishPhotoRefIDs: in.PublishPhotoRefIDs}
 		if err := validate(streetdesk.MutSubmitResolution, args); err != nil {
 			return "", nil, err
 		}
@@ -271,7 +272,7 @@ func (db *DB) Resolve(ctx context.Context, id string, in streetdesk.ResolveInput
 			state = streetdesk.ResolutionReview
 		}
 		res = streetdesk.Resolution{ID: args.ResolutionID, WorkOrderID: id, Cycle: a.order.Cycle, Outcome: in.Outcome,
-			Reply: in.Reply, PhotoRefIDs: ids, State: state, AuthorID: a.user.ID, CreatedAt: a.now}
+			Reply: in.Reply, PhotoRefIDs: ids, PublishPhotoRefIDs: in.PublishPhotoRefIDs, State: state, AuthorID: a.user.ID, CreatedAt: a.now}
 		pj, _ := json.Marshal(ids)
 		if _, err := a.tx.ExecContext(ctx, `INSERT INTO resolutions(id, order_id, cycle, outcome, reply, photo_ref_ids, state, author_id, created_at, origin, mutation_key)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'local', ?)`,

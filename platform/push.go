@@ -623,7 +623,8 @@ func (p *pushOp) conflict(ctx context.Context, code streetdesk.ResultCode) (*str
 	}
 	if p.res != nil && code != streetdesk.CodeForbidden && code != streetdesk.CodeValidation {
 		pr := streetdesk.Resolution{ID: p.res.ResolutionID, WorkOrderID: o.ID, Cycle: p.factCycle(), Outcome: p.res.Outcome, Reply: p.res.Reply,
-			PhotoRefIDs: nonNil(p.res.PhotoRefIDs), State: streetdesk.ResolutionProposal, AuthorID: p.u.ID, CreatedAt: p.t.now}
+			PhotoRefIDs: nonNil(p.res.PhotoRefIDs), PublishPhotoRefIDs: p.res.PublishPhotoRefIDs, State: streetdesk.ResolutionProposal,
+			AuthorID: p.u.ID, CreatedAt: p.t.now}
 		if err := p.t.putResolution(ctx, &pr, o); err != nil {
 			return nil, err
 		}
@@ -710,7 +711,8 @@ func applyResolution(ctx context.Context, p *pushOp) (*streetdesk.MutationResult
 		}
 		o := p.o
 		rs := streetdesk.Resolution{ID: a.ResolutionID, WorkOrderID: o.ID, Cycle: o.Cycle, Outcome: a.Outcome, Reply: a.Reply,
-			PhotoRefIDs: nonNil(a.PhotoRefIDs), State: streetdesk.ResolutionAccepted, AuthorID: p.u.ID, CreatedAt: p.t.now}
+			PhotoRefIDs: nonNil(a.PhotoRefIDs), PublishPhotoRefIDs: a.PublishPhotoRefIDs, State: streetdesk.ResolutionAccepted,
+			AuthorID: p.u.ID, CreatedAt: p.t.now}
 		if p.op == streetdesk.OpSubmitForReview {
 			rs.State = streetdesk.ResolutionReview
 		} else {
@@ -719,6 +721,9 @@ func applyResolution(ctx context.Context, p *pushOp) (*streetdesk.MutationResult
 				return nil, err
 			}
 			o.AwaitingMedia = !ok
+			if err := p.t.publishPhotos(ctx, &rs, o); err != nil {
+				return nil, err
+			}
 		}
 		return nil, p.t.putResolution(ctx, &rs, o)
 	})
@@ -789,6 +794,9 @@ func (p *pushOp) reviewed(ctx context.Context, state streetdesk.ResolutionState)
 				return err
 			}
 			p.o.AwaitingMedia = !ok
+			if err := p.t.publishPhotos(ctx, &rs[i], p.o); err != nil {
+				return err
+			}
 		}
 		if err := p.t.putResolution(ctx, &rs[i], p.o); err != nil {
 			return err

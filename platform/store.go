@@ -3,6 +3,7 @@ package platform
 import (
 	"context"
 	"encoding/json"
+	"slices"
 	"strings"
 	"time"
 
@@ -190,6 +191,39 @@ func (t *tx) putResolution(ctx context.Context, r *streetdesk.Resolution, o *str
 	return t.touch(ctx, streetdesk.ChangeResolution, r.ID, o)
 }
 
+// publishPhotos sets the photos of an accepted resolution publishable as
+// the caseworker chose them: each of its photos is publishable exactly when
+// it is named in PublishPhotoRefIDs and tagged "after" (a photo of an
+// earlier resolution keeps its flag). Changed photo references get a new
+// place in the change log.
+func (t *tx) publishPhotos(ctx context.Context, r *streetdesk.Resolution, o *streetdesk.WorkOrder) error {
+	if len(r.PhotoRefIDs) == 0 {
+		return nil
+	}
+	refs, err := t.PhotoRefs(ctx, o.ID)
+	if err != nil {
+		return err
+	}
+	for i := range refs {
+		p := &refs[i]
+		if !slices.Contains(r.PhotoRefIDs, p.ID) {
+			continue
+		}
+		want := p.Tag == streetdesk.PhotoAfter && slices.Contains(r.PublishPhotoRefIDs, p.ID)
+		if p.Publishable == want {
+			continue
+		}
+		p.Publishable = want
+		if err := t.UpdatePhotoRef(ctx, p); err != nil {
+			return err
+		}
+		if err := t.touch(ctx, streetdesk.ChangePhotoRef, p.ID, o); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func (t *tx) blobExists(ctx context.Context, sha string) (bool, error) {
 	_, err := t.Blob(ctx, sha)
 	if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
@@ -225,6 +259,11 @@ func OpenAudit(ctx context.Context, db string) (*Audit, error) {
 // it (processed it for effect): exactly once for every key a client pushed.
 func (a *Audit) EffectCounts(ctx context.Context, keys []string) (map[string]int, error) {
 	return a.db.EffectCounts(ctx, keys)
+}
+
+// Photos lists an order's photo references as the platform keeps them.
+func (a *Audit) Photos(ctx context.Context, orderID string) ([]streetdesk.PhotoRef, error) {
+	return a.db.PhotoRefs(ctx, orderID)
 }
 
 // Close closes the database.

@@ -191,12 +191,13 @@ type ResolveView struct {
 	Reply                     *widget.Entry
 	Counter, Warning, Summary *widget.Label
 	Photos                    []*widget.Check
+	Publish                   []*widget.Check // nil for photos that are not "after"
 }
 
 func (u *UI) ResolveDialog() ResolveView {
 	d := u.detail.resolve
 	return ResolveView{Form: form(d.formDialog), Outcome: d.outcome, Reply: &d.reply.Entry, Counter: d.counter, Warning: d.warning,
-		Summary: d.summary, Photos: d.photos}
+		Summary: d.summary, Photos: d.photos, Publish: d.publish}
 }
 
 type PhotoViewerView struct {

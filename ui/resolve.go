@@ -23,6 +23,9 @@ type resolveDialog struct {
 	reply   *deskEntry
 	counter *widget.Label
 	photos  []*widget.Check
+	// publish holds, for each "after" photo, whether the citizen may see
+	// it on the tracking page (nil for other photos); off by default.
+	publish []*widget.Check
 	warning *widget.Label
 	summary *widget.Label
 	refs    []streetdesk.LocalPhoto
@@ -56,6 +59,12 @@ func (v *detailView) onResolve() {
 		c := &widget.Check{Text: label, Checked: p.Tag == streetdesk.PhotoAfter, OnChanged: func(bool) { d.update() }}
 		d.photos = append(d.photos, c)
 		checks.Add(c)
+		var pub *widget.Check
+		if p.Tag == streetdesk.PhotoAfter {
+			pub = &widget.Check{Text: tr("resolve.publish", "Show to the citizen (progress page)")}
+			checks.Add(container.NewPadded(pub))
+		}
+		d.publish = append(d.publish, pub)
 		if box := d.ev.box(p.ID, d.update); box != nil {
 			checks.Add(box)
 		}
@@ -78,6 +87,9 @@ func (v *detailView) onResolve() {
 		for i, c := range d.photos {
 			if c.Checked {
 				in.PhotoRefIDs = append(in.PhotoRefIDs, d.refs[i].ID)
+				if pub := d.publish[i]; pub != nil && pub.Checked {
+					in.PublishPhotoRefIDs = append(in.PublishPhotoRefIDs, d.refs[i].ID)
+				}
 			}
 		}
 		in.Evidence = d.ev.explanations()
@@ -111,6 +123,14 @@ func (d *resolveDialog) update() {
 	chosen, after := 0, false
 	var ids []string
 	for i, c := range d.photos {
+		// Only a photo that is sent can be shown.
+		if pub := d.publish[i]; pub != nil && c.Checked != !pub.Disabled() {
+			if c.Checked {
+				pub.Enable()
+			} else {
+				pub.Disable()
+			}
+		}
 		if c.Checked {
 			chosen++
 			after = after || d.refs[i].Tag == streetdesk.PhotoAfter

@@ -716,6 +716,18 @@ func TestResolve(t *testing.T) {
 	if len(r.Photos) != 1 || !r.Photos[0].Checked || r.Warning.Visible() {
 		t.Errorf("after photo: checks %d warning visible %v", len(r.Photos), r.Warning.Visible())
 	}
+	// Publishing is per "after" photo, off by default, and only for a photo
+	// that is sent.
+	pub := r.Publish[0]
+	if pub == nil || pub.Checked || pub.Disabled() || pub.Text != "向市民公开（进度查询页可见）" {
+		t.Fatalf("publish check: %+v", pub)
+	}
+	test.Tap(r.Photos[0])
+	if !pub.Disabled() {
+		t.Error("publish enabled for a photo that is not sent")
+	}
+	test.Tap(r.Photos[0])
+	test.Tap(pub)
 	r.Outcome.SetSelected("部分解决")
 	reply := "您好，已联系共享单车企业清运，并在地铁口划设停放区，后续每日巡查。"
 	test.Type(r.Reply, reply)
@@ -731,7 +743,8 @@ func TestResolve(t *testing.T) {
 		t.Fatalf("after resolve: %s, %d resolutions", det.Order.Status, len(det.Resolutions))
 	}
 	res := det.Resolutions[0]
-	if res.Outcome != streetdesk.OutcomePartly || res.Reply != reply || len(res.PhotoRefIDs) != 1 || res.Sync != streetdesk.SyncPending {
+	if res.Outcome != streetdesk.OutcomePartly || res.Reply != reply || len(res.PhotoRefIDs) != 1 || res.Sync != streetdesk.SyncPending ||
+		!slices.Equal(res.PublishPhotoRefIDs, res.PhotoRefIDs) {
 		t.Errorf("resolution %+v", res)
 	}
 	if got := e.u.Detail().Saved.Text; got != "✓ 已保存在本机，待同步" {

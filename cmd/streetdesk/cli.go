@@ -443,6 +443,7 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 	outcome := fs.String("outcome", "", "resolution outcome: solved|partly|explained")
 	reply := fs.String("reply", "", "the reply text to the citizen")
 	photos := fs.String("photos", "", "comma-separated photo ids for the resolution (default: all photos of this cycle)")
+	publish := fs.String("publish", "", "resolve: comma-separated \"after\" photo ids the citizen may see on the progress page (default: none)")
 	reason := fs.String("reason", "", "reason (code for return; text for extend)")
 	text := fs.String("text", "", "explanation")
 	until := fs.String("until", "", "new resolve-by (2006-01-02T15:04, China time)")
@@ -502,6 +503,9 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 					in.PhotoRefIDs = append(in.PhotoRefIDs, p.ID)
 				}
 			}
+		}
+		if *publish != "" {
+			in.PublishPhotoRefIDs = strings.Split(*publish, ",")
 		}
 		if in.Evidence, err = explain.explanations(in.PhotoRefIDs); err != nil {
 			return err

@@ -3,6 +3,7 @@ package main_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/evidence"
+	"github.com/streetdesk/streetdesk/platform"
 )
 
 // TestEndToEnd_Evidence: a caseworker resolves with an old photo without a
@@ -43,8 +45,12 @@ func TestEndToEnd_Evidence(t *testing.T) {
 		"--photos", after, "--explain", "NOPE=x"); code != 2 || !strings.Contains(errs, "--explain") {
 		t.Fatalf("bad --explain: exit %d %q", code, errs)
 	}
+	if _, errs, code := d.run("", "resolve", id, "--outcome", "solved", "--reply", "已协调环卫作业单位调整作业时间，市民认可。",
+		"--photos", after, "--publish", after+","+after); code != 2 || !strings.Contains(errs, "publishable twice") {
+		t.Fatalf("--publish twice: exit %d %q", code, errs)
+	}
 	out = d.must("resolve", id, "--outcome", "solved", "--reply", "已协调环卫作业单位调整作业时间，市民认可。",
-		"--photos", after, "--explain", "NO_PLACE=室内拍摄，相机无定位")
+		"--photos", after, "--publish", after, "--explain", "NO_PLACE=室内拍摄，相机无定位")
 	for _, want := range []string{"BEFORE_DISPATCH", "早于派单时间", "NO_PLACE", "（说明：室内拍摄，相机无定位）", "ZONE_ASSUMED", "saved on this computer"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("resolve output lacks %q:\n%s", want, out)
@@ -74,6 +80,21 @@ func TestEndToEnd_Evidence(t *testing.T) {
 	d.must("sync", "--once")
 	if got := find(d.orders("--status", "resolved"), id); got == nil || got.Pending != 0 {
 		t.Fatalf("after sync: %+v", got)
+	}
+	// The platform keeps --publish: the "after" photo is publishable.
+	a, err := platform.OpenAudit(context.Background(), p.DB)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := a.Photos(context.Background(), id)
+	a.Close()
+	if err != nil || len(ps) != 2 {
+		t.Fatalf("platform photos: %v %v", ps, err)
+	}
+	for _, ph := range ps {
+		if ph.Publishable != (ph.ID == after) {
+			t.Errorf("photo %s (%s): publishable %v", ph.ID, ph.Tag, ph.Publishable)
+		}
 	}
 	if out := d.must("audit", "verify"); !strings.Contains(out, "action log OK: 5 entries, 0 fork(s)") {
 		t.Errorf("audit verify after sync: %q", out)

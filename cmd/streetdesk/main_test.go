@@ -23,6 +23,7 @@ import (
 type platformd struct {
 	URL      string
 	Password string
+	DB       string // the SQLite file it serves
 	cmd      *exec.Cmd
 }
 
@@ -67,7 +68,7 @@ func startPlatformd(t *testing.T, extra ...string) *platformd {
 	}()
 	select {
 	case u := <-urlc:
-		return &platformd{URL: u, Password: pw, cmd: cmd}
+		return &platformd{URL: u, Password: pw, DB: db, cmd: cmd}
 	case <-time.After(30 * time.Second):
 		t.Fatal("platformd did not report its address")
 	}

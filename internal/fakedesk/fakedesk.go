@@ -574,7 +574,8 @@ func (d *Desk) Resolve(ctx context.Context, id string, in streetdesk.ResolveInpu
 		return streetdesk.Resolution{}, err
 	}
 	r := streetdesk.Resolution{ID: d.newID("res"), WorkOrderID: id, Cycle: e.order.Cycle, Outcome: in.Outcome, Reply: in.Reply,
-		PhotoRefIDs: slices.Clone(in.PhotoRefIDs), State: streetdesk.ResolutionSubmitted, AuthorID: d.me.ID, CreatedAt: d.now()}
+		PhotoRefIDs: slices.Clone(in.PhotoRefIDs), PublishPhotoRefIDs: slices.Clone(in.PublishPhotoRefIDs),
+		State: streetdesk.ResolutionSubmitted, AuthorID: d.me.ID, CreatedAt: d.now()}
 	if err := r.Validate(); err != nil {
 		return streetdesk.Resolution{}, err
 	}
@@ -587,7 +588,8 @@ func (d *Desk) Resolve(ctx context.Context, id string, in streetdesk.ResolveInpu
 		r.State = streetdesk.ResolutionReview
 	}
 	r.EvidenceChecks = d.resolutionChecks(id, in)
-	args := &streetdesk.SubmitResolutionArgs{ResolutionID: r.ID, Outcome: r.Outcome, Reply: r.Reply, PhotoRefIDs: r.PhotoRefIDs}
+	args := &streetdesk.SubmitResolutionArgs{ResolutionID: r.ID, Outcome: r.Outcome, Reply: r.Reply, PhotoRefIDs: r.PhotoRefIDs,
+		PublishPhotoRefIDs: r.PublishPhotoRefIDs}
 	if err := d.apply(e, streetdesk.SubmitOp(d.team.ReviewResolutions), args, in.Outcome.Label("zh")+"："+in.Reply); err != nil {
 		return streetdesk.Resolution{}, err
 	}
