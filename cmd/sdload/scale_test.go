@@ -230,3 +230,52 @@ func (w *runWatch) String() string {
 	defer w.mu.Unlock()
 	return w.buf.String()
 }
+
+// TestScaleSize measures the database's size per order, the figure behind
+// docs/scale.md's storage arithmetic: STREETDESK_SCALE_SIZE=N seeds N demo
+// orders (with their notes, photo references, resolutions and change log,
+// as platformd seed --demo makes them) into a fresh SQLite file and a fresh
+// PostgreSQL database, and prints each size.
+func TestScaleSize(t *testing.T) {
+	n, _ := strconv.Atoi(os.Getenv("STREETDESK_SCALE_SIZE"))
+	if n <= 0 {
+		t.Skip("runs when STREETDESK_SCALE_SIZE is a number of orders (docs/scale.md)")
+	}
+	pg, err := pgtest.Start(pgtest.Options{Durable: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pg.Remove() })
+	ctx := context.Background()
+	name, err := pg.CreateDB(ctx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, db := range []string{filepath.Join(dir, "p.db"), pg.URL(name)} {
+		srv, err := platform.Open(ctx, platform.Config{DBPath: db, MediaDir: filepath.Join(dir, "media"), BcryptCost: bcrypt.MinCost})
+		if err != nil {
+			t.Fatal(err)
+		}
+		empty := dbSize(t, db)
+		res, err := srv.Seed(ctx, platform.SeedOptions{Demo: true, Orders: n, Password: loadPassword})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if platform.IsPostgres(db) {
+			c, err := pgx.Connect(ctx, db)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Exec(ctx, `VACUUM ANALYZE`)
+			c.Close(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		srv.Close()
+		size := dbSize(t, db)
+		t.Logf("SCALESIZE {\"db\":%q,\"orders\":%d,\"emptyBytes\":%d,\"bytes\":%d,\"bytesPerOrder\":%d}",
+			map[bool]string{true: "postgres", false: "sqlite"}[platform.IsPostgres(db)], res.Orders, empty, size, (size-empty)/int64(res.Orders))
+	}
+}
