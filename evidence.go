@@ -107,6 +107,9 @@ type EvidenceCheck struct {
 	RadiusM     int       `json:"radiusM,omitempty"`
 	Orders      []string  `json:"orders,omitempty"`
 	Explanation string    `json:"explanation,omitempty"`
+	// By is EvidenceByPlatform on the checks a platform computed from the
+	// bytes it holds; empty on a desk's own.
+	By string `json:"by,omitempty"`
 }
 
 // PhotoFacts is what the checks read about a photo.

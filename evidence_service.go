@@ -29,8 +29,14 @@ type ResolutionFacts struct {
 
 // Check returns the resolution's checks as they stood when it was
 // submitted: its photos checked at its creation time, with the
-// explanations that were sent.
+// explanations that were sent; or the platform's checks when it sent them.
 func (r *ResolutionFacts) Check(p EvidencePolicy) ResolutionEvidence {
+	if PlatformChecked(r.Resolution.EvidenceChecks) {
+		// The platform checked the bytes it received: its findings (with
+		// the caseworker's explanations) stand for the record.
+		return ResolutionEvidence{OrderID: r.Order.ID, AuthorID: r.Resolution.AuthorID, At: r.Resolution.CreatedAt,
+			Checks: ChecksFor(r.Resolution.EvidenceChecks, r.Resolution.PhotoRefIDs)}
+	}
 	cs := ChecksFor(r.OrderFacts.Check(r.Resolution.CreatedAt, p), r.Resolution.PhotoRefIDs)
 	return ResolutionEvidence{OrderID: r.Order.ID, AuthorID: r.Resolution.AuthorID, At: r.Resolution.CreatedAt,
 		Checks: MergeExplanations(cs, r.Resolution.EvidenceChecks)}

@@ -240,6 +240,14 @@ type Resolution struct {
 	// EvidenceChecks are the photo checks sent with the resolution, with
 	// the caseworker's explanations (absent where nobody sent any).
 	EvidenceChecks []EvidenceCheck `json:"evidenceChecks,omitempty"`
+	// Set by a platform that checks the photos itself (EvidenceChecks are
+	// then its own, By EvidenceByPlatform, with the desk's explanations):
+	// when it last checked, the photos whose bytes it has not received yet
+	// (checked when they arrive), and the checks the desk sent, kept as
+	// they came.
+	EvidenceCheckedAt  time.Time       `json:"evidenceCheckedAt,omitzero"`
+	EvidencePending    []string        `json:"evidencePending,omitempty"`
+	DeskEvidenceChecks []EvidenceCheck `json:"deskEvidenceChecks,omitempty"`
 }
 
 // Validate checks a resolution's text and outcome.

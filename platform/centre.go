@@ -252,20 +252,6 @@ func (s *Server) handleDispatch(w http.ResponseWriter, r *http.Request, u *stree
 	writeJSON(w, http.StatusCreated, o)
 }
 
-func (s *Server) handleCentreGet(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
-	id := r.PathValue("id")
-	if !streetdesk.ValidOrderID(id) {
-		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "bad order id")
-		return
-	}
-	o, _, err := s.db.Order(r.Context(), id)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	writeJSON(w, http.StatusOK, o)
-}
-
 func (s *Server) handleCentreList(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
 	q := r.URL.Query()
 	limit, offset := streetdesk.DefaultPageSize, 0

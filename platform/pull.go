@@ -313,7 +313,7 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 		c.snapshot = false
 	}
 	c.issued = now.UnixMilli()
-	fmt.Fprintf(buf, `,"cursor":%q,"hasMore":%t,"reset":%t,"lastMutationId":%d,"serverTime":%q}`,
+	fmt.Fprintf(buf, `,"cursor":%q,"hasMore":%t,"reset":%t,"lastMutationId":%d,"serverTime":%q,"features":`+platformFeatures+`}`,
 		c.encode(), hasMore, reset, last, now.Format(time.RFC3339Nano))
 	buf.WriteByte('\n')
 	return nil

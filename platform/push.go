@@ -625,6 +625,9 @@ func (p *pushOp) conflict(ctx context.Context, code streetdesk.ResultCode) (*str
 		pr := streetdesk.Resolution{ID: p.res.ResolutionID, WorkOrderID: o.ID, Cycle: p.factCycle(), Outcome: p.res.Outcome, Reply: p.res.Reply,
 			PhotoRefIDs: nonNil(p.res.PhotoRefIDs), PublishPhotoRefIDs: p.res.PublishPhotoRefIDs, State: streetdesk.ResolutionProposal,
 			AuthorID: p.u.ID, CreatedAt: p.t.now}
+		if err := p.t.checkResolution(ctx, o, &pr, p.m.EvidenceChecks); err != nil {
+			return nil, err
+		}
 		if err := p.t.putResolution(ctx, &pr, o); err != nil {
 			return nil, err
 		}
@@ -724,6 +727,9 @@ func applyResolution(ctx context.Context, p *pushOp) (*streetdesk.MutationResult
 			if err := p.t.publishPhotos(ctx, &rs, o); err != nil {
 				return nil, err
 			}
+		}
+		if err := p.t.checkResolution(ctx, o, &rs, p.m.EvidenceChecks); err != nil {
+			return nil, err
 		}
 		return nil, p.t.putResolution(ctx, &rs, o)
 	})

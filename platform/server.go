@@ -124,6 +124,8 @@ type Server struct {
 
 	releases *releases // nil without Config.ReleasesDir
 
+	evidenceState // evidence.go
+
 	closeOnce sync.Once
 	done      chan struct{}
 	bg        sync.WaitGroup

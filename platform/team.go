@@ -141,7 +141,8 @@ func (s *Server) handleMetrics(w http.ResponseWriter, r *http.Request, u *street
 
 // Metrics computes a team's board figures — load now and the three rates
 // per member and ISO week for the last n weeks — with the same function the
-// lead's offline board uses (streetdesk.ComputeTeamStats), so both agree.
+// lead's offline board uses (streetdesk.ComputeTeamStats), so both agree;
+// and the tally of the platform's photo checks (streetdesk.TallyEvidence).
 func (s *Server) Metrics(ctx context.Context, teamID string, n int) (*streetdesk.TeamStats, error) {
 	members, err := s.db.TeamMembers(ctx, teamID)
 	if err != nil {
@@ -152,5 +153,10 @@ func (s *Server) Metrics(ctx context.Context, teamID string, n int) (*streetdesk
 		return nil, err
 	}
 	st := streetdesk.ComputeTeamStats(orders, members, s.now(), n, s.cfg.Calendar)
+	ev, err := s.teamEvidence(ctx, teamID)
+	if err != nil {
+		return nil, err
+	}
+	streetdesk.TallyEvidence(&st, ev)
 	return &st, nil
 }

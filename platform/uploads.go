@@ -298,6 +298,9 @@ func (s *Server) blobArrived(ctx context.Context, sha string, size int64, mimeTy
 		orders[p.WorkOrderID] = true
 	}
 	for id := range orders {
+		if err := t.recheckEvidence(ctx, id); err != nil {
+			return err
+		}
 		o, sv, err := t.Order(ctx, id)
 		if err != nil {
 			return err

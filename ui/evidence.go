@@ -138,16 +138,24 @@ func (re *resolveEvidence) warnings(chosen []string) int {
 }
 
 // reviewEvidence words the checks of a resolution for the lead, photo by
-// photo: computed on this desk, with the explanations it was sent with.
+// photo: the platform's when it sent them, else computed on this desk,
+// with the explanations the resolution was sent with.
 func (v *reviewView) reviewEvidence(orderID string, res *streetdesk.Resolution, photos []streetdesk.LocalPhoto) string {
 	if res == nil || len(res.PhotoRefIDs) == 0 {
 		return ""
 	}
-	cs, err := v.b.desk.PhotoEvidence(v.b.ctx, orderID)
-	if err != nil {
-		return errorText(err)
+	var cs []streetdesk.EvidenceCheck
+	if streetdesk.PlatformChecked(res.EvidenceChecks) {
+		// The platform checked the bytes it received (and across every
+		// order): its findings, with the caseworker's explanations.
+		cs = streetdesk.ChecksFor(res.EvidenceChecks, res.PhotoRefIDs)
+	} else {
+		local, err := v.b.desk.PhotoEvidence(v.b.ctx, orderID)
+		if err != nil {
+			return errorText(err)
+		}
+		cs = streetdesk.MergeExplanations(streetdesk.ChecksFor(local, res.PhotoRefIDs), res.EvidenceChecks)
 	}
-	cs = streetdesk.MergeExplanations(streetdesk.ChecksFor(cs, res.PhotoRefIDs), res.EvidenceChecks)
 	if len(cs) == 0 {
 		return tr("review.evidenceClean", "Photo evidence: nothing to note.")
 	}

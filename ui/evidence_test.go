@@ -162,3 +162,25 @@ func TestReviewAndBoardEvidence(t *testing.T) {
 		t.Errorf("board summary %q", got)
 	}
 }
+
+// After the pull the lead reads the platform's checks, which it made from
+// the bytes it received and across every order, instead of this desk's.
+func TestReviewShowsPlatformChecks(t *testing.T) {
+	e := setupBoard(t, zhLocale)
+	// The latest resolution of the order waiting for review: its photo
+	// has no time and no place on this desk, the platform says otherwise.
+	if err := e.d.AddResolution(reviewOK, streetdesk.Resolution{ID: "res-4", WorkOrderID: reviewOK, Outcome: streetdesk.OutcomeSolved, Cycle: 0,
+		PhotoRefIDs: []string{"p1"}, State: streetdesk.ResolutionReview, AuthorID: "u-wangfang", CreatedAt: leadNow.Add(-time.Hour),
+		Reply: "已处理完毕，现场恢复正常。", EvidenceChecks: []streetdesk.EvidenceCheck{{Code: streetdesk.EvidenceReused, Severity: streetdesk.SeverityWarning,
+			PhotoRefID: "p1", Orders: []string{"SZ-OTHER"}, By: streetdesk.EvidenceByPlatform, Explanation: "同一处井盖"}}}); err != nil {
+		t.Fatal(err)
+	}
+	e.b.SelectTab(2)
+	e.b.Refresh()
+	e.b.WaitStats(t)
+	got := e.b.ReviewEvidence(0)
+	if !strings.HasPrefix(got, "照片证据（1 条提醒）：\n") || !strings.Contains(got, "同一张照片已用于其他工单：SZ-OTHER。") ||
+		strings.Contains(got, "没有记录拍摄时间") {
+		t.Errorf("review evidence %q", got)
+	}
+}

@@ -157,6 +157,9 @@ type Reader interface {
 	// PhotosPresent reports whether each listed photo reference belongs to
 	// the order and has its bytes on the platform.
 	PhotosPresent(ctx context.Context, orderID string, refIDs []string) (bool, error)
+	// TeamResolutions lists the resolutions of a team's orders (proposals
+	// too), in the order they arrived.
+	TeamResolutions(ctx context.Context, teamID string) ([]streetdesk.Resolution, error)
 	// ResolutionExists reports whether a resolution id is taken.
 	ResolutionExists(ctx context.Context, id string) (bool, error)
 
