@@ -44,7 +44,7 @@ func (s *Server) photoMeta(sha string) (media.Meta, error) {
 	if err != nil {
 		return media.Meta{}, fmt.Errorf("read photo %s: %w", sha, err)
 	}
-	defer f.Close()
+	defer func() { _ = f.Close() }() // read only: its close loses nothing
 	m := media.ReadMeta(f)
 	s.metas.put(sha, m)
 	return m, nil

@@ -251,7 +251,12 @@ func TestPlatformEvidenceWhenBytesArrive(t *testing.T) {
 	if far.Explanation != "定位漂移" || far.DistanceM < 1_900_000 || far.DistanceM > 2_000_000 || far.RadiusM != streetdesk.DefaultEvidenceRadiusM {
 		t.Errorf("far %+v", far)
 	}
+	leadSeesEvidence(t, e)
+}
 
+// leadSeesEvidence checks what lead01 gets of the one resolution of
+// TestPlatformEvidenceWhenBytesArrive.
+func leadSeesEvidence(t *testing.T, e *env) {
 	// The lead's pull carries the platform's checks for the review.
 	lead := e.client("lead01")
 	var pulled *streetdesk.Resolution
