@@ -25,6 +25,9 @@ const (
 	MaxPushBytes     = 256 << 10
 	DefaultPullLimit = 500
 	MaxPullLimit     = 1000
+	// MaxWaitSeconds caps a long poll (GET /v1/sync/wait): under the
+	// minute that proxies and NAT boxes commonly keep an idle connection.
+	MaxWaitSeconds = 55
 )
 
 // Mutation names. They are the Operation names the street office performs.
@@ -202,6 +205,13 @@ type PullResponse struct {
 	// (FeatureAuditChain, FeatureEvidenceChecks); a platform without the
 	// field gets none of them, so older platforms keep working.
 	Features []string `json:"features,omitempty"`
+}
+
+// WaitResponse is the 200 body of GET /v1/sync/wait: changed says the
+// caller's visible set changed after its cursor (pull now); false is the
+// end of the wait with nothing new (wait again).
+type WaitResponse struct {
+	Changed bool `json:"changed"`
 }
 
 // VersionPair is an order id with its version, the input of a checksum.

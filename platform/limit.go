@@ -19,8 +19,9 @@ import (
 // of them late.
 //
 // Requests that hold a connection for long by design (uploads, package
-// downloads; long polls later) get a limiter of their own, so they never
-// take the slots of the short ones.
+// downloads) get a limiter of their own, so they never take the slots of
+// the short ones; a long poll gives its slot back while it holds
+// (limitHeld, wait.go).
 type limiter struct {
 	slots   chan struct{}
 	waiting atomic.Int64

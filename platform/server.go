@@ -23,6 +23,7 @@ import (
 	"runtime"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -78,6 +79,9 @@ type Config struct {
 	// with the same line.
 	MaxInFlight, MaxQueued, MaxTransfers int
 	QueueWait                            time.Duration
+	// MaxWaits bounds the long polls held at once (default 10,000); the
+	// next ones get 503 with Retry-After and the desks poll meanwhile.
+	MaxWaits int
 	Hooks                                Hooks // fault injection for tests (zero value = none)
 	// ReleasesDir is the folder of desktop packages served by
 	// /v1/client/latest and /v1/client/download ("" = none published).
@@ -125,6 +129,12 @@ type Server struct {
 	releases *releases // nil without Config.ReleasesDir
 
 	evidenceState // evidence.go
+
+	waits     *waitHub     // held long polls (wait.go)
+	held      atomic.Int64 // long polls held, against MaxWaits
+	stopWatch context.CancelFunc
+	drain     chan struct{} // closed: held waits answer, new ones get 503
+	drainOnce sync.Once
 
 	closeOnce sync.Once
 	done      chan struct{}
@@ -194,12 +204,16 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.QueueWait <= 0 {
 		cfg.QueueWait = time.Second
 	}
+	if cfg.MaxWaits <= 0 {
+		cfg.MaxWaits = 10000
+	}
 	for _, d := range []string{cfg.MediaDir, filepath.Join(cfg.MediaDir, "uploads"), filepath.Join(cfg.MediaDir, "sha256")} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("platform: media dir: %w", err)
 		}
 	}
 	s := &Server{cfg: cfg, log: cfg.Logger, pushBusy: map[string]bool{}, done: make(chan struct{}),
+		waits: newWaitHub(), drain: make(chan struct{}),
 		sums:   newLRU(cfg.ChecksumCacheBytes, checksumEntrySize),
 		tokens: newTokenCache(cfg.TokenCacheTTL), zslots: make(chan struct{}, compressSlots()),
 		slots:         newLimiter(cfg.MaxInFlight, cfg.MaxQueued, cfg.QueueWait),
@@ -221,6 +235,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		s.releases = newReleases(cfg.ReleasesDir)
 	}
 	s.routes()
+	s.watch()
 	return s, nil
 }
 
@@ -229,6 +244,10 @@ func (s *Server) Close() error {
 	var err error
 	s.closeOnce.Do(func() {
 		close(s.done)
+		s.DrainWaits()
+		if s.stopWatch != nil {
+			s.stopWatch()
+		}
 		s.bg.Wait()
 		err = s.db.Close()
 	})
@@ -290,6 +309,7 @@ func (s *Server) routes() {
 
 	m.HandleFunc("POST /v1/sync/push", s.street(s.handlePush))
 	m.HandleFunc("GET /v1/sync/pull", s.street(s.handlePull))
+	m.HandleWait("GET /v1/sync/wait", s.street(s.handleWait))
 
 	m.HandleFunc("GET /v1/blobs/sha256/{hex}", s.authed(s.handleBlob))
 	m.HandleFunc("HEAD /v1/blobs/sha256/{hex}", s.authed(s.handleBlob))

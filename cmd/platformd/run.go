@@ -135,6 +135,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	maxInFlight := fs.Int("max-in-flight", 64, "requests served at once; more wait in line (up to --max-queued, each up to --queue-wait), then get 503 with Retry-After")
 	maxQueued := fs.Int("max-queued", 1024, "requests waiting for a slot")
 	queueWait := fs.Duration("queue-wait", time.Second, "longest wait for a slot")
+	maxWaits := fs.Int("max-waits", 10000, "long polls (GET /v1/sync/wait) held at once; they hold no request slot")
 	debug := fs.String("debug-listen", "", "loopback `address` for Go's profiler (/debug/pprof/); off when empty")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -151,7 +152,7 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: lv}))
 	srv, err := m.openWith(ctx, platform.Config{DBPath: *db, MediaDir: *media, Logger: logger, ReleasesDir: *releases,
-		MaxInFlight: *maxInFlight, MaxQueued: *maxQueued, QueueWait: *queueWait, DBMaxConns: *dbConns, DBWait: *dbWait})
+		MaxInFlight: *maxInFlight, MaxQueued: *maxQueued, QueueWait: *queueWait, MaxWaits: *maxWaits, DBMaxConns: *dbConns, DBWait: *dbWait})
 	if err != nil {
 		return err
 	}
@@ -182,6 +183,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
+	// Held long polls answer at once, so the shutdown does not wait for them.
+	hs.RegisterOnShutdown(srv.DrainWaits)
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go srv.RunMaintenance(mctx, 10*time.Minute)

@@ -63,7 +63,9 @@ type DB struct {
 	reader
 	pool    *pgxpool.Pool
 	wait    time.Duration
-	writers chan struct{} // this instance's turn to wait for the writer lock
+	writers chan struct{}   // this instance's turn to wait for the writer lock
+	connCfg *pgx.ConnConfig // for the listening connection (Watch)
+	log     *slog.Logger
 }
 
 var _ store.Store = (*DB)(nil)
@@ -106,7 +108,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*DB, error) {
 			return nil, fmt.Errorf("platform: PostgreSQL at %s: %w", where, err)
 		}
 	}
-	db := &DB{pool: pool, wait: opts.AcquireTimeout, writers: make(chan struct{}, 1)}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	db := &DB{pool: pool, wait: opts.AcquireTimeout, writers: make(chan struct{}, 1),
+		connCfg: cfg.ConnConfig.Copy(), log: opts.Logger}
 	db.reader = reader{db.q()}
 	return db, nil
 }

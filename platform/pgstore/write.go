@@ -243,6 +243,7 @@ type writeTx struct {
 	release func()
 	writer  bool
 	pending []store.LogEntry // change-log entries not written yet (Touch)
+	keys    store.KeySet     // wake keys of the entries touched (notify)
 }
 
 func (t *writeTx) end() {
@@ -258,6 +259,9 @@ func (t *writeTx) end() {
 func (t *writeTx) Commit() error {
 	if err := t.flush(context.Background()); err != nil {
 		return errors.Join(err, t.Rollback())
+	}
+	if err := t.notify(context.Background()); err != nil {
+		return errors.Join(fmt.Errorf("notify: %w", err), t.Rollback())
 	}
 	err := t.tx.Commit(context.Background())
 	t.end()
@@ -448,6 +452,10 @@ func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs 
 // the server for them instead of 100.
 func (t *writeTx) Touch(ctx context.Context, e store.LogEntry) error {
 	t.pending = append(t.pending, e)
+	if t.keys == nil {
+		t.keys = store.KeySet{}
+	}
+	e.WakeKeys(t.keys.Add)
 	return nil
 }
 

@@ -46,6 +46,8 @@ type DB struct {
 	rdb *pool // readers (pull snapshots, listings)
 
 	jobs sync.Map // job name → *sync.Mutex (TryJobLock)
+
+	watch watchers // Watch: commits that touched the change log
 }
 
 var _ store.Store = (*DB)(nil)
@@ -120,7 +122,7 @@ func (db *DB) Begin(ctx context.Context) (store.Tx, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &writeTx{reader: reader{t}, t: t}, nil
+	return &writeTx{reader: reader{t}, t: t, db: db}, nil
 }
 
 // BeginRead starts a read transaction: one snapshot.
@@ -318,10 +320,23 @@ func (db *DB) GrantBlob(ctx context.Context, sha, userID string) error {
 // writeTx is a write transaction.
 type writeTx struct {
 	reader
-	t *tx
+	t    *tx
+	db   *DB
+	keys store.KeySet // wake keys of the entries touched
 }
 
-func (t *writeTx) Commit() error   { return t.t.Commit() }
+// Commit commits and then tells the watchers whose views changed.
+func (t *writeTx) Commit() error {
+	if err := t.t.Commit(); err != nil {
+		return err
+	}
+	if len(t.keys) > 0 {
+		t.db.watch.publish(t.keys.Wake())
+		t.keys = nil
+	}
+	return nil
+}
+
 func (t *writeTx) Rollback() error { return t.t.Rollback() }
 
 func (t *writeTx) InsertOrder(ctx context.Context, o *streetdesk.WorkOrder, phone string) error {
@@ -487,6 +502,10 @@ func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs 
 // Touch replaces the entity's row: REPLACE deletes the old one, and the new
 // one gets the next AUTOINCREMENT sequence number.
 func (t *writeTx) Touch(ctx context.Context, e store.LogEntry) error {
+	if t.keys == nil {
+		t.keys = store.KeySet{}
+	}
+	e.WakeKeys(t.keys.Add)
 	_, err := t.t.exec(ctx, `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at)
 		VALUES (?,?,?,?,?,?,?,?,?,?)`, e.Type, e.EntityID, e.OrderID, e.AssigneeID, e.TeamID, e.UserID, e.ClientID, string(e.Extra), e.Version, e.At.UnixMilli())
 	if err != nil {

@@ -40,6 +40,15 @@ type Store interface {
 	// from one snapshot. The caller checks ctx between steps.
 	BeginRead(ctx context.Context) (ReadTx, error)
 
+	// Watch calls fn with the wake keys of every write transaction that
+	// committed change-log entries (Tx.Touch), until ctx ends; it then
+	// returns nil. On SQLite it hears this process's commits; on PostgreSQL
+	// every instance's (LISTEN/NOTIFY on a connection of its own, the
+	// notification sent inside the writing transaction), and after losing
+	// and regaining that connection it calls fn with All. fn must not
+	// block: it runs on the committing goroutine or the listener.
+	Watch(ctx context.Context, fn func(Wake)) error
+
 	// Epoch returns the database's epoch, creating it (from newEpoch) once.
 	Epoch(ctx context.Context, newEpoch string) (string, error)
 	// SchemaVersion is the highest migration applied.
