@@ -82,7 +82,7 @@ type Config struct {
 	// MaxWaits bounds the long polls held at once (default 10,000); the
 	// next ones get 503 with Retry-After and the desks poll meanwhile.
 	MaxWaits int
-	Hooks                                Hooks // fault injection for tests (zero value = none)
+	Hooks    Hooks // fault injection for tests (zero value = none)
 	// ReleasesDir is the folder of desktop packages served by
 	// /v1/client/latest and /v1/client/download ("" = none published).
 	ReleasesDir string
