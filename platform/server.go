@@ -127,6 +127,7 @@ type Server struct {
 	burst    burstLog // transient failures
 
 	releases *releases // nil without Config.ReleasesDir
+	trackKey trackKey  // the progress page's signing key (track.go)
 
 	evidenceState // evidence.go
 
@@ -283,7 +284,7 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 
 func (s *Server) pruneChangeLog(ctx context.Context) error {
 	return errors.Join(s.db.PruneRevocations(ctx, s.now().Add(-s.cfg.ChangeLogRetention)),
-		s.db.PruneLoginFailures(ctx, s.now().Add(-s.cfg.LoginWindow)))
+		s.db.PruneLoginFailures(ctx, s.now().Add(-s.cfg.LoginWindow)), s.pruneTrack(ctx))
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }
@@ -338,6 +339,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/centre/orders/{id}/supervise", s.as(opRoles(streetdesk.OpSupervise, streetdesk.OpUnsupervise), s.handleSupervise))
 
 	s.open311Routes(m)
+	s.trackRoutes(m)
 
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusNotFound, streetdesk.ENOTFOUND, "no such endpoint")

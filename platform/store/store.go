@@ -104,6 +104,19 @@ type Store interface {
 	// PruneLoginFailures drops windows that began before t.
 	PruneLoginFailures(ctx context.Context, before time.Time) error
 
+	// TrackFailures, AddTrackFailure, ResetTrackFailures and
+	// PruneTrackFailures count the progress page's failed look-ups (by
+	// order number, by address) as the Login* methods count failed
+	// sign-ins, in a table of their own with its own, longer window.
+	TrackFailures(ctx context.Context, keys []string) (map[string]LoginWindow, error)
+	AddTrackFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error
+	ResetTrackFailures(ctx context.Context, key string) error
+	PruneTrackFailures(ctx context.Context, before time.Time) error
+	// TrackSecret returns the key that signs the progress page's cookies
+	// and forms, creating it (from newSecret) once: every instance on the
+	// database signs with the same key.
+	TrackSecret(ctx context.Context, newSecret string) (string, error)
+
 	// TryJobLock takes the lock of a background job (the upload expiry)
 	// if no one holds it — on PostgreSQL a session advisory lock, so one
 	// instance at a time runs the job; ok is false when another holds it.
@@ -202,6 +215,13 @@ type Reader interface {
 	// most q.Limit of them. The Change and its byte slices are valid only
 	// during the call; an error from fn stops and is returned.
 	Changes(ctx context.Context, q ChangeQuery, fn func(*Change) error) error
+	// CitizenPhone returns the unmasked phone number an order was raised
+	// from ("" when none was given), or ENOTFOUND.
+	CitizenPhone(ctx context.Context, orderID string) (string, error)
+	// CitizenRating returns the rating the citizen gave on the progress page
+	// in an order's cycle, or ENOTFOUND.
+	CitizenRating(ctx context.Context, orderID string, cycle int) (streetdesk.Rating, error)
+
 	// OrderEntities lists the notes, photo references and resolutions of an
 	// order as the change log holds them, in sequence order.
 	OrderEntities(ctx context.Context, orderID string) ([]Entity, error)
@@ -252,6 +272,10 @@ type Tx interface {
 	// StoreResults writes a push's results, each with its place in the
 	// change log (type mutationResult, entity "clientId/id").
 	StoreResults(ctx context.Context, clientID, userID string, rs []ResultRow, now time.Time) error
+
+	// RecordCitizenRating keeps the citizen's rating of an order's cycle;
+	// false when that cycle was rated already (nothing is written then).
+	RecordCitizenRating(ctx context.Context, orderID string, cycle int, r streetdesk.Rating, now time.Time) (bool, error)
 
 	// Touch gives an entity a new place in the change log (replacing its
 	// old one).
