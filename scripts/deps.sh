@@ -22,7 +22,8 @@ pkgs=(gcc libc6-dev pkg-config libgl1-mesa-dev libx11-dev libxcursor-dev libxran
       gcc-mingw-w64-x86-64 gcc-aarch64-linux-gnu libc6-dev-arm64-cross
       libgl1-mesa-dev:arm64 libx11-dev:arm64 libxcursor-dev:arm64 libxrandr-dev:arm64
       libxinerama-dev:arm64 libxi-dev:arm64 libxxf86vm-dev:arm64 libgles-dev:arm64
-      dpkg-dev zip unzip xz-utils file wine wine64 qemu-user-static locales postgresql-15 haproxy)
+      dpkg-dev zip unzip xz-utils file wine wine64 qemu-user-static locales postgresql-15 haproxy
+      chromium fonts-noto-cjk)
 
 if ! grep -qx arm64 <<<"$(dpkg --print-foreign-architectures)"; then
   echo "adding the arm64 architecture to dpkg (for the arm64 cross-build's X11/GL headers)"
