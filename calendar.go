@@ -238,16 +238,20 @@ func (c *Calendar) ReopenDeadline(t time.Time) time.Time {
 // request arrives.
 func (c *Calendar) CheckExtension(current, requested, now time.Time) error {
 	if !requested.After(now) {
-		return Errorf(EINVALID, "the new deadline %s has already passed", requested.In(c.loc).Format("2006-01-02 15:04"))
+		d := requested.In(c.loc).Format("2006-01-02 15:04")
+		return Errorf(EINVALID, "the new deadline %s has already passed", d).Saying(Msg(MsgErrExtensionPast, "Deadline", d))
 	}
 	if !requested.After(current) {
-		return Errorf(EINVALID, "the new deadline must be after the current one (%s)", current.In(c.loc).Format("2006-01-02 15:04"))
+		d := current.In(c.loc).Format("2006-01-02 15:04")
+		return Errorf(EINVALID, "the new deadline must be after the current one (%s)", d).Saying(Msg(MsgErrExtensionBefore, "Current", d))
 	}
 	if !c.IsWorkday(requested) {
-		return Errorf(EINVALID, "the new deadline falls on a day off (%s)", requested.In(c.loc).Format("2006-01-02"))
+		d := requested.In(c.loc).Format("2006-01-02")
+		return Errorf(EINVALID, "the new deadline falls on a day off (%s)", d).Saying(Msg(MsgErrExtensionDayOff, "Day", d))
 	}
 	if n := c.WorkdaysBetween(current, requested); n > MaxExtensionDays {
-		return Errorf(EINVALID, "an extension may add at most %d working days (asked for %d)", MaxExtensionDays, n)
+		return Errorf(EINVALID, "an extension may add at most %d working days (asked for %d)", MaxExtensionDays, n).
+			Saying(Msg(MsgErrExtensionTooLong, "Max", MaxExtensionDays, "Asked", n))
 	}
 	return nil
 }

@@ -16,10 +16,15 @@ const (
 	EINTERNAL     = "internal"
 )
 
-// Error is an application error: a code for programs and a message for people.
+// Error is an application error: a code for programs, a message in English
+// for logs, the wire and the command line, and what to tell a person.
 type Error struct {
 	Code    string
 	Message string
+	// Say is what the interface tells a person, as a message code and its
+	// values (worded by ui/translation); zero for errors no person is meant
+	// to read, which the interface shows as Message.
+	Say Message
 	// kind refines Code for programs that need more (errors.Is(err,
 	// ErrTooLarge)); nil for most errors.
 	kind error
@@ -47,6 +52,31 @@ func (e *Error) Error() string {
 // Errorf returns an *Error with the given code and a formatted message.
 func Errorf(code, format string, args ...any) *Error {
 	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Saying sets what the error tells a person (a message code and its
+// values) and returns e.
+func (e *Error) Saying(m Message) *Error {
+	e.Say = m
+	return e
+}
+
+// ErrorSay returns what err tells a person: the Say of the first
+// application error in err's chain (zero if it has none),
+// MsgErrInternal for any other error, zero for nil.
+func ErrorSay(err error) Message {
+	if err == nil {
+		return Message{}
+	}
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Say
+	}
+	var t *TransitionError
+	if errors.As(err, &t) {
+		return Message{}
+	}
+	return Msg(MsgErrInternal)
 }
 
 // ErrorCode returns the code of the first application error in err's chain,
@@ -87,5 +117,55 @@ func ErrorMessage(err error) string {
 // same content, from whatever file): the order keeps one copy, as the user
 // meant, instead of showing it twice.
 func PhotoAlreadyAttached() error {
-	return Errorf(ECONFLICT, "this photo is already attached to this order")
+	return Errorf(ECONFLICT, "this photo is already attached to this order").Saying(Msg(MsgErrPhotoAttached))
+}
+
+// What errors tell a person (Error.Say). The comment names each code's
+// values.
+const (
+	MsgErrInternal         MsgCode = "err.internal"         // not an application error: nothing was changed
+	MsgErrRequired         MsgCode = "err.required"         // Field: the text's name (a field.… message)
+	MsgErrTooShort         MsgCode = "err.tooShort"         // Field; N: its characters; Min: the least allowed
+	MsgErrTooLong          MsgCode = "err.tooLong"          // Field; N: its characters; Max: the most allowed
+	MsgErrTooManyPhotos    MsgCode = "err.tooManyPhotos"    // N: photos given; Max: the most allowed
+	MsgErrExtensionPast    MsgCode = "err.extensionPast"    // Deadline: the requested one (text)
+	MsgErrExtensionBefore  MsgCode = "err.extensionBefore"  // Current: the current deadline (text)
+	MsgErrExtensionDayOff  MsgCode = "err.extensionDayOff"  // Day: the requested day (text)
+	MsgErrExtensionTooLong MsgCode = "err.extensionTooLong" // Max: working days allowed; Asked: those asked for
+	MsgErrPhotoAttached    MsgCode = "err.photoAttached"    // the order already has this photo
+	MsgErrPhotoHEIC        MsgCode = "err.photoHEIC"        // a HEIC photo, which the desk cannot read
+	MsgErrNotPhoto         MsgCode = "err.notPhoto"         // the file is neither JPEG nor PNG
+	MsgErrPhotoDamaged     MsgCode = "err.photoDamaged"     // a JPEG or PNG that does not decode
+	MsgErrFileEmpty        MsgCode = "err.fileEmpty"        // a file of 0 bytes
+	MsgErrTooManyPixels    MsgCode = "err.tooManyPixels"    // MP: the most megapixels allowed
+	MsgErrTooManyBytes     MsgCode = "err.tooManyBytes"     // MiB: the largest file allowed
+	MsgErrPhotoChecksum    MsgCode = "err.photoChecksum"    // a downloaded photo whose hash does not match
+)
+
+// The texts an order's forms ask for, as MsgErrRequired and its kin name
+// them (their Field value).
+const (
+	MsgFieldReply           MsgCode = "field.reply"
+	MsgFieldNote            MsgCode = "field.note"
+	MsgFieldContactNote     MsgCode = "field.contactNote"
+	MsgFieldCaption         MsgCode = "field.caption"
+	MsgFieldReturnReason    MsgCode = "field.returnReason"
+	MsgFieldExtensionReason MsgCode = "field.extensionReason"
+	MsgFieldReassignReason  MsgCode = "field.reassignReason"
+	MsgFieldReviewComment   MsgCode = "field.reviewComment"
+	MsgFieldExplanation     MsgCode = "field.explanation"
+)
+
+// textFields are the English names CheckText's callers give, with the
+// field's message code.
+var textFields = map[string]MsgCode{
+	"reply":              MsgFieldReply,
+	"note":               MsgFieldNote,
+	"contact note":       MsgFieldContactNote,
+	"caption":            MsgFieldCaption,
+	"return reason text": MsgFieldReturnReason,
+	"extension reason":   MsgFieldExtensionReason,
+	"reassign reason":    MsgFieldReassignReason,
+	"review comment":     MsgFieldReviewComment,
+	"explanation":        MsgFieldExplanation,
 }

@@ -349,7 +349,7 @@ func ValidateExplanation(s string) error {
 	if strings.ContainsAny(s, "\r\n") {
 		return Errorf(EINVALID, "an explanation is one line")
 	}
-	return checkText("explanation", s, 0, MaxExplanationRunes)
+	return CheckText("explanation", s, 0, MaxExplanationRunes)
 }
 
 // EvidenceTally counts checks over resolutions for the team statistics.

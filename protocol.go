@@ -538,14 +538,14 @@ func (a *RecordContactArgs) validate() error {
 	if !a.Method.Valid() {
 		return Errorf(EINVALID, "unknown contact method %q", a.Method)
 	}
-	return checkText("contact note", a.Body, 0, MaxNoteRunes)
+	return CheckText("contact note", a.Body, 0, MaxNoteRunes)
 }
 
 func (a *AddNoteArgs) validate() error {
 	if !validUUID(a.NoteID) {
 		return Errorf(EINVALID, "noteId is not a UUID")
 	}
-	return checkText("note", a.Body, 1, MaxNoteRunes)
+	return CheckText("note", a.Body, 1, MaxNoteRunes)
 }
 
 // AllowedPhotoMIME lists the photo types the platform stores.
@@ -576,7 +576,7 @@ func (a *AttachPhotoArgs) validate() error {
 	if a.Lat < -90 || a.Lat > 90 || a.Lng < -180 || a.Lng > 180 {
 		return Errorf(EINVALID, "coordinates out of range")
 	}
-	return checkText("caption", a.Caption, 0, MaxCaptionRunes)
+	return CheckText("caption", a.Caption, 0, MaxCaptionRunes)
 }
 
 func (a *SubmitResolutionArgs) validate() error {
@@ -605,23 +605,23 @@ func (a *RequestReturnArgs) validate() error {
 	if a.Reason == ReturnOther {
 		min = 1
 	}
-	return checkText("return reason text", a.Text, min, MaxReasonRunes)
+	return CheckText("return reason text", a.Text, min, MaxReasonRunes)
 }
 
 func (a *RequestExtensionArgs) validate() error {
 	if a.NewResolveBy.IsZero() {
 		return Errorf(EINVALID, "newResolveBy is required")
 	}
-	return checkText("extension reason", a.Reason, 1, MaxReasonRunes)
+	return CheckText("extension reason", a.Reason, 1, MaxReasonRunes)
 }
 
 func (a *ReassignArgs) validate() error {
 	if strings.TrimSpace(a.To) == "" || len(a.To) > MaxUsernameLength {
 		return Errorf(EINVALID, "reassign: target user is required")
 	}
-	return checkText("reassign reason", a.Reason, 0, MaxReasonRunes)
+	return CheckText("reassign reason", a.Reason, 0, MaxReasonRunes)
 }
 
 func (a *SendBackArgs) validate() error {
-	return checkText("review comment", a.Comment, 1, MaxReasonRunes)
+	return CheckText("review comment", a.Comment, 1, MaxReasonRunes)
 }

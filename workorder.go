@@ -255,11 +255,12 @@ func (r *Resolution) Validate() error {
 	if !r.Outcome.Valid() {
 		return Errorf(EINVALID, "unknown outcome %q", string(r.Outcome))
 	}
-	if err := checkText("reply", r.Reply, MinReplyRunes, MaxReplyRunes); err != nil {
+	if err := CheckText("reply", r.Reply, MinReplyRunes, MaxReplyRunes); err != nil {
 		return err
 	}
 	if len(r.PhotoRefIDs) > MaxPhotosPerOrder {
-		return tooLarge("too many photos: %d (at most %d)", len(r.PhotoRefIDs), MaxPhotosPerOrder)
+		return tooLarge("too many photos: %d (at most %d)", len(r.PhotoRefIDs), MaxPhotosPerOrder).
+			Saying(Msg(MsgErrTooManyPhotos, "N", len(r.PhotoRefIDs), "Max", MaxPhotosPerOrder))
 	}
 	return CheckPublishable(r.PhotoRefIDs, r.PublishPhotoRefIDs)
 }
@@ -287,21 +288,26 @@ func (p *PhotoRef) Shown() bool {
 	return p.Publishable && p.Tag == PhotoAfter && p.BlobPresent
 }
 
-// checkText validates a text field: valid UTF-8, trimmed length in runes
-// within [minRunes, maxRunes].
-func checkText(field, s string, minRunes, maxRunes int) error {
+// CheckText validates a text field: valid UTF-8, trimmed length in runes
+// within [minRunes, maxRunes]. field is the English name of one of the
+// order's texts ("reply", "note", …: textFields); the error names it in
+// both languages.
+func CheckText(field, s string, minRunes, maxRunes int) error {
+	name := Msg(textFields[field])
 	if !utf8.ValidString(s) {
 		return Errorf(EINVALID, "%s is not valid UTF-8", field)
 	}
 	n := utf8.RuneCountInString(strings.TrimSpace(s))
 	if n < minRunes {
 		if minRunes == 1 {
-			return Errorf(EINVALID, "%s is required", field)
+			return Errorf(EINVALID, "%s is required", field).Saying(Msg(MsgErrRequired, "Field", name))
 		}
-		return Errorf(EINVALID, "%s is too short: %d characters, at least %d", field, n, minRunes)
+		return Errorf(EINVALID, "%s is too short: %d characters, at least %d", field, n, minRunes).
+			Saying(Msg(MsgErrTooShort, "Field", name, "N", n, "Min", minRunes))
 	}
-	if utf8.RuneCountInString(s) > maxRunes {
-		return tooLarge("%s is too long: %d characters, at most %d", field, utf8.RuneCountInString(s), maxRunes)
+	if l := utf8.RuneCountInString(s); l > maxRunes {
+		return tooLarge("%s is too long: %d characters, at most %d", field, l, maxRunes).
+			Saying(Msg(MsgErrTooLong, "Field", name, "N", l, "Max", maxRunes))
 	}
 	return nil
 }

@@ -104,14 +104,27 @@ const (
 	MsgHashMismatch  = "the downloaded photo does not match its checksum"
 )
 
-func invalid(msg string) error { return &streetdesk.Error{Code: streetdesk.EINVALID, Message: msg} }
+// sayMsg is what each refusal tells a person.
+var sayMsg = map[string]streetdesk.MsgCode{
+	MsgHEIC:         streetdesk.MsgErrPhotoHEIC,
+	MsgNotPhoto:     streetdesk.MsgErrNotPhoto,
+	MsgDamaged:      streetdesk.MsgErrPhotoDamaged,
+	MsgEmpty:        streetdesk.MsgErrFileEmpty,
+	MsgHashMismatch: streetdesk.MsgErrPhotoChecksum,
+}
+
+func invalid(msg string) error {
+	return streetdesk.Errorf(streetdesk.EINVALID, "%s", msg).Saying(streetdesk.Msg(sayMsg[msg]))
+}
 
 func (s *Store) errTooManyPixels() error {
-	return streetdesk.Errorf(streetdesk.EINVALID, MsgTooManyPixels, s.maxPixels/1_000_000)
+	mp := s.maxPixels / 1_000_000
+	return streetdesk.Errorf(streetdesk.EINVALID, MsgTooManyPixels, mp).Saying(streetdesk.Msg(streetdesk.MsgErrTooManyPixels, "MP", mp))
 }
 
 func (s *Store) errTooManyBytes() error {
-	return streetdesk.Errorf(streetdesk.EINVALID, MsgTooManyBytes, s.maxBytes>>20)
+	mib := s.maxBytes >> 20
+	return streetdesk.Errorf(streetdesk.EINVALID, MsgTooManyBytes, mib).Saying(streetdesk.Msg(streetdesk.MsgErrTooManyBytes, "MiB", mib))
 }
 
 // Path returns where the photo with this hash and MIME type lives (whether

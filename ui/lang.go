@@ -1,8 +1,6 @@
 package ui
 
 import (
-	"encoding/json"
-	"regexp"
 	"strings"
 
 	"fyne.io/fyne/v2"
@@ -41,19 +39,6 @@ func LoadTranslations() error {
 			}
 		}
 	}
-	zh, err := translation.Files.ReadFile("zh-Hans.json")
-	if err != nil {
-		return err
-	}
-	var m map[string]string
-	if err := json.Unmarshal(zh, &m); err != nil {
-		return err
-	}
-	for k := range m {
-		if strings.HasPrefix(k, "err:") {
-			knownErrors[strings.TrimPrefix(k, "err:")] = true
-		}
-	}
 	return nil
 }
 
@@ -67,9 +52,6 @@ func fileLang(name string) string {
 // fyneLanguages are the languages of Fyne 2.7.1's built-in translations
 // other than English and Chinese.
 var fyneLanguages = []string{"cs", "de", "el", "es", "fr", "pl", "pt", "pt-BR", "ru", "sv", "ta", "uk"}
-
-// knownErrors are the messages the translations have words for.
-var knownErrors = map[string]bool{}
 
 // words are the interface's words: in the language chosen in the settings,
 // else in the one Fyne resolved from the system.
@@ -88,46 +70,12 @@ func tr(key, fallback string, data ...any) string {
 	return words().T(key, fallback, data...)
 }
 
-// errorPatterns translate the root package's messages that carry values.
-var errorPatterns = []struct {
-	re  *regexp.Regexp
-	key string
-}{
-	{regexp.MustCompile(`^the new deadline must be after the current one \((.+)\)$`), "err.extensionBefore"},
-	{regexp.MustCompile(`^the new deadline (.+) has already passed$`), "err.extensionPast"},
-	{regexp.MustCompile(`^the new deadline falls on a day off \((.+)\)$`), "err.extensionDayOff"},
-	{regexp.MustCompile(`^an extension may add at most (\d+) working days \(asked for (\d+)\)$`), "err.extensionTooLong"},
-	{regexp.MustCompile(`^reply is too short: (\d+) characters, at least (\d+)$`), "err.replyShort"},
-	{regexp.MustCompile(`^(.+) is required$`), "err.required"},
-}
-
-// errorText is what the user reads for err: the application error's message,
-// translated where the translations know it.
+// errorText is what the user reads for err: what the error tells a person
+// (its code and values), worded in the user's language; an application
+// error that tells no person anything shows its own message.
 func errorText(err error) string {
-	msg := streetdesk.ErrorMessage(err)
-	if langCode() == "en" || !isASCII(msg) { // already in the user's words
-		return msg
+	if m := streetdesk.ErrorSay(err); !m.IsZero() {
+		return words().Say(m)
 	}
-	if knownErrors[msg] {
-		return tr("err:"+msg, msg)
-	}
-	for _, p := range errorPatterns {
-		if m := p.re.FindStringSubmatch(msg); m != nil {
-			data := map[string]string{}
-			for i, v := range m[1:] {
-				data[string(rune('A'+i))] = v
-			}
-			return tr(p.key, msg, data)
-		}
-	}
-	return msg
-}
-
-func isASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
+	return streetdesk.ErrorMessage(err)
 }

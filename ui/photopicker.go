@@ -68,7 +68,7 @@ var (
 // heicRefusal is why an HEIC photo cannot be attached, in the user's words
 // (the same message the photo import gives).
 func heicRefusal() string {
-	return errorText(streetdesk.Errorf(streetdesk.EINVALID, "HEIC photos are not supported; export them as JPEG first"))
+	return words().Say(streetdesk.Msg(streetdesk.MsgErrPhotoHEIC))
 }
 
 // isHEIC reports whether path names an HEIC/HEIF file.

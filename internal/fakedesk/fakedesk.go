@@ -18,7 +18,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode/utf8"
 
 	streetdesk "github.com/streetdesk/streetdesk"
 )
@@ -397,14 +396,7 @@ func (d *Desk) Accept(ctx context.Context, id string) error {
 }
 
 func checkText(field, s string, minRunes, maxRunes int) error {
-	n := utf8.RuneCountInString(strings.TrimSpace(s))
-	if n < minRunes {
-		return streetdesk.Errorf(streetdesk.EINVALID, "%s is required", field)
-	}
-	if utf8.RuneCountInString(s) > maxRunes {
-		return streetdesk.Errorf(streetdesk.EINVALID, "%s is too long: at most %d characters", field, maxRunes)
-	}
-	return nil
+	return streetdesk.CheckText(field, s, minRunes, maxRunes)
 }
 
 func (d *Desk) addNote(id string, n streetdesk.Note) error {
@@ -437,7 +429,7 @@ func (d *Desk) RecordContact(ctx context.Context, id string, in streetdesk.Conta
 	if !in.Method.Valid() {
 		return streetdesk.Errorf(streetdesk.EINVALID, "unknown contact method %q", string(in.Method))
 	}
-	if err := checkText("contact record", in.Body, 0, streetdesk.MaxNoteRunes); err != nil {
+	if err := checkText("contact note", in.Body, 0, streetdesk.MaxNoteRunes); err != nil {
 		return err
 	}
 	return d.addNote(id, streetdesk.Note{Kind: streetdesk.NoteContact, Body: in.Body, Method: in.Method, Reached: in.Reached})
@@ -535,26 +527,26 @@ func (d *Desk) importFile(path string) (streetdesk.ImportedPhoto, error) {
 	}
 	switch {
 	case st.Size() == 0:
-		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the file is empty")
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the file is empty").Saying(streetdesk.Msg(streetdesk.MsgErrFileEmpty))
 	case st.Size() > streetdesk.MaxPhotoBytes:
-		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the file is larger than 50 MiB")
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the file is larger than 50 MiB").Saying(streetdesk.Msg(streetdesk.MsgErrTooManyBytes, "MiB", 50))
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "cannot read %s", filepath.Base(path))
 	}
 	if len(data) > 12 && string(data[4:8]) == "ftyp" {
-		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "HEIC photos are not supported; export them as JPEG first")
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "HEIC photos are not supported; export them as JPEG first").Saying(streetdesk.Msg(streetdesk.MsgErrPhotoHEIC))
 	}
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
 		if bytes.HasPrefix(data, []byte{0xFF, 0xD8}) || bytes.HasPrefix(data, []byte("\x89PNG")) {
-			return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the photo is damaged or incomplete")
+			return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the photo is damaged or incomplete").Saying(streetdesk.Msg(streetdesk.MsgErrPhotoDamaged))
 		}
-		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "this file is not a photo (JPEG or PNG)")
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "this file is not a photo (JPEG or PNG)").Saying(streetdesk.Msg(streetdesk.MsgErrNotPhoto))
 	}
 	if cfg.Width*cfg.Height > streetdesk.MaxPhotoPixels {
-		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the photo is too large (more than 100 megapixels)")
+		return streetdesk.ImportedPhoto{}, streetdesk.Errorf(streetdesk.EINVALID, "the photo is too large (more than 100 megapixels)").Saying(streetdesk.Msg(streetdesk.MsgErrTooManyPixels, "MP", 100))
 	}
 	imp := streetdesk.ImportedPhoto{SHA256: fmt.Sprintf("%064x", len(data)), Path: path, Size: st.Size(),
 		MIME: "image/" + format, Width: cfg.Width, Height: cfg.Height, Orientation: 1}
@@ -612,7 +604,7 @@ func (d *Desk) RequestReturn(ctx context.Context, id string, reason streetdesk.R
 	if reason == streetdesk.ReturnOther {
 		minRunes = 1
 	}
-	if err := checkText("reason text", text, minRunes, streetdesk.MaxReasonRunes); err != nil {
+	if err := checkText("return reason text", text, minRunes, streetdesk.MaxReasonRunes); err != nil {
 		return err
 	}
 	return d.apply(e, streetdesk.OpRequestReturn, &streetdesk.RequestReturnArgs{Reason: reason, Text: text}, reason.Label("zh")+" "+text)
@@ -626,7 +618,7 @@ func (d *Desk) RequestExtension(ctx context.Context, id string, reason string, n
 	if err != nil {
 		return err
 	}
-	if err := checkText("reason", reason, 1, streetdesk.MaxReasonRunes); err != nil {
+	if err := checkText("extension reason", reason, 1, streetdesk.MaxReasonRunes); err != nil {
 		return err
 	}
 	if err := d.cal.CheckExtension(e.order.Deadlines.ResolveBy, newResolveBy, d.now()); err != nil {
