@@ -84,6 +84,7 @@ type ClientOptions struct {
 type Client struct {
 	base    *url.URL
 	r       *resty.Client
+	rWait   *resty.Client // long polls: a connection of their own, no header timeout
 	hc      *http.Client
 	opts    ClientOptions
 	log     *slog.Logger
@@ -122,13 +123,25 @@ func NewClient(opts ClientOptions) (*Client, error) {
 		rt = t
 	}
 	hc := &http.Client{Transport: rt}
-	r := resty.NewWithClient(hc).
-		SetRetryCount(0).
-		SetLogger(quietLogger{}).
-		SetHeader("User-Agent", userAgent(opts.UserAgent))
+	waitRT := rt
+	if t, ok := rt.(*http.Transport); ok && opts.Transport == nil {
+		// A long poll answers after up to a minute by design: its own
+		// transport has no response-header timeout (the call's deadline
+		// bounds it) and its own idle connection, so a held wait never
+		// holds up a push or a pull.
+		t = t.Clone()
+		t.ResponseHeaderTimeout = 0
+		waitRT = t
+	}
+	newR := func(hc *http.Client) *resty.Client {
+		return resty.NewWithClient(hc).
+			SetRetryCount(0).
+			SetLogger(quietLogger{}).
+			SetHeader("User-Agent", userAgent(opts.UserAgent))
+	}
 	var sb [4]byte
 	_, _ = rand.Read(sb[:])
-	return &Client{base: u, r: r, hc: hc, opts: opts, log: opts.Logger,
+	return &Client{base: u, r: newR(hc), rWait: newR(&http.Client{Transport: waitRT}), hc: hc, opts: opts, log: opts.Logger,
 		session: hex.EncodeToString(sb[:]), tokens: opts.Tokens}, nil
 }
 
@@ -227,16 +240,23 @@ type call struct {
 	auth   bool
 	sync   bool // a sync call: 403 stops the engine instead of being an app error
 	okNoCT bool // 2xx without a JSON body is fine (204)
+	// hold is a long poll's longest answer time: the call's deadline is
+	// that plus CallTimeout, and it runs on the long-poll transport.
+	hold time.Duration
 }
 
 func (c *Client) do(ctx context.Context, k call) error {
-	ctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout)
+	ctx, cancel := context.WithTimeout(ctx, c.opts.CallTimeout+k.hold)
 	defer cancel()
+	rc := c.r
+	if k.hold > 0 {
+		rc = c.rWait
+	}
 	for attempt := 0; ; attempt++ {
 		rid := c.RequestID()
 		// Asked for explicitly, so the transport leaves a gzip body to
 		// inflate (a faster inflater than net/http's, see inflate).
-		req := c.r.R().SetContext(ctx).SetHeader("X-Request-ID", rid).SetHeader("Accept", "application/json").
+		req := rc.R().SetContext(ctx).SetHeader("X-Request-ID", rid).SetHeader("Accept", "application/json").
 			SetHeader("Accept-Encoding", "gzip")
 		var tok string
 		if k.auth {
@@ -660,6 +680,23 @@ func (c *Client) Pull(ctx context.Context, clientID, cursor string, limit int) (
 	return &out.PullResponse, nil
 }
 
+// Wait holds a long poll (GET /v1/sync/wait) of at most timeout (the
+// platform caps it at streetdesk.MaxWaitSeconds): it returns true as soon
+// as the platform says the visible set changed after cursor (pull now),
+// false when the timeout passed with nothing new. A platform without live
+// updates answers 404 (an *Error with Status 404).
+func (c *Client) Wait(ctx context.Context, cursor string, timeout time.Duration) (bool, error) {
+	q := url.Values{}
+	q.Set("cursor", cursor)
+	q.Set("timeout", strconv.FormatFloat(timeout.Seconds(), 'f', -1, 64))
+	var out streetdesk.WaitResponse
+	if err := c.do(ctx, call{op: "wait", method: http.MethodGet, path: "/v1/sync/wait", query: q, out: &out, auth: true,
+		hold: timeout}); err != nil {
+		return false, err
+	}
+	return out.Changed, nil
+}
+
 // Team returns the signed-in user's team.
 func (c *Client) Team(ctx context.Context) (*streetdesk.Team, error) {
 	var out teamResponse
@@ -1026,4 +1063,7 @@ func (t *Tokens) Set(access, refresh string) {
 }
 
 // Close drops idle connections (so nothing outlives the client).
-func (c *Client) Close() { c.hc.CloseIdleConnections() }
+func (c *Client) Close() {
+	c.hc.CloseIdleConnections()
+	c.rWait.GetClient().CloseIdleConnections()
+}

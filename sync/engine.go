@@ -44,6 +44,14 @@ type Options struct {
 	// in). Without a Downloader nothing is downloaded.
 	DownloadBudget int64
 	Downloader     func(ctx context.Context, r io.Reader, sha256, mime string) (path string, size int64, err error)
+
+	// LiveUpdates makes the engine hold a long poll (GET /v1/sync/wait)
+	// after each successful sync, so what changes on the platform arrives
+	// within about a second instead of at the next Period (live.go). A
+	// platform without it (404) is polled every Period as before. cmd
+	// turns it on.
+	LiveUpdates bool
+	WaitTimeout time.Duration // one long poll's longest hold [50 s]
 }
 
 func (o *Options) defaults() {
@@ -67,6 +75,10 @@ func (o *Options) defaults() {
 	d(&o.BackoffCap, 5*time.Minute)
 	d(&o.UploadBackoffBase, 2*o.BackoffBase)
 	d(&o.UploadBackoffCap, 2*o.BackoffCap)
+	d(&o.WaitTimeout, 50*time.Second)
+	if o.WaitTimeout > streetdesk.MaxWaitSeconds*time.Second {
+		o.WaitTimeout = streetdesk.MaxWaitSeconds * time.Second
+	}
 	i := func(p *int, v int) {
 		if *p <= 0 {
 			*p = v
@@ -130,6 +142,10 @@ type Engine struct {
 	featureList     []string
 	featuresRead    bool
 	featuresRefused bool
+	// Long polls (live.go).
+	noWait    bool // the platform has no /v1/sync/wait: poll
+	waitFails int  // failed long polls in a row (their own backoff)
+	waitQuick int  // long polls in a row answered "changed" at once
 }
 
 // Stats are counters for tests, benchmarks and support.
@@ -139,6 +155,8 @@ type Stats struct {
 	LastErr     error // last cycle's error
 	Pushed      int   // mutations sent (including resends)
 	PullPages   int
+	Wakes       int   // long polls answered "changed" (each followed by a sync)
+	WaitErrors  int   // long polls that failed (a 404: the platform has none)
 	UploadBytes int64 // bytes sent in PATCH bodies (including re-sends)
 	Forks       int
 	Resyncs     int // checksum mismatches that cleared the cursor
@@ -220,21 +238,24 @@ func (e *Engine) count(f func(s *Stats)) {
 }
 
 // Run syncs until ctx is cancelled. It syncs once at start (a queue made
-// offline is flushed on connect), then on triggers, every Period and on the
+// offline is flushed on connect), then on triggers, every Period (or, with
+// LiveUpdates, when the long poll says something changed) and on the
 // backoff timer after a failure. It returns nil after ctx is cancelled and
-// the in-flight request is aborted. The only other goroutine it starts is a
-// pull's prefetch of the next page, which that pull joins before it returns.
+// the in-flight request is aborted. The only other goroutines it starts are
+// a pull's prefetch of the next page, which that pull joins before it
+// returns, and the long poll's (live.go), which Run joins before it returns.
 func (e *Engine) Run(ctx context.Context) error {
 	clk := e.opts.Clock
 	periodic := clk.NewTimer(e.opts.Period)
-	var debounce, retry Timer
+	var debounce, retry, waitRetry Timer
+	var poll *longPoll
 	defer func() {
+		poll.stop()
 		periodic.Stop()
-		if debounce != nil {
-			debounce.Stop()
-		}
-		if retry != nil {
-			retry.Stop()
+		for _, t := range []Timer{debounce, retry, waitRetry} {
+			if t != nil {
+				t.Stop()
+			}
 		}
 	}()
 	ch := func(t Timer) <-chan time.Time {
@@ -261,6 +282,9 @@ func (e *Engine) Run(ctx context.Context) error {
 				retry = clk.NewTimer(d)
 			}
 		})
+		if poll == nil && waitRetry == nil && ctx.Err() == nil {
+			poll = e.startWait(ctx)
+		}
 	}
 	e.restoreLastSync(ctx)
 	run()
@@ -290,8 +314,19 @@ func (e *Engine) Run(ctx context.Context) error {
 		case <-ch(retry):
 			retry = nil
 			run()
+		case <-poll.C():
+			var syncNow bool
+			syncNow, poll, waitRetry = e.nextWait(ctx, poll)
+			if syncNow {
+				run()
+			}
+		case <-ch(waitRetry):
+			// No poll is in flight while a retry is armed.
+			waitRetry = nil
+			poll = e.startWait(ctx)
 		case <-periodic.C():
-			if e.paused {
+			if e.paused || poll != nil {
+				// Paused, or a long poll is held: it stands for the period.
 				periodic = clk.NewTimer(e.opts.Period)
 				continue
 			}

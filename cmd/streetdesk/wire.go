@@ -129,6 +129,9 @@ func (m *Main) openProfile(ctx context.Context, p *Profile) (*session, error) {
 		Logger:         m.Logger.With("component", "sync"),
 		Downloader:     ms.SaveVerified,
 		DownloadBudget: int64(p.Settings.DownloadBudgetMB) << 20,
+		// Hold a long poll between syncs: the centre's orders arrive
+		// within a second (an older platform is polled every minute).
+		LiveUpdates: true,
 	})
 	s := &session{m: m, profile: p, db: db, media: ms, client: c, tokens: tokens, engine: eng}
 	s.desk = &desk.Service{OrderService: db, User: p.User, Photos: ms, Teams: db, Engine: eng, Places: db, Now: m.Now,
