@@ -138,6 +138,7 @@ func TestBadFlags(t *testing.T) {
 		{"--password", ""},
 		{"--password", "x", "--duration", "3h"},
 		{"--password", "x", "--mode", "push"},
+		{"--password", "x", "--mode", "wait", "--wait-timeout", "56s"},
 		{"--password", "x", "--pull-every", "-1s"},
 		{"--password", "x", "extra"},
 	} {

@@ -33,6 +33,7 @@ type Report struct {
 	Results        []counted   `json:"results"`        // push results by "status CODE" (run and drain)
 	LoadCPUSeconds float64     `json:"loadCpuSeconds"` // sdload's own CPU during the run
 	Platform       *ProcReport `json:"platform,omitempty"`
+	Held           *HeldReport `json:"held,omitempty"` // --mode wait with --watch-pid
 	Check          CheckReport `json:"check"`
 }
 
@@ -136,6 +137,10 @@ func (rep *Report) print(w io.Writer) {
 		}
 	}
 	fmt.Fprintln(w)
+	if h := rep.Held; h != nil {
+		fmt.Fprintf(w, "held waits: %d in flight, platform %d open files, RSS %.1f MB before the first, %.1f MB with all held: %.1f KB per held wait\n",
+			h.Waits, h.PlatformFDs, h.BaselineRSSMB, h.HeldRSSMB, h.PerWaitKB)
+	}
 	c := rep.Check
 	verdict := "OK"
 	if !c.OK {

@@ -29,13 +29,16 @@ type Main struct {
 // Options configure a run. Intervals are per desk; a desk's actions and
 // photos come at random (exponential) intervals with these means.
 type Options struct {
-	Target        string // platform (or load balancer) URL on a loopback address
-	Users         int
-	Prefix        string // accounts BulkUsername(Prefix, 1…Users), BulkDispatcher(Prefix)
-	Password      string
-	Duration      time.Duration
-	Mode          string        // how a desk learns of changes: "poll" (GET /v1/sync/pull every PullEvery)
+	Target   string // platform (or load balancer) URL on a loopback address
+	Users    int
+	Prefix   string // accounts BulkUsername(Prefix, 1…Users), BulkDispatcher(Prefix)
+	Password string
+	Duration time.Duration
+	// Mode is how a desk learns of changes: "poll" (GET /v1/sync/pull every
+	// PullEvery) or "wait" (a long poll held, a pull when it says changed).
+	Mode          string
 	PullEvery     time.Duration // 0: pull again as soon as a pull ends (saturate)
+	WaitTimeout   time.Duration // --mode wait: one long poll's longest hold
 	PushEvery     time.Duration // mean time between a desk's actions (0: none)
 	PhotoEvery    time.Duration // mean time between a desk's photos (0: none)
 	PhotoKB       int
@@ -101,7 +104,8 @@ func (m *Main) parse(args []string) (Options, error) {
 	fs.StringVar(&o.Prefix, "prefix", "load", "account prefix given to platformd user bulk")
 	fs.StringVar(&o.Password, "password", "", "the load accounts' password")
 	fs.DurationVar(&o.Duration, "duration", time.Minute, "length of the run (at most 2h)")
-	fs.StringVar(&o.Mode, "mode", "poll", "how desks learn of changes: poll")
+	fs.StringVar(&o.Mode, "mode", "poll", "how desks learn of changes: poll (a pull every --pull-every) or wait (a long poll held, a pull when it answers; with --watch-pid the platform's RSS per held wait is reported)")
+	fs.DurationVar(&o.WaitTimeout, "wait-timeout", 50*time.Second, "--mode wait: a long poll's longest hold (the platform caps it at 55s)")
 	fs.DurationVar(&o.PullEvery, "pull-every", time.Minute, "pull interval per desk (0: back to back, to saturate)")
 	fs.DurationVar(&o.PushEvery, "push-every", 5*time.Minute, "mean time between a desk's actions (accept, note, resolve), each pushed at once; 0: none")
 	fs.DurationVar(&o.PhotoEvery, "photo-every", 30*time.Minute, "mean time between a desk's photo uploads; 0: none")
@@ -128,8 +132,10 @@ func (m *Main) parse(args []string) (Options, error) {
 		return o, errors.New("--password is required (the one given to platformd user bulk)")
 	case o.Duration <= 0 || o.Duration > maxDuration:
 		return o, fmt.Errorf("--duration must be between 0 and %s", maxDuration)
-	case o.Mode != "poll":
-		return o, fmt.Errorf("--mode %q: only poll is supported", o.Mode)
+	case o.Mode != "poll" && o.Mode != "wait":
+		return o, fmt.Errorf("--mode %q: poll or wait", o.Mode)
+	case o.WaitTimeout <= 0 || o.WaitTimeout > 55*time.Second:
+		return o, errors.New("--wait-timeout must be in (0, 55s]")
 	case o.PullEvery < 0 || o.PushEvery < 0 || o.PhotoEvery < 0 || o.DispatchEvery < 0:
 		return o, errors.New("intervals must not be negative")
 	case o.PhotoKB < 1 || o.PhotoKB > 50<<10:
@@ -187,6 +193,7 @@ type run struct {
 	log   io.Writer
 
 	idle     atomic.Int64 // actions a desk had nothing to do for
+	waiting  atomic.Int64 // long polls in flight (--mode wait)
 	mismatch atomic.Int64 // results whose key differs from the one pushed
 
 	dispatchMu gosync.Mutex
@@ -266,6 +273,13 @@ func execute(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 		s, _ := readProc(o.WatchPID)
 		cpu0 = s.cpu
 	}
+	var baseline int64
+	if o.Mode == "wait" && watch != nil {
+		var err error
+		if baseline, err = baselineRSS(ctx, o.WatchPID, desks); err != nil {
+			return nil, fmt.Errorf("platform RSS before the waits: %w", err)
+		}
+	}
 	self0 := selfCPU()
 	rctx, rcancel := context.WithTimeout(ctx, o.Duration)
 	defer rcancel()
@@ -273,7 +287,20 @@ func execute(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 	start := time.Now()
 	var wg gosync.WaitGroup
 	for _, d := range desks {
-		wg.Go(func() { d.run(rctx) })
+		if o.Mode == "wait" {
+			wg.Go(func() { d.runWait(rctx) })
+		} else {
+			wg.Go(func() { d.run(rctx) })
+		}
+	}
+	if o.Mode == "wait" && watch != nil {
+		wg.Go(func() {
+			h, err := r.measureHeld(rctx, o.WatchPID, int64(len(desks)), baseline)
+			if err != nil {
+				fmt.Fprintf(log, "sdload: held waits not measured: %v\n", err)
+			}
+			rep.Held = h
+		})
 	}
 	if o.DispatchEvery > 0 {
 		wg.Go(func() { r.dispatcher(rctx, cc, desks) })

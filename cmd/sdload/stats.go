@@ -109,7 +109,7 @@ const (
 	opVisible = "dispatch→desk"
 )
 
-var ops = []string{opPull, opPush, opUpload, opDispatch, opVisible, opLogin}
+var ops = []string{opPull, opWait, opPush, opUpload, opDispatch, opVisible, opLogin}
 
 // stats are the run's counters. Latencies and counts cover the run phase
 // only (recording is off during setup and verification).
