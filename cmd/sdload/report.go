@@ -140,6 +140,10 @@ func (rep *Report) print(w io.Writer) {
 	if h := rep.Held; h != nil {
 		fmt.Fprintf(w, "held waits: %d in flight, platform %d open files, RSS %.1f MB before the first, %.1f MB with all held: %.1f KB per held wait\n",
 			h.Waits, h.PlatformFDs, h.BaselineRSSMB, h.HeldRSSMB, h.PerWaitKB)
+		if h.HeldGoMB > 0 {
+			fmt.Fprintf(w, "held waits, Go memory (heap+stacks after GC): %.1f MB before, %.1f MB held: %.1f KB and %.2f goroutines per held wait\n",
+				h.BaselineGoMB, h.HeldGoMB, h.GoPerWaitKB, h.GoroutinesPer)
+		}
 	}
 	c := rep.Check
 	verdict := "OK"

@@ -50,6 +50,7 @@ type Options struct {
 	ReportEvery   time.Duration
 	VerifyDB      string // the platform's database, for the exactly-once check
 	WatchPID      int    // the platform's process, for its RSS and CPU
+	DebugURL      string // the platform's profiler (--mode wait: Go memory per held wait)
 	JSON          bool
 	Seed          uint64
 }
@@ -118,6 +119,7 @@ func (m *Main) parse(args []string) (Options, error) {
 	fs.DurationVar(&o.ReportEvery, "report-every", 10*time.Second, "progress line interval on stderr (0: none)")
 	fs.StringVar(&o.VerifyDB, "verify-db", "", "platform database (a SQLite `file` or a postgres:// URL): check there that every pushed mutation was applied exactly once")
 	fs.IntVar(&o.WatchPID, "watch-pid", 0, "platformd's `pid`: report its peak RSS and CPU time")
+	fs.StringVar(&o.DebugURL, "debug-url", "", "--mode wait with --watch-pid: the platform's profiler `URL` (platformd serve --debug-listen), to report its Go memory per held wait too")
 	fs.BoolVar(&o.JSON, "json", false, "print the report as JSON")
 	fs.Uint64Var(&o.Seed, "seed", 1, "random seed")
 	if err := fs.Parse(args); err != nil {
@@ -273,10 +275,10 @@ func execute(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 		s, _ := readProc(o.WatchPID)
 		cpu0 = s.cpu
 	}
-	var baseline int64
+	var baseline *HeldReport
 	if o.Mode == "wait" && watch != nil {
 		var err error
-		if baseline, err = baselineRSS(ctx, o.WatchPID, desks); err != nil {
+		if baseline, err = baselineRSS(ctx, o, desks); err != nil {
 			return nil, fmt.Errorf("platform RSS before the waits: %w", err)
 		}
 	}
