@@ -81,7 +81,7 @@ func (c *citizen) rate(page string, rating streetdesk.Rating, comment string, hd
 // resolvedWithPhotos dispatches an order (citizen phone 13812345678) to
 // cw01, who notes, attaches an "after" photo published and one not, and
 // resolves it. It returns the order and the photo ids.
-func (e *env) resolvedWithPhotos(t *testing.T) (o *streetdesk.WorkOrder, shown, hidden string) {
+func (e *env) resolvedWithPhotos(t testing.TB) (o *streetdesk.WorkOrder, shown, hidden string) {
 	o, c := e.acceptedBy("cw01", "teamA")
 	c.pushOne(c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "内部备注：施工队长电话13900001111"}))
 	shown, hidden = newID(), newID()
