@@ -74,6 +74,7 @@ func TestTrackInBrowser(t *testing.T) {
 	if txt := page.text(); !strings.Contains(txt, "来电手机号后四位") {
 		t.Fatalf("form page:\n%s", txt)
 	}
+	writeShot("track-form-390x844.png", page.screenshot())
 	page.load(func() {
 		page.eval(`document.getElementById('order').value = '` + strings.ToLower(id) + `';
 			document.getElementById('phone4').value = '5678';
@@ -100,10 +101,20 @@ func TestTrackInBrowser(t *testing.T) {
 	if txt := page.text(); !strings.Contains(txt, "感谢您的评价") || !strings.Contains(txt, "工单已重新办理") {
 		t.Errorf("after rating:\n%s", txt)
 	}
+	writeShot("track-rated-390x844.png", page.screenshot())
 	got := e.order(id)
 	if got.Status != streetdesk.StatusReopened || got.ReopenReason != "井盖还是松动，踩上去会响" || got.Cycle != 1 {
 		t.Fatalf("on the platform: %s %q cycle %d", got.Status, got.ReopenReason, got.Cycle)
 	}
+}
+
+// writeShot keeps a screenshot in build/track for people to look at.
+func writeShot(name string, shot []byte) string {
+	out := filepath.Join("..", "build", "track")
+	if err := os.MkdirAll(out, 0o755); err == nil {
+		_ = os.WriteFile(filepath.Join(out, name), shot, 0o644) // best effort: only for looking at
+	}
+	return filepath.Join(out, name)
 }
 
 // compareGolden writes the screenshot into build/track and compares it with
@@ -111,10 +122,7 @@ func TestTrackInBrowser(t *testing.T) {
 // channel (anti-aliasing, a font hinted otherwise).
 func compareGolden(t *testing.T, name string, shot []byte) {
 	t.Helper()
-	out := filepath.Join("..", "build", "track")
-	if err := os.MkdirAll(out, 0o755); err == nil {
-		_ = os.WriteFile(filepath.Join(out, name), shot, 0o644) // best effort: the comparison decides
-	}
+	written := writeShot(name, shot)
 	got, err := png.Decode(bytes.NewReader(shot))
 	if err != nil {
 		t.Fatal(err)
@@ -125,7 +133,7 @@ func compareGolden(t *testing.T, name string, shot []byte) {
 	golden := filepath.Join("testdata", "track", name)
 	f, err := os.Open(golden)
 	if err != nil {
-		t.Fatalf("no golden %s (%v): look at %s and copy it there", golden, err, filepath.Join(out, name))
+		t.Fatalf("no golden %s (%v): look at %s and copy it there", golden, err, written)
 	}
 	defer f.Close()
 	want, err := png.Decode(f)
