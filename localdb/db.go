@@ -107,9 +107,17 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Memory (issue 17.6; docs/benchmarks.md, sync): no connection maps the
+	// file (mmap_size 0). Mapped pages count in the process's RSS, and the
+	// kernel maps them in large folios, so a 1 MB scan of the shadow showed
+	// as ~18 MB; pread into the page cache measured no slower. Each
+	// connection has its own page cache: the readers keep 16 MB each for the
+	// queue and search, the writer 2 MB, since it mostly appends (a first
+	// sync) or touches a few pages (an edit, a pull page) and reads the rest
+	// from the OS's cache; its 16 MB cache was ~28 MB of a first sync's RSS.
 	params := "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
-		"&_pragma=cache_size(-16000)&_pragma=mmap_size(268435456)&_pragma=wal_autocheckpoint(8192)"
-	w, err := sql.Open("sqlite", uri+params+"&_txlock=immediate")
+		"&_pragma=mmap_size(0)&_pragma=wal_autocheckpoint(8192)"
+	w, err := sql.Open("sqlite", uri+params+"&_pragma=cache_size(-2000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
@@ -134,7 +142,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("restore shadow indexes: %w", err)
 	}
 	// The read pool opens after migrating so it never sees a half-made schema.
-	r, err := sql.Open("sqlite", uri+params+"&_pragma=query_only(1)")
+	r, err := sql.Open("sqlite", uri+params+"&_pragma=cache_size(-16000)&_pragma=query_only(1)")
 	if err != nil {
 		w.Close()
 		return nil, fmt.Errorf("open %s for reading: %w", path, err)

@@ -1,6 +1,7 @@
 package sync
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/tls"
@@ -546,13 +547,26 @@ type wireChange struct {
 	Order gojson.RawMessage `json:"order,omitempty"`
 }
 
+// pageBufs recycles the buffers pages are read into: io.ReadAll grows a
+// new one by doubling for every page (about twice the page in garbage, the
+// larger part of a first sync's heap growth). goccy/go-json copies its
+// input, so nothing decoded points into the buffer.
+var pageBufs = gosync.Pool{New: func() any { return new(bytes.Buffer) }}
+
 func (r *pullResponse) decode(body io.Reader) error {
-	data, err := io.ReadAll(body)
-	if err != nil {
+	buf := pageBufs.Get().(*bytes.Buffer)
+	defer func() {
+		if buf.Cap() <= 8<<20 { // a freak page is not kept
+			buf.Reset()
+			pageBufs.Put(buf)
+		}
+	}()
+	buf.Reset()
+	if _, err := buf.ReadFrom(body); err != nil {
 		return err
 	}
 	var w wirePull
-	if err := gojson.Unmarshal(data, &w); err != nil {
+	if err := gojson.Unmarshal(buf.Bytes(), &w); err != nil {
 		return err
 	}
 	r.PullResponse = w.PullResponse

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"text/tabwriter"
@@ -265,9 +266,20 @@ func (m *Main) cmdLogout(ctx context.Context, args []string) error {
 	return nil
 }
 
+// syncMemoryLimit is the Go memory limit of `streetdesk sync` (the whole
+// Go runtime: heap, stacks, metadata; SQLite's caches are outside it).
+const syncMemoryLimit = 20 << 20
+
 func (m *Main) cmdSync(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("sync", flag.ContinueOnError)
 	once := fs.Bool("once", false, "sync once and exit")
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A headless desk holds at most two pull pages (~6–10 MB live);
+		// past this soft limit the GC runs more often (the runtime caps its
+		// CPU, so it never fails), keeping a first sync of 10,000 orders
+		// near 55 MB RSS instead of 70 (docs/benchmarks.md, sync).
+		debug.SetMemoryLimit(syncMemoryLimit)
+	}
 	s, _, err := m.open(ctx, fs, args)
 	if err != nil {
 		return err
