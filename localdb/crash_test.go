@@ -33,6 +33,8 @@ func TestHelperProcess(t *testing.T) {
 		os.Exit(2)
 	}
 	out := bufio.NewWriter(os.Stdout)
+	fmt.Fprintln(out, "open")
+	out.Flush()
 	for i := 0; ; i++ {
 		id := fmt.Sprintf("X%02d", i%20)
 		var err error
@@ -98,18 +100,28 @@ func TestCrash(t *testing.T) {
 			t.Fatal(err)
 		}
 		var keys []string
-		done := make(chan struct{})
+		done, opened := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(done)
 			sc := bufio.NewScanner(stdout)
 			for sc.Scan() {
+				if sc.Text() == "open" {
+					close(opened)
+				}
 				if k, ok := strings.CutPrefix(sc.Text(), "ok "); ok {
 					keys = append(keys, k)
 				}
 			}
 		}()
-		// Let it get going, then kill it at a random moment.
-		time.Sleep(time.Duration(150+rng.IntN(350)) * time.Millisecond)
+		// Let it open the file (on a loaded machine a race-built child
+		// took longer than the whole kill window just to start), then kill
+		// it at a random moment while it writes.
+		select {
+		case <-opened:
+		case <-done:
+		case <-time.After(time.Minute):
+		}
+		time.Sleep(time.Duration(rng.IntN(350)) * time.Millisecond)
 		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 			t.Fatal(err)
 		}
