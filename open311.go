@@ -338,3 +338,30 @@ func DecodeOpen311Services(r io.Reader) ([]Open311Service, error) {
 	}
 	return out, nil
 }
+
+// Open311Intake is a request a channel submitted through Open311 (POST
+// requests), waiting in the centre's intake queue until a dispatcher
+// dispatches it as an order (DispatchRequest.IntakeToken sets OrderID).
+// The citizen's contact is the dispatcher's only: Open311 never shows it.
+type Open311Intake struct {
+	Token        string    `json:"token"`
+	Channel      Channel   `json:"channel"`     // the api_key's
+	KeyName      string    `json:"keyName"`     // who holds the api_key
+	ServiceCode  string    `json:"serviceCode"` // a level-3 code
+	Description  string    `json:"description"`
+	Lat          float64   `json:"lat,omitempty"` // none: 0,0
+	Lng          float64   `json:"lng,omitempty"`
+	Address      string    `json:"address,omitempty"`
+	CitizenName  string    `json:"citizenName,omitempty"`
+	CitizenPhone string    `json:"citizenPhone,omitempty"`
+	Email        string    `json:"email,omitempty"`
+	MediaURL     string    `json:"mediaUrl,omitempty"`
+	ReceivedAt   time.Time `json:"receivedAt"`
+	OrderID      string    `json:"orderId,omitempty"` // set once dispatched
+}
+
+// IntakeQueue is the answer of GET /v1/centre/intake: the requests not yet
+// dispatched, oldest first.
+type IntakeQueue struct {
+	Requests []Open311Intake `json:"requests"`
+}

@@ -314,6 +314,9 @@ type DispatchRequest struct {
 	AssigneeID   string    `json:"assigneeId,omitempty"`
 	PhotoSHA256s []string  `json:"photoSha256s,omitempty"` // the citizen's photos, uploaded first
 	DispatchedAt time.Time `json:"dispatchedAt,omitzero"`
+	// IntakeToken dispatches a request of the Open311 intake queue
+	// (GET /v1/centre/intake): the order and the link are one transaction.
+	IntakeToken string `json:"intakeToken,omitempty"`
 }
 
 // DecisionRequest approves or rejects a return or an extension, or cancels.

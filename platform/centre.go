@@ -82,6 +82,11 @@ func (s *Server) Dispatch(ctx context.Context, actor *streetdesk.User, req stree
 	if err := t.insertOrder(ctx, o, req.CitizenPhone); err != nil {
 		return nil, err
 	}
+	if req.IntakeToken != "" {
+		if err := t.linkIntake(ctx, req.IntakeToken, o.ID); err != nil {
+			return nil, err
+		}
+	}
 	for _, sha := range req.PhotoSHA256s {
 		b, err := t.Blob(ctx, sha)
 		if err != nil {

@@ -89,6 +89,10 @@ func (s *Server) open311Routes(m *patternMux) {
 	}
 	m.HandleFunc("GET "+open311Prefix+"services/{file}", s.open311File(s.handleOpen311Definition))
 	m.HandleFunc("GET "+open311Prefix+"requests/{file}", s.open311File(s.handleOpen311Request))
+	m.HandleFunc("GET "+open311Prefix+"tokens/{file}", s.open311File(s.handleOpen311Token))
+	m.HandleFunc("POST "+open311Prefix+"requests.json", s.open311(formatJSON, s.handleOpen311Post))
+	m.HandleFunc("POST "+open311Prefix+"requests.xml", s.open311(formatXML, s.handleOpen311Post))
+	m.HandleFunc("GET /v1/centre/intake", s.as([]streetdesk.Role{streetdesk.RoleDispatcher}, s.handleIntakeQueue))
 	m.HandleFunc(open311Prefix, func(w http.ResponseWriter, r *http.Request) {
 		_, f, _ := splitFormat(r.URL.Path)
 		writeOpen311Error(w, f, http.StatusNotFound, "no such Open311 endpoint")

@@ -5,6 +5,7 @@
 //	platformd user add --db FILE --username U --role ROLE --team T   (password from stdin)
 //	platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
 //	platformd import-open311 --db FILE --team T [--map FILE] [--zone Z] FILE…
+//	platformd open311-key add --db FILE --channel C --name NAME
 package main
 
 import (

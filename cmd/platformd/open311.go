@@ -84,3 +84,31 @@ func (m *Main) importOpen311(ctx context.Context, args []string) error {
 	}
 	return nil
 }
+
+// open311Key manages Open311 api_keys: "open311-key add" creates one for a
+// channel and prints it once (only its hash is stored).
+func (m *Main) open311Key(ctx context.Context, args []string) error {
+	if len(args) == 0 || args[0] != "add" {
+		fmt.Fprint(m.Stderr, usage)
+		return errors.New(`unknown "open311-key" subcommand (want: open311-key add)`)
+	}
+	fs := m.flags("open311-key add", "open311-key add --db FILE --channel C --name NAME")
+	db := fs.String("db", "", dbUsage)
+	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
+	channel := fs.String("channel", "", "the intake `channel` the key's requests come from: hotline, mini_program, web, app, mayor_mail or grid")
+	name := fs.String("name", "", "who holds the key, e.g. \"FixMyStreet 深圳\"")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	srv, closeSrv, err := m.openAccounts(ctx, *db, *media)
+	if err != nil {
+		return err
+	}
+	defer closeSrv()
+	key, err := srv.AddOpen311Key(ctx, streetdesk.Channel(*channel), *name)
+	if err != nil {
+		return errors.New(streetdesk.ErrorMessage(err))
+	}
+	fmt.Fprintf(m.Stdout, "api_key of %s (%s), shown once: %s\n", *name, *channel, key)
+	return nil
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -41,6 +42,28 @@ func TestImportOpen311(t *testing.T) {
 		{"import-open311", "--db", db, "--media", media, "--team", "440303001-cg", "--zone", "Mars/Olympus", chicago},
 		{"import-open311", "--db", db, "--media", media, "--team", "440303001-cg", "--map", chicago, chicago},
 		{"import-open311", "--db", db, "--media", media, "--team", "440303001-cg", mapFile},
+	} {
+		if _, _, err := run(t, "", bad...); err == nil {
+			t.Errorf("%v accepted", bad)
+		}
+	}
+}
+
+// TestOpen311KeyAdd: a channel's api_key is printed once; a bad channel or
+// name is refused.
+func TestOpen311KeyAdd(t *testing.T) {
+	dir := t.TempDir()
+	db := pgtest.PlatformDB(t, dir)
+	media := filepath.Join(dir, "media")
+	out, _, err := run(t, "", "open311-key", "add", "--db", db, "--media", media, "--channel", "web", "--name", "FixMyStreet 深圳")
+	if err != nil || !regexp.MustCompile(`^api_key of FixMyStreet 深圳 \(web\), shown once: o311_[0-9a-f]{40}\n$`).MatchString(out) {
+		t.Fatalf("%v %q", err, out)
+	}
+	for _, bad := range [][]string{
+		{"open311-key"},
+		{"open311-key", "list", "--db", db},
+		{"open311-key", "add", "--db", db, "--media", media, "--channel", "fax", "--name", "x"},
+		{"open311-key", "add", "--db", db, "--media", media, "--channel", "web"},
 	} {
 		if _, _, err := run(t, "", bad...); err == nil {
 			t.Errorf("%v accepted", bad)

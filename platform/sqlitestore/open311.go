@@ -2,7 +2,10 @@ package sqlitestore
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"strings"
+	"time"
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform/store"
@@ -43,4 +46,70 @@ func (r reader) Open311Orders(ctx context.Context, f store.Open311Filter) ([]str
 		return nil, err
 	}
 	return orders, nil
+}
+
+func (r reader) Open311Key(ctx context.Context, hash string) (store.Open311Key, error) {
+	k := store.Open311Key{Hash: hash}
+	var channel string
+	var created int64
+	err := r.q.queryRow(ctx, `SELECT channel, name, created_at FROM open311_keys WHERE hash = ?`, hash).Scan(&channel, &k.Name, &created)
+	if errors.Is(err, sql.ErrNoRows) {
+		return k, notFound("api_key")
+	}
+	k.Channel, k.Created = streetdesk.Channel(channel), time.UnixMilli(created).UTC()
+	return k, err
+}
+
+func (r reader) Intake(ctx context.Context, token string) (streetdesk.Open311Intake, error) {
+	ins, err := queryJSON[streetdesk.Open311Intake](ctx, r.q, `SELECT data FROM open311_intake WHERE token = ?`, token)
+	if err != nil {
+		return streetdesk.Open311Intake{}, err
+	}
+	if len(ins) == 0 {
+		return streetdesk.Open311Intake{}, notFound("token")
+	}
+	return ins[0], nil
+}
+
+func (r reader) IntakeQueue(ctx context.Context, limit int) ([]streetdesk.Open311Intake, error) {
+	return queryJSON[streetdesk.Open311Intake](ctx, r.q, `SELECT data FROM open311_intake WHERE order_id = '' ORDER BY received_at, token LIMIT ?`, limit)
+}
+
+func (t *writeTx) InsertOpen311Key(ctx context.Context, k store.Open311Key) error {
+	_, err := t.t.exec(ctx, `INSERT INTO open311_keys (hash, channel, name, created_at) VALUES (?,?,?,?)`,
+		k.Hash, string(k.Channel), k.Name, k.Created.UnixMilli())
+	if isUnique(err) {
+		return streetdesk.Errorf(streetdesk.ECONFLICT, "api_key already stored")
+	}
+	return err
+}
+
+func (t *writeTx) InsertIntake(ctx context.Context, in streetdesk.Open311Intake) error {
+	data, err := jsonOf(&in)
+	if err != nil {
+		return err
+	}
+	_, err = t.t.exec(ctx, `INSERT INTO open311_intake (token, order_id, received_at, data) VALUES (?,?,?,?)`,
+		in.Token, in.OrderID, in.ReceivedAt.UnixMilli(), data)
+	if isUnique(err) {
+		return streetdesk.Errorf(streetdesk.ECONFLICT, "token already taken")
+	}
+	return err
+}
+
+func (t *writeTx) LinkIntake(ctx context.Context, token, orderID string) error {
+	in, err := t.Intake(ctx, token)
+	if err != nil {
+		return err
+	}
+	if in.OrderID != "" {
+		return streetdesk.Errorf(streetdesk.ECONFLICT, "intake request already dispatched as %s", in.OrderID)
+	}
+	in.OrderID = orderID
+	data, err := jsonOf(&in)
+	if err != nil {
+		return err
+	}
+	_, err = t.t.exec(ctx, `UPDATE open311_intake SET order_id = ?, data = ? WHERE token = ?`, orderID, data, token)
+	return err
 }

@@ -16,3 +16,11 @@ type Open311Filter struct {
 	From, To      time.Time
 	Limit, Offset int
 }
+
+// Open311Key is a channel's Open311 api_key as stored: only its hash.
+type Open311Key struct {
+	Hash    string // hex SHA-256 of the key
+	Channel streetdesk.Channel
+	Name    string // who holds it, e.g. "FixMyStreet 深圳"
+	Created time.Time
+}

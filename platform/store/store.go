@@ -156,6 +156,13 @@ type Reader interface {
 	// Open311Orders pages through the orders the Open311 API asks for
 	// (store/open311.go), newest dispatch first.
 	Open311Orders(ctx context.Context, f Open311Filter) ([]streetdesk.WorkOrder, error)
+	// Open311Key returns a stored api_key by its hash, or ENOTFOUND.
+	Open311Key(ctx context.Context, hash string) (Open311Key, error)
+	// Intake returns an intake request by its token, or ENOTFOUND.
+	Intake(ctx context.Context, token string) (streetdesk.Open311Intake, error)
+	// IntakeQueue lists the intake requests not yet dispatched, oldest
+	// first, at most limit.
+	IntakeQueue(ctx context.Context, limit int) ([]streetdesk.Open311Intake, error)
 	// TeamOrders returns every order of a team.
 	TeamOrders(ctx context.Context, teamID string) ([]streetdesk.WorkOrder, error)
 	// Versions lists the id and version of the orders in scope: a team's
@@ -264,6 +271,13 @@ type Tx interface {
 	InsertUsers(ctx context.Context, users []streetdesk.User, pwHash []byte, now time.Time) error
 	// PutTeam creates or updates a team.
 	PutTeam(ctx context.Context, t streetdesk.Team) error
+	// InsertOpen311Key stores an api_key; a taken hash is ECONFLICT.
+	InsertOpen311Key(ctx context.Context, k Open311Key) error
+	// InsertIntake puts a request in the intake queue.
+	InsertIntake(ctx context.Context, in streetdesk.Open311Intake) error
+	// LinkIntake records the order an intake request was dispatched as:
+	// ENOTFOUND for no such token, ECONFLICT when it already has one.
+	LinkIntake(ctx context.Context, token, orderID string) error
 
 	// InsertClient registers a sync client.
 	InsertClient(ctx context.Context, c Client, now time.Time) error
