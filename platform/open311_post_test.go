@@ -40,22 +40,7 @@ func TestOpen311Post(t *testing.T) {
 	if err != nil || !strings.HasPrefix(key, "o311_") {
 		t.Fatalf("%q %v", key, err)
 	}
-	var tokens []string
-	for _, ext := range []string{"json", "xml"} {
-		status, body := e.open311Post(ext, goodPost(key))
-		if status != http.StatusOK {
-			t.Fatalf("%s: %d %s", ext, status, body)
-		}
-		recs, err := streetdesk.DecodeOpen311Requests(bytes.NewReader(body))
-		if err != nil || len(recs) != 1 || len(recs[0].Token) != 32 || recs[0].ServiceRequestID != "" {
-			t.Fatalf("%s: %+v %v\n%s", ext, recs, err, body)
-		}
-		tokens = append(tokens, string(recs[0].Token))
-		e.clock.Add(time.Second)
-		if bytes.Contains(body, []byte("13900001111")) {
-			t.Errorf("the answer shows the phone: %s", body)
-		}
-	}
+	tokens := postBoth(t, e, goodPost(key))
 	// Waiting: the token has no request id yet.
 	status, body := e.open311("tokens/" + tokens[0] + ".json")
 	if status != http.StatusOK || string(body) != `[{"service_request_id":null,"token":"`+tokens[0]+`"}]`+"\n" {
@@ -71,14 +56,6 @@ func TestOpen311Post(t *testing.T) {
 		in.CitizenPhone != "13900001111" || in.CitizenName != "李明" || in.Address != "桂园路 88号" || in.Lat != 22.5431 || in.ReceivedAt.IsZero() {
 		t.Errorf("intake: %+v", in)
 	}
-	for _, u := range []string{"cw01", "lead01", "callback"} {
-		if st, _ := e.call("GET", "/v1/centre/intake", e.token(u), nil, nil); st != http.StatusForbidden {
-			t.Errorf("%s reads the intake queue: %d", u, st)
-		}
-	}
-	if st, _ := e.call("GET", "/v1/centre/intake", "", nil, nil); st != http.StatusUnauthorized {
-		t.Errorf("anonymous intake queue: %d", st)
-	}
 
 	// Dispatched from the intake: the token names the order, once.
 	d := streetdesk.DispatchRequest{Title: "井盖松动", Complaint: in.Description, Channel: in.Channel, CategoryL3: in.ServiceCode,
@@ -88,13 +65,7 @@ func TestOpen311Post(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, ext := range []string{"json", "xml"} {
-		status, body = e.open311("tokens/" + tokens[0] + "." + ext)
-		recs, err := streetdesk.DecodeOpen311Requests(bytes.NewReader(body))
-		if status != http.StatusOK || err != nil || len(recs) != 1 || string(recs[0].ServiceRequestID) != o.ID || string(recs[0].Token) != tokens[0] {
-			t.Errorf("token after dispatch (%s): %d %s", ext, status, body)
-		}
-	}
+	checkToken(t, e, tokens[0], o.ID)
 	if _, err := e.centre.Dispatch(ctx, d); apiStatus(err) != http.StatusConflict {
 		t.Errorf("second dispatch of one intake: %v", err)
 	}
@@ -114,12 +85,70 @@ func TestOpen311Post(t *testing.T) {
 	if len(reqs) != 1 || reqs[0].Status != "open" {
 		t.Errorf("%+v", reqs)
 	}
+	checkNotShown(t, e, "13900001111", "李明", "li@example.cn", "响声很大")
+}
+
+// postBoth submits form as JSON and as XML and returns the two tokens.
+func postBoth(t *testing.T, e *env, form url.Values) []string {
+	t.Helper()
+	var tokens []string
+	for _, ext := range []string{"json", "xml"} {
+		status, body := e.open311Post(ext, form)
+		if status != http.StatusOK {
+			t.Fatalf("%s: %d %s", ext, status, body)
+		}
+		recs, err := streetdesk.DecodeOpen311Requests(bytes.NewReader(body))
+		if err != nil || len(recs) != 1 || len(recs[0].Token) != 32 || recs[0].ServiceRequestID != "" {
+			t.Fatalf("%s: %+v %v\n%s", ext, recs, err, body)
+		}
+		tokens = append(tokens, string(recs[0].Token))
+		e.clock.Add(time.Second)
+		if bytes.Contains(body, []byte("13900001111")) {
+			t.Errorf("the answer shows the phone: %s", body)
+		}
+	}
+	return tokens
+}
+
+// checkToken checks that tokens/{token} names the order, in both formats.
+func checkToken(t *testing.T, e *env, token, orderID string) {
+	t.Helper()
+	for _, ext := range []string{"json", "xml"} {
+		status, body := e.open311("tokens/" + token + "." + ext)
+		recs, err := streetdesk.DecodeOpen311Requests(bytes.NewReader(body))
+		if status != http.StatusOK || err != nil || len(recs) != 1 || string(recs[0].ServiceRequestID) != orderID || string(recs[0].Token) != token {
+			t.Errorf("token after dispatch (%s): %d %s", ext, status, body)
+		}
+	}
+}
+
+// checkNotShown fails if Open311's requests show any of secrets.
+func checkNotShown(t *testing.T, e *env, secrets ...string) {
+	t.Helper()
 	for _, ext := range []string{".json", ".xml"} {
 		_, body := e.open311("requests" + ext)
-		for _, secret := range []string{"13900001111", "李明", "li@example.cn", "响声很大"} {
+		for _, secret := range secrets {
 			if bytes.Contains(body, []byte(secret)) {
 				t.Errorf("requests%s shows %q", ext, secret)
 			}
+		}
+	}
+}
+
+// TestIntakeQueueRoles: only dispatchers read the intake queue.
+func TestIntakeQueueRoles(t *testing.T) {
+	e := newEnv(t)
+	for _, u := range []string{"cw01", "lead01", "callback", "supervisor"} {
+		if st, _ := e.call("GET", "/v1/centre/intake", e.token(u), nil, nil); st != http.StatusForbidden {
+			t.Errorf("%s reads the intake queue: %d", u, st)
+		}
+	}
+	if st, _ := e.call("GET", "/v1/centre/intake", "", nil, nil); st != http.StatusUnauthorized {
+		t.Errorf("anonymous intake queue: %d", st)
+	}
+	for _, bad := range []string{"0", "501", "x"} {
+		if st, _ := e.call("GET", "/v1/centre/intake?limit="+bad, e.token("dispatcher"), nil, nil); st != http.StatusBadRequest {
+			t.Errorf("limit=%s: %d", bad, st)
 		}
 	}
 }
