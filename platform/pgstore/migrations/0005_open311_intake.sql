@@ -1,4 +1,4 @@
--- Open311 POST requests (platform/open311_post.go; the same as SQLite migration 5): the channels' api_keys
+-- Open311 POST requests (platform/open311_post.go; the same as SQLite migration 6): the channels' api_keys
 -- (hashed) and the centre's intake queue, each request as the JSON of
 -- store.Intake beside the columns it is found by.
 CREATE TABLE open311_keys (
