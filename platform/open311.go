@@ -90,6 +90,7 @@ func (s *Server) open311Routes(m *patternMux) {
 	m.HandleFunc("GET "+open311Prefix+"services/{file}", s.open311File(s.handleOpen311Definition))
 	m.HandleFunc("GET "+open311Prefix+"requests/{file}", s.open311File(s.handleOpen311Request))
 	m.HandleFunc("GET "+open311Prefix+"tokens/{file}", s.open311File(s.handleOpen311Token))
+	m.HandleFunc("GET "+open311Prefix+"media/{file}", s.handleOpen311Media)
 	m.HandleFunc("POST "+open311Prefix+"requests.json", s.open311(formatJSON, s.handleOpen311Post))
 	m.HandleFunc("POST "+open311Prefix+"requests.xml", s.open311(formatXML, s.handleOpen311Post))
 	m.HandleFunc("GET /v1/centre/intake", s.as([]streetdesk.Role{streetdesk.RoleDispatcher}, s.handleIntakeQueue))
@@ -190,15 +191,11 @@ type open311Endpoint struct {
 const open311Changeset = "2026-12-04T00:00:00+08:00"
 
 func (s *Server) handleOpen311Discovery(w http.ResponseWriter, r *http.Request, f open311Format) {
-	scheme := "http"
-	if r.TLS != nil {
-		scheme = "https"
-	}
 	d := open311Discovery{Changeset: open311Changeset,
 		Contact:    "12345 市民服务热线",
 		KeyService: "api_key 由平台管理员按渠道发放（platformd open311-key add）",
 		Endpoints: []open311Endpoint{{Specification: "http://wiki.open311.org/GeoReport_v2",
-			URL: scheme + "://" + r.Host + strings.TrimSuffix(open311Prefix, "/"), Changeset: open311Changeset,
+			URL: open311Base(r) + strings.TrimSuffix(open311Prefix, "/"), Changeset: open311Changeset,
 			Type: "production", Formats: []string{"text/xml", "application/json"}}}}
 	writeOpen311(w, f, http.StatusOK, "", d)
 }
@@ -383,7 +380,13 @@ func (s *Server) open311Requests(r *http.Request, flt store.Open311Filter) ([]st
 			}
 			reply = publicReply(rs, o.Cycle)
 		}
-		out = append(out, open311Request(o, reply))
+		photos, err := rt.PhotoRefs(ctx, o.ID)
+		if err != nil {
+			return nil, err
+		}
+		req := open311Request(o, reply)
+		req.MediaURL = open311MediaURL(open311Base(r), photos)
+		out = append(out, req)
 	}
 	return out, nil
 }
