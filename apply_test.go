@@ -50,8 +50,9 @@ func applyCases() map[streetdesk.Operation]applyCase {
 		streetdesk.OpAccept: {nil, func(w *streetdesk.WorkOrder) { w.AcceptedAt = applyAt }, ""},
 		streetdesk.OpRecordContact: {&streetdesk.RecordContactArgs{Method: streetdesk.ContactPhone, Body: "已联系"},
 			func(w *streetdesk.WorkOrder) { w.FirstContact = applyAt }, ""},
-		streetdesk.OpAddNote:     {&streetdesk.AddNoteArgs{Body: "现场已查看"}, nil, ""},
-		streetdesk.OpAttachPhoto: {&streetdesk.AttachPhotoArgs{Tag: streetdesk.PhotoBefore}, nil, ""},
+		streetdesk.OpAddNote:      {&streetdesk.AddNoteArgs{Body: "现场已查看"}, nil, ""},
+		streetdesk.OpAttachPhoto:  {&streetdesk.AttachPhotoArgs{Tag: streetdesk.PhotoBefore}, nil, ""},
+		streetdesk.OpProposeEvent: {&streetdesk.ProposeEventArgs{Title: "垃圾站噪声", MemberIDs: []string{"WO-1", "WO-2"}}, nil, ""},
 		streetdesk.OpRequestReturn: {&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurDuty, Text: "属水务"},
 			func(w *streetdesk.WorkOrder) {
 				w.ReturnRequest = &streetdesk.ReturnRequest{Reason: streetdesk.ReturnNotOurDuty, Text: "属水务"}

@@ -290,11 +290,14 @@ type HotspotInput struct {
 	NoCategory      int `json:"noCategory"`      // no category code at the level
 	UnknownCategory int `json:"unknownCategory"` // a code the duty list does not have
 	Withdrawn       int `json:"withdrawn"`       // cancelled or returned
+	// Events are big-data event orders: they answer a group, they are not
+	// one more complaint of it.
+	Events int `json:"events,omitempty"`
 }
 
 // LeftOut is how many orders of the window were not analysed.
 func (in HotspotInput) LeftOut() int {
-	return in.NoPlace + in.NoCategory + in.UnknownCategory + in.Withdrawn
+	return in.NoPlace + in.NoCategory + in.UnknownCategory + in.Withdrawn + in.Events
 }
 
 // HotspotReport is the result of FindHotspots.
@@ -895,6 +898,10 @@ func collect(orders []WorkOrder, opt HotspotOptions, in *HotspotInput) ([]hsItem
 		}
 		if o.Status == StatusCancelled || o.Status == StatusReturned {
 			count(&in.Withdrawn)
+			continue
+		}
+		if o.Kind == OrderKindEvent {
+			count(&in.Events)
 			continue
 		}
 		code := opt.Level.code(&o.Category)

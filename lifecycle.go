@@ -24,6 +24,7 @@ const (
 	OpReassign         Operation = "reassign"         // 转派
 	OpApproveReview    Operation = "approveReview"    // 签发
 	OpSendBack         Operation = "sendBack"         // 退回修改
+	OpProposeEvent     Operation = "proposeEvent"     // 提议大数据事件 (a fact: the order stays as it is)
 
 	OpApproveReturn    Operation = "approveReturn"
 	OpRejectReturn     Operation = "rejectReturn"
@@ -39,7 +40,7 @@ const (
 // Operations lists every lifecycle operation.
 var Operations = []Operation{
 	OpAccept, OpRecordContact, OpAddNote, OpAttachPhoto, OpRequestReturn, OpRequestExtension,
-	OpSubmitResolution, OpSubmitForReview, OpReassign, OpApproveReview, OpSendBack,
+	OpSubmitResolution, OpSubmitForReview, OpReassign, OpApproveReview, OpSendBack, OpProposeEvent,
 	OpApproveReturn, OpRejectReturn, OpApproveExtension, OpRejectExtension, OpClose, OpReopen,
 	OpCancel, OpSupervise, OpUnsupervise,
 }
@@ -58,6 +59,7 @@ func (o Operation) Label(lang string) string {
 		OpReassign:         {"转派", "reassign"},
 		OpApproveReview:    {"签发", "approve"},
 		OpSendBack:         {"退回修改", "send back"},
+		OpProposeEvent:     {"提议大数据事件", "propose event"},
 		OpApproveReturn:    {"同意退单", "approve return"},
 		OpRejectReturn:     {"驳回退单", "reject return"},
 		OpApproveExtension: {"同意延期", "approve extension"},
@@ -153,6 +155,12 @@ func buildLifecycle() []Transition {
 	}
 	add(StatusResolved, OpSupervise, supervisors, StatusResolved)
 	add(StatusResolved, OpUnsupervise, supervisors, StatusResolved)
+	// A lead may propose a big-data event from any order still on record
+	// for the street office: recurring complaints include answered ones.
+	for _, s := range []Status{StatusDispatched, StatusAccepted, StatusReturnRequested, StatusExtensionRequested,
+		StatusAwaitingReview, StatusResolved, StatusReopened, StatusClosed} {
+		add(s, OpProposeEvent, leadOnly, s)
+	}
 	return t
 }
 
@@ -271,6 +279,7 @@ type Reopening struct {
 //	close                            *CallbackRequest
 //	reopen                           *Reopening
 //	supervise, unsupervise           nil or *SuperviseRequest (its comment)
+//	proposeEvent                     *ProposeEventArgs (changes nothing)
 func (w *WorkOrder) Apply(op Operation, args any, by User, at time.Time) (*Event, error) {
 	to, err := Apply(w.Status, op, by.Role)
 	if err != nil {
@@ -420,6 +429,10 @@ var effects = map[Operation]effect{
 	},
 	OpSupervise:   supervise(true),
 	OpUnsupervise: supervise(false),
+	OpProposeEvent: func(w *WorkOrder, args any, ev *Event) (bool, error) {
+		_, err := argsOf[ProposeEventArgs](OpProposeEvent, args)
+		return false, err // a proposal waits for the dispatcher beside the order
+	},
 }
 
 func submit(op Operation) effect {

@@ -87,6 +87,12 @@ func expectedLifecycle() map[streetdesk.Status]map[streetdesk.Operation]cell {
 		streetdesk.StatusReturned:  {},
 		streetdesk.StatusCancelled: {},
 	}
+	// A lead proposes an event from any order still on record.
+	for s, ops := range m {
+		if s != streetdesk.StatusReturned && s != streetdesk.StatusCancelled {
+			ops[streetdesk.OpProposeEvent] = cell{lead, s}
+		}
+	}
 	return m
 }
 
@@ -162,8 +168,9 @@ func TestAllowed(t *testing.T) {
 		want []streetdesk.Operation
 	}{
 		{streetdesk.StatusDispatched, streetdesk.RoleCaseworker, []streetdesk.Operation{streetdesk.OpAccept, streetdesk.OpRequestReturn}},
-		{streetdesk.StatusDispatched, streetdesk.RoleLead, []streetdesk.Operation{streetdesk.OpAccept, streetdesk.OpRequestReturn, streetdesk.OpReassign}},
-		{streetdesk.StatusClosed, streetdesk.RoleLead, nil},
+		{streetdesk.StatusDispatched, streetdesk.RoleLead, []streetdesk.Operation{streetdesk.OpAccept, streetdesk.OpRequestReturn, streetdesk.OpReassign, streetdesk.OpProposeEvent}},
+		{streetdesk.StatusClosed, streetdesk.RoleLead, []streetdesk.Operation{streetdesk.OpProposeEvent}},
+		{streetdesk.StatusCancelled, streetdesk.RoleLead, nil},
 		{streetdesk.StatusResolved, streetdesk.RoleCaseworker, nil},
 		{streetdesk.StatusResolved, streetdesk.RoleCallback, []streetdesk.Operation{streetdesk.OpClose, streetdesk.OpReopen}},
 	}

@@ -42,6 +42,7 @@ const (
 	MutReassign         = string(OpReassign)
 	MutApproveReview    = string(OpApproveReview)
 	MutSendBack         = string(OpSendBack)
+	MutProposeEvent     = string(OpProposeEvent)
 )
 
 // Mutation is one intent in the outbox and on the wire.
@@ -409,7 +410,7 @@ type SendBackArgs struct {
 // MutationNames lists every mutation the platform accepts.
 var MutationNames = []string{
 	MutAccept, MutRecordContact, MutAddNote, MutAttachPhoto, MutSubmitResolution,
-	MutRequestReturn, MutRequestExtension, MutReassign, MutApproveReview, MutSendBack,
+	MutRequestReturn, MutRequestExtension, MutReassign, MutApproveReview, MutSendBack, MutProposeEvent,
 }
 
 // ArgsText is what the user typed into a mutation's decoded arguments (see
@@ -435,6 +436,8 @@ func ArgsText(args any, lang string) string {
 		return v.Comment
 	case *AttachPhotoArgs:
 		return v.Caption
+	case *ProposeEventArgs:
+		return strings.TrimSpace(v.Title + " " + v.Reason)
 	}
 	return ""
 }
@@ -465,6 +468,8 @@ func DecodeArgs(name string, raw json.RawMessage) (any, error) {
 		v = &ApproveReviewArgs{}
 	case MutSendBack:
 		v = &SendBackArgs{}
+	case MutProposeEvent:
+		v = &ProposeEventArgs{}
 	default:
 		return nil, Errorf(EINVALID, "unknown mutation %q", name)
 	}

@@ -193,6 +193,9 @@ const (
 	ChannelApp         Channel = "app"          // i深圳APP
 	ChannelMayorMail   Channel = "mayor_mail"   // 市长信箱
 	ChannelGrid        Channel = "grid"         // 网格员上报
+	// ChannelAnalysis is an event order's: the platform's analysis found
+	// it, no citizen called (not in Channels: nobody dispatches with it).
+	ChannelAnalysis Channel = "analysis" // 大数据分析
 )
 
 // Channels lists every channel.
@@ -207,6 +210,7 @@ func (c Channel) Label(lang string) string {
 		ChannelApp:         {"i深圳APP", "i Shenzhen app"},
 		ChannelMayorMail:   {"市长信箱", "mayor's mailbox"},
 		ChannelGrid:        {"网格员上报", "grid worker report"},
+		ChannelAnalysis:    {"大数据分析", "big-data analysis"},
 	}
 	n, ok := names[c]
 	if !ok {

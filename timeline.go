@@ -220,6 +220,8 @@ func TimelineKindLabel(kind, lang string) string {
 		return pick("重办", "reopened")
 	case string(OpAttachPhoto):
 		return pick("照片", "photos")
+	case TimelineLinkEvent:
+		return pick("并案", "joined an event")
 	}
 	return Operation(kind).Label(lang)
 }

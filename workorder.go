@@ -83,7 +83,10 @@ type Event struct {
 
 // WorkOrder is one citizen request as dispatched to the street office.
 type WorkOrder struct {
-	ID           string    `json:"id"`
+	ID string `json:"id"`
+	// Kind is "" for a citizen's request and OrderKindEvent for a
+	// big-data event order, whose Members are the orders it joins (并案).
+	Kind         OrderKind `json:"kind,omitempty"`
 	Title        string    `json:"title"`
 	Complaint    string    `json:"complaint"`
 	Channel      Channel   `json:"channel"`
@@ -101,15 +104,17 @@ type WorkOrder struct {
 	Supervised   bool      `json:"supervised"` // 督办
 	// AwaitingMedia is set while a submitted resolution's photos have not all
 	// reached the platform.
-	AwaitingMedia bool      `json:"awaitingMedia"`
-	DuplicateOf   string    `json:"duplicateOf,omitempty"`
-	EventID       string    `json:"eventId,omitempty"` // part of a big-data event
-	Rating        Rating    `json:"rating,omitempty"`
-	ReopenReason  string    `json:"reopenReason,omitempty"`
-	DispatchedAt  time.Time `json:"dispatchedAt"`
-	AcceptedAt    time.Time `json:"acceptedAt,omitzero"`
-	FirstContact  time.Time `json:"firstContactAt,omitzero"`
-	UpdatedAt     time.Time `json:"updatedAt"`
+	AwaitingMedia bool   `json:"awaitingMedia"`
+	DuplicateOf   string `json:"duplicateOf,omitempty"`
+	EventID       string `json:"eventId,omitempty"` // part of a big-data event
+	// Members are an event order's member orders, in the order given.
+	Members      []string  `json:"members,omitempty"`
+	Rating       Rating    `json:"rating,omitempty"`
+	ReopenReason string    `json:"reopenReason,omitempty"`
+	DispatchedAt time.Time `json:"dispatchedAt"`
+	AcceptedAt   time.Time `json:"acceptedAt,omitzero"`
+	FirstContact time.Time `json:"firstContactAt,omitzero"`
+	UpdatedAt    time.Time `json:"updatedAt"`
 	// Pending requests the centre has not decided yet.
 	ReturnRequest    *ReturnRequest    `json:"returnRequest,omitempty"`
 	ExtensionRequest *ExtensionRequest `json:"extensionRequest,omitempty"`

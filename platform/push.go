@@ -386,6 +386,7 @@ var statusHandlers = map[string]mutationHandler{
 	streetdesk.MutReassign:         applyReassign,
 	streetdesk.MutApproveReview:    applyApproveReview,
 	streetdesk.MutSendBack:         applySendBack,
+	streetdesk.MutProposeEvent:     applyProposeEvent,
 }
 
 // applyMutation runs one mutation against the authoritative state and

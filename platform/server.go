@@ -337,6 +337,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/centre/orders/{id}/extension", s.as(opRoles(streetdesk.OpApproveExtension, streetdesk.OpRejectExtension), s.handleExtensionDecision))
 	m.HandleFunc("POST /v1/centre/orders/{id}/callback", s.as(opRoles(streetdesk.OpClose, streetdesk.OpReopen), s.handleCallback))
 	m.HandleFunc("POST /v1/centre/orders/{id}/supervise", s.as(opRoles(streetdesk.OpSupervise, streetdesk.OpUnsupervise), s.handleSupervise))
+	s.eventRoutes(m)
 
 	s.open311Routes(m)
 	s.trackRoutes(m)

@@ -215,6 +215,7 @@ func (v *hotspotView) summaryText() string {
 			{in.NoCategory, "hotspots.noCategory", "no category"},
 			{in.UnknownCategory, "hotspots.unknownCategory", "category not in the duty list"},
 			{in.Withdrawn, "hotspots.withdrawn", "cancelled or returned"},
+			{in.Events, "hotspots.events", "event orders"},
 		} {
 			if c.n > 0 {
 				why = append(why, fmt.Sprintf("%s %d", tr(c.key, c.en), c.n))

@@ -140,8 +140,12 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	queueWait := fs.Duration("queue-wait", time.Second, "longest wait for a slot")
 	maxWaits := fs.Int("max-waits", 10000, "long polls (GET /v1/sync/wait) held at once; they hold no request slot")
 	debug := fs.String("debug-listen", "", "loopback `address` for Go's profiler (/debug/pprof/); off when empty")
+	analysis := fs.Duration("analysis-every", time.Hour, "run the district-wide hotspot analysis this often (the first run soon after the start; 0 = never, only POST /v1/centre/analysis/run)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *analysis < 0 {
+		return errors.New("--analysis-every must not be negative")
 	}
 	if err := checkReleasesDir(*releases); err != nil {
 		return err
@@ -191,6 +195,9 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	mctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	go srv.RunMaintenance(mctx, 10*time.Minute)
+	if *analysis > 0 {
+		go srv.RunAnalysisEvery(mctx, *analysis)
+	}
 	errc := make(chan error, 1)
 	go func() {
 		if *cert != "" {

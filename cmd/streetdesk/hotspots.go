@@ -85,7 +85,7 @@ func printHotspots(m *Main, r *streetdesk.HotspotReport, days int) error {
 		for _, c := range []struct {
 			n    int
 			what string
-		}{{in.NoPlace, "no place"}, {in.NoCategory, "no category"}, {in.UnknownCategory, "category not in the duty list"}, {in.Withdrawn, "cancelled or returned"}} {
+		}{{in.NoPlace, "no place"}, {in.NoCategory, "no category"}, {in.UnknownCategory, "category not in the duty list"}, {in.Withdrawn, "cancelled or returned"}, {in.Events, "event orders"}} {
 			if c.n > 0 {
 				why = append(why, fmt.Sprintf("%d %s", c.n, c.what))
 			}

@@ -172,3 +172,48 @@ func (c *Client) List(ctx context.Context, f ListFilter) (*streetdesk.OrderList,
 	}
 	return &l, nil
 }
+
+// RunAnalysis runs the district-wide hotspot analysis now (dispatcher).
+func (c *Client) RunAnalysis(ctx context.Context) (*streetdesk.HotspotAnalysis, error) {
+	var a streetdesk.HotspotAnalysis
+	if err := c.do(ctx, http.MethodPost, "/v1/centre/analysis/run", struct{}{}, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// Hotspots returns the last analysis (dispatcher).
+func (c *Client) Hotspots(ctx context.Context) (*streetdesk.HotspotAnalysis, error) {
+	var a streetdesk.HotspotAnalysis
+	if err := c.do(ctx, http.MethodGet, "/v1/centre/hotspots", nil, &a); err != nil {
+		return nil, err
+	}
+	return &a, nil
+}
+
+// CreateEvent makes an event order from a hotspot or orders (dispatcher).
+func (c *Client) CreateEvent(ctx context.Context, r streetdesk.CreateEventRequest) (*streetdesk.WorkOrder, error) {
+	return c.order(ctx, "/v1/centre/events", r)
+}
+
+// Proposals lists the leads' event proposals in a state ("" = all).
+func (c *Client) Proposals(ctx context.Context, state streetdesk.ProposalState) ([]streetdesk.EventProposal, error) {
+	var l streetdesk.ProposalList
+	path := "/v1/centre/proposals"
+	if state != "" {
+		path += "?state=" + url.QueryEscape(string(state))
+	}
+	if err := c.do(ctx, http.MethodGet, path, nil, &l); err != nil {
+		return nil, err
+	}
+	return l.Proposals, nil
+}
+
+// DecideProposal accepts or declines a lead's event proposal (dispatcher).
+func (c *Client) DecideProposal(ctx context.Context, id string, d streetdesk.ProposalDecision) (*streetdesk.EventProposal, error) {
+	var p streetdesk.EventProposal
+	if err := c.do(ctx, http.MethodPost, "/v1/centre/proposals/"+url.PathEscape(id)+"/decision", d, &p); err != nil {
+		return nil, err
+	}
+	return &p, nil
+}

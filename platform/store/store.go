@@ -232,6 +232,16 @@ type Reader interface {
 	// OrderEntities lists the notes, photo references and resolutions of an
 	// order as the change log holds them, in sequence order.
 	OrderEntities(ctx context.Context, orderID string) ([]Entity, error)
+
+	// OrdersSince returns every order dispatched after since (the input of
+	// the district-wide hotspot analysis), by dispatch time then id.
+	OrdersSince(ctx context.Context, since time.Time) ([]streetdesk.WorkOrder, error)
+	// HotspotAnalysis returns the last analysis stored, or ENOTFOUND.
+	HotspotAnalysis(ctx context.Context) (*streetdesk.HotspotAnalysis, error)
+	// Proposal returns a lead's event proposal, or ENOTFOUND.
+	Proposal(ctx context.Context, id string) (*streetdesk.EventProposal, error)
+	// Proposals lists the proposals in a state ("" = all), oldest first.
+	Proposals(ctx context.Context, state streetdesk.ProposalState) ([]streetdesk.EventProposal, error)
 }
 
 // ReadTx is a read-only snapshot.
@@ -278,6 +288,14 @@ type Tx interface {
 	// LinkIntake records the order an intake request was dispatched as:
 	// ENOTFOUND for no such token, ECONFLICT when it already has one.
 	LinkIntake(ctx context.Context, token, orderID string) error
+
+	// PutHotspotAnalysis replaces the stored analysis.
+	PutHotspotAnalysis(ctx context.Context, a *streetdesk.HotspotAnalysis) error
+	// InsertProposal keeps a new proposal; it reports false when the id
+	// was already taken (nothing is written then).
+	InsertProposal(ctx context.Context, p *streetdesk.EventProposal) (bool, error)
+	// UpdateProposal rewrites a proposal (its decision).
+	UpdateProposal(ctx context.Context, p *streetdesk.EventProposal) error
 
 	// InsertClient registers a sync client.
 	InsertClient(ctx context.Context, c Client, now time.Time) error
