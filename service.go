@@ -168,6 +168,16 @@ type ResolveInput struct {
 	Evidence []EvidenceCheck
 }
 
+// EventInput is a lead's event proposal as entered: a title, why, the
+// department suggested from the duty list, and the member orders.
+type EventInput struct {
+	Title      string
+	Reason     string
+	Department string
+	OrderIDs   []string
+	HotspotID  string // the hotspot it was proposed from, if any
+}
+
 // ImportedPhoto is a photo file already stored content-addressed on disk
 // (see package media), ready to be attached.
 type ImportedPhoto struct {
@@ -217,6 +227,10 @@ type OrderService interface {
 	Reassign(ctx context.Context, ids []string, to, reason string) error
 	ApproveReview(ctx context.Context, id string) error
 	SendBack(ctx context.Context, id, comment string) error
+	// ProposeEvent asks the centre to turn orders of the lead's team into
+	// one big-data event order (leads; offline too: it waits in the outbox
+	// on its first member). It returns the proposal's id.
+	ProposeEvent(ctx context.Context, in EventInput) (string, error)
 
 	Conflicts(ctx context.Context, includeDismissed bool) ([]Conflict, error)
 	DismissConflict(ctx context.Context, id int64) error

@@ -8,6 +8,7 @@ package fakedesk
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"image"
 	_ "image/jpeg" // photo dimensions
@@ -74,6 +75,8 @@ type Desk struct {
 	PhotoMeta map[string]streetdesk.ImportedPhoto
 	// Calls counts the writes by method name (tests).
 	Calls map[string]int
+	// Proposals are the event proposals made, in order (tests).
+	Proposals []streetdesk.ProposeEventArgs
 }
 
 var _ streetdesk.Desk = (*Desk)(nil)
@@ -675,6 +678,44 @@ func (d *Desk) SendBack(ctx context.Context, id, comment string) error {
 		return err
 	}
 	return d.apply(e, streetdesk.OpSendBack, &streetdesk.SendBackArgs{Comment: comment}, comment)
+}
+
+// ProposeEvent implements streetdesk.OrderService: the members are checked
+// as localdb checks them, and the proposal waits on the first one.
+func (d *Desk) ProposeEvent(ctx context.Context, in streetdesk.EventInput) (string, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.me.Role != streetdesk.RoleLead {
+		return "", streetdesk.Errorf(streetdesk.EFORBIDDEN, "只有组长可以提议大数据事件")
+	}
+	args := streetdesk.ProposeEventArgs{ProposalID: "0190a1b2-c3d4-7e5f-8a9b-" + fmt.Sprintf("%012d", d.seq+1), Title: in.Title,
+		Reason: in.Reason, Department: in.Department, MemberIDs: in.OrderIDs, HotspotID: in.HotspotID}
+	raw, _ := json.Marshal(args)
+	if _, err := streetdesk.DecodeArgs(streetdesk.MutProposeEvent, raw); err != nil {
+		return "", err
+	}
+	var first *entry
+	for _, id := range in.OrderIDs {
+		e, err := d.get(id)
+		if err != nil {
+			return "", err
+		}
+		if e.order.TeamID != d.me.TeamID {
+			return "", streetdesk.Errorf(streetdesk.EFORBIDDEN, "工单 %s 不属于您的小组", id)
+		}
+		if e.order.EventID != "" || e.order.IsEvent() {
+			return "", streetdesk.Errorf(streetdesk.EINVALID, "工单 %s 已并入事件", id)
+		}
+		if first == nil {
+			first = e
+		}
+	}
+	d.seq++
+	if err := d.apply(first, streetdesk.OpProposeEvent, &args, in.Title); err != nil {
+		return "", err
+	}
+	d.Proposals = append(d.Proposals, args)
+	return args.ProposalID, nil
 }
 
 // Hotspots implements streetdesk.Desk: the analysis over the desk's orders
