@@ -120,19 +120,7 @@ func TestEventFromHotspot(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := ids(members)
-	slices.Sort(want) // a hotspot lists its orders by dispatch time, then id
-	if !ev.IsEvent() || ev.TeamID != "teamA" || ev.Status != streetdesk.StatusDispatched || !slices.Equal(slices.Sorted(slices.Values(ev.Members)), want) ||
-		ev.Category.Department == "" || ev.Channel != streetdesk.ChannelAnalysis || !ev.Deadlines.ResolveBy.After(e.clock.Now()) ||
-		!strings.HasPrefix(ev.ID, "EV-") || ev.Location.StreetOffice != "桂园街道" {
-		t.Fatalf("event order: %+v", ev)
-	}
-	for _, m := range members {
-		o := e.order(m.ID)
-		if o.EventID != ev.ID || o.Status != m.Status || o.Version != m.Version+1 || o.History[len(o.History)-1].Kind != streetdesk.TimelineLinkEvent {
-			t.Errorf("member %s: event %q status %s version %d history %+v", o.ID, o.EventID, o.Status, o.Version, o.History)
-		}
-	}
+	checkEvent(t, e, ev, members)
 	if got, _ := e.centre.Hotspots(ctx); got.Events[h.ID] != ev.ID {
 		t.Errorf("the hotspot does not show its event: %v", got.Events)
 	}
@@ -148,6 +136,26 @@ func TestEventFromHotspot(t *testing.T) {
 	}
 
 	leadWorksEvent(t, e, ev, members)
+}
+
+// checkEvent checks an event order made from members by default: kind,
+// team, members, department, deadline; and each member linked, in its own
+// state, one version up.
+func checkEvent(t *testing.T, e *env, ev *streetdesk.WorkOrder, members []*streetdesk.WorkOrder) {
+	t.Helper()
+	want := ids(members)
+	slices.Sort(want) // a hotspot lists its orders by dispatch time, then id
+	if !ev.IsEvent() || ev.TeamID != "teamA" || ev.Status != streetdesk.StatusDispatched || !slices.Equal(slices.Sorted(slices.Values(ev.Members)), want) ||
+		ev.Category.Department == "" || ev.Channel != streetdesk.ChannelAnalysis || !ev.Deadlines.ResolveBy.After(e.clock.Now()) ||
+		!strings.HasPrefix(ev.ID, "EV-") || ev.Location.StreetOffice != "桂园街道" {
+		t.Fatalf("event order: %+v", ev)
+	}
+	for _, m := range members {
+		o := e.order(m.ID)
+		if o.EventID != ev.ID || o.Status != m.Status || o.Version != m.Version+1 || o.History[len(o.History)-1].Kind != streetdesk.TimelineLinkEvent {
+			t.Errorf("member %s: event %q status %s version %d history %+v", o.ID, o.EventID, o.Status, o.Version, o.History)
+		}
+	}
 }
 
 // leadWorksEvent: the lead sees the event and the links on the next pull,
