@@ -72,6 +72,7 @@ usage:
   streetdesk [--data DIR] return ORDER-ID --reason CODE [--text TEXT]
   streetdesk [--data DIR] extend ORDER-ID --until 2006-01-02T15:04 --reason TEXT
   streetdesk [--data DIR] reassign ORDER-ID… --to USER [--reason TEXT]
+  streetdesk [--data DIR] propose-event ORDER-ID… --title T --reason R [--department D] [--hotspot H]  a big-data event (leads)
   streetdesk [--data DIR] export --format csv|xlsx --out FILE
   streetdesk [--data DIR] evidence ORDER-ID --out FILE.zip   the order's evidence package
   streetdesk [--data DIR] evidence verify FILE.zip [--json]  recompute every hash of a package (offline)
@@ -156,6 +157,8 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		err = m.cmdHotspots(ctx, cargs)
 	case "reassign":
 		err = m.cmdReassign(ctx, cargs)
+	case "propose-event":
+		err = m.cmdProposeEvent(ctx, cargs)
 	case "export":
 		err = m.cmdExport(ctx, cargs)
 	case "evidence":

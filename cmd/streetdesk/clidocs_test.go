@@ -39,7 +39,7 @@ func TestCLIDocs(t *testing.T) {
 	}
 	doc := string(b)
 
-	cmdRe := regexp.MustCompile(`(?m)^  streetdesk \[--data DIR\] ([a-z|]+)`)
+	cmdRe := regexp.MustCompile(`(?m)^  streetdesk \[--data DIR\] ([a-z|-]+)`)
 	for _, m := range cmdRe.FindAllStringSubmatch(usage, -1) {
 		for _, cmd := range strings.Split(m[1], "|") {
 			if !strings.Contains(doc, "## `streetdesk "+cmd+"`") {

@@ -1,0 +1,71 @@
+package main_test
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+// TestProposeEvent_EndToEnd: a lead proposes an event of a demo hotspot's
+// orders from the command line; it syncs without a conflict and the orders
+// stay as they were. Bad proposals are exit status 2 and queue nothing.
+func TestProposeEvent_EndToEnd(t *testing.T) {
+	t.Setenv("STREETDESK_NO_KEYRING", "1")
+	p := startPlatformd(t)
+	lead := &desk{t: t, data: t.TempDir()}
+	if _, errs, code := lead.run(p.Password+"\n", "login", "--server", p.URL, "--user", "lead01", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errs)
+	}
+	lead.must("sync", "--once")
+	var r streetdesk.HotspotReport
+	if err := json.Unmarshal([]byte(lead.must("hotspots", "--json")), &r); err != nil || len(r.Hotspots) == 0 {
+		t.Fatalf("hotspots: %v %+v", err, r)
+	}
+	h := r.Hotspots[0]
+	var ids []string
+	for _, o := range h.Orders {
+		ids = append(ids, o.ID)
+	}
+	for _, bad := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{ids[0], "--title", "噪音", "--reason", "反复投诉"}, "at least 2 ORDER-IDs (got 1)"},
+		{[]string{ids[0], ids[1], "--reason", "反复投诉"}, "needs --title"},
+		{[]string{ids[0], ids[1], "--title", "噪音"}, "needs --reason"},
+		{[]string{ids[0], "NO-SUCH-ORDER", "--title", "噪音", "--reason", "反复投诉"}, "NO-SUCH-ORDER"},
+	} {
+		out, errs, code := lead.run("", append([]string{"propose-event"}, bad.args...)...)
+		if code == 0 || out != "" || !strings.Contains(errs, bad.want) {
+			t.Errorf("propose-event %v: exit %d, %q %q", bad.args, code, out, errs)
+		}
+	}
+	args := append([]string{"propose-event"}, ids...)
+	out := lead.must(append(args, "--title", "星湖花园垃圾站夜间压缩噪音", "--reason", "一个月内多位居民反复投诉", "--department", "区城管和综合执法局",
+		"--hotspot", h.ID)...)
+	if !strings.Contains(out, "event proposal") || !strings.Contains(out, "will sync") {
+		t.Fatalf("propose-event: %q", out)
+	}
+	if d := lead.show(ids[0]); d.Pending != 1 {
+		t.Fatalf("the proposal is not queued on %s: %d pending", ids[0], d.Pending)
+	}
+	lead.must("sync", "--once")
+	if cs := lead.conflicts(); len(cs) != 0 {
+		t.Fatalf("the proposal came back: %+v", cs)
+	}
+	for _, id := range ids {
+		if d := lead.show(id); d.Pending != 0 || d.Order.EventID != "" {
+			t.Errorf("%s after the sync: %d pending, event %q", id, d.Pending, d.Order.EventID)
+		}
+	}
+	cw := &desk{t: t, data: t.TempDir()}
+	if _, errs, code := cw.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errs)
+	}
+	cw.must("sync", "--once")
+	if _, errs, code := cw.run("", append(args, "--title", "噪音", "--reason", "反复投诉")...); code == 0 || !strings.Contains(errs, "组长") {
+		t.Errorf("a caseworker's proposal: exit %d %q", code, errs)
+	}
+}
