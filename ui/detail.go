@@ -44,8 +44,10 @@ type detailView struct {
 	citizen    *widget.Label
 	deadlines  *widget.Label
 	complaint  *widget.Label
-	notice     *widget.Label // reopen reason, pending requests, conflicts, revocation
-	timeline   *widget.Label // one line per entry
+	notice     *widget.Label    // reopen reason, pending requests, conflicts, revocation
+	event      *fyne.Container  // an event's members, a member's event (events.go)
+	eventLinks []*widget.Button // their buttons, each opening the order
+	timeline   *widget.Label    // one line per entry
 	photos     *fyne.Container
 	exportBtn  *widget.Button // 证据包
 	actions    *actionBar
@@ -87,6 +89,8 @@ func newDetailView(u *UI) *detailView {
 	v.complaint = &widget.Label{Wrapping: fyne.TextWrapWord}
 	v.notice = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
 	v.timeline = &widget.Label{Wrapping: fyne.TextWrapWord}
+	v.event = container.NewVBox()
+	v.event.Hide()
 	// Thumbnails wrap onto rows: a scroller inside the detail's scroller
 	// did not clip in the software painter.
 	v.photos = container.NewGridWrap(fyne.NewSize(128, 126))
@@ -108,6 +112,7 @@ func newDetailView(u *UI) *detailView {
 	scroll := container.NewVScroll(container.NewVBox(
 		v.notice,
 		facts,
+		v.event,
 		widget.NewSeparator(),
 		heading("detail.complaint", "Complaint"), v.complaint,
 		widget.NewSeparator(),
@@ -164,6 +169,10 @@ func (v *detailView) fill() {
 	if o.Urgency != streetdesk.UrgencyNormal && o.Urgency != "" {
 		state = append(state, o.Urgency.Label(lc))
 	}
+	if b := eventBadge(o); b != "" {
+		state = append(state, b)
+	}
+	v.fillEvent()
 	v.state.SetText(strings.Join(state, " · "))
 	v.refreshRemaining()
 	v.title.SetText(o.Title)
@@ -498,6 +507,13 @@ type formDialog struct {
 }
 
 func (v *detailView) newForm(title string, body fyne.CanvasObject, saveText string, width float32, onSave func() error) *formDialog {
+	return v.u.newFormDialog(title, body, saveText, width, onSave, v.savedLocally)
+}
+
+// newFormDialog shows a modal form: body, an error line, Cancel and Save.
+// Save runs onSave; an error stays in the form, in the user's words;
+// otherwise the form closes and after (if set) runs.
+func (u *UI) newFormDialog(title string, body fyne.CanvasObject, saveText string, width float32, onSave func() error, after func()) *formDialog {
 	f := &formDialog{err: &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.DangerImportance}}
 	f.cancel = &widget.Button{Text: tr("button.cancel", "Cancel"), OnTapped: func() { f.pop.Hide() }}
 	f.save = &widget.Button{Text: saveText, Importance: widget.HighImportance, OnTapped: func() {
@@ -507,7 +523,9 @@ func (v *detailView) newForm(title string, body fyne.CanvasObject, saveText stri
 			return
 		}
 		f.pop.Hide()
-		v.savedLocally()
+		if after != nil {
+			after()
+		}
 	}}
 	f.err.Hide()
 	// From the keyboard: Esc cancels, Ctrl+Enter saves (Enter in a
@@ -516,10 +534,10 @@ func (v *detailView) newForm(title string, body fyne.CanvasObject, saveText stri
 		if !f.save.Disabled() {
 			f.save.OnTapped()
 		}
-	}, v.u.dialogShortcut)
+	}, u.dialogShortcut)
 	head := &widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}}
 	content := container.NewBorder(head, container.NewVBox(f.err, container.NewHBox(f.cancel, f.save)), nil, nil, body)
-	f.pop = widget.NewModalPopUp(content, v.u.w.Canvas())
+	f.pop = widget.NewModalPopUp(content, u.w.Canvas())
 	f.pop.Resize(fyne.NewSize(width, content.MinSize().Height))
 	f.pop.Show()
 	return f

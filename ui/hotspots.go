@@ -51,15 +51,19 @@ type hotspotView struct {
 	empty    *widget.Label
 	selHead  *widget.Label
 	selFacts *widget.Label
-	// actions holds what can be done with the chosen hotspot (proposing a
-	// big-data event order will live here).
-	actions *fyne.Container
-	orders  *widget.List
-	plot    *hotspotPlot
-	zoomIn  *widget.Button
-	zoomOut *widget.Button
-	fit     *widget.Button
-	content fyne.CanvasObject
+	// actions holds what can be done with the chosen hotspot: a lead
+	// proposes a big-data event (events.go).
+	actions  *fyne.Container
+	u        *UI // the window, for the proposal's dialog
+	propose  *widget.Button
+	proposed *widget.Label // what became of the last proposal
+	proposal *proposeDialog
+	orders   *widget.List
+	plot     *hotspotPlot
+	zoomIn   *widget.Button
+	zoomOut  *widget.Button
+	fit      *widget.Button
+	content  fyne.CanvasObject
 }
 
 func newHotspotView(ctx context.Context, d streetdesk.Desk, bg *sync.WaitGroup, open func(id string)) *hotspotView {
@@ -383,6 +387,7 @@ func (v *hotspotView) showChosen() {
 	if v.report == nil || v.sel < 0 || v.sel >= len(v.report.Hotspots) {
 		v.selHead.SetText(tr("hotspots.choose", "Choose a hotspot to see its orders."))
 		v.selFacts.SetText("")
+		v.fillActions()
 		v.orders.UnselectAll()
 		v.orders.Refresh()
 		return
@@ -394,6 +399,7 @@ func (v *hotspotView) showChosen() {
 		dept = tr("hotspots.department", "responsible: {{.D}}", map[string]string{"D": h.Category.Department})
 	}
 	v.selFacts.SetText(joinNonEmpty(" · ", h.StreetOffice, tr("hotspots.previous", "{{.N}} in the previous window", map[string]int{"N": h.Previous}), dept))
+	v.fillActions()
 	v.orders.UnselectAll()
 	v.orders.Refresh()
 	v.orders.ScrollToTop()

@@ -491,9 +491,12 @@ func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar,
 	return streetdesk.FormatRemaining(d, now, lc)
 }
 
-// badges are the row's markers: 特急/紧急, 督办, 重办, ⟳ 待同步, ⚠ 冲突.
+// badges are the row's markers: 大数据事件/并案, 特急/紧急, 督办, 重办, ⟳ 待同步, ⚠ 冲突.
 func badges(it streetdesk.QueueItem, lc string) string {
 	var b []string
+	if e := eventBadge(&it.Order); e != "" {
+		b = append(b, e)
+	}
 	if u := it.Order.Urgency; u == streetdesk.UrgencyUrgent || u == streetdesk.UrgencyCritical {
 		b = append(b, u.Label(lc))
 	}

@@ -175,6 +175,7 @@ func (u *UI) start(d streetdesk.Desk) {
 	u.bar.right.Add(u.signOut)
 	u.tabOrders = container.NewTabItem(tr("main.tabOrders", "Orders"), split)
 	u.hot = newHotspotView(u.ctx, d, &u.bg, u.openOrder)
+	u.hot.u = u
 	u.tabHot = container.NewTabItem(tr("main.tabHotspots", "Hotspots"), u.hot.content)
 	u.tabs = container.NewAppTabs(u.tabOrders, u.tabHot)
 	if d.Me().Role == streetdesk.RoleLead {
