@@ -630,6 +630,12 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		o.ID, o.Status.String(), streetdesk.FormatRemaining(o.CurrentDeadline(), now, "zh"), o.Title,
 		o.Category.Path(), o.Category.Department, o.Location.District, o.Location.Address,
 		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), o.Complaint)
+	switch {
+	case o.IsEvent():
+		fmt.Fprintf(m.Stdout, "大数据事件 · 并案工单 %d 张: %s\n\n", len(o.Members), strings.Join(o.Members, " "))
+	case o.EventID != "":
+		fmt.Fprintf(m.Stdout, "已并入大数据事件 %s\n\n", o.EventID)
+	}
 	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: "  ⟳ 待同步", streetdesk.SyncConflict: "  ⚠ 需要处理", streetdesk.SyncUploading: "  ⬆ 上传中"}
 	for _, e := range d.Timeline {
 		line := strings.Join(nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor,

@@ -1,11 +1,14 @@
 package main_test
 
 import (
+	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform/centre"
 )
 
 // TestProposeEvent_EndToEnd: a lead proposes an event of a demo hotspot's
@@ -59,6 +62,27 @@ func TestProposeEvent_EndToEnd(t *testing.T) {
 		if d := lead.show(id); d.Pending != 0 || d.Order.EventID != "" {
 			t.Errorf("%s after the sync: %d pending, event %q", id, d.Pending, d.Order.EventID)
 		}
+	}
+	// The dispatcher accepts; the lead's next sync brings the event.
+	ctx := context.Background()
+	disp := centre.New(p.URL)
+	if _, err := disp.Login(ctx, "dispatcher", p.Password); err != nil {
+		t.Fatal(err)
+	}
+	ps, err := disp.Proposals(ctx, streetdesk.ProposalPending)
+	if err != nil || len(ps) != 1 || ps[0].HotspotID != h.ID {
+		t.Fatalf("proposals: %+v %v", ps, err)
+	}
+	pr, err := disp.DecideProposal(ctx, ps[0].ID, streetdesk.ProposalDecision{Accept: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lead.must("sync", "--once")
+	if text := lead.must("show", ids[0]); !strings.Contains(text, "已并入大数据事件 "+pr.EventID) || !strings.Contains(text, "大数据事件提议") {
+		t.Errorf("show %s:\n%s", ids[0], text)
+	}
+	if text := lead.must("show", pr.EventID); !strings.Contains(text, fmt.Sprintf("大数据事件 · 并案工单 %d 张", len(ids))) {
+		t.Errorf("show %s:\n%s", pr.EventID, text)
 	}
 	cw := &desk{t: t, data: t.TempDir()}
 	if _, errs, code := cw.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
