@@ -35,7 +35,8 @@ func (m *Main) cmdProposeEvent(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	defer s.Close()
+	// The proposal is committed before Close; closing cannot lose it.
+	defer func() { _ = s.Close() }()
 	id, err := s.desk.ProposeEvent(ctx, streetdesk.EventInput{Title: *title, Reason: *reason, Department: *dept,
 		OrderIDs: ids, HotspotID: *hotspot})
 	if err != nil {
