@@ -335,6 +335,11 @@ func (db *DB) recordResult(ctx context.Context, tx *sql.Tx, r *streetdesk.Mutati
 // explain builds the one plain sentence the inbox shows: what happened and
 // what of the local work was kept.
 func explain(ctx context.Context, q querier, r *streetdesk.MutationResult, name, orderID string) (string, error) {
+	// A proposal is about its members, not only the order it waits on:
+	// the platform's message names the member at fault.
+	if name == streetdesk.MutProposeEvent && r.Message != "" {
+		return "大数据事件提议未被平台接受（" + r.Message + "）；提议的内容已保留，可修改后重新提议。", nil
+	}
 	var notes, photos int
 	if err := q.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM notes WHERE order_id = ? AND origin = 'local'),

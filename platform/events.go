@@ -214,6 +214,20 @@ func mayJoin(o *streetdesk.WorkOrder) error {
 	return nil
 }
 
+// whyNotJoin is mayJoin for a desk: the reason in plain Chinese, as every
+// mutation result's message is ("" when the order may join).
+func whyNotJoin(o *streetdesk.WorkOrder) string {
+	switch {
+	case o.IsEvent():
+		return "并案工单 " + o.ID + " 本身是大数据事件工单"
+	case o.EventID != "":
+		return "并案工单 " + o.ID + " 已并入事件 " + o.EventID
+	case o.Status == streetdesk.StatusCancelled || o.Status == streetdesk.StatusReturned:
+		return "并案工单 " + o.ID + " 已撤单或退回"
+	}
+	return ""
+}
+
 // createEvent makes the event order from its members and links them, in t.
 func (t *tx) createEvent(ctx context.Context, s *Server, actor *streetdesk.User, req streetdesk.CreateEventRequest, ids []string) (*streetdesk.WorkOrder, error) {
 	ms, err := t.loadMembers(ctx, ids)
@@ -353,7 +367,7 @@ func applyProposeEvent(ctx context.Context, p *pushOp) (*streetdesk.MutationResu
 		return p.reject(streetdesk.ResultRejected, streetdesk.CodeForbidden, "只有组长可以提议大数据事件"), nil
 	}
 	if !slices.Contains(a.MemberIDs, p.m.OrderID) {
-		return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "the mutation's order must be one of the members"), nil
+		return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "提议所在的工单 "+p.m.OrderID+" 必须是并案工单之一"), nil
 	}
 	for _, id := range a.MemberIDs {
 		o, _, err := p.t.Order(ctx, id)
@@ -366,8 +380,8 @@ func applyProposeEvent(ctx context.Context, p *pushOp) (*streetdesk.MutationResu
 		if o.TeamID != p.u.TeamID {
 			return p.reject(streetdesk.ResultRejected, streetdesk.CodeForbidden, "并案工单 "+id+" 不属于您的小组"), nil
 		}
-		if err := mayJoin(o); err != nil {
-			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, streetdesk.ErrorMessage(err)), nil
+		if msg := whyNotJoin(o); msg != "" {
+			return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, msg), nil
 		}
 	}
 	pr := streetdesk.EventProposal{ID: a.ProposalID, Title: a.Title, Reason: a.Reason, Department: a.Department,
@@ -378,7 +392,7 @@ func applyProposeEvent(ctx context.Context, p *pushOp) (*streetdesk.MutationResu
 		return nil, err
 	}
 	if !ok {
-		return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "proposalId already used"), nil
+		return p.reject(streetdesk.ResultRejected, streetdesk.CodeValidation, "提议编号 "+a.ProposalID+" 已被使用"), nil
 	}
 	return p.applied(), nil
 }

@@ -66,6 +66,23 @@ func TestReal_ProposeEventRoundTrip(t *testing.T) {
 	if streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND {
 		t.Fatalf("a proposal with an order the desk does not hold: %v", err)
 	}
+	// Offline, the lead proposes two orders; meanwhile the dispatcher puts
+	// one of them into an event. The platform refuses the proposal and the
+	// lead's inbox says which order and why.
+	two := e.dispatch(3, e.cw.ID)
+	d.syncNow()
+	if _, err := d.db.ProposeEvent(ctx, streetdesk.EventInput{Title: "噪音", Reason: "反复投诉", OrderIDs: two[:2]}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.srv.CreateEvent(ctx, &e.dispatcher, streetdesk.CreateEventRequest{OrderIDs: two[1:]}); err != nil {
+		t.Fatal(err)
+	}
+	d.syncNow()
+	cs, err := d.db.Conflicts(ctx, false)
+	if err != nil || len(cs) != 1 || cs[0].Name != streetdesk.MutProposeEvent || cs[0].Code != streetdesk.CodeValidation ||
+		!strings.Contains(cs[0].Explanation, two[1]) || !strings.Contains(cs[0].Explanation, "已并入事件") || !strings.Contains(cs[0].Intent, "反复投诉") {
+		t.Fatalf("the refused proposal in the inbox: %+v, %v", cs, err)
+	}
 	d.stop()
 	e.checkReal(t, d, e.lead)
 }
