@@ -154,6 +154,11 @@ const (
 	MsgFieldReassignReason  MsgCode = "field.reassignReason"
 	MsgFieldReviewComment   MsgCode = "field.reviewComment"
 	MsgFieldExplanation     MsgCode = "field.explanation"
+	MsgFieldEventTitle      MsgCode = "field.eventTitle"    // a big-data event's title
+	MsgFieldEventReason     MsgCode = "field.eventReason"   // why a lead proposes it
+	MsgFieldDepartment      MsgCode = "field.department"    // its suggested department
+	MsgFieldDescription     MsgCode = "field.description"   // an event order's text
+	MsgFieldDeclineReason   MsgCode = "field.declineReason" // why the dispatcher declines a proposal
 )
 
 // textFields are the English names CheckText's callers give, with the
@@ -168,4 +173,9 @@ var textFields = map[string]MsgCode{
 	"reassign reason":    MsgFieldReassignReason,
 	"review comment":     MsgFieldReviewComment,
 	"explanation":        MsgFieldExplanation,
+	"event title":        MsgFieldEventTitle,
+	"event reason":       MsgFieldEventReason,
+	"department":         MsgFieldDepartment,
+	"description":        MsgFieldDescription,
+	"decline reason":     MsgFieldDeclineReason,
 }

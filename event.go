@@ -71,13 +71,13 @@ func (a *ProposeEventArgs) validate() error {
 	if !validUUID(a.ProposalID) {
 		return Errorf(EINVALID, "proposalId is not a UUID")
 	}
-	if err := checkText("event title", a.Title, 1, MaxEventTitleRunes); err != nil {
+	if err := CheckText("event title", a.Title, 1, MaxEventTitleRunes); err != nil {
 		return err
 	}
-	if err := checkText("event reason", a.Reason, 1, MaxReasonRunes); err != nil {
+	if err := CheckText("event reason", a.Reason, 1, MaxReasonRunes); err != nil {
 		return err
 	}
-	if err := checkText("department", a.Department, 0, MaxDepartmentRunes); err != nil {
+	if err := CheckText("department", a.Department, 0, MaxDepartmentRunes); err != nil {
 		return err
 	}
 	if len(a.HotspotID) > 2*MaxOrderIDLength+1 {
@@ -195,13 +195,13 @@ func (r *CreateEventRequest) Validate(now time.Time) error {
 			return err
 		}
 	}
-	if err := checkText("event title", r.Title, 0, MaxEventTitleRunes); err != nil {
+	if err := CheckText("event title", r.Title, 0, MaxEventTitleRunes); err != nil {
 		return err
 	}
-	if err := checkText("description", r.Description, 0, MaxNoteRunes); err != nil {
+	if err := CheckText("description", r.Description, 0, MaxNoteRunes); err != nil {
 		return err
 	}
-	if err := checkText("department", r.Department, 0, MaxDepartmentRunes); err != nil {
+	if err := CheckText("department", r.Department, 0, MaxDepartmentRunes); err != nil {
 		return err
 	}
 	if !r.ResolveBy.IsZero() && !r.ResolveBy.After(now) {
@@ -230,7 +230,7 @@ func (d *ProposalDecision) Validate() error {
 	if !d.Accept {
 		min = 1
 	}
-	return checkText("decline reason", d.Reason, min, MaxReasonRunes)
+	return CheckText("decline reason", d.Reason, min, MaxReasonRunes)
 }
 
 // HotspotAnalysis is the body of GET /v1/centre/hotspots and of POST
