@@ -333,11 +333,11 @@ func (s *Server) buildEvent(ms []eventMember, tm *streetdesk.Team, actor *street
 		loc.Lat, loc.Lng = lat/float64(placed), lng/float64(placed)
 	}
 	if len(ms) > 20 {
-		lines = append(lines, fmt.Sprintf("……共 %d 张", len(ms)))
+		lines = append(lines, fmt.Sprintf("……共 %d 件", len(ms)))
 	}
 	title := strings.TrimSpace(req.Title)
 	if title == "" {
-		title = fmt.Sprintf("大数据事件：%s（%s，%d 张工单）", cmp.Or(cat.L3Name, cat.L2Name), cmp.Or(loc.Community, loc.Address, loc.StreetOffice), len(ms))
+		title = fmt.Sprintf("大数据事件：%s（%s，%d 件工单）", cmp.Or(cat.L3Name, cat.L2Name), cmp.Or(loc.Community, loc.Address, loc.StreetOffice), len(ms))
 	}
 	text := strings.TrimSpace(req.Description)
 	if text == "" {

@@ -133,7 +133,7 @@ func TestProposeEventFromHotspot(t *testing.T) {
 	d.Reason.SetText(reason)
 	d.Members.SetSelected(d.Members.Selected[:1])
 	test.Tap(d.Save)
-	if d = e.u.ProposeDialog(); !d.Visible || d.Error.Text != "请至少选择 2 张工单。" {
+	if d = e.u.ProposeDialog(); !d.Visible || d.Error.Text != "请至少选择 2 件工单。" {
 		t.Fatalf("one member: visible %v, %q", d.Visible, d.Error.Text)
 	}
 	if len(e.d.Proposals) != 0 {

@@ -632,7 +632,7 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), o.Complaint)
 	switch {
 	case o.IsEvent():
-		fmt.Fprintf(m.Stdout, "大数据事件 · 并案工单 %d 张: %s\n\n", len(o.Members), strings.Join(o.Members, " "))
+		fmt.Fprintf(m.Stdout, "大数据事件 · 并案工单 %d 件: %s\n\n", len(o.Members), strings.Join(o.Members, " "))
 	case o.EventID != "":
 		fmt.Fprintf(m.Stdout, "已并入大数据事件 %s\n\n", o.EventID)
 	}

@@ -81,7 +81,7 @@ func TestProposeEvent_EndToEnd(t *testing.T) {
 	if text := lead.must("show", ids[0]); !strings.Contains(text, "已并入大数据事件 "+pr.EventID) || !strings.Contains(text, "大数据事件提议") {
 		t.Errorf("show %s:\n%s", ids[0], text)
 	}
-	if text := lead.must("show", pr.EventID); !strings.Contains(text, fmt.Sprintf("大数据事件 · 并案工单 %d 张", len(ids))) {
+	if text := lead.must("show", pr.EventID); !strings.Contains(text, fmt.Sprintf("大数据事件 · 并案工单 %d 件", len(ids))) {
 		t.Errorf("show %s:\n%s", pr.EventID, text)
 	}
 	cw := &desk{t: t, data: t.TempDir()}
