@@ -204,7 +204,7 @@ defaults
     mode http
     timeout connect 500ms
     timeout client 60s
-    timeout server 30s
+    timeout server 65s # a long poll (GET /v1/sync/wait) is held up to 55 s
     timeout queue 5s
     timeout check 2s
     retries 3
