@@ -63,8 +63,9 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "clientId must be a UUID")
 		return
 	}
-	if len(req.Mutations) > streetdesk.MaxPushMutations {
-		writeError(w, http.StatusRequestEntityTooLarge, streetdesk.EINVALID, fmt.Sprintf("at most %d mutations per push", streetdesk.MaxPushMutations))
+	if len(req.Mutations) > streetdesk.MaxPushMutations || len(req.Chain) > streetdesk.MaxPushChainEntries {
+		writeError(w, http.StatusRequestEntityTooLarge, streetdesk.EINVALID, fmt.Sprintf("at most %d mutations and %d action-log entries per push",
+			streetdesk.MaxPushMutations, streetdesk.MaxPushChainEntries))
 		return
 	}
 	// The envelope of every mutation is checked before anything runs: a
@@ -164,7 +165,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 	}
 
 	resp := &streetdesk.PushResponse{Results: []streetdesk.MutationResult{}}
-	var applied []streetdesk.Mutation
+	var applied, fresh []streetdesk.Mutation
 	// Every key of the batch is looked up in one query, and the results are
 	// written in multi-row INSERTs before the commit: per mutation that saves
 	// three statements. Nothing in a push reads mutation_results except the
@@ -200,6 +201,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 		if m.ID > last+1 {
 			break // a gap: the client resends from lastMutationId+1
 		}
+		fresh = append(fresh, m)
 		var r *streetdesk.MutationResult
 		effect := true
 		prev, prevFP, err := rs.lookup(m.Key)
@@ -240,6 +242,11 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 		return nil, nil, err
 	}
 	if err := t.SetLastMutationID(ctx, req.ClientID, last); err != nil {
+		return nil, nil, err
+	}
+	// The action log flags, never refuses: it cannot fail a push but for
+	// the database failing.
+	if resp.Chain, err = t.storeChain(ctx, u, req.ClientID, req.Chain, fresh); err != nil {
 		return nil, nil, err
 	}
 	if err := t.Commit(); err != nil {

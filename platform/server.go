@@ -332,6 +332,7 @@ func (s *Server) routes() {
 	m.HandleFunc("POST /v1/centre/orders", s.as([]streetdesk.Role{streetdesk.RoleDispatcher}, s.handleDispatch))
 	m.HandleFunc("GET /v1/centre/orders", s.centre(s.handleCentreList))
 	m.HandleFunc("GET /v1/centre/orders/{id}", s.centre(s.handleCentreGet))
+	m.HandleFunc("GET /v1/centre/audit", s.as([]streetdesk.Role{streetdesk.RoleDispatcher}, s.handleAuditFlags))
 	m.HandleFunc("POST /v1/centre/orders/{id}/cancel", s.as(opRoles(streetdesk.OpCancel), s.handleCancel))
 	m.HandleFunc("POST /v1/centre/orders/{id}/return", s.as(opRoles(streetdesk.OpApproveReturn, streetdesk.OpRejectReturn), s.handleReturnDecision))
 	m.HandleFunc("POST /v1/centre/orders/{id}/extension", s.as(opRoles(streetdesk.OpApproveExtension, streetdesk.OpRejectExtension), s.handleExtensionDecision))

@@ -1,6 +1,7 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,6 +19,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/localdb"
+	"github.com/streetdesk/streetdesk/platform"
 	"github.com/streetdesk/streetdesk/sync"
 )
 
@@ -315,6 +317,12 @@ func restoreRun(rt *rapid.T, dir string) {
 	}
 	e.checkReal(rt, d, e.cw)
 	e.checkConverged(rt, d, e.cw)
+	// The platform's copy of the action log is whole: a fork the restore
+	// made is one the desk recorded.
+	var report bytes.Buffer
+	if ss, err := e.srv.VerifyChains(ctx, platform.AuditQuery{}, &report); err != nil || platform.Problems(ss) != 0 {
+		rt.Errorf("action logs on the platform (backup at %q): %v\n%s", point, err, report.String())
+	}
 }
 
 // attachForTest attaches a file already where it stays (hash and attach,

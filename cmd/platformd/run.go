@@ -36,6 +36,7 @@ const usage = `usage:
   platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
   platformd import-open311 --db FILE --team T [--map FILE] [--zone Z] FILE…   (Open311 GeoReport v2 JSON or XML)
   platformd open311-key add --db FILE --channel C --name NAME   (an Open311 api_key, printed once)
+  platformd audit verify --db FILE [--order ID] [--client ID]   (the desks' action logs; exit 1 when something is wrong)
 
 --db is a SQLite file (created if missing) or a PostgreSQL URL
 (postgres://USER@HOST:PORT/DB); with PostgreSQL, serve and seed need --media,
@@ -64,6 +65,12 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 		return errors.New(`unknown "user" subcommand (want: user add, user bulk)`)
 	case "open311-key":
 		return m.open311Key(ctx, args[1:])
+	case "audit":
+		if len(args) >= 2 && args[1] == "verify" {
+			return m.auditVerify(ctx, args[2:])
+		}
+		fmt.Fprint(m.Stderr, usage)
+		return errors.New(`unknown "audit" subcommand (want: audit verify)`)
 	case "import-open311":
 		return m.importOpen311(ctx, args[1:])
 	case "-h", "--help", "help":

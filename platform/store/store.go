@@ -136,6 +136,8 @@ type LoginWindow struct {
 // write transaction alike. "Not found" is a streetdesk error with code
 // ENOTFOUND.
 type Reader interface {
+	AuditReader // audit.go
+
 	// User returns a user by id or, failing that, by username, with the
 	// team's names and the password hash.
 	User(ctx context.Context, idOrName string) (*streetdesk.User, []byte, error)
@@ -254,6 +256,7 @@ type ReadTx interface {
 // Tx is a write transaction.
 type Tx interface {
 	Reader
+	AuditWriter // audit.go
 
 	// InsertOrder writes a new order; a taken id is ECONFLICT.
 	InsertOrder(ctx context.Context, o *streetdesk.WorkOrder, citizenPhone string) error
