@@ -260,13 +260,32 @@ func (s *Server) handleTrackLookup(w http.ResponseWriter, r *http.Request) {
 			Message: strings.ReplaceAll(words["locked"], "{N}", strconv.Itoa(mins))})
 		return
 	}
+	// The attempt is counted against the order before the digits are
+	// compared (a success takes it back below): parallel guesses that all
+	// passed the check above cannot compare more than the limit allows.
+	if err := s.db.AddTrackFailure(ctx, []string{orderKey}, now, TrackWindow); err != nil {
+		s.trackUnavailable(w, r, err)
+		return
+	}
+	if fails, err = s.db.TrackFailures(ctx, []string{orderKey}); err != nil {
+		s.trackUnavailable(w, r, err)
+		return
+	}
+	if f := fails[orderKey]; f.N > TrackOrderFailures && now.Sub(f.Start) < TrackWindow {
+		wait := f.Start.Add(TrackWindow).Sub(now)
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait.Seconds())+1))
+		mins := int((wait + time.Minute - 1) / time.Minute)
+		s.renderTrack(w, r, http.StatusTooManyRequests, trackPage{OrderInput: id,
+			Message: strings.ReplaceAll(words["locked"], "{N}", strconv.Itoa(mins))})
+		return
+	}
 	ok, err := s.trackMatch(ctx, id, digits)
 	if err != nil {
 		s.trackUnavailable(w, r, err)
 		return
 	}
 	if !ok {
-		if err := s.db.AddTrackFailure(ctx, []string{orderKey, addrKey}, now, TrackWindow); err != nil {
+		if err := s.db.AddTrackFailure(ctx, []string{addrKey}, now, TrackWindow); err != nil {
 			s.trackUnavailable(w, r, err)
 			return
 		}

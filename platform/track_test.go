@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"strings"
+	gosync "sync"
 	"testing"
 	"time"
 
@@ -225,6 +226,48 @@ func TestTrackLockout(t *testing.T) {
 }
 
 func pgOK(*testing.T) bool { return pgtest.Postgres() }
+
+// Wrong guesses sent all at once, each passing the lock check before any
+// failure is counted, still compare the digits at most the limit's times:
+// the rest are answered as locked.
+func TestTrackLockoutHoldsForParallelGuesses(t *testing.T) {
+	e := newEnv(t)
+	o := e.dispatch("teamA", "cw01")
+	const n = 30
+	codes := make(chan int, n)
+	var wg gosync.WaitGroup
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resp, err := http.PostForm(e.ts.URL+"/track", url.Values{"order": {o.ID}, "phone4": {"1111"}})
+			if err != nil {
+				codes <- 0
+				return
+			}
+			resp.Body.Close()
+			codes <- resp.StatusCode
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	compared := 0
+	for c := range codes {
+		switch c {
+		case http.StatusOK:
+			compared++
+		case http.StatusTooManyRequests, http.StatusServiceUnavailable:
+		default:
+			t.Errorf("status %d", c)
+		}
+	}
+	if compared > platform.TrackOrderFailures {
+		t.Fatalf("%d parallel guesses were compared, the limit is %d", compared, platform.TrackOrderFailures)
+	}
+	if st, _ := e.citizen().lookup(o.ID, "5678"); st != http.StatusTooManyRequests {
+		t.Errorf("after the burst the right digits: %d, want locked", st)
+	}
+}
 
 // 不满意 on the page reopens the order through the callback path with the
 // citizen's words as the reason, once per round; the form needs its CSRF
