@@ -12,8 +12,18 @@ import (
 // What instances share beside the synced data: failed sign-ins and the
 // locks of background jobs.
 
-func (db *DB) LoginFailures(ctx context.Context, keys []string) (map[string]store.LoginWindow, error) {
-	rows, err := db.q().Query(ctx, `SELECT key, window_start, n FROM login_failures WHERE key = ANY($1)`, keys)
+// failures is a table of failure windows per key (login_failures,
+// track_failures): the same shape and rules for failed sign-ins and failed
+// look-ups of the tracking page.
+type failures string
+
+const (
+	loginFailures failures = "login_failures"
+	trackFailures failures = "track_failures"
+)
+
+func (db *DB) failureWindows(ctx context.Context, f failures, keys []string) (map[string]store.LoginWindow, error) {
+	rows, err := db.q().Query(ctx, `SELECT key, window_start, n FROM `+string(f)+` WHERE key = ANY($1)`, keys)
 	if err != nil {
 		return nil, err
 	}
@@ -32,23 +42,30 @@ func (db *DB) LoginFailures(ctx context.Context, keys []string) (map[string]stor
 	return out, rows.Err()
 }
 
-// addLoginFailure starts a new window when the key's began window ago or
+// addFailure starts a new window when the key's began window ago or
 // earlier, else counts in it; one statement, so two instances counting at
 // once both count.
-const addLoginFailure = `INSERT INTO login_failures AS f (key, window_start, n) VALUES ($1, $2, 1)
+func (db *DB) addFailure(ctx context.Context, f failures, keys []string, now time.Time, window time.Duration) error {
+	q := `INSERT INTO ` + string(f) + ` AS f (key, window_start, n) VALUES ($1, $2, 1)
 ON CONFLICT (key) DO UPDATE SET
   n = CASE WHEN f.window_start <= $3 THEN 1 ELSE f.n + 1 END,
   window_start = CASE WHEN f.window_start <= $3 THEN excluded.window_start ELSE f.window_start END`
-
-func (db *DB) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
 	return db.update(ctx, func(t *writeTx) error {
 		for _, k := range keys {
-			if _, err := t.q.Exec(ctx, addLoginFailure, k, now.UnixMilli(), now.Add(-window).UnixMilli()); err != nil {
-				return fmt.Errorf("count failed sign-in: %w", err)
+			if _, err := t.q.Exec(ctx, q, k, now.UnixMilli(), now.Add(-window).UnixMilli()); err != nil {
+				return fmt.Errorf("count a failure in %s: %w", f, err)
 			}
 		}
 		return nil
 	})
+}
+
+func (db *DB) LoginFailures(ctx context.Context, keys []string) (map[string]store.LoginWindow, error) {
+	return db.failureWindows(ctx, loginFailures, keys)
+}
+
+func (db *DB) AddLoginFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
+	return db.addFailure(ctx, loginFailures, keys, now, window)
 }
 
 func (db *DB) ResetLoginFailures(ctx context.Context, key string) error {

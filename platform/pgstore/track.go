@@ -15,41 +15,11 @@ import (
 // ratings; shared by every instance on the database.
 
 func (db *DB) TrackFailures(ctx context.Context, keys []string) (map[string]store.LoginWindow, error) {
-	rows, err := db.q().Query(ctx, `SELECT key, window_start, n FROM track_failures WHERE key = ANY($1)`, keys)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := map[string]store.LoginWindow{}
-	for rows.Next() {
-		var k string
-		var start int64
-		var w store.LoginWindow
-		if err := rows.Scan(&k, &start, &w.N); err != nil {
-			return nil, translate(err)
-		}
-		w.Start = time.UnixMilli(start).UTC()
-		out[k] = w
-	}
-	return out, rows.Err()
+	return db.failureWindows(ctx, trackFailures, keys)
 }
 
-// addTrackFailure counts in one statement, so two instances counting at
-// once both count.
-const addTrackFailure = `INSERT INTO track_failures AS f (key, window_start, n) VALUES ($1, $2, 1)
-ON CONFLICT (key) DO UPDATE SET
-  n = CASE WHEN f.window_start <= $3 THEN 1 ELSE f.n + 1 END,
-  window_start = CASE WHEN f.window_start <= $3 THEN excluded.window_start ELSE f.window_start END`
-
 func (db *DB) AddTrackFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
-	return db.update(ctx, func(t *writeTx) error {
-		for _, k := range keys {
-			if _, err := t.q.Exec(ctx, addTrackFailure, k, now.UnixMilli(), now.Add(-window).UnixMilli()); err != nil {
-				return fmt.Errorf("count failed look-up: %w", err)
-			}
-		}
-		return nil
-	})
+	return db.addFailure(ctx, trackFailures, keys, now, window)
 }
 
 func (db *DB) ResetTrackFailures(ctx context.Context, key string) error {

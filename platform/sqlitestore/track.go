@@ -15,55 +15,19 @@ import (
 // ratings.
 
 func (db *DB) TrackFailures(ctx context.Context, keys []string) (map[string]store.LoginWindow, error) {
-	out := map[string]store.LoginWindow{}
-	for _, k := range keys {
-		var start int64
-		var w store.LoginWindow
-		err := db.rdb.queryRow(ctx, `SELECT window_start, n FROM track_failures WHERE key = ?`, k).Scan(&start, &w.N)
-		switch {
-		case errors.Is(err, sql.ErrNoRows):
-			continue
-		case err != nil:
-			return nil, err
-		}
-		w.Start = time.UnixMilli(start).UTC()
-		out[k] = w
-	}
-	return out, nil
+	return db.failureWindows(ctx, trackFailures, keys)
 }
 
-const addTrackFailure = `INSERT INTO track_failures AS f (key, window_start, n) VALUES (?1, ?2, 1)
-ON CONFLICT (key) DO UPDATE SET
-  n = CASE WHEN f.window_start <= ?3 THEN 1 ELSE f.n + 1 END,
-  window_start = CASE WHEN f.window_start <= ?3 THEN excluded.window_start ELSE f.window_start END`
-
 func (db *DB) AddTrackFailure(ctx context.Context, keys []string, now time.Time, window time.Duration) error {
-	return db.update(ctx, func(t *writeTx) error {
-		for _, k := range keys {
-			if _, err := t.t.exec(ctx, addTrackFailure, k, now.UnixMilli(), now.Add(-window).UnixMilli()); err != nil {
-				return fmt.Errorf("count failed look-up: %w", err)
-			}
-		}
-		return nil
-	})
+	return db.addFailure(ctx, trackFailures, keys, now, window)
 }
 
 func (db *DB) ResetTrackFailures(ctx context.Context, key string) error {
-	w, err := db.writer()
-	if err != nil {
-		return err
-	}
-	_, err = w.exec(ctx, `DELETE FROM track_failures WHERE key = ?`, key)
-	return err
+	return db.deleteFailures(ctx, trackFailures, `key = ?`, key)
 }
 
 func (db *DB) PruneTrackFailures(ctx context.Context, before time.Time) error {
-	w, err := db.writer()
-	if err != nil {
-		return err
-	}
-	_, err = w.exec(ctx, `DELETE FROM track_failures WHERE window_start < ?`, before.UnixMilli())
-	return err
+	return db.deleteFailures(ctx, trackFailures, `window_start < ?`, before.UnixMilli())
 }
 
 func (db *DB) TrackSecret(ctx context.Context, newSecret string) (string, error) {
