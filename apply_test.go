@@ -80,11 +80,11 @@ func applyCases() map[streetdesk.Operation]applyCase {
 			func(w *streetdesk.WorkOrder) { w.Deadlines.ResolveBy, w.ExtensionRequest = newDue, nil }, ""},
 		streetdesk.OpRejectExtension: {nil, func(w *streetdesk.WorkOrder) { w.ExtensionRequest = nil }, ""},
 		streetdesk.OpClose: {&streetdesk.CallbackRequest{Rating: streetdesk.RatingBasically, Comment: "还行"},
-			func(w *streetdesk.WorkOrder) { w.Rating = streetdesk.RatingBasically }, "基本满意 还行"},
+			func(w *streetdesk.WorkOrder) { w.Rating, w.CitizenRatedAt = streetdesk.RatingBasically, time.Time{} }, "基本满意 还行"},
 		streetdesk.OpReopen: {&streetdesk.Reopening{Comment: "灯又灭了", ResolveBy: newDue},
 			func(w *streetdesk.WorkOrder) {
 				w.Rating, w.Cycle, w.Deadlines.ResolveBy = streetdesk.RatingDissatisfied, 2, newDue
-				w.ReopenReason, w.AwaitingMedia = "灯又灭了", false
+				w.ReopenReason, w.AwaitingMedia, w.CitizenRatedAt = "灯又灭了", false, time.Time{}
 			}, "不满意 灯又灭了"},
 		streetdesk.OpCancel:      {&streetdesk.DecisionRequest{Comment: "重复工单"}, func(*streetdesk.WorkOrder) {}, "重复工单"},
 		streetdesk.OpSupervise:   {&streetdesk.SuperviseRequest{On: true, Comment: "加快"}, func(w *streetdesk.WorkOrder) { w.Supervised = true }, "加快"},
@@ -109,6 +109,9 @@ func TestWorkOrderApplyEveryTransition(t *testing.T) {
 				got := baseOrder(tr.From)
 				if tr.Op == streetdesk.OpUnsupervise {
 					got.Supervised = true
+				}
+				if tr.Guard != nil { // closed by the citizen: the agent overrides
+					got.CitizenRatedAt = earlier
 				}
 				want := got
 				ev, err := got.Apply(tr.Op, c.args, by, applyAt)
@@ -187,6 +190,67 @@ func TestWorkOrderApplyRefuses(t *testing.T) {
 				t.Fatalf("a refused operation changed the order: %+v", w)
 			}
 		})
+	}
+}
+
+// TestCallbackOverridesCitizen: the callback agent may override the
+// citizen's own rating (from the tracking page) within the callback window;
+// nothing else reopens or re-rates a closed order.
+func TestCallbackOverridesCitizen(t *testing.T) {
+	agent := roleUsers[streetdesk.RoleCallback]
+	ratedAt := applyAt.Add(-time.Hour)
+	reopen := &streetdesk.Reopening{Comment: "电话回访：灯还是不亮", ResolveBy: newDue}
+	basically := &streetdesk.CallbackRequest{Rating: streetdesk.RatingBasically, Comment: "电话回访"}
+	for name, tc := range map[string]struct {
+		citizenRated time.Time // zero: the agent closed it
+		op           streetdesk.Operation
+		args         any
+		by           streetdesk.User
+		at           time.Time
+		code         string // "" = allowed
+		to           streetdesk.Status
+	}{
+		"不满意 reopens the citizen's 满意":          {ratedAt, streetdesk.OpReopen, reopen, agent, applyAt, "", streetdesk.StatusReopened},
+		"another rating replaces the citizen's": {ratedAt, streetdesk.OpClose, basically, agent, applyAt, "", streetdesk.StatusClosed},
+		"at the end of the window":              {ratedAt, streetdesk.OpReopen, reopen, agent, ratedAt.Add(streetdesk.CallbackOverrideWindow), "", streetdesk.StatusReopened},
+		"after the window":                      {ratedAt, streetdesk.OpReopen, reopen, agent, ratedAt.Add(streetdesk.CallbackOverrideWindow + time.Second), streetdesk.ECONFLICT, ""},
+		"closed by the agent's own callback":    {time.Time{}, streetdesk.OpReopen, reopen, agent, applyAt, streetdesk.ECONFLICT, ""},
+		"re-rating the agent's own callback":    {time.Time{}, streetdesk.OpClose, basically, agent, applyAt, streetdesk.ECONFLICT, ""},
+		"the dispatcher":                        {ratedAt, streetdesk.OpReopen, reopen, roleUsers[streetdesk.RoleDispatcher], applyAt, streetdesk.EFORBIDDEN, ""},
+		"the street office":                     {ratedAt, streetdesk.OpReopen, reopen, roleUsers[streetdesk.RoleLead], applyAt, streetdesk.EFORBIDDEN, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			w := baseOrder(streetdesk.StatusClosed)
+			w.Rating, w.CitizenRatedAt = streetdesk.RatingSatisfied, tc.citizenRated
+			before := w
+			ev, err := w.Apply(tc.op, tc.args, tc.by, tc.at)
+			if tc.code != "" {
+				if streetdesk.ErrorCode(err) != tc.code || ev != nil || !reflect.DeepEqual(w, before) {
+					t.Fatalf("Apply: %v (event %+v), want code %s and the order unchanged", err, ev, tc.code)
+				}
+				return
+			}
+			if err != nil || ev == nil {
+				t.Fatalf("Apply: %v (event %+v)", err, ev)
+			}
+			if w.Status != tc.to || !w.CitizenRatedAt.IsZero() {
+				t.Fatalf("status %s, citizenRatedAt %v: want %s and the override final", w.Status, w.CitizenRatedAt, tc.to)
+			}
+			// The agent's rating stands: no second override.
+			if w.Status == streetdesk.StatusClosed {
+				if _, err := w.Apply(streetdesk.OpReopen, reopen, agent, tc.at); streetdesk.ErrorCode(err) != streetdesk.ECONFLICT {
+					t.Fatalf("second override: %v, want ECONFLICT", err)
+				}
+			}
+		})
+	}
+	// The citizen's rating through the callback path marks the order.
+	w := baseOrder(streetdesk.StatusResolved)
+	if _, err := w.Apply(streetdesk.OpClose, &streetdesk.CallbackRequest{Rating: streetdesk.RatingSatisfied, ByCitizen: true}, agent, ratedAt); err != nil {
+		t.Fatal(err)
+	}
+	if !w.CitizenRatedAt.Equal(ratedAt) {
+		t.Fatalf("citizenRatedAt %v, want %v", w.CitizenRatedAt, ratedAt)
 	}
 }
 

@@ -87,6 +87,32 @@ type Transition struct {
 	Op    Operation
 	Roles []Role
 	To    Status
+	// Guard, when set, is a condition on the order itself that the row also
+	// needs. WorkOrder.Apply checks it; Apply, Can and Allowed see only a
+	// state and a role, so they report the row as possible.
+	Guard Guard
+}
+
+// Guard decides from the order and the moment whether a guarded transition
+// may happen: nil, or an error saying why not.
+type Guard func(w *WorkOrder, at time.Time) error
+
+// CallbackOverrideWindow is how long after the citizen's own rating on the
+// tracking page closed an order the callback agent may still override it
+// (the centre's callback comes within three days of the resolution).
+const CallbackOverrideWindow = 72 * time.Hour
+
+// citizenRatedRecently lets the callback agent override a rating the citizen
+// gave on the tracking page, within CallbackOverrideWindow of it: never a
+// rating the agent recorded, nor an old one.
+func citizenRatedRecently(w *WorkOrder, at time.Time) error {
+	switch {
+	case w.CitizenRatedAt.IsZero():
+		return Errorf(ECONFLICT, "order %s was not closed by the citizen's own rating: the callback is recorded already", w.ID)
+	case at.After(w.CitizenRatedAt.Add(CallbackOverrideWindow)):
+		return Errorf(ECONFLICT, "order %s: the citizen's rating can be overridden only within %s of it", w.ID, CallbackOverrideWindow)
+	}
+	return nil
 }
 
 var (
@@ -110,6 +136,9 @@ func buildLifecycle() []Transition {
 	var t []Transition
 	add := func(from Status, op Operation, roles []Role, to Status) {
 		t = append(t, Transition{From: from, Op: op, Roles: roles, To: to})
+	}
+	guarded := func(g Guard, from Status, op Operation, roles []Role, to Status) {
+		t = append(t, Transition{From: from, Op: op, Roles: roles, To: to, Guard: g})
 	}
 	// 待签收
 	add(StatusDispatched, OpAccept, street, StatusAccepted)
@@ -146,6 +175,11 @@ func buildLifecycle() []Transition {
 	// 已办结: the callback.
 	add(StatusResolved, OpClose, callback, StatusClosed)
 	add(StatusResolved, OpReopen, callback, StatusReopened)
+	// 已归档 by the citizen's own rating on the tracking page: the callback
+	// agent's callback still counts, within the window — a different rating
+	// replaces the citizen's, 不满意 reopens the order as from 已办结.
+	guarded(citizenRatedRecently, StatusClosed, OpClose, callback, StatusClosed)
+	guarded(citizenRatedRecently, StatusClosed, OpReopen, callback, StatusReopened)
 	// The centre may cancel and supervise anything still open.
 	for _, s := range []Status{StatusDispatched, StatusAccepted, StatusReturnRequested,
 		StatusExtensionRequested, StatusAwaitingReview, StatusReopened} {
@@ -285,6 +319,11 @@ func (w *WorkOrder) Apply(op Operation, args any, by User, at time.Time) (*Event
 	if err != nil {
 		return nil, err
 	}
+	if g := lifecycleIndex[lifecycleKey{w.Status, op}].Guard; g != nil {
+		if err := g(w, at); err != nil {
+			return nil, err
+		}
+	}
 	eff, ok := effects[op]
 	if !ok {
 		return nil, Errorf(EINVALID, "operation %s has no effect defined", op)
@@ -409,6 +448,11 @@ var effects = map[Operation]effect{
 			return false, Errorf(EINVALID, "close: rating %q does not close an order", string(a.Rating))
 		}
 		w.Rating = a.Rating
+		// Only the citizen's own rating leaves room for the agent's.
+		w.CitizenRatedAt = time.Time{}
+		if a.ByCitizen {
+			w.CitizenRatedAt = ev.At
+		}
 		ev.Text = a.Rating.Label("zh") + " " + a.Comment
 		return true, nil
 	},
@@ -424,6 +468,7 @@ var effects = map[Operation]effect{
 		w.Deadlines.ResolveBy = a.ResolveBy
 		w.ReopenReason = a.Comment
 		w.AwaitingMedia = false
+		w.CitizenRatedAt = time.Time{}
 		ev.Text = RatingDissatisfied.Label("zh") + " " + a.Comment
 		return true, nil
 	},

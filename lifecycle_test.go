@@ -83,7 +83,12 @@ func expectedLifecycle() map[streetdesk.Status]map[streetdesk.Operation]cell {
 			streetdesk.OpSupervise:   {sup, streetdesk.StatusResolved},
 			streetdesk.OpUnsupervise: {sup, streetdesk.StatusResolved},
 		},
-		streetdesk.StatusClosed:    {},
+		// Closed by the citizen's own rating: the agent may override
+		// (guarded by the order, see TestCallbackOverridesCitizen).
+		streetdesk.StatusClosed: {
+			streetdesk.OpClose:  {cb, streetdesk.StatusClosed},
+			streetdesk.OpReopen: {cb, streetdesk.StatusReopened},
+		},
 		streetdesk.StatusReturned:  {},
 		streetdesk.StatusCancelled: {},
 	}

@@ -330,6 +330,9 @@ type DecisionRequest struct {
 type CallbackRequest struct {
 	Rating  Rating `json:"rating"`
 	Comment string `json:"comment,omitempty"`
+	// ByCitizen marks the citizen's own rating on the tracking page, which
+	// the callback agent may still override. Never read from a request.
+	ByCitizen bool `json:"-"`
 }
 
 // SuperviseRequest sets or clears 督办.

@@ -108,13 +108,17 @@ type WorkOrder struct {
 	DuplicateOf   string `json:"duplicateOf,omitempty"`
 	EventID       string `json:"eventId,omitempty"` // part of a big-data event
 	// Members are an event order's member orders, in the order given.
-	Members      []string  `json:"members,omitempty"`
-	Rating       Rating    `json:"rating,omitempty"`
-	ReopenReason string    `json:"reopenReason,omitempty"`
-	DispatchedAt time.Time `json:"dispatchedAt"`
-	AcceptedAt   time.Time `json:"acceptedAt,omitzero"`
-	FirstContact time.Time `json:"firstContactAt,omitzero"`
-	UpdatedAt    time.Time `json:"updatedAt"`
+	Members []string `json:"members,omitempty"`
+	Rating  Rating   `json:"rating,omitempty"`
+	// CitizenRatedAt is when the citizen's own rating on the tracking page
+	// closed the order (zero otherwise): the callback agent may override it
+	// within CallbackOverrideWindow.
+	CitizenRatedAt time.Time `json:"citizenRatedAt,omitzero"`
+	ReopenReason   string    `json:"reopenReason,omitempty"`
+	DispatchedAt   time.Time `json:"dispatchedAt"`
+	AcceptedAt     time.Time `json:"acceptedAt,omitzero"`
+	FirstContact   time.Time `json:"firstContactAt,omitzero"`
+	UpdatedAt      time.Time `json:"updatedAt"`
 	// Pending requests the centre has not decided yet.
 	ReturnRequest    *ReturnRequest    `json:"returnRequest,omitempty"`
 	ExtensionRequest *ExtensionRequest `json:"extensionRequest,omitempty"`

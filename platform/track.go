@@ -475,8 +475,13 @@ func (s *Server) trackRating(ctx context.Context, o *streetdesk.WorkOrder, lang 
 	switch {
 	case err == nil:
 		v.Rated = strings.ReplaceAll(words["rated"], "{R}", rating.Label(lang))
-		if rating == streetdesk.RatingDissatisfied && o.Cycle > cycle {
+		switch {
+		case o.Cycle > cycle && rating == streetdesk.RatingDissatisfied:
 			v.Rated += words["ratedReopened"]
+		case o.Cycle > cycle: // the callback agent overrode the citizen's rating
+			v.Rated += words["agentReopened"]
+		case o.Status == streetdesk.StatusClosed && o.CitizenRatedAt.IsZero() && o.Rating != "":
+			v.Rated += strings.ReplaceAll(words["agentRerated"], "{R}", o.Rating.Label(lang))
 		}
 	case streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND:
 		return err
@@ -581,7 +586,7 @@ func (s *Server) citizenCallback(ctx context.Context, id string, rating streetde
 	if !first {
 		return streetdesk.Errorf(streetdesk.ECONFLICT, "order %s was rated in this round already", id)
 	}
-	var args any = &streetdesk.CallbackRequest{Rating: rating, Comment: comment}
+	var args any = &streetdesk.CallbackRequest{Rating: rating, Comment: comment, ByCitizen: true}
 	if op == streetdesk.OpReopen {
 		args = &streetdesk.Reopening{Comment: comment, ResolveBy: s.cfg.Calendar.ReopenDeadline(t.now)}
 	}

@@ -340,3 +340,104 @@ func TestTrackRatingReopensOncePerRound(t *testing.T) {
 		t.Error("session did not expire")
 	}
 }
+
+// TestTrackAgentOverridesCitizen: after the citizen's own 满意 closed the
+// order on the page, the callback agent's callback still counts within the
+// callback window — 不满意 reopens it, another rating replaces the
+// citizen's — once, and never after the window or over the agent's own.
+func TestTrackAgentOverridesCitizen(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	agent := e.centreAs("callback")
+	rateSatisfied := func() (*streetdesk.WorkOrder, *citizen) {
+		t.Helper()
+		o, _, _ := e.resolvedWithPhotos(t)
+		c := e.citizen()
+		_, page := c.lookup(o.ID, "5678")
+		if resp, _ := c.rate(page, streetdesk.RatingSatisfied, "很好"); resp.StatusCode != http.StatusSeeOther {
+			t.Fatalf("rate: %d", resp.StatusCode)
+		}
+		got := e.order(o.ID)
+		if got.Status != streetdesk.StatusClosed || got.CitizenRatedAt.IsZero() {
+			t.Fatalf("after the citizen's 满意: %s, citizenRatedAt %v", got.Status, got.CitizenRatedAt)
+		}
+		return got, c
+	}
+
+	// 不满意 on the phone reopens the order the citizen closed.
+	o, c := rateSatisfied()
+	e.clock.Add(10 * time.Minute)
+	if _, err := agent.Callback(ctx, o.ID, streetdesk.RatingDissatisfied, "电话回访：井盖仍松动"); err != nil {
+		t.Fatal(err)
+	}
+	got := e.order(o.ID)
+	if got.Status != streetdesk.StatusReopened || got.Cycle != o.Cycle+1 || got.ReopenReason != "电话回访：井盖仍松动" || !got.CitizenRatedAt.IsZero() {
+		t.Fatalf("after the agent's 不满意: %s cycle %d reason %q", got.Status, got.Cycle, got.ReopenReason)
+	}
+	if last := got.History[len(got.History)-1]; last.Kind != string(streetdesk.OpReopen) || last.Actor != "回访员" {
+		t.Errorf("history: %+v", last)
+	}
+	_, page := c.do(http.MethodGet, "/track", nil)
+	if !strings.Contains(page, "您的评价：满意。回访员电话回访后，工单已重新办理。") || strings.Contains(page, `name="rating"`) {
+		t.Errorf("page after the override:\n%s", page)
+	}
+
+	// Another rating replaces the citizen's; it is final.
+	o, c = rateSatisfied()
+	if _, err := agent.Callback(ctx, o.ID, streetdesk.RatingBasically, "电话回访"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.order(o.ID); got.Status != streetdesk.StatusClosed || got.Rating != streetdesk.RatingBasically || !got.CitizenRatedAt.IsZero() {
+		t.Fatalf("after the agent's 基本满意: %s %s", got.Status, got.Rating)
+	}
+	_, page = c.do(http.MethodGet, "/track", nil)
+	if !strings.Contains(page, "您的评价：满意。回访员电话回访后记为：基本满意") {
+		t.Errorf("page after the re-rating:\n%s", page)
+	}
+	st, body := e.call(http.MethodPost, "/v1/centre/orders/"+o.ID+"/callback", e.token("callback"),
+		streetdesk.CallbackRequest{Rating: streetdesk.RatingDissatisfied, Comment: "再改"}, nil)
+	if st != http.StatusConflict {
+		t.Errorf("second override: %d %s", st, body)
+	}
+
+	// Nobody but the callback role overrides.
+	o, _ = rateSatisfied()
+	st, _ = e.call(http.MethodPost, "/v1/centre/orders/"+o.ID+"/callback", e.token("dispatcher"),
+		streetdesk.CallbackRequest{Rating: streetdesk.RatingDissatisfied, Comment: "派单员"}, nil)
+	if st != http.StatusForbidden {
+		t.Errorf("dispatcher: %d", st)
+	}
+	if got := e.order(o.ID); got.Status != streetdesk.StatusClosed {
+		t.Fatalf("refused overrides changed the order: %s", got.Status)
+	}
+
+	// The agent's own callback cannot pass for the citizen's: the marker is
+	// no field of the request (refused as unknown), and the agent's rating
+	// leaves no room for an override.
+	o, _, _ = e.resolvedWithPhotos(t)
+	st, body = e.call(http.MethodPost, "/v1/centre/orders/"+o.ID+"/callback", e.token("callback"),
+		map[string]any{"rating": "satisfied", "ByCitizen": true}, nil)
+	if st != http.StatusBadRequest || e.order(o.ID).Status != streetdesk.StatusResolved {
+		t.Fatalf("a callback claiming to be the citizen's: %d %s", st, body)
+	}
+	if _, err := agent.Callback(ctx, o.ID, streetdesk.RatingSatisfied, "电话回访"); err != nil {
+		t.Fatal(err)
+	}
+	if got := e.order(o.ID); got.Status != streetdesk.StatusClosed || !got.CitizenRatedAt.IsZero() {
+		t.Fatalf("agent's callback: %s, citizenRatedAt %v", got.Status, got.CitizenRatedAt)
+	}
+	if _, err := agent.Callback(ctx, o.ID, streetdesk.RatingDissatisfied, "改"); err == nil {
+		t.Fatal("the agent overrode its own callback")
+	}
+	// After the window the citizen's rating stands.
+	o, _ = rateSatisfied()
+	e.clock.Add(streetdesk.CallbackOverrideWindow + time.Minute)
+	e.mu.Lock()
+	clear(e.tokens) // expired meanwhile
+	e.mu.Unlock()
+	st, body = e.call(http.MethodPost, "/v1/centre/orders/"+o.ID+"/callback", e.token("callback"),
+		streetdesk.CallbackRequest{Rating: streetdesk.RatingDissatisfied, Comment: "太迟"}, nil)
+	if st != http.StatusConflict {
+		t.Errorf("after the window: %d %s", st, body)
+	}
+}

@@ -59,6 +59,8 @@ var trackWords = map[string]map[string]string{
 		"rated":           "您的评价：{R}",
 		"ratedReopened":   "。工单已重新办理。",
 		"ratedByPhone":    "回访结果：{R}",
+		"agentReopened":   "。回访员电话回访后，工单已重新办理。",
+		"agentRerated":    "。回访员电话回访后记为：{R}",
 		"another":         "查询其他工单",
 	},
 	"en": {
@@ -117,6 +119,8 @@ var trackWords = map[string]map[string]string{
 		"rated":           "Your rating: {R}",
 		"ratedReopened":   ". The order is being handled again.",
 		"ratedByPhone":    "Follow-up result: {R}",
+		"agentReopened":   ". After the follow-up call the order is being handled again.",
+		"agentRerated":    ". The follow-up call recorded: {R}",
 		"another":         "Look up another order",
 	},
 }
