@@ -321,6 +321,14 @@ func CheckText(field, s string, minRunes, maxRunes int) error {
 	return nil
 }
 
+// NormalizeOrderID is an order id as the platform keeps it: upper case,
+// without surrounding spaces. Ids are letters, digits, '-' and '_', so case
+// is the only way two spellings of one id differ; the platform applies it
+// where an id comes in (a centre-given id at dispatch, an import) and where
+// one is typed to find an order (the tracking page, Open311, the centre's
+// endpoints), so a citizen reading 'wo-…' off a message finds 'WO-…'.
+func NormalizeOrderID(id string) string { return strings.ToUpper(strings.TrimSpace(id)) }
+
 // ValidOrderID reports whether id looks like a platform order id: 1–64 ASCII
 // letters, digits, '-' or '_' (no path separators, no dots).
 func ValidOrderID(id string) bool {

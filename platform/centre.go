@@ -18,6 +18,7 @@ func (s *Server) Dispatch(ctx context.Context, actor *streetdesk.User, req stree
 	if actor.Role != streetdesk.RoleDispatcher {
 		return nil, streetdesk.Errorf(streetdesk.EFORBIDDEN, "only a dispatcher dispatches orders")
 	}
+	req.ID = streetdesk.NormalizeOrderID(req.ID)
 	if err := validateDispatch(&req); err != nil {
 		return nil, err
 	}
@@ -149,6 +150,7 @@ func validateDispatch(r *streetdesk.DispatchRequest) error {
 // streetdesk's WorkOrder.Apply decides and makes the change; a cancelled or
 // returned order leaves every caseworker's view.
 func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string, op streetdesk.Operation, args any) (*streetdesk.WorkOrder, error) {
+	id = streetdesk.NormalizeOrderID(id)
 	if !streetdesk.ValidOrderID(id) {
 		return nil, streetdesk.Errorf(streetdesk.EINVALID, "bad order id")
 	}

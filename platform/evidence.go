@@ -176,7 +176,7 @@ func (s *Server) CentreOrder(ctx context.Context, id string) (*streetdesk.Centre
 }
 
 func (s *Server) handleCentreGet(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
-	id := r.PathValue("id")
+	id := streetdesk.NormalizeOrderID(r.PathValue("id"))
 	if !streetdesk.ValidOrderID(id) {
 		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "bad order id")
 		return

@@ -273,8 +273,8 @@ func (s *Server) open311Query(q map[string][]string) (store.Open311Filter, error
 	}
 	f.Offset = (page - 1) * f.Limit
 	if ids := list("service_request_id"); len(ids) > 0 {
-		for _, id := range ids {
-			if !streetdesk.ValidOrderID(id) {
+		for i, id := range ids {
+			if ids[i] = streetdesk.NormalizeOrderID(id); !streetdesk.ValidOrderID(ids[i]) {
 				return f, streetdesk.Errorf(streetdesk.EINVALID, "service_request_id %q is not a request id", id)
 			}
 		}
@@ -339,7 +339,7 @@ func (s *Server) handleOpen311Requests(w http.ResponseWriter, r *http.Request, f
 }
 
 func (s *Server) handleOpen311Request(w http.ResponseWriter, r *http.Request, f open311Format) {
-	id := r.PathValue("name")
+	id := streetdesk.NormalizeOrderID(r.PathValue("name"))
 	if !streetdesk.ValidOrderID(id) {
 		writeOpen311Error(w, f, http.StatusNotFound, "no such request")
 		return

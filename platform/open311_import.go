@@ -173,12 +173,12 @@ func (s *Server) open311Order(rec streetdesk.Open311Record, tm *streetdesk.Team,
 	if fid == "" {
 		return nil, nil, "no service_request_id"
 	}
-	id := opts.Prefix + "-" + strings.Map(func(r rune) rune {
+	id := streetdesk.NormalizeOrderID(opts.Prefix + "-" + strings.Map(func(r rune) rune {
 		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' {
 			return r
 		}
 		return '_'
-	}, fid)
+	}, fid))
 	if !streetdesk.ValidOrderID(id) {
 		return nil, nil, fmt.Sprintf("service_request_id too long for an order id (%s: at most %d characters)", id, streetdesk.MaxOrderIDLength)
 	}

@@ -241,7 +241,7 @@ func (s *Server) handleTrackLookup(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := r.Context()
 	words := trackWords[trackLang(r)]
-	id := strings.ToUpper(strings.TrimSpace(r.PostForm.Get("order")))
+	id := streetdesk.NormalizeOrderID(r.PostForm.Get("order"))
 	digits := strings.TrimSpace(r.PostForm.Get("phone4"))
 	if utf8.RuneCountInString(id) > streetdesk.MaxOrderIDLength {
 		id = string([]rune(id)[:streetdesk.MaxOrderIDLength])

@@ -441,3 +441,49 @@ func TestTrackAgentOverridesCitizen(t *testing.T) {
 		t.Errorf("after the window: %d %s", st, body)
 	}
 }
+
+// TestOrderIDCase: an id the centre gives in lower case is kept upper case,
+// and every place where one is typed finds it whatever its case: the
+// tracking page, Open311, the centre's endpoints; a second id differing only
+// in case is the same id.
+func TestOrderIDCase(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	req := streetdesk.DispatchRequest{ID: " sz12345-20261202-000429 ", Title: "路灯不亮", Complaint: "桂园路路灯连续三晚不亮。",
+		Channel: streetdesk.ChannelHotline, CategoryL3: sampleL3(), CitizenName: "张三", CitizenPhone: "13812345678",
+		Urgency: streetdesk.UrgencyNormal, TeamID: "teamA", AssigneeID: "cw01",
+		Location: streetdesk.Location{Address: "桂园路1号", Lat: 22.54, Lng: 114.11}}
+	o, err := e.centre.Dispatch(ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const id = "SZ12345-20261202-000429"
+	if o.ID != id {
+		t.Fatalf("stored id %q, want %q", o.ID, id)
+	}
+	req.ID = id
+	if _, err := e.centre.Dispatch(ctx, req); err == nil || !strings.Contains(err.Error(), "409") {
+		t.Fatalf("the same id in another case: %v, want a conflict", err)
+	}
+	for _, typed := range []string{"sz12345-20261202-000429", "Sz12345-20261202-000429", " " + id + " "} {
+		if st, page := e.citizen().lookup(typed, "5678"); st != http.StatusOK || !strings.Contains(page, id) || !strings.Contains(page, "路灯不亮") {
+			t.Errorf("track %q: %d", typed, st)
+		}
+		if st, body := e.open311("requests/" + strings.TrimSpace(strings.ToLower(typed)) + ".json"); st != http.StatusOK || !strings.Contains(string(body), id) {
+			t.Errorf("open311 requests/%s: %d %s", typed, st, body)
+		}
+		q := url.Values{"service_request_id": {strings.TrimSpace(typed)}}
+		if st, body := e.open311("requests.json?" + q.Encode()); st != http.StatusOK || !strings.Contains(string(body), id) {
+			t.Errorf("open311 service_request_id=%s: %d %s", typed, st, body)
+		}
+	}
+	if st, body := e.call(http.MethodGet, "/v1/centre/orders/"+strings.ToLower(id), e.token("dispatcher"), nil, nil); st != http.StatusOK {
+		t.Errorf("centre order in lower case: %d %s", st, body)
+	}
+	if _, err := e.centre.Supervise(ctx, strings.ToLower(id), true, "加快"); err != nil {
+		t.Errorf("supervise in lower case: %v", err)
+	}
+	if !e.order(id).Supervised {
+		t.Error("not supervised")
+	}
+}
