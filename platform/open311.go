@@ -82,17 +82,19 @@ func splitFormat(file string) (string, open311Format, bool) {
 }
 
 func (s *Server) open311Routes(m *patternMux) {
+	// Every Open311 request counts against its address's limit first.
+	handle := func(pattern string, h http.HandlerFunc) { m.HandleFunc(pattern, s.open311Limited(h)) }
 	for _, f := range []open311Format{formatJSON, formatXML} {
-		m.HandleFunc("GET "+open311Prefix+"discovery."+string(f), s.open311(f, s.handleOpen311Discovery))
-		m.HandleFunc("GET "+open311Prefix+"services."+string(f), s.open311(f, s.handleOpen311Services))
-		m.HandleFunc("GET "+open311Prefix+"requests."+string(f), s.open311(f, s.handleOpen311Requests))
+		handle("GET "+open311Prefix+"discovery."+string(f), s.open311(f, s.handleOpen311Discovery))
+		handle("GET "+open311Prefix+"services."+string(f), s.open311(f, s.handleOpen311Services))
+		handle("GET "+open311Prefix+"requests."+string(f), s.open311(f, s.handleOpen311Requests))
 	}
-	m.HandleFunc("GET "+open311Prefix+"services/{file}", s.open311File(s.handleOpen311Definition))
-	m.HandleFunc("GET "+open311Prefix+"requests/{file}", s.open311File(s.handleOpen311Request))
-	m.HandleFunc("GET "+open311Prefix+"tokens/{file}", s.open311File(s.handleOpen311Token))
-	m.HandleFunc("GET "+open311Prefix+"media/{file}", s.handleOpen311Media)
-	m.HandleFunc("POST "+open311Prefix+"requests.json", s.open311(formatJSON, s.handleOpen311Post))
-	m.HandleFunc("POST "+open311Prefix+"requests.xml", s.open311(formatXML, s.handleOpen311Post))
+	handle("GET "+open311Prefix+"services/{file}", s.open311File(s.handleOpen311Definition))
+	handle("GET "+open311Prefix+"requests/{file}", s.open311File(s.handleOpen311Request))
+	handle("GET "+open311Prefix+"tokens/{file}", s.open311File(s.handleOpen311Token))
+	handle("GET "+open311Prefix+"media/{file}", s.handleOpen311Media)
+	handle("POST "+open311Prefix+"requests.json", s.open311(formatJSON, s.handleOpen311Post))
+	handle("POST "+open311Prefix+"requests.xml", s.open311(formatXML, s.handleOpen311Post))
 	m.HandleFunc("GET /v1/centre/intake", s.as([]streetdesk.Role{streetdesk.RoleDispatcher}, s.handleIntakeQueue))
 	m.HandleFunc(open311Prefix, func(w http.ResponseWriter, r *http.Request) {
 		_, f, _ := splitFormat(r.URL.Path)
@@ -101,6 +103,27 @@ func (s *Server) open311Routes(m *patternMux) {
 }
 
 type open311Handler func(w http.ResponseWriter, r *http.Request, f open311Format)
+
+// open311Limited answers 429 with Retry-After when the client's address
+// is over Config.Open311ReadsPerMinute.
+func (s *Server) open311Limited(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if wait := s.open311Reads.allow(remoteAddr(r)); wait > 0 {
+			_, f, _ := splitFormat(r.URL.Path)
+			open311TooMany(w, f, wait, "too many requests from this address")
+			return
+		}
+		h(w, r)
+	}
+}
+
+// open311TooMany is the 429 answer of a rate limit, in the spec's error
+// format, with the wait in whole seconds (rounded up).
+func open311TooMany(w http.ResponseWriter, f open311Format, wait time.Duration, what string) {
+	secs := int((wait + time.Second - 1) / time.Second)
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeOpen311Error(w, f, http.StatusTooManyRequests, fmt.Sprintf("%s; retry in %d s", what, secs))
+}
 
 func (s *Server) open311(f open311Format, h open311Handler) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) { h(w, r, f) }

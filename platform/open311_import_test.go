@@ -97,7 +97,7 @@ func TestImportOpen311Captures(t *testing.T) {
 		t.Errorf("SF closed: %+v (dispatched %v, want %v)", o, o.DispatchedAt, want)
 	}
 	// Bloomington: lat/long null → no place; the text kept.
-	o = e.order("O311-4fbd2b76b1fe2c195f000000")
+	o = e.order("O311-4FBD2B76B1FE2C195F000000")
 	if o.Location.Lat != 0 || o.Location.Lng != 0 || o.Status != streetdesk.StatusDispatched || o.Complaint == "" {
 		t.Errorf("Bloomington without coordinates: %+v", o)
 	}
@@ -173,12 +173,12 @@ func TestImportOpen311Bad(t *testing.T) {
 		`line 7 (record 6, a6) requested_datetime "" is missing or unreadable`,
 		`line 9 (record 8, -) unreadable record: open311: want text, got ["x"]`,
 		`line 10 (record 9, a1) the same request again in this document`,
-		`line 11 (record 10, ` + strings.Repeat("z", 70) + `) service_request_id too long for an order id (O311-` + strings.Repeat("z", 70) + `: at most 64 characters)`,
+		`line 11 (record 10, ` + strings.Repeat("z", 70) + `) service_request_id too long for an order id (O311-` + strings.Repeat("Z", 70) + `: at most 64 characters)`,
 	}
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("skipped:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if strings.Join(res.Imported, ",") != "O311-a1,O311-a7" || len(res.Warnings) != 3 {
+	if strings.Join(res.Imported, ",") != "O311-A1,O311-A7" || len(res.Warnings) != 3 {
 		t.Errorf("imported %v, warnings %+v", res.Imported, res.Warnings)
 	}
 	if _, err := e.srv.ImportOpen311(context.Background(), recs, platform.Open311ImportOptions{TeamID: "nope"}); err == nil {

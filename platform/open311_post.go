@@ -53,6 +53,53 @@ func (s *Server) AddOpen311Key(ctx context.Context, channel streetdesk.Channel, 
 	return key, t.Commit()
 }
 
+// Open311KeyID names a stored api_key in lists and for revoking: the first
+// 12 hex digits of its hash — enough to tell keys apart, nothing to post
+// with. Neither the key nor its whole hash is ever printed again.
+func Open311KeyID(k store.Open311Key) string { return k.Hash[:min(12, len(k.Hash))] }
+
+// Open311Keys lists the api_keys, oldest first.
+func (s *Server) Open311Keys(ctx context.Context) ([]store.Open311Key, error) {
+	return s.db.Open311Keys(ctx)
+}
+
+// RevokeOpen311Key revokes one api_key, named by its id (Open311KeyID, or
+// a longer prefix of its hash, at least 8 hex digits) or by the key itself
+// (say one found in a log). Its next POST gets 403.
+func (s *Server) RevokeOpen311Key(ctx context.Context, ref string) (store.Open311Key, error) {
+	ref = strings.TrimSpace(ref)
+	t, err := s.begin(ctx)
+	if err != nil {
+		return store.Open311Key{}, err
+	}
+	defer t.Rollback()
+	keys, err := t.Open311Keys(ctx)
+	if err != nil {
+		return store.Open311Key{}, err
+	}
+	var match []store.Open311Key
+	switch {
+	case strings.HasPrefix(ref, open311KeyPrefix):
+		h := hashOpen311Key(ref)
+		match = slices.DeleteFunc(keys, func(k store.Open311Key) bool { return k.Hash != h })
+	case len(ref) >= 8 && len(ref) <= 64 && strings.Trim(strings.ToLower(ref), "0123456789abcdef") == "":
+		match = slices.DeleteFunc(keys, func(k store.Open311Key) bool { return !strings.HasPrefix(k.Hash, strings.ToLower(ref)) })
+	default:
+		return store.Open311Key{}, streetdesk.Errorf(streetdesk.EINVALID, "name the key by its id (8–64 hex digits, from open311-key list) or by the key itself")
+	}
+	switch len(match) {
+	case 0:
+		return store.Open311Key{}, streetdesk.Errorf(streetdesk.ENOTFOUND, "no api_key %s", ref)
+	case 1:
+	default:
+		return store.Open311Key{}, streetdesk.Errorf(streetdesk.EINVALID, "%d api_keys start with %s: give more digits", len(match), ref)
+	}
+	if err := t.DeleteOpen311Key(ctx, match[0].Hash); err != nil {
+		return store.Open311Key{}, err
+	}
+	return match[0], t.Commit()
+}
+
 // open311Posted is the answer to a POST: the token to follow the request.
 type open311Posted struct {
 	XMLName       xml.Name `json:"-" xml:"request"`
@@ -101,6 +148,10 @@ func (s *Server) handleOpen311Post(w http.ResponseWriter, r *http.Request, f ope
 	}
 	if err != nil {
 		s.open311Fail(w, r, f, err)
+		return
+	}
+	if wait := s.open311Posts.allow(k.Hash); wait > 0 {
+		open311TooMany(w, f, wait, "too many requests with this api_key")
 		return
 	}
 	in, err := s.open311Intake(form, k)

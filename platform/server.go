@@ -83,6 +83,11 @@ type Config struct {
 	// next ones get 503 with Retry-After and the desks poll meanwhile.
 	MaxWaits int
 	Hooks    Hooks // fault injection for tests (zero value = none)
+	// Open311ReadsPerMinute bounds the requests to the public Open311 API
+	// per client address (default 120; negative: no limit), and
+	// Open311PostsPerMinute the POSTs per api_key (default 30): beyond
+	// them, 429 with Retry-After. Per instance (ratelimit.go).
+	Open311ReadsPerMinute, Open311PostsPerMinute int
 	// ReleasesDir is the folder of desktop packages served by
 	// /v1/client/latest and /v1/client/download ("" = none published).
 	ReleasesDir string
@@ -117,6 +122,9 @@ type Server struct {
 	zslots   chan struct{} // compressSlots
 
 	slots, transferSlots *limiter
+	// open311Reads limits the Open311 API per client address,
+	// open311Posts its POSTs per api_key (hash).
+	open311Reads, open311Posts *rateLimit
 
 	pushMu   sync.Mutex
 	pushBusy map[string]bool
@@ -208,6 +216,12 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 	if cfg.MaxWaits <= 0 {
 		cfg.MaxWaits = 10000
 	}
+	if cfg.Open311ReadsPerMinute == 0 {
+		cfg.Open311ReadsPerMinute = 120
+	}
+	if cfg.Open311PostsPerMinute == 0 {
+		cfg.Open311PostsPerMinute = 30
+	}
 	for _, d := range []string{cfg.MediaDir, filepath.Join(cfg.MediaDir, "uploads"), filepath.Join(cfg.MediaDir, "sha256")} {
 		if err := os.MkdirAll(d, 0o750); err != nil {
 			return nil, fmt.Errorf("platform: media dir: %w", err)
@@ -219,6 +233,7 @@ func Open(ctx context.Context, cfg Config) (*Server, error) {
 		tokens: newTokenCache(cfg.TokenCacheTTL), zslots: make(chan struct{}, compressSlots()),
 		slots:         newLimiter(cfg.MaxInFlight, cfg.MaxQueued, cfg.QueueWait),
 		transferSlots: newLimiter(cfg.MaxTransfers, cfg.MaxQueued, cfg.QueueWait)}
+	s.open311Reads, s.open311Posts = newRateLimit(cfg.Open311ReadsPerMinute, s.now), newRateLimit(cfg.Open311PostsPerMinute, s.now)
 	var err error
 	if s.db, err = openStore(ctx, cfg, false); err != nil {
 		return nil, err

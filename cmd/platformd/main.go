@@ -6,6 +6,8 @@
 //	platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
 //	platformd import-open311 --db FILE --team T [--map FILE] [--zone Z] FILE…
 //	platformd open311-key add --db FILE --channel C --name NAME
+//	platformd open311-key list --db FILE
+//	platformd open311-key revoke --db FILE ID|KEY
 package main
 
 import (

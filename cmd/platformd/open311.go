@@ -3,8 +3,10 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
+	"text/tabwriter"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
@@ -85,30 +87,72 @@ func (m *Main) importOpen311(ctx context.Context, args []string) error {
 	return nil
 }
 
-// open311Key manages Open311 api_keys: "open311-key add" creates one for a
-// channel and prints it once (only its hash is stored).
+// open311Key manages Open311 api_keys: "add" creates one for a channel and
+// prints it once (only its hash is stored), "list" shows them by id (a
+// prefix of the hash, never the key), "revoke" removes one.
 func (m *Main) open311Key(ctx context.Context, args []string) error {
-	if len(args) == 0 || args[0] != "add" {
+	const want = `want: open311-key add, open311-key list, open311-key revoke`
+	if len(args) == 0 {
 		fmt.Fprint(m.Stderr, usage)
-		return errors.New(`unknown "open311-key" subcommand (want: open311-key add)`)
+		return errors.New(`missing "open311-key" subcommand (` + want + `)`)
 	}
-	fs := m.flags("open311-key add", "open311-key add --db FILE --channel C --name NAME")
+	var fs *flag.FlagSet
+	switch args[0] {
+	case "add":
+		fs = m.flags("open311-key add", "open311-key add --db FILE --channel C --name NAME")
+	case "list":
+		fs = m.flags("open311-key list", "open311-key list --db FILE")
+	case "revoke":
+		fs = m.flags("open311-key revoke", "open311-key revoke --db FILE ID|KEY")
+	default:
+		fmt.Fprint(m.Stderr, usage)
+		return fmt.Errorf(`unknown "open311-key" subcommand %q (%s)`, args[0], want)
+	}
 	db := fs.String("db", "", dbUsage)
 	media := fs.String("media", "", "photo store `dir` (default FILE.media)")
-	channel := fs.String("channel", "", "the intake `channel` the key's requests come from: hotline, mini_program, web, app, mayor_mail or grid")
-	name := fs.String("name", "", "who holds the key, e.g. \"FixMyStreet 深圳\"")
+	var channel, name *string
+	if args[0] == "add" {
+		channel = fs.String("channel", "", "the intake `channel` the key's requests come from: hotline, mini_program, web, app, mayor_mail or grid")
+		name = fs.String("name", "", "who holds the key, e.g. \"FixMyStreet 深圳\"")
+	}
 	if err := fs.Parse(args[1:]); err != nil {
 		return err
+	}
+	if n := fs.NArg(); args[0] == "revoke" && n != 1 || args[0] != "revoke" && n != 0 {
+		fs.Usage()
+		return errors.New("open311-key " + args[0] + ": wrong arguments")
 	}
 	srv, closeSrv, err := m.openAccounts(ctx, *db, *media)
 	if err != nil {
 		return err
 	}
 	defer closeSrv()
-	key, err := srv.AddOpen311Key(ctx, streetdesk.Channel(*channel), *name)
-	if err != nil {
-		return errors.New(streetdesk.ErrorMessage(err))
+	switch args[0] {
+	case "add":
+		key, err := srv.AddOpen311Key(ctx, streetdesk.Channel(*channel), *name)
+		if err != nil {
+			return errors.New(streetdesk.ErrorMessage(err))
+		}
+		fmt.Fprintf(m.Stdout, "api_key of %s (%s), shown once: %s\n", *name, *channel, key)
+	case "list":
+		keys, err := srv.Open311Keys(ctx)
+		if err != nil {
+			return err
+		}
+		tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		fmt.Fprintln(tw, "ID\tCHANNEL\tCREATED\tNAME")
+		for _, k := range keys {
+			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", platform.Open311KeyID(k), k.Channel, k.Created.In(streetdesk.ChinaTZ).Format(time.DateTime), k.Name)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	case "revoke":
+		k, err := srv.RevokeOpen311Key(ctx, fs.Arg(0))
+		if err != nil {
+			return errors.New(streetdesk.ErrorMessage(err))
+		}
+		fmt.Fprintf(m.Stdout, "revoked api_key %s of %s (%s); its requests now get 403\n", platform.Open311KeyID(k), k.Name, k.Channel)
 	}
-	fmt.Fprintf(m.Stdout, "api_key of %s (%s), shown once: %s\n", *name, *channel, key)
 	return nil
 }

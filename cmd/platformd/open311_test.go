@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -49,21 +51,67 @@ func TestImportOpen311(t *testing.T) {
 	}
 }
 
-// TestOpen311KeyAdd: a channel's api_key is printed once; a bad channel or
-// name is refused.
-func TestOpen311KeyAdd(t *testing.T) {
+// TestOpen311Keys: a channel's api_key is printed once; the list shows the
+// keys by id, never a key or a whole hash; revoke by id or by the key
+// itself; bad channels, names and references are refused.
+func TestOpen311Keys(t *testing.T) {
 	dir := t.TempDir()
 	db := pgtest.PlatformDB(t, dir)
 	media := filepath.Join(dir, "media")
-	out, _, err := run(t, "", "open311-key", "add", "--db", db, "--media", media, "--channel", "web", "--name", "FixMyStreet 深圳")
-	if err != nil || !regexp.MustCompile(`^api_key of FixMyStreet 深圳 \(web\), shown once: o311_[0-9a-f]{40}\n$`).MatchString(out) {
-		t.Fatalf("%v %q", err, out)
+	add := func(channel, name string) string {
+		t.Helper()
+		out, _, err := run(t, "", "open311-key", "add", "--db", db, "--media", media, "--channel", channel, "--name", name)
+		m := regexp.MustCompile(`^api_key of ` + regexp.QuoteMeta(name) + ` \(` + channel + `\), shown once: (o311_[0-9a-f]{40})\n$`).FindStringSubmatch(out)
+		if err != nil || m == nil {
+			t.Fatalf("%v %q", err, out)
+		}
+		return m[1]
+	}
+	fms, app := add("web", "FixMyStreet 深圳"), add("app", "i深圳")
+	list := func() string {
+		t.Helper()
+		out, _, err := run(t, "", "open311-key", "list", "--db", db, "--media", media)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	out := list()
+	idOf := func(key string) string {
+		sum := sha256.Sum256([]byte(key))
+		return hex.EncodeToString(sum[:])[:12]
+	}
+	for _, want := range []string{"ID", idOf(fms) + "  web", "FixMyStreet 深圳", idOf(app) + "  app", "i深圳"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("list lacks %q:\n%s", want, out)
+		}
+	}
+	for _, key := range []string{fms, app} {
+		sum := sha256.Sum256([]byte(key))
+		if strings.Contains(out, key[5:]) || strings.Contains(out, hex.EncodeToString(sum[:])[:13]) {
+			t.Errorf("list shows a key or more of its hash than the id:\n%s", out)
+		}
+	}
+	// By id, then by the key itself.
+	if out, _, err := run(t, "", "open311-key", "revoke", "--db", db, "--media", media, idOf(fms)); err != nil || !strings.Contains(out, "revoked api_key "+idOf(fms)+" of FixMyStreet 深圳 (web)") {
+		t.Fatalf("revoke by id: %v %q", err, out)
+	}
+	if out, _, err := run(t, "", "open311-key", "revoke", "--db", db, "--media", media, app); err != nil || !strings.Contains(out, idOf(app)) {
+		t.Fatalf("revoke by key: %v %q", err, out)
+	}
+	if out := list(); strings.Contains(out, idOf(fms)) || strings.Contains(out, idOf(app)) {
+		t.Errorf("revoked keys still listed:\n%s", out)
 	}
 	for _, bad := range [][]string{
 		{"open311-key"},
-		{"open311-key", "list", "--db", db},
+		{"open311-key", "show", "--db", db},
+		{"open311-key", "list", "--db", db, "extra"},
 		{"open311-key", "add", "--db", db, "--media", media, "--channel", "fax", "--name", "x"},
 		{"open311-key", "add", "--db", db, "--media", media, "--channel", "web"},
+		{"open311-key", "revoke", "--db", db, "--media", media},
+		{"open311-key", "revoke", "--db", db, "--media", media, idOf(fms)}, // gone
+		{"open311-key", "revoke", "--db", db, "--media", media, "abc"},     // too short
+		{"open311-key", "revoke", "--db", db, "--media", media, "not-hex-at-all"},
 	} {
 		if _, _, err := run(t, "", bad...); err == nil {
 			t.Errorf("%v accepted", bad)

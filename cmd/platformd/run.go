@@ -36,6 +36,8 @@ const usage = `usage:
   platformd user bulk --db FILE --prefix P --count N [--team-size K] [--bcrypt-cost C]   (password from stdin)
   platformd import-open311 --db FILE --team T [--map FILE] [--zone Z] FILE…   (Open311 GeoReport v2 JSON or XML)
   platformd open311-key add --db FILE --channel C --name NAME   (an Open311 api_key, printed once)
+  platformd open311-key list --db FILE   (the keys by id, never the keys)
+  platformd open311-key revoke --db FILE ID|KEY
   platformd audit verify --db FILE [--order ID] [--client ID]   (the desks' action logs; exit 1 when something is wrong)
 
 --db is a SQLite file (created if missing) or a PostgreSQL URL
@@ -147,6 +149,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	queueWait := fs.Duration("queue-wait", time.Second, "longest wait for a slot")
 	maxWaits := fs.Int("max-waits", 10000, "long polls (GET /v1/sync/wait) held at once; they hold no request slot")
 	debug := fs.String("debug-listen", "", "loopback `address` for Go's profiler (/debug/pprof/); off when empty")
+	o311Reads := fs.Int("open311-reads-per-minute", 120, "Open311 requests a minute per client address (then 429 with Retry-After; -1 = no limit)")
+	o311Posts := fs.Int("open311-posts-per-minute", 30, "Open311 POSTs a minute per api_key (then 429 with Retry-After; -1 = no limit)")
 	analysis := fs.Duration("analysis-every", time.Hour, "run the district-wide hotspot analysis this often (the first run soon after the start; 0 = never, only POST /v1/centre/analysis/run)")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -166,7 +170,8 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	logger := slog.New(slog.NewJSONHandler(m.Stderr, &slog.HandlerOptions{Level: lv}))
 	srv, err := m.openWith(ctx, platform.Config{DBPath: *db, MediaDir: *media, Logger: logger, ReleasesDir: *releases,
-		MaxInFlight: *maxInFlight, MaxQueued: *maxQueued, QueueWait: *queueWait, MaxWaits: *maxWaits, DBMaxConns: *dbConns, DBWait: *dbWait})
+		MaxInFlight: *maxInFlight, MaxQueued: *maxQueued, QueueWait: *queueWait, MaxWaits: *maxWaits, DBMaxConns: *dbConns, DBWait: *dbWait,
+		Open311ReadsPerMinute: *o311Reads, Open311PostsPerMinute: *o311Posts})
 	if err != nil {
 		return err
 	}

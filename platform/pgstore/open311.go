@@ -57,6 +57,26 @@ func (r reader) Open311Key(ctx context.Context, hash string) (store.Open311Key, 
 	return k, err
 }
 
+func (r reader) Open311Keys(ctx context.Context) ([]store.Open311Key, error) {
+	rows, err := r.q.Query(ctx, `SELECT hash, channel, name, created_at FROM open311_keys ORDER BY created_at, hash COLLATE "C"`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var keys []store.Open311Key
+	for rows.Next() {
+		var k store.Open311Key
+		var channel string
+		var created int64
+		if err := rows.Scan(&k.Hash, &channel, &k.Name, &created); err != nil {
+			return nil, err
+		}
+		k.Channel, k.Created = streetdesk.Channel(channel), time.UnixMilli(created).UTC()
+		keys = append(keys, k)
+	}
+	return keys, rows.Err()
+}
+
 func (r reader) Intake(ctx context.Context, token string) (streetdesk.Open311Intake, error) {
 	ins, err := queryJSON[streetdesk.Open311Intake](ctx, r.q, `SELECT data FROM open311_intake WHERE token = $1`, token)
 	if err != nil {
@@ -80,6 +100,17 @@ func (t *writeTx) InsertOpen311Key(ctx context.Context, k store.Open311Key) erro
 		return streetdesk.Errorf(streetdesk.ECONFLICT, "api_key already stored")
 	}
 	return err
+}
+
+func (t *writeTx) DeleteOpen311Key(ctx context.Context, hash string) error {
+	tag, err := t.q.Exec(ctx, `DELETE FROM open311_keys WHERE hash = $1`, hash)
+	if err != nil {
+		return fmt.Errorf("revoke api_key: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return notFound("api_key")
+	}
+	return nil
 }
 
 func (t *writeTx) InsertIntake(ctx context.Context, in streetdesk.Open311Intake) error {

@@ -160,6 +160,8 @@ type Reader interface {
 	Open311Orders(ctx context.Context, f Open311Filter) ([]streetdesk.WorkOrder, error)
 	// Open311Key returns a stored api_key by its hash, or ENOTFOUND.
 	Open311Key(ctx context.Context, hash string) (Open311Key, error)
+	// Open311Keys lists every stored api_key (hashes only), oldest first.
+	Open311Keys(ctx context.Context) ([]Open311Key, error)
 	// Intake returns an intake request by its token, or ENOTFOUND.
 	Intake(ctx context.Context, token string) (streetdesk.Open311Intake, error)
 	// IntakeQueue lists the intake requests not yet dispatched, oldest
@@ -286,6 +288,8 @@ type Tx interface {
 	PutTeam(ctx context.Context, t streetdesk.Team) error
 	// InsertOpen311Key stores an api_key; a taken hash is ECONFLICT.
 	InsertOpen311Key(ctx context.Context, k Open311Key) error
+	// DeleteOpen311Key revokes an api_key by its hash: ENOTFOUND for none.
+	DeleteOpen311Key(ctx context.Context, hash string) error
 	// InsertIntake puts a request in the intake queue.
 	InsertIntake(ctx context.Context, in streetdesk.Open311Intake) error
 	// LinkIntake records the order an intake request was dispatched as:
