@@ -185,14 +185,11 @@ func (t *writeTx) InsertChainEntries(ctx context.Context, rs []store.ChainRow) e
 		client[i], user[i], seq[i], prev[i], kind[i], ecl[i], at[i], bh[i], hash[i], body[i] = c.ClientID, c.UserID, e.Seq, e.Prev, string(e.Kind), e.ClientID, e.At, e.BodyHash, e.Hash, string(e.Body)
 		order[i], key[i], fork[i], received[i] = c.OrderID, c.MutationKey, c.ForkOf, c.ReceivedAt.UnixMilli()
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO audit_entries (client_id, user_id, seq, prev, kind, entry_client_id, at, body_hash, hash, body, order_id, mutation_key, fork_of, received_at)
+	t.q.later("store action log", `INSERT INTO audit_entries (client_id, user_id, seq, prev, kind, entry_client_id, at, body_hash, hash, body, order_id, mutation_key, fork_of, received_at)
 		SELECT c, u, s, p, k, ec, a, bh, h, b, o, mk, f, rc FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
 		  $11::text[], $12::text[], $13::text[], $14::bigint[]) WITH ORDINALITY AS r(c, u, s, p, k, ec, a, bh, h, b, o, mk, f, rc, i) ORDER BY i
 		ON CONFLICT (client_id, hash) DO NOTHING`,
 		client, user, seq, prev, kind, ecl, at, bh, hash, body, order, key, fork, received)
-	if err != nil {
-		return fmt.Errorf("store action log: %w", err)
-	}
 	return nil
 }
 
@@ -206,12 +203,9 @@ func (t *writeTx) InsertAuditActions(ctx context.Context, rs []store.AuditAction
 	for i, a := range rs {
 		key[i], client[i], mid[i], user[i], order[i], ah[i], ch[i], at[i] = a.Key, a.ClientID, a.MutationID, a.UserID, a.OrderID, a.ActionHash, a.ChecksHash, a.At.UnixMilli()
 	}
-	_, err := t.q.Exec(ctx, `INSERT INTO audit_actions (key, client_id, mutation_id, user_id, order_id, action_hash, checks_hash, at)
+	t.q.later("store mutation digests", `INSERT INTO audit_actions (key, client_id, mutation_id, user_id, order_id, action_hash, checks_hash, at)
 		SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::bigint[])
 		ON CONFLICT (key) DO NOTHING`, key, client, mid, user, order, ah, ch, at)
-	if err != nil {
-		return fmt.Errorf("store mutation digests: %w", err)
-	}
 	return nil
 }
 

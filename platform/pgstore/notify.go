@@ -21,13 +21,12 @@ const listenPing = 30 * time.Second
 // notify sends the transaction's wake keys; PostgreSQL delivers the
 // notification to every listening instance when, and only if, the
 // transaction commits.
-func (t *writeTx) notify(ctx context.Context) error {
+func (t *writeTx) notify() {
 	if len(t.keys) == 0 {
-		return nil
+		return
 	}
-	_, err := t.q.Exec(ctx, `SELECT pg_notify($1, $2)`, wakeChannel, store.EncodeWake(t.keys.Wake()))
+	t.q.later("notify", `SELECT pg_notify($1, $2)`, wakeChannel, store.EncodeWake(t.keys.Wake()))
 	t.keys = nil
-	return err
 }
 
 // Watch listens on a connection of its own (outside the pool, so a busy

@@ -14,7 +14,9 @@ import (
 // Begin starts a write transaction once it is this writer's turn: first
 // among this instance's writers (waiting stops with ctx), then across
 // instances on the writer lock, which PostgreSQL releases only after the
-// commit is visible to every new snapshot.
+// commit is visible to every new snapshot. The BEGIN and the lock travel
+// with the transaction's first statement (pipe); until that one is
+// answered, ctx still stops the wait.
 func (db *DB) Begin(ctx context.Context) (store.Tx, error) {
 	select {
 	case db.writers <- struct{}{}:
@@ -27,9 +29,7 @@ func (db *DB) Begin(ctx context.Context) (store.Tx, error) {
 		return nil, err
 	}
 	t.writer = true // end gives the turn back
-	if _, err := t.tx.Exec(ctx, `SELECT pg_advisory_xact_lock($1)`, lockWriter); err != nil {
-		return nil, errors.Join(fmt.Errorf("begin: %w", translate(err)), t.Rollback())
-	}
+	t.q.later("begin", `SELECT pg_advisory_xact_lock($1)`, lockWriter)
 	return t, nil
 }
 
@@ -40,13 +40,8 @@ func (db *DB) begin(ctx context.Context) (*writeTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := c.Begin(context.WithoutCancel(ctx))
-	if err != nil {
-		c.Release()
-		return nil, fmt.Errorf("begin: %w", translate(err))
-	}
-	t := &writeTx{db: db, tx: tx, release: c.Release}
-	t.q = txQ{tx: tx, noCancel: true}
+	t := &writeTx{db: db, q: &pipe{c: c.Conn()}, release: c.Release}
+	t.q.later("begin", "BEGIN")
 	t.reader = reader{t.q}
 	return t, nil
 }
@@ -238,8 +233,7 @@ func (db *DB) GrantBlob(ctx context.Context, sha, userID string) error {
 type writeTx struct {
 	reader
 	db      *DB
-	tx      pgx.Tx
-	q       txQ
+	q       *pipe
 	release func()
 	writer  bool
 	pending []store.LogEntry // change-log entries not written yet (Touch)
@@ -260,21 +254,22 @@ func (t *writeTx) Commit() error {
 	if err := t.flush(context.Background()); err != nil {
 		return errors.Join(err, t.Rollback())
 	}
-	if err := t.notify(context.Background()); err != nil {
-		return errors.Join(fmt.Errorf("notify: %w", err), t.Rollback())
+	t.notify()
+	err := t.q.commit(context.Background())
+	if err != nil {
+		return errors.Join(fmt.Errorf("commit: %w", err), t.Rollback())
 	}
-	err := t.tx.Commit(context.Background())
 	t.end()
-	return translate(err)
+	return nil
 }
 
 func (t *writeTx) Rollback() error {
-	err := t.tx.Rollback(context.Background())
-	t.end()
-	if errors.Is(err, pgx.ErrTxClosed) {
-		return nil
+	if t.release == nil {
+		return nil // committed or rolled back already
 	}
-	return translate(err)
+	err := t.q.rollback(context.Background())
+	t.end()
+	return err
 }
 
 func (t *writeTx) InsertOrder(ctx context.Context, o *streetdesk.WorkOrder, phone string) error {
@@ -299,17 +294,14 @@ func (t *writeTx) UpdateOrder(ctx context.Context, o *streetdesk.WorkOrder, sv i
 	if err != nil {
 		return err
 	}
-	_, err = t.q.Exec(ctx, `UPDATE orders SET team_id=$1, street_office=$2, assignee_id=$3, status=$4, version=$5, cycle=$6, status_version=$7, data=$8 WHERE id=$9`,
+	t.q.later("save order "+o.ID, `UPDATE orders SET team_id=$1, street_office=$2, assignee_id=$3, status=$4, version=$5, cycle=$6, status_version=$7, data=$8 WHERE id=$9`,
 		o.TeamID, o.Location.StreetOffice, o.AssigneeID, string(o.Status), o.Version, o.Cycle, sv, data, o.ID)
-	if err != nil {
-		return fmt.Errorf("save order %s: %w", o.ID, err)
-	}
 	return nil
 }
 
 func (t *writeTx) Assign(ctx context.Context, orderID, userID string) error {
-	_, err := t.q.Exec(ctx, `INSERT INTO assignments VALUES ($1,$2) ON CONFLICT DO NOTHING`, orderID, userID)
-	return err
+	t.q.later("assign", `INSERT INTO assignments VALUES ($1,$2) ON CONFLICT DO NOTHING`, orderID, userID)
+	return nil
 }
 
 func (t *writeTx) InsertNote(ctx context.Context, n *streetdesk.Note) (bool, error) {
@@ -341,8 +333,8 @@ func (t *writeTx) UpdatePhotoRef(ctx context.Context, p *streetdesk.PhotoRef) er
 	if err != nil {
 		return err
 	}
-	_, err = t.q.Exec(ctx, `UPDATE photo_refs SET data = $1 WHERE id = $2`, data, p.ID)
-	return err
+	t.q.later("update photo", `UPDATE photo_refs SET data = $1 WHERE id = $2`, data, p.ID)
+	return nil
 }
 
 func (t *writeTx) PutResolution(ctx context.Context, r *streetdesk.Resolution) error {
@@ -350,11 +342,8 @@ func (t *writeTx) PutResolution(ctx context.Context, r *streetdesk.Resolution) e
 	if err != nil {
 		return err
 	}
-	_, err = t.q.Exec(ctx, `INSERT INTO resolutions (id, order_id, cycle, state, data) VALUES ($1,$2,$3,$4,$5)
+	t.q.later("put resolution", `INSERT INTO resolutions (id, order_id, cycle, state, data) VALUES ($1,$2,$3,$4,$5)
 		ON CONFLICT (id) DO UPDATE SET state = excluded.state, data = excluded.data`, r.ID, r.WorkOrderID, r.Cycle, string(r.State), data)
-	if err != nil {
-		return fmt.Errorf("put resolution: %w", err)
-	}
 	return nil
 }
 
@@ -364,8 +353,8 @@ func (t *writeTx) InsertBlob(ctx context.Context, sha string, b store.Blob, now 
 }
 
 func (t *writeTx) GrantBlob(ctx context.Context, sha, userID string) error {
-	_, err := t.q.Exec(ctx, `INSERT INTO blob_access VALUES ($1,$2) ON CONFLICT DO NOTHING`, sha, userID)
-	return err
+	t.q.later("blob access", `INSERT INTO blob_access VALUES ($1,$2) ON CONFLICT DO NOTHING`, sha, userID)
+	return nil
 }
 
 func (t *writeTx) DeleteUpload(ctx context.Context, id string) error {
@@ -405,8 +394,8 @@ func (t *writeTx) InsertClient(ctx context.Context, c store.Client, now time.Tim
 }
 
 func (t *writeTx) SetLastMutationID(ctx context.Context, clientID string, last int64) error {
-	_, err := t.q.Exec(ctx, `UPDATE clients SET last_mutation_id = $1 WHERE id = $2`, last, clientID)
-	return err
+	t.q.later("last mutation id", `UPDATE clients SET last_mutation_id = $1 WHERE id = $2`, last, clientID)
+	return nil
 }
 
 // StoreResults writes the results and their change-log entries, one
@@ -430,18 +419,14 @@ func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs 
 		}
 	}
 	at := now.UnixMilli()
-	if _, err := t.q.Exec(ctx, `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at)
+	t.q.later("store results", `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at)
 		SELECT $1, id, key, fp, $2, effect, result, $3 FROM unnest($4::bigint[], $5::text[], $6::text[], $7::int[], $8::text[]) AS r(id, key, fp, effect, result)`,
-		clientID, userID, at, ids, keys, fps, effects, results); err != nil {
-		return fmt.Errorf("store results: %w", err)
-	}
-	if _, err := t.q.Exec(ctx, `INSERT INTO change_log (type, entity_id, order_id, client_id, extra, at)
+		clientID, userID, at, ids, keys, fps, effects, results)
+	t.q.later("store results", `INSERT INTO change_log (type, entity_id, order_id, client_id, extra, at)
 		SELECT 'mutationResult', e, o, $1, x, $2 FROM unnest($3::text[], $4::text[], $5::text[]) WITH ORDINALITY AS r(e, o, x, i) ORDER BY i
 		ON CONFLICT (type, entity_id) DO UPDATE SET seq = nextval('change_log_seq'), order_id = excluded.order_id, assignee_id = '', team_id = '',
 		  user_id = '', client_id = excluded.client_id, extra = excluded.extra, version = 0, at = excluded.at`,
-		clientID, at, entities, orders, results); err != nil {
-		return fmt.Errorf("store results: %w", err)
-	}
+		clientID, at, entities, orders, results)
 	return nil
 }
 
@@ -483,16 +468,13 @@ func (t *writeTx) flush(ctx context.Context) error {
 		version, at = append(version, e.Version), append(at, e.At.UnixMilli())
 	}
 	t.pending = t.pending[:0]
-	_, err := t.q.Exec(ctx, `INSERT INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at)
+	t.q.later("change log", `INSERT INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at)
 		SELECT ty, en, o, a, te, u, c, x, v, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
 		  $8::text[], $9::bigint[], $10::bigint[]) WITH ORDINALITY AS r(ty, en, o, a, te, u, c, x, v, t, i) ORDER BY i
 		ON CONFLICT (type, entity_id) DO UPDATE SET seq = nextval('change_log_seq'), order_id = excluded.order_id,
 		  assignee_id = excluded.assignee_id, team_id = excluded.team_id, user_id = excluded.user_id, client_id = excluded.client_id,
 		  extra = excluded.extra, version = excluded.version, at = excluded.at`,
 		typ, ent, order, assignee, team, user, client, extra, version, at)
-	if err != nil {
-		return fmt.Errorf("change log: %w", err)
-	}
 	return nil
 }
 
