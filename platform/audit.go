@@ -133,7 +133,7 @@ func (t *tx) storeChain(ctx context.Context, u *streetdesk.User, clientID string
 	if err := c.matchStoredMutations(ctx); err != nil {
 		return nil, err
 	}
-	if err := c.matchStoredEntries(ctx); err != nil {
+	if err := c.matchStoredEntries(); err != nil {
 		return nil, err
 	}
 	if err := t.InsertAuditActions(ctx, acts); err != nil {
@@ -237,24 +237,16 @@ func (c *chainPush) matchStoredMutations(ctx context.Context) error {
 }
 
 // matchStoredEntries compares the fresh mutations whose entry came in an
-// earlier push.
-func (c *chainPush) matchStoredEntries(ctx context.Context) error {
-	var waiting []string
-	for k := range c.muts {
-		if _, arrived := c.entries[k]; !arrived {
-			waiting = append(waiting, k)
-		}
-	}
-	if len(waiting) == 0 {
-		return nil
-	}
-	slices.Sort(waiting)
-	earlier, err := c.t.ChainEntries(ctx, store.ChainQuery{Keys: waiting})
-	if err != nil {
-		return err
-	}
+// earlier push (read ahead with the push's keys: tx.chainByKey).
+func (c *chainPush) matchStoredEntries() error {
 	done := map[string]bool{}
-	for _, r := range earlier {
+	for _, r := range c.t.chainByKey {
+		if _, fresh := c.muts[r.MutationKey]; !fresh {
+			continue
+		}
+		if _, arrived := c.entries[r.MutationKey]; arrived {
+			continue
+		}
 		if done[r.MutationKey] || len(entryFaults(r.Entry)) > 0 {
 			continue
 		}

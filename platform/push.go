@@ -143,10 +143,22 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 	}
 	defer t.Rollback()
 
-	cl, err := t.Client(ctx, req.ClientID)
-	last := cl.LastMutationID
+	// Everything the batch reads before it applies anything, in one look:
+	// the client, the stored results of its keys (every key, resent or
+	// not: a key's stored result is the same whatever id carries it), its
+	// orders' headers and the action-log entries recording its keys. Only
+	// the key lookup reads mutation_results in a push, and it also sees
+	// this batch's own results (rs.byKey), written in multi-row INSERTs
+	// before the commit.
+	keys, orderIDs := pushKeys(req.Mutations)
+	ps, err := t.ReadPush(ctx, req.ClientID, keys, orderIDs)
+	if err != nil {
+		return nil, nil, err
+	}
+	t.headers, t.chainByKey = ps.Headers, ps.Chain
+	cl, last := ps.Client, ps.Client.LastMutationID
 	switch {
-	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
+	case !ps.ClientFound:
 		// A new client starts wherever its numbering is (a re-registered
 		// client keeps its AUTOINCREMENT ids).
 		last = 0
@@ -156,8 +168,6 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 		if err := t.InsertClient(ctx, store.Client{ID: req.ClientID, UserID: u.ID, LastMutationID: last}, t.now); err != nil {
 			return nil, nil, err
 		}
-	case err != nil:
-		return nil, nil, fmt.Errorf("load client: %w", err)
 	case cl.UserID != u.ID:
 		return nil, nil, newPushError(http.StatusForbidden, streetdesk.EFORBIDDEN, "this clientId belongs to another user", 0)
 	case cl.Forgotten:
@@ -166,27 +176,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 
 	resp := &streetdesk.PushResponse{Results: []streetdesk.MutationResult{}}
 	var applied, fresh []streetdesk.Mutation
-	// Every key of the batch is looked up in one query, and the results are
-	// written in multi-row INSERTs before the commit: per mutation that saves
-	// three statements. Nothing in a push reads mutation_results except the
-	// key lookup, which also sees this batch's own results (rs.byKey).
-	rs, err := t.prefetchKeys(ctx, req.Mutations, last)
-	if err != nil {
-		return nil, nil, err
-	}
-	// The order headers too, in one query; an order is re-read after the
-	// batch writes it.
-	var orderIDs []string
-	seen := map[string]bool{}
-	for i := range req.Mutations {
-		if m := &req.Mutations[i]; m.ID > last && !seen[m.OrderID] {
-			seen[m.OrderID] = true
-			orderIDs = append(orderIDs, m.OrderID)
-		}
-	}
-	if err := t.prefetchHeaders(ctx, orderIDs); err != nil {
-		return nil, nil, err
-	}
+	rs := newBatchResults(ps.Results, len(req.Mutations))
 	for _, m := range req.Mutations {
 		fp := m.Fingerprint()
 		if m.ID <= last {
@@ -281,29 +271,28 @@ type batchResults struct {
 	rows  []store.ResultRow
 }
 
-// prefetchKeys reads the stored results for the keys of the mutations above
-// last, keeping per key the one with effect.
-func (t *tx) prefetchKeys(ctx context.Context, ms []streetdesk.Mutation, last int64) (*batchResults, error) {
-	rs := &batchResults{byKey: map[string]store.StoredResult{}, rows: make([]store.ResultRow, 0, len(ms))}
-	var keys []string
+// pushKeys lists a batch's keys and (once each) its orders.
+func pushKeys(ms []streetdesk.Mutation) (keys, orderIDs []string) {
+	seen := map[string]bool{}
 	for i := range ms {
-		if ms[i].ID > last {
-			keys = append(keys, ms[i].Key)
+		keys = append(keys, ms[i].Key)
+		if !seen[ms[i].OrderID] {
+			seen[ms[i].OrderID] = true
+			orderIDs = append(orderIDs, ms[i].OrderID)
 		}
 	}
-	if len(keys) == 0 {
-		return rs, nil
-	}
-	stored, err := t.ResultsByKey(ctx, keys)
-	if err != nil {
-		return nil, err
-	}
+	return keys, orderIDs
+}
+
+// newBatchResults keeps per key the stored result with effect, if any.
+func newBatchResults(stored []store.StoredResult, n int) *batchResults {
+	rs := &batchResults{byKey: map[string]store.StoredResult{}, rows: make([]store.ResultRow, 0, n)}
 	for _, r := range stored {
 		if prev, ok := rs.byKey[r.Key]; !ok || r.Effect && !prev.Effect {
 			rs.byKey[r.Key] = r
 		}
 	}
-	return rs, nil
+	return rs
 }
 
 // lookup returns the stored result for key, if any, and its fingerprint.

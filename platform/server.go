@@ -293,6 +293,11 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 			if err := s.pruneChangeLog(ctx); err != nil {
 				s.log.Error("prune change log", "err", err)
 			}
+			if n, err := s.PruneResults(ctx); err != nil {
+				s.log.Error("prune mutation results", "err", err)
+			} else if n > 0 {
+				s.log.Info("pruned mutation results", "count", n)
+			}
 		}
 	}
 }
@@ -300,6 +305,34 @@ func (s *Server) RunMaintenance(ctx context.Context, interval time.Duration) {
 func (s *Server) pruneChangeLog(ctx context.Context) error {
 	return errors.Join(s.db.PruneRevocations(ctx, s.now().Add(-s.cfg.ChangeLogRetention)),
 		s.db.PruneLoginFailures(ctx, s.now().Add(-s.cfg.LoginWindow)), s.pruneTrack(ctx))
+}
+
+// pruneBatch is how many stored results one statement of PruneResults
+// drops: each batch is a short transaction of its own, so pushes never wait
+// long behind the job.
+const pruneBatch = 5000
+
+// PruneResults drops the stored mutation results older than the change-log
+// retention, with their change-log entries, and returns how many it
+// dropped (none while another instance on the database runs it). A cursor
+// that old is reset anyway; a resend that old is answered as one whose
+// result the platform never stored (docs/protocol.md §11). serve runs it
+// periodically.
+func (s *Server) PruneResults(ctx context.Context) (int, error) {
+	release, ok, err := s.db.TryJobLock(ctx, "prune-results")
+	if err != nil || !ok {
+		return 0, err
+	}
+	defer release()
+	before := s.now().Add(-s.cfg.ChangeLogRetention)
+	total := 0
+	for {
+		n, err := s.db.PruneResults(ctx, before, pruneBatch)
+		total += n
+		if err != nil || n < pruneBatch {
+			return total, err
+		}
+	}
 }
 
 func (s *Server) now() time.Time { return s.cfg.Now().UTC() }

@@ -34,9 +34,12 @@ type tx struct {
 	store.Tx
 	s   *Server
 	now time.Time
-	// headers holds order headers read ahead for a push (prefetchHeaders);
+	// headers holds order headers read ahead for a push (ReadPush);
 	// saveOrder drops an order's entry when it writes the order.
 	headers map[string]store.Header
+	// chainByKey holds the action-log entries recording a push's keys,
+	// read ahead (ReadPush).
+	chainByKey []store.ChainRow
 }
 
 // begin starts a write transaction. Waiting for the writer stops when ctx
@@ -49,19 +52,6 @@ func (s *Server) begin(ctx context.Context) (*tx, error) {
 		return nil, err
 	}
 	return &tx{Tx: t, s: s, now: s.now()}, nil
-}
-
-// prefetchHeaders reads the headers of the given orders in one query.
-func (t *tx) prefetchHeaders(ctx context.Context, ids []string) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	hs, err := t.Headers(ctx, ids)
-	if err != nil {
-		return err
-	}
-	t.headers = hs
-	return nil
 }
 
 // header reads an order's header, from the prefetched ones when it can:

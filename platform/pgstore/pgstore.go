@@ -238,37 +238,6 @@ type errRow struct{ err error }
 
 func (r errRow) Scan(...any) error { return r.err }
 
-// txQ is a transaction as a queryer. A write transaction's statements run
-// with a context that is never canceled: once begun it runs to its end.
-type txQ struct {
-	tx       pgx.Tx
-	noCancel bool
-}
-
-func (t txQ) ctx(ctx context.Context) context.Context {
-	if t.noCancel {
-		return context.WithoutCancel(ctx)
-	}
-	return ctx
-}
-
-func (t txQ) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
-	rows, err := t.tx.Query(t.ctx(ctx), sql, args...)
-	if err != nil {
-		return nil, translate(err)
-	}
-	return translatingRows{rows}, nil
-}
-
-func (t txQ) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
-	return translatingRow{t.tx.QueryRow(t.ctx(ctx), sql, args...)}
-}
-
-func (t txQ) Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
-	tag, err := t.tx.Exec(t.ctx(ctx), sql, args...)
-	return tag, translate(err)
-}
-
 type translatingRows struct{ pgx.Rows }
 
 func (r translatingRows) Err() error { return translate(r.Rows.Err()) }

@@ -23,7 +23,8 @@ import (
 type pipe struct {
 	c       *pgx.Conn
 	held    []heldStmt
-	started bool // something reached the server: cancelling is too late
+	started bool // something reached the server: cancelling a write is too late
+	reads   bool // a read-only transaction: a client gone stops it any time
 }
 
 // heldStmt is a statement waiting for the next round trip; what names it
@@ -38,26 +39,23 @@ func (p *pipe) later(what, sql string, args ...any) {
 	p.held = append(p.held, heldStmt{what, sql, args})
 }
 
-// ctx is the context of the next round trip: until the transaction has
-// sent anything (its BEGIN and the wait for the writer lock travel with the
-// first statement) a client that goes away stops it; after that it runs to
-// its end.
+// ctx is the context of the next round trip: until a write transaction
+// has sent anything (its BEGIN and the wait for the writer lock travel with
+// the first statement) a client that goes away stops it; after that it runs
+// to its end.
 func (p *pipe) ctx(ctx context.Context) context.Context {
-	if p.started {
+	if p.started && !p.reads {
 		return context.WithoutCancel(ctx)
 	}
 	return ctx
 }
 
-// send sends the held statements with sql (if any) in one batch; the
-// caller reads sql's result from the batch and closes it.
-func (p *pipe) send(ctx context.Context, sql string, args []any) (pgx.BatchResults, error) {
+// send sends the held statements followed by then in one batch; the
+// caller reads then's results from the batch and closes it.
+func (p *pipe) send(ctx context.Context, then ...heldStmt) (pgx.BatchResults, error) {
 	b := &pgx.Batch{}
-	for _, h := range p.held {
+	for _, h := range append(p.held, then...) {
 		b.Queue(h.sql, h.args...)
-	}
-	if sql != "" {
-		b.Queue(sql, args...)
 	}
 	held := p.held
 	p.held = nil
@@ -76,7 +74,7 @@ func (p *pipe) flush(ctx context.Context) error {
 	if len(p.held) == 0 {
 		return nil
 	}
-	br, err := p.send(ctx, "", nil)
+	br, err := p.send(ctx)
 	if err != nil {
 		return err
 	}
@@ -93,7 +91,7 @@ func (p *pipe) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, er
 		}
 		return translatingRows{rows}, nil
 	}
-	br, err := p.send(ctx, sql, args)
+	br, err := p.send(ctx, heldStmt{"", sql, args})
 	if err != nil {
 		return nil, err
 	}
@@ -110,7 +108,7 @@ func (p *pipe) QueryRow(ctx context.Context, sql string, args ...any) pgx.Row {
 		p.started = true
 		return translatingRow{p.c.QueryRow(ctx, sql, args...)}
 	}
-	br, err := p.send(ctx, sql, args)
+	br, err := p.send(ctx, heldStmt{"", sql, args})
 	if err != nil {
 		return errRow{err}
 	}
@@ -124,7 +122,7 @@ func (p *pipe) Exec(ctx context.Context, sql string, args ...any) (pgconn.Comman
 		tag, err := p.c.Exec(ctx, sql, args...)
 		return tag, translate(err)
 	}
-	br, err := p.send(ctx, sql, args)
+	br, err := p.send(ctx, heldStmt{"", sql, args})
 	if err != nil {
 		return pgconn.CommandTag{}, err
 	}
@@ -194,4 +192,66 @@ func closeBatch(br pgx.BatchResults, err error) error {
 		return translate(err)
 	}
 	return translate(br.Close())
+}
+
+// together runs reads — each a function that issues at most one statement
+// on the reader it is given, whose answer does not decide what it asks —
+// in one round trip with what is held back. They run twice: first on a
+// recorder, which queues their statements, then on the batch's results in
+// the same order. Each keeps its own result and error; together fails only
+// when the batch does.
+func (p *pipe) together(ctx context.Context, reads ...func(reader)) error {
+	rec := &recorder{}
+	for _, f := range reads {
+		f(reader{rec})
+	}
+	br, err := p.send(ctx, rec.queued...)
+	if err != nil {
+		return err
+	}
+	rp := replayer{br}
+	for _, f := range reads {
+		f(reader{rp})
+	}
+	return translate(br.Close())
+}
+
+// recorder is a queryer that queues statements instead of running them.
+type recorder struct{ queued []heldStmt }
+
+var errRecorded = errors.New("recorded, not run")
+
+func (r *recorder) Query(_ context.Context, sql string, args ...any) (pgx.Rows, error) {
+	r.queued = append(r.queued, heldStmt{"read", sql, args})
+	return nil, errRecorded
+}
+
+func (r *recorder) QueryRow(_ context.Context, sql string, args ...any) pgx.Row {
+	r.queued = append(r.queued, heldStmt{"read", sql, args})
+	return errRow{errRecorded}
+}
+
+func (r *recorder) Exec(_ context.Context, sql string, args ...any) (pgconn.CommandTag, error) {
+	r.queued = append(r.queued, heldStmt{"read", sql, args})
+	return pgconn.CommandTag{}, errRecorded
+}
+
+// replayer answers each statement from the next result of a batch.
+type replayer struct{ br pgx.BatchResults }
+
+func (r replayer) Query(context.Context, string, ...any) (pgx.Rows, error) {
+	rows, err := r.br.Query()
+	if err != nil {
+		return nil, translate(err)
+	}
+	return translatingRows{rows}, nil
+}
+
+func (r replayer) QueryRow(context.Context, string, ...any) pgx.Row {
+	return translatingRow{r.br.QueryRow()}
+}
+
+func (r replayer) Exec(context.Context, string, ...any) (pgconn.CommandTag, error) {
+	tag, err := r.br.Exec()
+	return tag, translate(err)
 }

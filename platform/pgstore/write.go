@@ -53,17 +53,16 @@ func (db *DB) BeginRead(ctx context.Context) (store.ReadTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	tx, err := c.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		c.Release()
-		return nil, fmt.Errorf("begin: %w", translate(err))
-	}
-	return &readTx{reader: reader{txQ{tx: tx}}, tx: tx, release: c.Release}, nil
+	// The BEGIN travels with the first read (a pull's five round trips
+	// become four).
+	p := &pipe{c: c.Conn(), reads: true}
+	p.later("begin", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+	return &readTx{reader: reader{p}, p: p, release: c.Release}, nil
 }
 
 type readTx struct {
 	reader
-	tx      pgx.Tx
+	p       *pipe
 	release func()
 }
 
@@ -71,10 +70,10 @@ func (r *readTx) Rollback() error {
 	if r.release == nil {
 		return nil
 	}
-	err := r.tx.Rollback(context.Background())
+	err := r.p.rollback(context.Background())
 	r.release()
 	r.release = nil
-	return translate(err)
+	return err
 }
 
 // update runs fn in a transaction of its own (no writer turn).
@@ -128,6 +127,20 @@ func (db *DB) ForgetClient(ctx context.Context, clientID string) error {
 func (db *DB) PruneRevocations(ctx context.Context, before time.Time) error {
 	_, err := db.q().Exec(ctx, `DELETE FROM change_log WHERE type = 'revoke' AND at < $1`, before.UnixMilli())
 	return err
+}
+
+// PruneResults drops the results and their change-log entries in one
+// statement (data-modifying CTEs).
+func (db *DB) PruneResults(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int
+	err := db.q().QueryRow(ctx, `WITH d AS (DELETE FROM mutation_results WHERE (client_id, id) IN
+		    (SELECT client_id, id FROM mutation_results WHERE at < $1 ORDER BY at LIMIT $2) RETURNING client_id, id),
+		  c AS (DELETE FROM change_log WHERE type = 'mutationResult' AND entity_id IN (SELECT client_id || '/' || id FROM d))
+		SELECT count(*) FROM d`, before.UnixMilli(), limit).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("prune results: %w", err)
+	}
+	return n, nil
 }
 
 func (db *DB) Token(ctx context.Context, hash, kind string) (store.Token, error) {
@@ -542,4 +555,28 @@ func boolInt(b bool) int {
 		return 1
 	}
 	return 0
+}
+
+// ReadPush sends its four reads together with the transaction's BEGIN and
+// writer lock: the push's first round trip.
+func (t *writeTx) ReadPush(ctx context.Context, clientID string, keys, orderIDs []string) (store.PushState, error) {
+	var ps store.PushState
+	var errs [4]error
+	err := t.q.together(ctx,
+		func(r reader) { ps.Client, errs[0] = r.Client(ctx, clientID) },
+		func(r reader) { ps.Results, errs[1] = r.ResultsByKey(ctx, keys) },
+		func(r reader) { ps.Headers, errs[2] = r.Headers(ctx, orderIDs) },
+		func(r reader) {
+			if len(keys) > 0 {
+				ps.Chain, errs[3] = r.ChainEntries(ctx, store.ChainQuery{Keys: keys})
+			}
+		})
+	if err != nil {
+		return ps, err
+	}
+	ps.ClientFound = errs[0] == nil
+	if streetdesk.ErrorCode(errs[0]) == streetdesk.ENOTFOUND {
+		errs[0] = nil
+	}
+	return ps, errors.Join(errs[:]...)
 }

@@ -207,6 +207,28 @@ func (db *DB) PruneRevocations(ctx context.Context, before time.Time) error {
 	return err
 }
 
+func (db *DB) PruneResults(ctx context.Context, before time.Time, limit int) (int, error) {
+	var n int64
+	err := db.update(ctx, func(t *writeTx) error {
+		// One write transaction: both deletions pick the same results.
+		const oldest = `SELECT client_id, id FROM mutation_results WHERE at < ? ORDER BY at, client_id, id LIMIT ?`
+		if _, err := t.t.exec(ctx, `DELETE FROM change_log WHERE type = 'mutationResult' AND entity_id IN
+			(SELECT client_id || '/' || id FROM (`+oldest+`))`, before.UnixMilli(), limit); err != nil {
+			return err
+		}
+		res, err := t.t.exec(ctx, `DELETE FROM mutation_results WHERE (client_id, id) IN (`+oldest+`)`, before.UnixMilli(), limit)
+		if err != nil {
+			return err
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	if err != nil {
+		return 0, fmt.Errorf("prune results: %w", err)
+	}
+	return int(n), nil
+}
+
 func (db *DB) Token(ctx context.Context, hash, kind string) (store.Token, error) {
 	k := store.Token{Hash: hash, Kind: kind}
 	err := db.rdb.queryRow(ctx, `SELECT user_id, pair, expires_at FROM tokens WHERE hash = ? AND kind = ?`, hash, kind).

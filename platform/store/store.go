@@ -65,6 +65,10 @@ type Store interface {
 	ForgetClient(ctx context.Context, clientID string) error
 	// PruneRevocations drops revocations older than before.
 	PruneRevocations(ctx context.Context, before time.Time) error
+	// PruneResults drops at most limit of the stored mutation results
+	// older than before, oldest first, with their change-log entries, and
+	// returns how many it dropped.
+	PruneResults(ctx context.Context, before time.Time, limit int) (int, error)
 
 	// Token returns the stored token with this hash and kind, or ENOTFOUND.
 	Token(ctx context.Context, hash, kind string) (Token, error)
@@ -255,10 +259,25 @@ type ReadTx interface {
 	Rollback() error
 }
 
+// PushState is what ReadPush reads.
+type PushState struct {
+	Client      Client
+	ClientFound bool // false: a client id the platform has never seen
+	Results     []StoredResult
+	Headers     map[string]Header
+	Chain       []ChainRow
+}
+
 // Tx is a write transaction.
 type Tx interface {
 	Reader
 	AuditWriter // audit.go
+
+	// ReadPush reads what a push needs before it applies anything: its
+	// client, the stored results of its keys, its orders' headers and the
+	// action-log entries that recorded its keys — on PostgreSQL in one
+	// round trip, with the transaction's BEGIN and the writer lock.
+	ReadPush(ctx context.Context, clientID string, keys, orderIDs []string) (PushState, error)
 
 	// InsertOrder writes a new order; a taken id is ECONFLICT.
 	InsertOrder(ctx context.Context, o *streetdesk.WorkOrder, citizenPhone string) error
@@ -442,4 +461,28 @@ type Change struct {
 	Version                 int64
 	Extra                   []byte // a revocation's or result's JSON
 	Data                    []byte // the entity's JSON (workOrder, note, photoRef, resolution)
+}
+
+// ReadPushFrom is ReadPush as one read after the other on r.
+func ReadPushFrom(ctx context.Context, r Reader, clientID string, keys, orderIDs []string) (PushState, error) {
+	var ps PushState
+	var err error
+	ps.Client, err = r.Client(ctx, clientID)
+	switch {
+	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
+	case err != nil:
+		return ps, err
+	default:
+		ps.ClientFound = true
+	}
+	if ps.Results, err = r.ResultsByKey(ctx, keys); err != nil {
+		return ps, err
+	}
+	if ps.Headers, err = r.Headers(ctx, orderIDs); err != nil {
+		return ps, err
+	}
+	if len(keys) > 0 {
+		ps.Chain, err = r.ChainEntries(ctx, ChainQuery{Keys: keys})
+	}
+	return ps, err
 }
