@@ -69,18 +69,6 @@ func (p *pipe) send(ctx context.Context, then ...heldStmt) (pgx.BatchResults, er
 	return br, nil
 }
 
-// flush sends what is held back and waits for the answers.
-func (p *pipe) flush(ctx context.Context) error {
-	if len(p.held) == 0 {
-		return nil
-	}
-	br, err := p.send(ctx)
-	if err != nil {
-		return err
-	}
-	return translate(br.Close())
-}
-
 func (p *pipe) Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error) {
 	if len(p.held) == 0 {
 		ctx = p.ctx(ctx)
