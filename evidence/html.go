@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // The printable page (order.html) is in Chinese: it is the document a
@@ -74,17 +75,15 @@ type pageCheck struct {
 	Explanation string
 }
 
+// zh are the words of the package's page, which is in Chinese.
+var zh = translation.For(translation.Chinese)
+
 var page = template.Must(template.New("page").Funcs(template.FuncMap{
-	"cst":    cst,
-	"status": func(s streetdesk.Status) string { return s.Label("zh") },
-	"kind": func(k string) string {
-		if k == "dispatch" {
-			return "派单"
-		}
-		return streetdesk.Operation(k).Label("zh")
-	},
-	"tag":     func(t streetdesk.PhotoTag) string { return t.Label("zh") },
-	"outcome": func(o streetdesk.Outcome) string { return o.Label("zh") },
+	"cst":     cst,
+	"status":  func(s streetdesk.Status) string { return zh.Name(s) },
+	"kind":    zh.TimelineKind,
+	"tag":     func(t streetdesk.PhotoTag) string { return zh.Name(t) },
+	"outcome": func(o streetdesk.Outcome) string { return zh.Name(o) },
 	"sync": func(s streetdesk.ItemSync) string {
 		switch s {
 		case streetdesk.SyncPending, streetdesk.SyncUploading:

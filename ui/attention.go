@@ -93,7 +93,7 @@ func (a *attentionView) newCard(c streetdesk.Conflict) *conflictCard {
 	if c.OrderTitle != "" {
 		title += " · " + c.OrderTitle
 	}
-	title += " · " + streetdesk.Operation(c.Name).Label(langCode()) + " · " + c.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")
+	title += " · " + words().Name(streetdesk.Operation(c.Name)) + " · " + c.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")
 	k.title = &widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis}
 	k.explanation = &widget.Label{Text: c.Explanation, Wrapping: fyne.TextWrapWord}
 	k.status = &widget.Label{Importance: widget.SuccessImportance}
@@ -124,7 +124,7 @@ func intentText(c streetdesk.Conflict) string {
 	if err != nil {
 		return ""
 	}
-	return streetdesk.ArgsText(args, langCode())
+	return words().ArgsText(args)
 }
 
 // noteFits reports whether keeping the lost text as a survey note makes
@@ -170,7 +170,7 @@ func (a *attentionView) onCopy(k *conflictCard) {
 // what it was, so the record has it although the intent was not applied.
 func (a *attentionView) onAddNote(k *conflictCard) {
 	body := tr("attention.noteBody", "{{.Op}} (not applied): {{.Text}}", map[string]string{
-		"Op": streetdesk.Operation(k.c.Name).Label(langCode()), "Text": k.text})
+		"Op": words().Name(streetdesk.Operation(k.c.Name)), "Text": k.text})
 	if err := a.u.desk.AddNote(a.u.ctx, k.c.OrderID, body); err != nil {
 		k.status.Importance = widget.DangerImportance
 		k.status.SetText(errorText(err))

@@ -226,13 +226,12 @@ func (b *Board) build() {
 	if b.opts.ExportLedger == nil {
 		b.ledger.Hide()
 	}
-	lc := langCode()
 	b.filterStatuses = []streetdesk.Status{streetdesk.StatusDispatched, streetdesk.StatusAccepted, streetdesk.StatusReopened,
 		streetdesk.StatusExtensionRequested, streetdesk.StatusReturnRequested, streetdesk.StatusAwaitingReview,
 		streetdesk.StatusResolved, streetdesk.StatusClosed}
 	opts := []string{tr("board.allStates", "All states")}
 	for _, s := range b.filterStatuses {
-		opts = append(opts, s.Label(lc))
+		opts = append(opts, words().Name(s))
 	}
 	b.statusSel = &widget.Select{Options: opts, OnChanged: func(string) { b.onAllFilter() }}
 	b.dueSel = &widget.Select{Options: []string{tr("board.anyDeadline", "Any deadline"), tr("board.overdue", "Overdue"),
@@ -433,8 +432,7 @@ func (b *Board) say(err error) {
 func leadErrorText(err error) string {
 	var te *streetdesk.TransitionError
 	if errors.As(err, &te) {
-		lc := langCode()
-		data := map[string]string{"Op": te.Op.Label(lc), "State": te.From.Label(lc)}
+		data := map[string]string{"Op": words().Name(te.Op), "State": words().Name(te.From)}
 		if te.Code == streetdesk.EFORBIDDEN {
 			return tr("board.forbidden", "You may not {{.Op}} an order that is {{.State}}. Nothing was saved.", data)
 		}
@@ -926,7 +924,7 @@ func (r *pickRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Ca
 	if assignee != "" {
 		info = append(info, assignee)
 	}
-	info = append(info, o.Status.Label(lc))
+	info = append(info, words().Name(o.Status))
 	if it.Pending > 0 {
 		info = append(info, tr("board.pending", "⟳ pending sync"))
 	}

@@ -159,7 +159,7 @@ func (v *detailView) fill() {
 	d := v.det
 	o := &d.Order
 	v.header.SetText(o.ID)
-	state := []string{o.Status.Label(lc)}
+	state := []string{words().Name(o.Status)}
 	if o.Supervised {
 		state = append(state, tr("badge.supervised", "supervised"))
 	}
@@ -167,7 +167,7 @@ func (v *detailView) fill() {
 		state = append(state, tr("badge.reopened", "reopened"))
 	}
 	if o.Urgency != streetdesk.UrgencyNormal && o.Urgency != "" {
-		state = append(state, o.Urgency.Label(lc))
+		state = append(state, words().Name(o.Urgency))
 	}
 	if b := eventBadge(o); b != "" {
 		state = append(state, b)
@@ -191,7 +191,7 @@ func (v *detailView) fill() {
 		v.coords.SetText(tr("detail.noCoords", "(no coordinates)"))
 		v.copyCoords.Hide()
 	}
-	v.channel.SetText(tr("detail.channel", "Channel: {{.C}}", map[string]string{"C": o.Channel.Label(lc)}))
+	v.channel.SetText(tr("detail.channel", "Channel: {{.C}}", map[string]string{"C": words().Name(o.Channel)}))
 	v.citizen.SetText(tr("detail.citizen", "Citizen: {{.N}} {{.P}}", map[string]string{"N": o.Citizen.Name, "P": o.Citizen.Phone}))
 	var dl []string
 	add := func(key, fb string, t time.Time) {
@@ -370,20 +370,7 @@ func actionLabel(op streetdesk.Operation) string {
 	if op == streetdesk.OpSubmitForReview {
 		return tr("action.submitForReview", "Resolve (for review)")
 	}
-	return tr("action."+string(op), op.Label("en"))
-}
-
-// kindLabel names a timeline entry's kind.
-func kindLabel(kind, lc string) string {
-	switch kind {
-	case streetdesk.TimelineDispatch:
-		return tr("timeline.dispatch", "dispatched")
-	case streetdesk.TimelineCallback:
-		return tr("timeline.callback", "callback")
-	case streetdesk.TimelineReopen:
-		return tr("timeline.reopen", "reopened")
-	}
-	return streetdesk.TimelineKindLabel(kind, lc)
+	return tr("action."+string(op), words().Name(op))
 }
 
 func syncMark(s streetdesk.ItemSync) string {
@@ -402,7 +389,7 @@ func syncMark(s streetdesk.ItemSync) string {
 // platform's own events (dispatch, callback, reopen) carry no mark; what
 // people did shows whether it reached the platform.
 func timelineLine(e streetdesk.TimelineEntry, lc string) string {
-	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, kindLabel(e.Kind, lc), e.Detail(lc))
+	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, words().TimelineKind(e.Kind), words().TimelineDetail(&e))
 	line := strings.Join(parts, " ")
 	if m := syncMark(e.Sync); m != "" {
 		line += "  " + m
@@ -557,11 +544,10 @@ func (v *detailView) onContact() {
 	if !v.allowed(streetdesk.OpRecordContact) {
 		return
 	}
-	lc := langCode()
 	d := &contactDialog{}
 	var opts []string
 	for _, m := range contactMethods {
-		opts = append(opts, m.Label(lc))
+		opts = append(opts, words().Name(m))
 	}
 	d.method = &widget.RadioGroup{Options: opts, Selected: opts[0], Horizontal: true, Required: true}
 	d.reached = &widget.Check{Text: tr("contact.reached", "Reached the citizen"), Checked: true}
@@ -651,7 +637,7 @@ func tagLabel(t streetdesk.PhotoTag) string {
 	if t == streetdesk.PhotoOther {
 		return tr("photo.untagged", "no tag")
 	}
-	return t.Label(langCode())
+	return words().Name(t)
 }
 
 // onPhotos opens the photo dialog, with paths already chosen (drag and drop)
@@ -844,11 +830,10 @@ func (v *detailView) onReturn() {
 	if !v.allowed(streetdesk.OpRequestReturn) {
 		return
 	}
-	lc := langCode()
 	d := &returnDialog{}
 	var opts []string
 	for _, r := range streetdesk.ReturnReasons {
-		opts = append(opts, r.Label(lc))
+		opts = append(opts, words().Name(r))
 	}
 	d.reason = &widget.Select{Options: opts}
 	d.reason.SetSelectedIndex(0)

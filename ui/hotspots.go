@@ -296,7 +296,7 @@ func hotspotHead(i int, h streetdesk.Hotspot) string {
 // trendText is the trend with its arrow and the change against the
 // previous window.
 func trendText(h streetdesk.Hotspot) string {
-	label := h.Trend.Label(langCode())
+	label := words().Name(h.Trend)
 	switch h.Trend {
 	case streetdesk.TrendRising:
 		return fmt.Sprintf("↑ %s %+d", label, h.Delta())
@@ -448,7 +448,7 @@ func (v *hotspotView) updateOrderRow(i widget.ListItemID, o fyne.CanvasObject) {
 	}
 	ho := h.Orders[i]
 	r.title.SetText(ho.DispatchedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04") + "  " + ho.Title)
-	facts := []string{ho.Status.Label(langCode()), ho.AssigneeName, ho.ID}
+	facts := []string{words().Name(ho.Status), ho.AssigneeName, ho.ID}
 	if ho.Reopened && ho.Status != streetdesk.StatusReopened { // 重办 already says it
 		facts = append(facts, tr("hotspots.orderReopened", "reopened or dissatisfied"))
 	}

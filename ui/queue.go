@@ -78,7 +78,6 @@ type queueView struct {
 
 func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, cal *streetdesk.Calendar, onSelect func(string)) *queueView {
 	q := &queueView{ctx: ctx, desk: d, now: now, cal: cal, onSelect: onSelect, index: -1, pages: map[int][]streetdesk.QueueItem{}}
-	lc := langCode()
 	se := newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("queue.search", "Search number, citizen, address, notes…"),
 		ActionItem: widget.NewIcon(theme.SearchIcon())}})
 	se.OnChanged = q.onSearchChanged
@@ -99,7 +98,7 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 		streetdesk.StatusExtensionRequested, streetdesk.StatusReturnRequested, streetdesk.StatusAwaitingReview, streetdesk.StatusResolved}
 	opts := []string{tr("queue.allStatus", "All states")}
 	for _, s := range q.statuses {
-		opts = append(opts, s.Label(lc))
+		opts = append(opts, words().Name(s))
 	}
 	q.statusSel = &widget.Select{Options: opts, OnChanged: func(string) { q.onFilter() }}
 
@@ -453,7 +452,7 @@ func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.C
 		place = strings.Join(nonEmpty(place, who), " · ")
 	}
 	r.fullPlace = place
-	r.chip.Text = o.Status.Label(lc)
+	r.chip.Text = words().Name(o.Status)
 	r.fullBadges = badges(it, lc)
 	r.Refresh()
 }
@@ -483,7 +482,7 @@ func (r *queueRow) colorize() {
 func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar, lc string) string {
 	d := o.CurrentDeadline()
 	if d.IsZero() {
-		return o.Status.Label(lc)
+		return words().Name(o.Status)
 	}
 	if cal.RiskAt(o, now) == streetdesk.RiskDueToday {
 		return tr("queue.today", "today {{.T}}", map[string]string{"T": d.In(streetdesk.ChinaTZ).Format("15:04")})
@@ -498,7 +497,7 @@ func badges(it streetdesk.QueueItem, lc string) string {
 		b = append(b, e)
 	}
 	if u := it.Order.Urgency; u == streetdesk.UrgencyUrgent || u == streetdesk.UrgencyCritical {
-		b = append(b, u.Label(lc))
+		b = append(b, words().Name(u))
 	}
 	if it.Order.Supervised {
 		b = append(b, tr("badge.supervised", "supervised"))

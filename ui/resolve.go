@@ -40,11 +40,10 @@ func (v *detailView) onResolve() {
 	if !v.allowed(op) {
 		return
 	}
-	lc := langCode()
 	d := &resolveDialog{refs: v.det.Photos, ev: v.loadResolveEvidence()}
 	var outcomes []string
 	for _, o := range streetdesk.Outcomes {
-		outcomes = append(outcomes, o.Label(lc))
+		outcomes = append(outcomes, words().Name(o))
 	}
 	d.outcome = &widget.RadioGroup{Options: outcomes, Selected: outcomes[0], Horizontal: true, Required: true, OnChanged: func(string) { d.update() }}
 	d.reply = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("resolve.replyHint", "The reply to the citizen: what was found, what was done, what happens next.")}})

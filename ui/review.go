@@ -94,7 +94,6 @@ func (v *reviewView) reload() {
 }
 
 func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
-	lc := langCode()
 	c := &reviewCard{id: o.ID,
 		title: &widget.Label{Text: o.Title, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis},
 		// Plain text colour: the dim "low importance" grey was hard to read.
@@ -136,7 +135,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 		parts = append(parts, tr("review.resolveBy", "resolve by {{.T}}", map[string]string{"T": d.In(v.b.cal.Location()).Format("01-02 15:04")}))
 	}
 	if res != nil {
-		parts = append(parts, tr("review.outcome", "outcome: {{.O}}", map[string]string{"O": res.Outcome.Label(lc)}),
+		parts = append(parts, tr("review.outcome", "outcome: {{.O}}", map[string]string{"O": words().Name(res.Outcome)}),
 			tr("review.photos", "{{.N}} photos", map[string]int{"N": len(res.PhotoRefIDs)}))
 		c.reply.SetText(tr("review.reply", "Reply: {{.R}}", map[string]string{"R": res.Reply}))
 	} else {
@@ -160,7 +159,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 		c.evidence.Importance = widget.WarningImportance
 	}
 	id := o.ID
-	c.approve = &widget.Button{Text: streetdesk.OpApproveReview.Label(lc), Importance: widget.HighImportance, OnTapped: func() {
+	c.approve = &widget.Button{Text: words().Name(streetdesk.OpApproveReview), Importance: widget.HighImportance, OnTapped: func() {
 		if err := v.b.desk.ApproveReview(v.b.ctx, id); err != nil {
 			c.showErr(leadErrorText(err))
 			return
@@ -170,7 +169,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 		v.b.saved([]string{id}, tr("review.approved", "Approved. Saved on this computer, waiting to sync: {{.Title}}", data),
 			tr("review.approvedSent", "Approved and sent to the platform: {{.Title}}", data))
 	}}
-	c.sendBack = &widget.Button{Text: streetdesk.OpSendBack.Label(lc), OnTapped: func() {
+	c.sendBack = &widget.Button{Text: words().Name(streetdesk.OpSendBack), OnTapped: func() {
 		text := strings.TrimSpace(c.comment.Text)
 		if text == "" {
 			c.showErr(tr("review.commentRequired", "Write what should be changed before sending it back."))

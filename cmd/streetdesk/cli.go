@@ -639,7 +639,7 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: "  ⟳ 待同步", streetdesk.SyncConflict: "  ⚠ 需要处理", streetdesk.SyncUploading: "  ⬆ 上传中"}
 	for _, e := range d.Timeline {
 		line := strings.Join(nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor,
-			streetdesk.TimelineKindLabel(e.Kind, "zh"), e.Detail("zh")), " ")
+			translation.For(translation.Chinese).TimelineKind(e.Kind), translation.For(translation.Chinese).TimelineDetail(&e)), " ")
 		fmt.Fprintf(m.Stdout, "%s%s\n", line, marks[e.Sync])
 	}
 	if d.Revoked {

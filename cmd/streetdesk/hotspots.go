@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // cmdHotspots prints the recurring problems (热点) among the local orders the
@@ -63,7 +64,7 @@ func printHotspots(m *Main, r *streetdesk.HotspotReport, days int) error {
 		for i, h := range r.Hotspots {
 			place := strings.Join(nonEmpty(h.Community, h.Address), " · ")
 			span := h.First.In(streetdesk.ChinaTZ).Format("01-02") + " – " + h.Last.In(streetdesk.ChinaTZ).Format("01-02")
-			fmt.Fprintf(tw, "%d\t%d\t%s (%+d)\t%s\t%.0f m\t%d/%d\t%d\t%s · %s\n", i+1, h.Count, h.Trend.Label("en"), h.Delta(),
+			fmt.Fprintf(tw, "%d\t%d\t%s (%+d)\t%s\t%.0f m\t%d/%d\t%d\t%s · %s\n", i+1, h.Count, translation.For(translation.English).Name(h.Trend), h.Delta(),
 				span, h.RadiusM, h.Reopened.Num, h.Reopened.Den, h.Citizens, h.Category.Path(), place)
 		}
 		if err := tw.Flush(); err != nil {

@@ -146,3 +146,55 @@ func TestSyncSentence(t *testing.T) {
 		t.Errorf("zh speaks %s", zh.Lang())
 	}
 }
+
+// TestEveryValueNamed: every value of the domain's coded types (the
+// lifecycle's states and operations, roles, urgencies, …) has a name in
+// Chinese and in English.
+func TestEveryValueNamed(t *testing.T) {
+	var values []any
+	add := func(vs ...any) { values = append(values, vs...) }
+	for _, v := range streetdesk.Statuses {
+		add(v)
+	}
+	for _, v := range streetdesk.Operations {
+		add(v)
+	}
+	for _, v := range streetdesk.Roles {
+		add(v)
+	}
+	for _, v := range streetdesk.Urgencies {
+		add(v)
+	}
+	for _, v := range streetdesk.Channels {
+		add(v)
+	}
+	for _, v := range streetdesk.ReturnReasons {
+		add(v)
+	}
+	for _, v := range streetdesk.Outcomes {
+		add(v)
+	}
+	for _, v := range streetdesk.Ratings {
+		add(v)
+	}
+	add(streetdesk.PhotoBefore, streetdesk.PhotoAfter,
+		streetdesk.ContactPhone, streetdesk.ContactVisit, streetdesk.ContactSMS,
+		streetdesk.TrendNew, streetdesk.TrendRising, streetdesk.TrendSteady, streetdesk.TrendFalling)
+	for _, v := range values {
+		k := translation.NameKey(v)
+		for _, l := range []string{translation.Chinese, translation.English} {
+			if k == "" || !translation.For(l).Has(k) {
+				t.Errorf("%T %q (%s) has no %s name", v, v, k, l)
+			}
+		}
+	}
+	if got := translation.For(translation.Chinese).Name(streetdesk.StatusAccepted); got != "办理中" {
+		t.Errorf("zh name of accepted: %q", got)
+	}
+	if got := translation.For(translation.English).Name(streetdesk.OpReassign); got != "reassign" {
+		t.Errorf("en name of reassign: %q", got)
+	}
+	if got := translation.For(translation.Chinese).Name(streetdesk.PhotoOther); got != "" {
+		t.Errorf("untagged photo named %q", got)
+	}
+}

@@ -1,0 +1,114 @@
+package translation
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/streetdesk/streetdesk"
+)
+
+// nameKey is the translation key that names one of the domain's coded
+// values (name.status.accepted, name.op.accept, …), "" for anything else.
+func nameKey(v any) string {
+	switch v := v.(type) {
+	case streetdesk.Status:
+		return "name.status." + string(v)
+	case streetdesk.Role:
+		return "name.role." + string(v)
+	case streetdesk.Urgency:
+		return "name.urgency." + string(v)
+	case streetdesk.Channel:
+		return "name.channel." + string(v)
+	case streetdesk.ReturnReason:
+		return "name.returnReason." + string(v)
+	case streetdesk.Outcome:
+		return "name.outcome." + string(v)
+	case streetdesk.Rating:
+		return "name.rating." + string(v)
+	case streetdesk.PhotoTag:
+		return "name.photoTag." + string(v)
+	case streetdesk.ContactMethod:
+		return "name.contact." + string(v)
+	case streetdesk.Operation:
+		return "name.op." + string(v)
+	case streetdesk.Trend:
+		return "name.trend." + string(v)
+	}
+	return ""
+}
+
+// NameKey is the translation key that names v, one of the domain's coded
+// values; "" if v is none.
+func NameKey(v any) string { return nameKey(v) }
+
+// Name is the name of one of the domain's coded values (a Status, an
+// Operation, …) in w's language: the value itself when the files have no
+// name for it, "" for the empty value (an untagged photo, no rating).
+func (w *Words) Name(v any) string {
+	k := nameKey(v)
+	if k == "" {
+		return fmt.Sprint(v)
+	}
+	code := k[strings.LastIndex(k, ".")+1:]
+	if code == "" {
+		return ""
+	}
+	return w.T(k, code)
+}
+
+// TimelineKind names a timeline entry's kind: the order's dispatch, a
+// callback, a reopening, photos, or the operation the entry records.
+func (w *Words) TimelineKind(kind string) string {
+	switch kind {
+	case streetdesk.TimelineDispatch:
+		return w.T("timeline.dispatch", "dispatched")
+	case streetdesk.TimelineCallback:
+		return w.T("timeline.callback", "callback")
+	case streetdesk.TimelineReopen:
+		return w.T("timeline.reopen", "reopened")
+	case string(streetdesk.OpAttachPhoto):
+		return w.T("timeline.photos", "photos")
+	}
+	return w.Name(streetdesk.Operation(kind))
+}
+
+// TimelineDetail is what a timeline entry says after its kind: the contact
+// method and whether the citizen answered, the photo count and tag, the
+// outcome — then its text.
+func (w *Words) TimelineDetail(e *streetdesk.TimelineEntry) string {
+	var parts []string
+	switch streetdesk.Operation(e.Kind) {
+	case streetdesk.OpRecordContact:
+		if e.Method != "" {
+			r := w.T("timeline.notReached", "not reached")
+			if e.Reached {
+				r = w.T("timeline.reached", "reached")
+			}
+			parts = append(parts, "("+w.Name(e.Method)+", "+r+")")
+		}
+	case streetdesk.OpAttachPhoto:
+		s := "×" + strconv.Itoa(e.Photos)
+		if e.Tag == streetdesk.PhotoBefore || e.Tag == streetdesk.PhotoAfter {
+			s += " (" + w.Name(e.Tag) + ")"
+		}
+		parts = append(parts, s)
+	case streetdesk.OpSubmitResolution, streetdesk.OpSubmitForReview:
+		if e.Outcome != "" {
+			parts = append(parts, w.Name(e.Outcome)+":")
+		}
+	}
+	if t := strings.Join(strings.Fields(e.Text), " "); t != "" {
+		parts = append(parts, t)
+	}
+	return strings.Join(parts, " ")
+}
+
+// ArgsText is the text a person wrote in a mutation's arguments
+// (streetdesk.ArgsText), a return request's reason named in w's language.
+func (w *Words) ArgsText(args any) string {
+	if v, ok := args.(*streetdesk.RequestReturnArgs); ok {
+		return strings.TrimSpace(w.Name(v.Reason) + " " + v.Text)
+	}
+	return streetdesk.ArgsText(args, w.lang)
+}
