@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/cputime"
 	"github.com/streetdesk/streetdesk/localdb"
 )
 
@@ -170,6 +171,7 @@ func BenchmarkSearch(b *testing.B) {
 		b.Run(q, func(b *testing.B) {
 			ctx := context.Background()
 			var total int
+			cpu0 := cputime.Process()
 			for b.Loop() {
 				p, err := db.Queue(ctx, streetdesk.QueueFilter{Text: q})
 				if err != nil {
@@ -178,6 +180,7 @@ func BenchmarkSearch(b *testing.B) {
 				total = p.Total
 			}
 			b.ReportMetric(float64(total), "rows")
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
 		})
 	}
 }

@@ -84,6 +84,15 @@ func SetSortAllBelow(n int) int {
 	return old
 }
 
+// SetSearchWalk forces reading a search's page in index order (1), the
+// join of every match with the FTS index as before (-1) or the cost-based
+// choice (0); it returns the old value.
+func SetSearchWalk(mode int) int {
+	old := searchWalk
+	searchWalk = mode
+	return old
+}
+
 // ShadowIndexSQL returns the CREATE statements of work_orders' indexes by name.
 func ShadowIndexSQL(ctx context.Context, db *DB) (map[string]string, error) {
 	rows, err := db.w.QueryContext(ctx, "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'work_orders' AND sql IS NOT NULL")

@@ -95,19 +95,25 @@ func (db *DB) where(f *streetdesk.QueueFilter, c qcols, ck clock) (string, []any
 	return strings.Join(conds, " AND "), args, nil
 }
 
-// searchCond turns what the user typed into conditions: words separated by
+// searchTerm is one typed word as an index lookup: the FTS table and its
+// MATCH argument, and the word itself when the index alone is not exact
+// (punctuation) and the stored text must be checked too. A word without
+// any letter or digit has no table: only the text check finds it.
+type searchTerm struct {
+	table, match, exact string
+}
+
+// searchTerms turns what the user typed into terms: words separated by
 // spaces must all match (in the order's text or any of its notes); every
 // word is matched as plain text, whatever FTS syntax it contains.
-func searchCond(text string) ([]string, []any) {
-	var conds []string
-	var args []any
+func searchTerms(text string) []searchTerm {
+	var out []searchTerm
 	for _, word := range strings.Fields(text) {
 		word = streetdesk.SearchWord(word)
 		if utf8.RuneCountInString(word) >= 3 {
 			// A quoted FTS5 string: the trigram tokenizer matches it as a
 			// substring; doubling '"' is the only escape FTS5 needs.
-			conds = append(conds, "w.qid IN (SELECT rowid FROM fts_tri WHERE fts_tri MATCH ?)")
-			args = append(args, `"`+strings.ReplaceAll(word, `"`, `""`)+`"`)
+			out = append(out, searchTerm{table: "fts_tri", match: `"` + strings.ReplaceAll(word, `"`, `""`) + `"`})
 			continue
 		}
 		// One- and two-character words: a phrase over the single-character
@@ -124,18 +130,31 @@ func searchCond(text string) ([]string, []any) {
 				exact = true
 			}
 		}
-		const exactCheck = "instr(lower((SELECT s.text FROM search_text s WHERE s.qid = w.qid)), lower(?)) > 0"
-		if letters == 0 {
-			// Only punctuation: a scan, but never an error.
-			conds = append(conds, exactCheck)
-			args = append(args, word)
-			continue
+		t := searchTerm{}
+		if letters > 0 {
+			t.table, t.match = "fts_uni", `"`+strings.Join(toks, " ")+`"`
 		}
-		conds = append(conds, "w.qid IN (SELECT rowid FROM fts_uni WHERE fts_uni MATCH ?)")
-		args = append(args, `"`+strings.Join(toks, " ")+`"`)
 		if exact {
-			conds = append(conds, exactCheck)
-			args = append(args, word)
+			t.exact = word
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+// searchCond turns the search terms into SQL conditions on w.
+func searchCond(text string) ([]string, []any) {
+	var conds []string
+	var args []any
+	for _, t := range searchTerms(text) {
+		if t.table != "" {
+			conds = append(conds, "w.qid IN (SELECT rowid FROM "+t.table+" WHERE "+t.table+" MATCH ?)")
+			args = append(args, t.match)
+		}
+		if t.exact != "" {
+			// Only punctuation (no table) makes this a scan, but never an error.
+			conds = append(conds, "instr(lower((SELECT s.text FROM search_text s WHERE s.qid = w.qid)), lower(?)) > 0")
+			args = append(args, t.exact)
 		}
 	}
 	return conds, args
@@ -294,6 +313,33 @@ func segments(s streetdesk.SortOrder) []segment {
 	return out
 }
 
+// readRuns reads the first n keys in sort order from segs: each run (a
+// segment, or the segments merged with it) reads up to the keys still
+// wanted from each of its segments (read appends them) and sorts them.
+func readRuns(segs []segment, s streetdesk.SortOrder, n int, read func(sg segment, need int, run []sortKey) ([]sortKey, error)) ([]sortKey, error) {
+	var keys []sortKey
+	for i := 0; i < len(segs) && len(keys) < n; {
+		j := i + 1
+		for segs[i].merge && j < len(segs) && segs[j].merge {
+			j++
+		}
+		need := n - len(keys)
+		var run []sortKey
+		for _, sg := range segs[i:j] {
+			var err error
+			if run, err = read(sg, need, run); err != nil {
+				return nil, err
+			}
+		}
+		if j-i > 1 {
+			sort.SliceStable(run, func(a, b int) bool { return less(s, run[a], run[b]) })
+		}
+		keys = append(keys, run[:min(len(run), need)]...)
+		i = j
+	}
+	return keys, nil
+}
+
 // queueKeys returns the first n ids of the sorted, filtered queue (all when
 // n < 0) and, if count is set, the total.
 func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, count bool) ([]string, int, error) {
@@ -332,17 +378,58 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 		}
 		return rows.Err()
 	}
+	// A text search of index words reads its matches once, as a set
+	// (searchwalk.go); the other filters stay in SQL.
+	set, err := db.searchSet(ctx, tx, f)
+	if err != nil {
+		return nil, 0, err
+	}
+	rest := *f
+	if set != nil {
+		rest.Text = ""
+		if sw, sargs, err = db.where(&rest, shadowCols, ck); err != nil {
+			return nil, 0, err
+		}
+		if ow, oargs, err = db.where(&rest, overlayCols, ck); err != nil {
+			return nil, 0, err
+		}
+	}
 	// Overlaid orders matching the filter with their overlaid values (few).
 	var extra []sortKey
-	if err := scan(`SELECT w.id, o.deadline, w.urgency_rank, w.dispatched_at
-		FROM overlay o CROSS JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs, &extra); err != nil {
-		return nil, 0, err
+	rows, err := tx.QueryContext(ctx, `SELECT w.qid, w.id, o.deadline, w.urgency_rank, w.dispatched_at
+		FROM overlay o CROSS JOIN work_orders w ON w.id = o.order_id WHERE `+ow, oargs...)
+	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
+		var qid int64
+		var k sortKey
+		if err := rows.Scan(&qid, &k.id, &k.deadline, &k.urgency, &k.dispatched); err != nil {
+			return err
+		}
+		if set == nil || set.has(qid) {
+			extra = append(extra, k)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, 0, fmt.Errorf("queue: %w", err)
 	}
 	var keys []sortKey
 	const cols = "SELECT w.id, w.deadline, w.urgency_rank, w.dispatched_at FROM work_orders w "
 	notOverlaid := " AND w.id NOT IN (SELECT order_id FROM overlay)"
 	total := -1
-	if strings.TrimSpace(f.Text) != "" {
+	walked := false
+	if set != nil {
+		if keys, total, walked, err = db.searchByIndex(ctx, tx, set, f.Sort, n, sw, sargs, extra); err != nil {
+			return nil, 0, err
+		}
+		if !walked { // every match is joined, read from the set
+			sw += " AND " + setCond
+			sargs = append(sargs, set.list())
+		}
+	}
+	switch {
+	case walked:
+		// The overlaid matches are merged in below.
+	case strings.TrimSpace(f.Text) != "":
 		// A text search: one statement materialises the matches once; they
 		// are counted here and only the first n are kept, in order.
 		rows, err := tx.QueryContext(ctx, cols+"WHERE "+sw+notOverlaid, sargs...)
@@ -371,7 +458,7 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 		if n >= 0 && len(keys) > n {
 			keys = keys[:n]
 		}
-	} else {
+	default:
 		// Shadow matches, minus overlaid orders whose shadow values match.
 		var all, shadowed int
 		if err := tx.QueryRowContext(ctx, "SELECT count(*) FROM work_orders w WHERE "+sw, sargs...).Scan(&all); err != nil {
@@ -401,27 +488,13 @@ func (db *DB) queueKeys(ctx context.Context, f *streetdesk.QueueFilter, n int, c
 				return nil, 0, err
 			}
 		} else {
-			segs := segments(f.Sort)
-			for i := 0; i < len(segs) && len(keys) < n; {
-				// One run: a segment, or the segments merged with it.
-				j := i + 1
-				for segs[i].merge && j < len(segs) && segs[j].merge {
-					j++
-				}
-				need := n - len(keys)
-				var run []sortKey
-				for _, sg := range segs[i:j] {
-					q := cols + "INDEXED BY " + sg.index + " WHERE " + sg.cond + " AND " + sw + notOverlaid + " ORDER BY " + sg.order + " LIMIT ?"
-					args := append(append(append([]any{}, sg.args...), sargs...), need)
-					if err := scan(q, args, &run); err != nil {
-						return nil, 0, err
-					}
-				}
-				if j-i > 1 {
-					sort.SliceStable(run, func(a, b int) bool { return less(f.Sort, run[a], run[b]) })
-				}
-				keys = append(keys, run[:min(len(run), need)]...)
-				i = j
+			keys, err = readRuns(segments(f.Sort), f.Sort, n, func(sg segment, need int, run []sortKey) ([]sortKey, error) {
+				q := cols + "INDEXED BY " + sg.index + " WHERE " + sg.cond + " AND " + sw + notOverlaid + " ORDER BY " + sg.order + " LIMIT ?"
+				err := scan(q, append(append(append([]any{}, sg.args...), sargs...), need), &run)
+				return run, err
+			})
+			if err != nil {
+				return nil, 0, err
 			}
 		}
 	}

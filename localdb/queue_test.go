@@ -89,10 +89,12 @@ func TestQueueAgainstReference(t *testing.T) {
 		{Text: string([]rune(o0.Title)[:1]) + " " + string([]rune(o0.Complaint)[2:5]), AssigneeID: caseworker().ID},
 	}
 	for i, f := range filters {
-		for _, threshold := range []int{0, 1 << 30} { // read in index order / sort everything
+		for walk, threshold := range []int{0, 1 << 30} { // read in index order / sort everything (and join every search match)
 			t.Run(fmt.Sprint(i, "/", threshold), func(t *testing.T) {
 				old := localdb.SetSortAllBelow(threshold)
 				defer localdb.SetSortAllBelow(old)
+				oldWalk := localdb.SetSearchWalk(1 - 2*walk)
+				defer localdb.SetSearchWalk(oldWalk)
 				page, err := db.Queue(ctx, f)
 				if err != nil {
 					t.Fatal(err)
