@@ -264,16 +264,7 @@ func (b *Board) onAllFilter() {
 	if i := b.statusSel.SelectedIndex(); i > 0 {
 		f.Statuses = []streetdesk.Status{b.filterStatuses[i-1]}
 	}
-	switch b.dueSel.SelectedIndex() {
-	case 1:
-		f.Overdue = true
-	case 2:
-		f.DueWithin = streetdesk.DueSoonWindow
-	case 3:
-		n := b.now().In(b.cal.Location())
-		end := time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, b.cal.Location())
-		f.DueWithin = end.Sub(n)
-	}
+	filterDue(&f, b.dueSel.SelectedIndex(), b.now(), b.cal.Location())
 	if i := b.memberSel.SelectedIndex(); i > 0 && i-1 < len(b.team.Members) {
 		f.AssigneeID = b.team.Members[i-1].ID
 	}

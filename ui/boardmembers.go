@@ -72,10 +72,10 @@ func (r *memberRow) set(m streetdesk.MemberLoad, maxLoad float64) {
 		r.nums[i].Text, r.nums[i].Color = strconv.Itoa(n), fg
 	}
 	if m.DueToday > 0 {
-		r.nums[1].Color = themeColor(colorAmber)
+		r.nums[1].Color = riskColor(streetdesk.RiskDueToday)
 	}
 	if m.Overdue > 0 {
-		r.nums[2].Color = themeColor(theme.ColorNameError)
+		r.nums[2].Color = riskColor(streetdesk.RiskOverdue)
 	}
 	r.track.FillColor = themeColor(theme.ColorNameInputBackground)
 	r.fill.FillColor = themeColor(theme.ColorNamePrimary)

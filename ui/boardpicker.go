@@ -18,11 +18,9 @@ import (
 // orderPicker is a virtualized list of orders with a checkbox each, a
 // "select all" box and the reassignment bar: 转派给…▾ and 我来处理.
 type orderPicker struct {
-	b       *Board
-	filter  streetdesk.QueueFilter
-	total   int
-	pages   map[int][]streetdesk.QueueItem
-	checked []string // ids in the order they were ticked
+	queuePages // the filtered team orders, read a page at a time
+	b          *Board
+	checked    []string // ids in the order they were ticked
 
 	list     *pickList
 	allCheck *widget.Check
@@ -33,10 +31,8 @@ type orderPicker struct {
 	bar      fyne.CanvasObject
 }
 
-const pickerPage = 200
-
 func newOrderPicker(b *Board, f streetdesk.QueueFilter) *orderPicker {
-	p := &orderPicker{b: b, filter: f, pages: map[int][]streetdesk.QueueItem{}}
+	p := &orderPicker{queuePages: newQueuePages(b.ctx, b.desk, b.now, f), b: b}
 	// A click (or Enter) on a row opens the order; its checkbox (or Space)
 	// ticks it for reassignment.
 	p.list = &pickList{}
@@ -93,17 +89,10 @@ func (p *orderPicker) focus() { p.b.w.Canvas().Focus(p.list) }
 func layoutSpacer() fyne.CanvasObject { return &canvas.Rectangle{FillColor: color.Transparent} }
 
 func (p *orderPicker) reload() {
-	p.pages = map[int][]streetdesk.QueueItem{}
-	f := p.filter
-	f.Limit, f.Now = pickerPage, p.b.now()
-	pg, err := p.b.desk.Queue(p.b.ctx, f)
-	if err != nil {
-		p.total = 0
+	if err := p.queuePages.reload(); err != nil {
 		p.count.SetText(errorText(err))
 	} else {
-		p.total = pg.Total
-		p.pages[0] = pg.Items
-		p.count.SetText(tr("board.count", "{{.N}} orders", map[string]int{"N": pg.Total}))
+		p.count.SetText(tr("board.count", "{{.N}} orders", map[string]int{"N": p.total}))
 	}
 	// Member choices follow the roster; the lead is on it too.
 	var names []string
@@ -114,25 +103,6 @@ func (p *orderPicker) reload() {
 	p.to.ClearSelected()
 	p.updateChosen()
 	p.list.Refresh()
-}
-
-func (p *orderPicker) item(i int) (streetdesk.QueueItem, bool) {
-	pi := i / pickerPage
-	page, ok := p.pages[pi]
-	if !ok {
-		f := p.filter
-		f.Offset, f.Limit, f.Now = pi*pickerPage, pickerPage, p.b.now()
-		pg, err := p.b.desk.Queue(p.b.ctx, f)
-		if err != nil {
-			return streetdesk.QueueItem{}, false
-		}
-		page = pg.Items
-		p.pages[pi] = page
-	}
-	if j := i % pickerPage; j < len(page) {
-		return page[j], true
-	}
-	return streetdesk.QueueItem{}, false
 }
 
 func (p *orderPicker) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -256,9 +226,8 @@ func (r *pickRow) clear() {
 func (r *pickRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Calendar, assignee string) {
 	lc := langCode()
 	o := &it.Order
-	risk := cal.RiskAt(o, now)
-	r.due.Text = boardCountdown(o, now, cal, lc)
-	r.due.Color = boardRiskColor(risk)
+	r.due.Text = countdown(o, now, cal, lc)
+	r.due.Color = riskColor(cal.RiskAt(o, now))
 	r.fullTitle = o.Title
 	r.title.Color = themeColor(theme.ColorNameForeground)
 	info := []string{}
@@ -318,25 +287,3 @@ func (rr *pickRowRenderer) Refresh() {
 }
 
 func (rr *pickRowRenderer) Destroy() {}
-
-// boardCountdown is "超时 2小时", "今天 17:00" or "剩余 3天".
-func boardCountdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar, lc string) string {
-	d := o.CurrentDeadline()
-	if d.IsZero() {
-		return ""
-	}
-	if cal.RiskAt(o, now) == streetdesk.RiskDueToday {
-		return tr("board.today", "today {{.T}}", map[string]string{"T": d.In(cal.Location()).Format("15:04")})
-	}
-	return streetdesk.FormatRemaining(d, now, lc)
-}
-
-func boardRiskColor(r streetdesk.Risk) color.Color {
-	switch r {
-	case streetdesk.RiskOverdue:
-		return themeColor(theme.ColorNameError)
-	case streetdesk.RiskDueSoon, streetdesk.RiskDueToday:
-		return themeColor(colorAmber)
-	}
-	return themeColor(theme.ColorNameForeground)
-}

@@ -16,34 +16,14 @@ import (
 	streetdesk "github.com/streetdesk/streetdesk"
 )
 
-// pageSize is how many queue rows are fetched from the Desk at a time; the
-// list asks only for the rows on screen, so 10,000 orders never become
-// 10,000 widgets.
-const pageSize = 200
-
 // searchDelay coalesces typing before the search runs.
 var searchDelay = 150 * time.Millisecond
 
-// Due filter choices.
-const (
-	dueAll = iota
-	dueOverdue
-	dueSoon
-	dueToday
-)
-
 // queueView is the left pane: search, filters, sort and the virtualized list.
 type queueView struct {
-	ctx      context.Context
-	desk     streetdesk.Desk
-	now      func() time.Time
-	cal      *streetdesk.Calendar
-	onSelect func(id string)
-
-	filter streetdesk.QueueFilter // without Offset/Limit/Now
-	total  int
-	pages  map[int][]streetdesk.QueueItem
-	err    error
+	queuePages // the filtered queue, read a page at a time
+	cal        *streetdesk.Calendar
+	onSelect   func(id string)
 
 	selected string
 	index    int // selected row, -1 when none
@@ -77,7 +57,7 @@ type queueView struct {
 }
 
 func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, cal *streetdesk.Calendar, onSelect func(string)) *queueView {
-	q := &queueView{ctx: ctx, desk: d, now: now, cal: cal, onSelect: onSelect, index: -1, pages: map[int][]streetdesk.QueueItem{}}
+	q := &queueView{queuePages: newQueuePages(ctx, d, now, streetdesk.QueueFilter{}), cal: cal, onSelect: onSelect, index: -1}
 	se := newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("queue.search", "Search number, citizen, address, notes…"),
 		ActionItem: widget.NewIcon(theme.SearchIcon())}})
 	se.OnChanged = q.onSearchChanged
@@ -192,16 +172,7 @@ func (q *queueView) onFilter() {
 	if i := q.statusSel.SelectedIndex(); i > 0 {
 		f.Statuses = []streetdesk.Status{q.statuses[i-1]}
 	}
-	switch q.dueSel.SelectedIndex() {
-	case dueOverdue:
-		f.Overdue = true
-	case dueSoon:
-		f.DueWithin = streetdesk.DueSoonWindow
-	case dueToday:
-		n := q.now().In(streetdesk.ChinaTZ)
-		end := time.Date(n.Year(), n.Month(), n.Day()+1, 0, 0, 0, 0, streetdesk.ChinaTZ)
-		f.DueWithin = end.Sub(n)
-	}
+	filterDue(&f, q.dueSel.SelectedIndex(), q.now(), q.cal.Location())
 	if i := q.catSel.SelectedIndex(); i > 0 {
 		f.CategoryCode = q.categories[i-1][0]
 	}
@@ -241,18 +212,10 @@ func (q *queueView) reload() {
 	if q.list == nil {
 		return
 	}
-	q.pages = map[int][]streetdesk.QueueItem{}
-	q.total, q.err = 0, nil
-	f := q.filter
-	f.Limit, f.Now = pageSize, q.now()
-	p, err := q.desk.Queue(q.ctx, f)
-	if err != nil {
-		q.err = err
+	if err := q.queuePages.reload(); err != nil {
 		q.count.SetText(errorText(err))
 	} else {
-		q.total = p.Total
-		q.pages[0] = p.Items
-		q.count.SetText(tr("queue.count", "{{.N}} orders", map[string]int{"N": p.Total}))
+		q.count.SetText(tr("queue.count", "{{.N}} orders", map[string]int{"N": q.total}))
 	}
 	q.showEmpty()
 	// Keep the selection on the same order when it is still in the list.
@@ -300,26 +263,6 @@ func (q *queueView) toList(delta int) {
 	if delta > 0 && q.index < 0 {
 		q.move(1)
 	}
-}
-
-// item returns row i, fetching its page on first use.
-func (q *queueView) item(i int) (streetdesk.QueueItem, bool) {
-	pi := i / pageSize
-	page, ok := q.pages[pi]
-	if !ok {
-		f := q.filter
-		f.Offset, f.Limit, f.Now = pi*pageSize, pageSize, q.now()
-		p, err := q.desk.Queue(q.ctx, f)
-		if err != nil {
-			return streetdesk.QueueItem{}, false
-		}
-		page = p.Items
-		q.pages[pi] = page
-	}
-	if j := i % pageSize; j < len(page) {
-		return page[j], true
-	}
-	return streetdesk.QueueItem{}, false
 }
 
 func (q *queueView) updateRow(i widget.ListItemID, o fyne.CanvasObject) {
@@ -379,20 +322,6 @@ func (q *queueView) move(delta int) {
 	q.list.ScrollTo(i)
 }
 
-// riskColor is the countdown's colour: overdue red, due within 2 h or
-// today amber, otherwise the normal text colour.
-func riskColor(r streetdesk.Risk) color.Color {
-	switch r {
-	case streetdesk.RiskOverdue:
-		return themeColor(theme.ColorNameError)
-	case streetdesk.RiskDueSoon, streetdesk.RiskDueToday:
-		return themeColor(colorAmber)
-	case streetdesk.RiskNone:
-		return themeColor(theme.ColorNameDisabled)
-	}
-	return themeColor(theme.ColorNameForeground)
-}
-
 // queueRow is one row: a risk stripe, the countdown first, the title; then
 // place, a state chip and badges.
 type queueRow struct {
@@ -443,6 +372,9 @@ func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.C
 	r.risk = cal.RiskAt(o, now)
 	r.alert = it.Conflicts > 0 || o.Supervised || (o.Reopened() && o.Status != streetdesk.StatusReopened) || o.Urgency == streetdesk.UrgencyCritical
 	r.deadline.Text = countdown(o, now, cal, lc)
+	if r.deadline.Text == "" { // no running deadline: the state takes its place
+		r.deadline.Text = words().Name(o.Status)
+	}
 	r.fullTitle = o.Title
 	place := o.Location.Community
 	if place == "" {
@@ -476,18 +408,6 @@ func (r *queueRow) colorize() {
 	if r.alert {
 		r.badges.Color = themeColor(theme.ColorNameError)
 	}
-}
-
-// countdown is the row's first word: "超时 2小时", "今天 17:00", "剩余 3天".
-func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar, lc string) string {
-	d := o.CurrentDeadline()
-	if d.IsZero() {
-		return words().Name(o.Status)
-	}
-	if cal.RiskAt(o, now) == streetdesk.RiskDueToday {
-		return tr("queue.today", "today {{.T}}", map[string]string{"T": d.In(streetdesk.ChinaTZ).Format("15:04")})
-	}
-	return streetdesk.FormatRemaining(d, now, lc)
 }
 
 // badges are the row's markers: 大数据事件/并案, 特急/紧急, 督办, 重办, ⟳ 待同步, ⚠ 冲突.
