@@ -31,8 +31,9 @@ type BoardOptions struct {
 	// SaveFile asks where to save a file called suggested and calls cb with
 	// the chosen path ("" when cancelled); default: Fyne's file-save dialog.
 	SaveFile func(suggested string, cb func(path string))
-	// WatchSync reloads the board whenever a sync finishes; call Close when
-	// the board goes away.
+	// WatchSync re-reads the board whenever a sync finishes (a board on
+	// its own; the main window's UI tells its board itself); call Close
+	// when the board goes away.
 	WatchSync bool
 	// LoadOrders, when set, reads every team order at once for the
 	// statistics (e.g. the local store's export); nil pages through
@@ -51,7 +52,9 @@ type BoardOptions struct {
 const defaultWeeks = 8
 
 // Board is the team lead's board. It is a widget: put it in a tab or a
-// window; Refresh reloads it from the Desk.
+// window. It reads the Desk when the data changes (Reload, Changed, a
+// finished sync, the lead's own writes), not when it is drawn: Refresh
+// only redraws what it has read.
 type Board struct {
 	widget.BaseWidget
 
@@ -103,6 +106,7 @@ type Board struct {
 	filterStatuses []streetdesk.Status
 	reassignPop    *reassignForm
 	write          *boardWrite // the last write, whose message follows the sync
+	stale          bool        // the Desk changed while the board was hidden: Show re-reads it
 }
 
 // NewBoard builds the team lead's board for d with the default options (no
@@ -136,13 +140,49 @@ func NewBoardWith(w fyne.Window, d streetdesk.Desk, opts BoardOptions) *Board {
 // CreateRenderer implements fyne.Widget.
 func (b *Board) CreateRenderer() fyne.WidgetRenderer { return widget.NewSimpleRenderer(b.content) }
 
-// Refresh reloads the board from the Desk (after a sync, say) and redraws it.
+// Refresh redraws the board from what it has read. Fyne calls it on a
+// theme change, when its tab is shown and when a container around it is
+// refreshed (the sync bar does that when its height changes): it reads
+// nothing from the Desk. Reload does.
 func (b *Board) Refresh() {
 	if b.content == nil { // BaseWidget asks while being built
 		return
 	}
+	b.BaseWidget.Refresh()
+}
+
+// Reload re-reads the board from the Desk and redraws it. The board calls
+// it after a sync (WatchSync) and after its own writes.
+func (b *Board) Reload() {
+	b.stale = false
 	b.reload()
 	b.BaseWidget.Refresh()
+}
+
+// Changed tells the board that the Desk's data changed (a sync, a write
+// made elsewhere in the window): it re-reads at once when it is shown, or
+// else when it is next shown.
+func (b *Board) Changed() {
+	if b.Visible() {
+		b.Reload()
+		return
+	}
+	b.stale = true
+}
+
+// Show shows the board (its tab was chosen), first re-reading what
+// changed while it was hidden.
+func (b *Board) Show() {
+	b.BaseWidget.Show()
+	if b.stale {
+		b.Reload()
+	}
+}
+
+// tick redraws the lists' countdowns as time passes, from the pages read.
+func (b *Board) tick() {
+	b.awaiting.list.Refresh()
+	b.all.list.Refresh()
 }
 
 // Close stops the sync watcher and a statistics load still running.
@@ -246,7 +286,7 @@ func (b *Board) build() {
 	b.tabs = container.NewAppTabs(b.tabTeam, b.tabAll, b.tabReview, b.tabCharts)
 	// The review cards read each order's resolution: build them when shown.
 	b.tabs.OnSelected = func(t *container.TabItem) {
-		if t == b.tabReview {
+		if t == b.tabReview && b.review.stale {
 			b.review.reload()
 		}
 	}

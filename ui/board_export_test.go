@@ -152,3 +152,6 @@ func (b *Board) Window() fyne.Window { return b.w }
 
 // ReviewCommentFocusable is card i's comment as the canvas focuses it.
 func (b *Board) ReviewCommentFocusable(i int) fyne.Focusable { return b.review.cards[i].comment }
+
+// Tick is the clock's minute: the lists' countdowns are drawn again.
+func (b *Board) Tick() { b.tick() }

@@ -11,11 +11,13 @@ import (
 	"time"
 
 	"fyne.io/fyne/v2"
+	"fyne.io/fyne/v2/container"
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/theme"
 	"fyne.io/fyne/v2/widget"
 
 	streetdesk "github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/cputime"
 	"github.com/streetdesk/streetdesk/internal/demo"
 	"github.com/streetdesk/streetdesk/internal/fakedesk"
 	"github.com/streetdesk/streetdesk/ui"
@@ -311,7 +313,7 @@ func TestBoardBulkReassign(t *testing.T) {
 	// Once a sync has sent it, the message says so (it used to stay at
 	// "waiting to sync").
 	e.d.SyncAll()
-	b.Refresh()
+	b.Reload()
 	if got := b.StatusText(); got != "Sent to the platform: 3 orders to 李四." {
 		t.Errorf("after the sync: status = %q", got)
 	}
@@ -364,7 +366,7 @@ func TestBoardReassignConflict(t *testing.T) {
 	e.d.AddConflict(streetdesk.Conflict{OrderID: "SZ-W2", Name: "reassign", Status: streetdesk.ResultConflict,
 		Code: streetdesk.CodeAlreadyResolved, Explanation: "王芳 resolved it meanwhile; the order stays with her."})
 	e.d.AddConflict(streetdesk.Conflict{OrderID: "SZ-W3", Name: "addNote", Explanation: "not a reassignment"})
-	e.b.Refresh()
+	e.b.Reload()
 	if e.b.ConflictCount() != 1 {
 		t.Errorf("conflicts shown = %d, want 1", e.b.ConflictCount())
 	}
@@ -418,7 +420,7 @@ func TestBoardReview(t *testing.T) {
 		t.Errorf("status = %q", got)
 	}
 	e.d.SyncAll()
-	b.Refresh()
+	b.Reload()
 	if got := b.StatusText(); !strings.HasPrefix(got, "Sent back; the platform has it") {
 		t.Errorf("after the sync: status = %q", got)
 	}
@@ -517,23 +519,7 @@ func (t leadLightTheme) Color(n fyne.ThemeColorName, _ fyne.ThemeVariant) color.
 // ComputeTeamStats and every widget. The Desk is an in-memory index, so
 // the number is the board's own cost, not a database's.
 func BenchmarkBoardOpen(b *testing.B) {
-	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"} {
-		b.Setenv(k, b.TempDir())
-	}
-	a := test.NewTempApp(b)
-	a.Settings().SetTheme(ui.Theme())
-	members := []streetdesk.User{leadUser}
-	for i := 1; i < 50; i++ {
-		members = append(members, streetdesk.User{ID: fmt.Sprintf("cw%02d", i), Name: fmt.Sprintf("承办人%02d", i), Role: streetdesk.RoleCaseworker})
-	}
-	orders := demo.NewGenerator(1, leadNow).Orders(20000)
-	for i := range orders {
-		m := members[i%len(members)]
-		orders[i].AssigneeID, orders[i].AssigneeName, orders[i].TeamID = m.ID, m.Name, "t-cg"
-	}
-	d := newIndexDesk(orders, members)
-	w := test.NewTempWindow(b, widget.NewLabel(""))
-	w.Resize(fyne.NewSize(1100, 720))
+	d, w := benchBoardDesk(b)
 	open := func() *ui.Board {
 		board := ui.NewBoardWith(w, d, ui.BoardOptions{Now: func() time.Time { return leadNow }})
 		w.SetContent(board)
@@ -559,6 +545,61 @@ func BenchmarkBoardOpen(b *testing.B) {
 			b.StartTimer()
 		}
 	})
+}
+
+// BenchmarkBoardRefresh: one refresh of the open board (the team of
+// BenchmarkBoardOpen) until it is back on screen with its statistics: its
+// own Refresh, a refresh of the container around it (what the sync bar's
+// relayout and a theme change do), and Reload (what a finished sync or a
+// write does). reads/op counts the Desk calls.
+func BenchmarkBoardRefresh(b *testing.B) {
+	idx, w := benchBoardDesk(b)
+	d := &readCounter{Desk: idx}
+	board := ui.NewBoardWith(w, d, ui.BoardOptions{Now: func() time.Time { return leadNow }})
+	b.Cleanup(board.Close)
+	content := container.NewStack(board)
+	w.SetContent(content)
+	board.WaitStats(b)
+	for _, c := range []struct {
+		name    string
+		refresh func()
+	}{
+		{"board", board.Refresh},
+		{"window", content.Refresh},
+		{"reload", board.Reload},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			r0, cpu0 := d.reads(), cputime.Process()
+			for i := 0; i < b.N; i++ {
+				c.refresh()
+				board.WaitStats(b)
+			}
+			b.ReportMetric(float64(cputime.Process()-cpu0)/float64(time.Millisecond)/float64(b.N), "cpu-ms/op")
+			b.ReportMetric(float64(d.reads()-r0)/float64(b.N), "reads/op")
+		})
+	}
+}
+
+// benchBoardDesk is the benchmarks' team, 50 members and 20,000 orders on
+// an in-memory index, and a 1100×720 window in a headless app.
+func benchBoardDesk(b *testing.B) (*indexDesk, fyne.Window) {
+	for _, k := range []string{"XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME"} {
+		b.Setenv(k, b.TempDir())
+	}
+	a := test.NewTempApp(b)
+	a.Settings().SetTheme(ui.Theme())
+	members := []streetdesk.User{leadUser}
+	for i := 1; i < 50; i++ {
+		members = append(members, streetdesk.User{ID: fmt.Sprintf("cw%02d", i), Name: fmt.Sprintf("承办人%02d", i), Role: streetdesk.RoleCaseworker})
+	}
+	orders := demo.NewGenerator(1, leadNow).Orders(20000)
+	for i := range orders {
+		m := members[i%len(members)]
+		orders[i].AssigneeID, orders[i].AssigneeName, orders[i].TeamID = m.ID, m.Name, "t-cg"
+	}
+	w := test.NewTempWindow(b, widget.NewLabel(""))
+	w.Resize(fyne.NewSize(1100, 720))
+	return newIndexDesk(orders, members), w
 }
 
 // indexDesk answers the board's queue reads from slices prepared once (by

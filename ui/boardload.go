@@ -6,9 +6,10 @@ import (
 	streetdesk "github.com/streetdesk/streetdesk"
 )
 
-// What the board reads from the Desk: the roster, one page of each list,
-// the review count and the conflicts at once, the statistics in the
-// background; and the sync watcher that asks for it again.
+// What the board reads from the Desk, and when: the roster, one page of
+// each list, the review count and the conflicts at once, the statistics in
+// the background, each time the data changes (Reload: a finished sync, the
+// lead's writes, Changed), never when the board is only drawn (Refresh).
 
 // reload reads the roster and the lists at once (one page each) and starts
 // reading every team order for the statistics in the background: with
@@ -39,6 +40,8 @@ func (b *Board) reload() {
 	b.awaiting.reload()
 	b.awaitHead.SetText(tr("board.awaiting", "Awaiting acceptance ({{.N}})", map[string]int{"N": b.awaiting.total}))
 	b.all.reload()
+	// The review cards read each order's resolution: build them now only
+	// when they are on screen, else when their tab is next chosen.
 	if b.tabs.Selected() == b.tabReview {
 		b.review.reload()
 	} else {
@@ -131,35 +134,13 @@ func (b *Board) loadOrders() ([]streetdesk.WorkOrder, error) {
 	}
 }
 
-// watch reloads the board when a sync finishes.
+// watch tells the board its data changed when a sync finishes.
 func (b *Board) watch() {
-	s := b.desk.Sync()
-	if s == nil {
-		return
-	}
-	// Take the channel before the status so no change slips in between.
-	ch := s.Notify()
-	last := s.Status()
-	b.bg.Add(1)
-	go func() {
-		defer b.bg.Done()
-		for {
-			select {
-			case <-b.ctx.Done():
-				return
-			case <-ch:
-			}
-			ch = s.Notify()
-			st := s.Status()
-			done := last.State == streetdesk.SyncSyncing && st.State != streetdesk.SyncSyncing || !st.LastSync.Equal(last.LastSync)
-			last = st
+	if s := b.desk.Sync(); s != nil {
+		followSync(b.ctx, nil, s, &b.bg, func(done bool) {
 			if done {
-				mainDo(func() {
-					if b.ctx.Err() == nil {
-						b.Refresh()
-					}
-				})
+				b.Changed()
 			}
-		}
-	}()
+		})
+	}
 }

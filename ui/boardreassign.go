@@ -91,7 +91,7 @@ func (b *Board) reassign(ids []string, to, reason string) error {
 	}
 	b.awaiting.clearChecks()
 	b.all.clearChecks()
-	b.Refresh()
+	b.Reload()
 	data := map[string]any{"N": len(ids), "Name": b.memberName(to)}
 	b.saved(ids, tr("board.reassigned", "Saved on this computer, waiting to sync: {{.N}} orders to {{.Name}}.", data),
 		tr("board.reassignedSent", "Sent to the platform: {{.N}} orders to {{.Name}}.", data))

@@ -152,7 +152,7 @@ func TestReviewAndBoardEvidence(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.SelectTab(2)
-	e.b.Refresh()
+	e.b.Reload()
 	e.b.WaitStats(t)
 	got := e.b.ReviewEvidence(0)
 	if !strings.HasPrefix(got, "照片证据（6 条提醒）：\n照片 1（整改后 · 整改后）：⚠ 照片没有记录拍摄时间") || strings.Count(got, "⚠ 照片没有记录拍摄时间") != 3 {
@@ -176,7 +176,7 @@ func TestReviewShowsPlatformChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	e.b.SelectTab(2)
-	e.b.Refresh()
+	e.b.Reload()
 	e.b.WaitStats(t)
 	got := e.b.ReviewEvidence(0)
 	if !strings.HasPrefix(got, "照片证据（1 条提醒）：\n") || !strings.Contains(got, "同一张照片已用于其他工单：SZ-OTHER。") ||

@@ -22,6 +22,7 @@ type reviewView struct {
 	b       *Board
 	cards   []*reviewCard
 	total   int
+	stale   bool // the cards are older than the board's last read: build them again when shown
 	empty   *widget.Label
 	box     *fyne.Container
 	content fyne.CanvasObject
@@ -46,7 +47,7 @@ type reviewCard struct {
 }
 
 func newReviewView(b *Board) *reviewView {
-	v := &reviewView{b: b, box: container.NewVBox(),
+	v := &reviewView{b: b, box: container.NewVBox(), stale: true,
 		empty: &widget.Label{Text: tr("review.none", "Nothing is waiting for your sign-off."), Importance: widget.LowImportance}}
 	v.content = container.NewVScroll(v.box)
 	return v
@@ -59,8 +60,10 @@ func (v *reviewView) count() int { return v.total }
 const reviewPage = 30
 
 // recount reads how many orders wait for review without building cards
-// (the tab's title while another tab is shown).
+// (the tab's title while another tab is shown); the cards are built again
+// when the tab is next shown.
 func (v *reviewView) recount() {
+	v.stale = true
 	f := streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusAwaitingReview}, Limit: 1, Now: v.b.now()}
 	if p, err := v.b.desk.Queue(v.b.ctx, f); err == nil {
 		v.total = p.Total
@@ -71,6 +74,7 @@ func (v *reviewView) recount() {
 func (v *reviewView) reload() {
 	v.cards = nil
 	v.total = 0
+	v.stale = false
 	v.box.RemoveAll()
 	f := streetdesk.QueueFilter{Statuses: []streetdesk.Status{streetdesk.StatusAwaitingReview}, Limit: reviewPage, Now: v.b.now()}
 	p, err := v.b.desk.Queue(v.b.ctx, f)
@@ -164,7 +168,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 			c.showErr(leadErrorText(err))
 			return
 		}
-		v.b.Refresh()
+		v.b.Reload()
 		data := map[string]string{"Title": o.Title}
 		v.b.saved([]string{id}, tr("review.approved", "Approved. Saved on this computer, waiting to sync: {{.Title}}", data),
 			tr("review.approvedSent", "Approved and sent to the platform: {{.Title}}", data))
@@ -180,7 +184,7 @@ func (v *reviewView) newCard(o streetdesk.WorkOrder) *reviewCard {
 			c.showErr(leadErrorText(err))
 			return
 		}
-		v.b.Refresh()
+		v.b.Reload()
 		data := map[string]string{"Title": o.Title}
 		v.b.saved([]string{id}, tr("review.sentBack", "Sent back. Saved on this computer, waiting to sync: {{.Title}}", data),
 			tr("review.sentBackSent", "Sent back; the platform has it: {{.Title}}", data))

@@ -183,7 +183,7 @@ func (u *UI) start(d streetdesk.Desk) {
 		if bo.Now == nil {
 			bo.Now = u.opts.Now
 		}
-		bo.WatchSync = true
+		bo.WatchSync = false // the UI's own sync watcher tells it (Refresh, Changed)
 		bo.OpenOrder = u.openOrder
 		u.board = NewBoardWith(u.w, d, bo)
 		u.queue.assignee = u.board.memberName
@@ -235,6 +235,9 @@ func (u *UI) watchClock() {
 					return
 				}
 				u.queue.list.Refresh()
+				if u.board != nil {
+					u.board.tick()
+				}
 				u.detail.refreshRemaining()
 				u.checkNotifications()
 			})
@@ -242,25 +245,27 @@ func (u *UI) watchClock() {
 	}()
 }
 
-// Refresh reloads the queue, the open order and the inbox count from the Desk.
+// Refresh reloads the queue, the open order and the inbox count from the
+// Desk, and tells the lead's board that the data changed.
 func (u *UI) Refresh() {
 	if u.desk == nil {
 		return
 	}
-	u.queue.reload()
-	u.detail.reload()
-	u.updateAttention()
-	u.bar.update()
+	u.changed()
 	u.checkNotifications()
 	u.hot.refresh()
 }
 
-// changed is called after a local write: the queue row, detail and bar follow.
+// changed is called after a local write: the queue row, detail and bar
+// follow; the lead's board re-reads when it is shown.
 func (u *UI) changed() {
 	u.queue.reload()
 	u.detail.reload()
 	u.updateAttention()
 	u.bar.update()
+	if u.board != nil {
+		u.board.Changed()
+	}
 }
 
 func (u *UI) onSelect(id string) { u.detail.show(id) }
@@ -328,35 +333,46 @@ func (u *UI) watchSync() {
 	if s == nil {
 		return
 	}
+	followSync(u.ctx, stop, s, &u.bg, func(done bool) {
+		if u.desk == nil {
+			return
+		}
+		u.bar.update()
+		// A finished sync may have brought new orders: reload then.
+		if done {
+			u.Refresh()
+		}
+	})
+}
+
+// followSync calls f on the main goroutine after each change of the
+// engine's status, saying whether a sync finished (the only change that
+// may bring new data), until stop closes (nil: never) or ctx ends.
+func followSync(ctx context.Context, stop <-chan struct{}, s streetdesk.Syncer, wg *sync.WaitGroup, f func(done bool)) {
 	// Take the channel before reading the status so no change is missed.
 	ch := s.Notify()
 	last := s.Status()
-	u.bg.Add(1)
+	wg.Add(1)
 	go func() {
-		defer u.bg.Done()
+		defer wg.Done()
 		for {
 			select {
 			case <-stop:
 				return
-			case <-u.ctx.Done():
+			case <-ctx.Done():
 				return
 			case <-ch:
 			}
-			if u.ctx.Err() != nil {
+			if ctx.Err() != nil {
 				return
 			}
 			ch = s.Notify()
 			st := s.Status()
-			// A finished sync may have brought new orders: reload then.
 			done := last.State == streetdesk.SyncSyncing && st.State != streetdesk.SyncSyncing || !st.LastSync.Equal(last.LastSync)
 			last = st
 			mainDo(func() {
-				if u.desk == nil {
-					return
-				}
-				u.bar.update()
-				if done {
-					u.Refresh()
+				if ctx.Err() == nil {
+					f(done)
 				}
 			})
 		}
