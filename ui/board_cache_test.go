@@ -2,6 +2,7 @@ package ui_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	streetdesk "github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/fakedesk"
 	"github.com/streetdesk/streetdesk/ui"
 )
 
@@ -145,5 +147,52 @@ func TestBoardReadsOnlyWhenDataChanges(t *testing.T) {
 	}
 	if rows := b.MemberRows(); rows[0][4] != "2" { // the overdue one: counts twice
 		t.Errorf("the lead's row after taking the overdue order: %v, want workload 2", rows[0])
+	}
+}
+
+// In the main window the UI's one sync watcher tells the lead's board: a
+// finished sync re-reads the board on screen; a change while the orders
+// tab is shown is read when the board's tab is chosen again.
+func TestLeadBoardFollowsTheUI(t *testing.T) {
+	var d *fakedesk.Desk
+	e := setup(t, enLocale, func(o *ui.Options, fo *fakedesk.Options) {
+		fo.Me = leadUser
+		d = fakedesk.New(*fo)
+		o.Desk = d
+	})
+	b := e.u.Board()
+	b.WaitStats(t)
+	n := func() int {
+		var k int
+		if _, err := fmt.Sscanf(b.AwaitingTitle(), "Awaiting acceptance (%d)", &k); err != nil {
+			t.Fatalf("awaiting title %q: %v", b.AwaitingTitle(), err)
+		}
+		return k
+	}
+	before := n()
+	dispatch := func(id string) {
+		o := leadOrder(id, "新派工单", "", streetdesk.StatusDispatched, leadNow.Add(72*time.Hour))
+		o.TeamID, o.Deadlines.AcceptBy = leadUser.TeamID, leadNow.Add(3*time.Hour)
+		d.AddOrder(o)
+	}
+
+	dispatch("SZ-NEW1")
+	sy := d.Syncer()
+	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing})
+	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: leadNow})
+	ui.RunMain(t)
+	if got := n(); got != before+1 {
+		t.Errorf("after a sync with the board shown: %d awaiting, want %d", got, before+1)
+	}
+
+	e.u.ShowOrdersTab()
+	dispatch("SZ-NEW2")
+	e.u.Refresh() // what the watcher does after a sync
+	if got := n(); got != before+1 {
+		t.Errorf("hidden board re-read at once: %d awaiting, want still %d", got, before+1)
+	}
+	e.u.ShowBoardTab()
+	if got := n(); got != before+2 {
+		t.Errorf("board tab chosen again: %d awaiting, want %d", got, before+2)
 	}
 }

@@ -365,3 +365,9 @@ func (u *UI) SignInLanguage() *widget.Select { return u.langChoice.sel }
 
 // TimelineLine renders a timeline entry as the detail does.
 func TimelineLine(e streetdesk.TimelineEntry) string { return timelineLine(e, langCode()) }
+
+// Board is a lead's board (nil for a caseworker).
+func (u *UI) Board() *Board { return u.board }
+
+// ShowBoardTab selects a lead's board tab.
+func (u *UI) ShowBoardTab() { u.tabs.SelectIndex(0) }
