@@ -34,7 +34,8 @@ type Options struct {
 	Notify          func(title, body string)      // default: fyne.CurrentApp().SendNotification
 	OpenFiles       func(cb func(paths []string)) // optional override of the file dialog (tests)
 	// Board configures the team lead's board, shown as the first tab when a
-	// lead signs in (Now defaults to Options.Now; the sync watcher is on).
+	// lead signs in (Now defaults to Options.Now; WatchSync is ignored: the
+	// UI's own sync watcher tells the board when a sync finishes).
 	Board BoardOptions
 	// About is what the About box says about this installation.
 	About AboutInfo
