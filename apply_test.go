@@ -44,6 +44,13 @@ type applyCase struct {
 	text   string
 }
 
+// applyValues are the coded values the events of applyCases record.
+var applyValues = map[streetdesk.Operation]string{
+	streetdesk.OpRequestReturn: string(streetdesk.ReturnNotOurDuty), streetdesk.OpSubmitResolution: string(streetdesk.OutcomeSolved),
+	streetdesk.OpSubmitForReview: string(streetdesk.OutcomePartly), streetdesk.OpReassign: "张伟",
+	streetdesk.OpClose: string(streetdesk.RatingBasically), streetdesk.OpReopen: string(streetdesk.RatingDissatisfied),
+}
+
 func applyCases() map[streetdesk.Operation]applyCase {
 	lisi := streetdesk.User{ID: "u-cw02", Name: "张伟", Role: streetdesk.RoleCaseworker, TeamID: "t1"}
 	return map[streetdesk.Operation]applyCase{
@@ -56,19 +63,19 @@ func applyCases() map[streetdesk.Operation]applyCase {
 		streetdesk.OpRequestReturn: {&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurDuty, Text: "属水务"},
 			func(w *streetdesk.WorkOrder) {
 				w.ReturnRequest = &streetdesk.ReturnRequest{Reason: streetdesk.ReturnNotOurDuty, Text: "属水务"}
-			}, "职能不符 属水务"},
+			}, "属水务"},
 		streetdesk.OpRequestExtension: {&streetdesk.RequestExtensionArgs{Reason: "需协调", NewResolveBy: newDue.Add(time.Hour)},
 			func(w *streetdesk.WorkOrder) {
 				w.ExtensionRequest = &streetdesk.ExtensionRequest{Reason: "需协调", NewResolveBy: newDue.Add(time.Hour)}
 			}, "需协调"},
 		streetdesk.OpSubmitResolution: {&streetdesk.SubmitResolutionArgs{Outcome: streetdesk.OutcomeSolved, Reply: "已修复路灯，恢复照明。"},
-			func(w *streetdesk.WorkOrder) { w.ReviewComment = "" }, "已解决"},
+			func(w *streetdesk.WorkOrder) { w.ReviewComment = "" }, ""},
 		streetdesk.OpSubmitForReview: {&streetdesk.SubmitResolutionArgs{Outcome: streetdesk.OutcomePartly, Reply: "已修复路灯，恢复照明。"},
-			func(w *streetdesk.WorkOrder) { w.ReviewComment = "" }, "部分解决"},
+			func(w *streetdesk.WorkOrder) { w.ReviewComment = "" }, ""},
 		streetdesk.OpReassign: {&streetdesk.Reassignment{To: lisi, Reason: "片区调整"},
 			func(w *streetdesk.WorkOrder) {
 				w.AssigneeID, w.AssigneeName, w.AcceptedAt = lisi.ID, lisi.Name, time.Time{}
-			}, "转派给 张伟 片区调整"},
+			}, "片区调整"},
 		streetdesk.OpApproveReview: {nil, func(*streetdesk.WorkOrder) {}, ""},
 		streetdesk.OpSendBack: {&streetdesk.SendBackArgs{Comment: "请补充整改后照片"},
 			func(w *streetdesk.WorkOrder) { w.ReviewComment = "请补充整改后照片" }, "请补充整改后照片"},
@@ -80,12 +87,12 @@ func applyCases() map[streetdesk.Operation]applyCase {
 			func(w *streetdesk.WorkOrder) { w.Deadlines.ResolveBy, w.ExtensionRequest = newDue, nil }, ""},
 		streetdesk.OpRejectExtension: {nil, func(w *streetdesk.WorkOrder) { w.ExtensionRequest = nil }, ""},
 		streetdesk.OpClose: {&streetdesk.CallbackRequest{Rating: streetdesk.RatingBasically, Comment: "还行"},
-			func(w *streetdesk.WorkOrder) { w.Rating, w.CitizenRatedAt = streetdesk.RatingBasically, time.Time{} }, "基本满意 还行"},
+			func(w *streetdesk.WorkOrder) { w.Rating, w.CitizenRatedAt = streetdesk.RatingBasically, time.Time{} }, "还行"},
 		streetdesk.OpReopen: {&streetdesk.Reopening{Comment: "灯又灭了", ResolveBy: newDue},
 			func(w *streetdesk.WorkOrder) {
 				w.Rating, w.Cycle, w.Deadlines.ResolveBy = streetdesk.RatingDissatisfied, 2, newDue
 				w.ReopenReason, w.AwaitingMedia, w.CitizenRatedAt = "灯又灭了", false, time.Time{}
-			}, "不满意 灯又灭了"},
+			}, "灯又灭了"},
 		streetdesk.OpCancel:      {&streetdesk.DecisionRequest{Comment: "重复工单"}, func(*streetdesk.WorkOrder) {}, "重复工单"},
 		streetdesk.OpSupervise:   {&streetdesk.SuperviseRequest{On: true, Comment: "加快"}, func(w *streetdesk.WorkOrder) { w.Supervised = true }, "加快"},
 		streetdesk.OpUnsupervise: {nil, func(w *streetdesk.WorkOrder) { w.Supervised = false }, ""},
@@ -129,7 +136,7 @@ func TestWorkOrderApplyEveryTransition(t *testing.T) {
 				if !reflect.DeepEqual(got, want) {
 					t.Errorf("order\n got %+v\nwant %+v", got, want)
 				}
-				wantEv := streetdesk.Event{At: applyAt, Actor: by.Name, Kind: string(tr.Op), Text: c.text, Cycle: 1}
+				wantEv := streetdesk.Event{At: applyAt, Actor: by.Name, Kind: string(tr.Op), Text: c.text, Value: applyValues[tr.Op], Cycle: 1}
 				if ev == nil || *ev != wantEv {
 					t.Errorf("event %+v, want %+v", ev, wantEv)
 				}

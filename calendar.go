@@ -4,7 +4,6 @@ import (
 	_ "embed"
 	"encoding/csv"
 	"errors"
-	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -308,46 +307,42 @@ func (c *Calendar) RiskAt(w *WorkOrder, now time.Time) Risk {
 	return RiskLater
 }
 
-// FormatRemaining renders the time to a deadline as the queue shows it:
-// "剩余 5小时" / "超时 2小时" (zh) or "5h left" / "2h overdue" (en).
-func FormatRemaining(deadline, now time.Time, lang string) string {
+// Remaining is the time to a deadline as the queue shows it: a whole number
+// of days (from 48 hours), hours (from one hour) or minutes, and whether
+// the deadline has passed. The desk words it (剩余 5小时, 2h overdue).
+type Remaining struct {
+	N    int
+	Unit RemainingUnit
+	Over bool
+}
+
+// RemainingUnit is the unit of a Remaining.
+type RemainingUnit string
+
+// Units of a Remaining.
+const (
+	RemainingDays    RemainingUnit = "days"
+	RemainingHours   RemainingUnit = "hours"
+	RemainingMinutes RemainingUnit = "minutes"
+)
+
+// RemainingAt is the time from now to deadline; ok is false when there is
+// no deadline.
+func RemainingAt(deadline, now time.Time) (r Remaining, ok bool) {
 	if deadline.IsZero() {
-		return ""
+		return Remaining{}, false
 	}
 	d := deadline.Sub(now)
-	over := d < 0
-	if over {
-		d = -d
+	if d < 0 {
+		d, r.Over = -d, true
 	}
-	var amount string
-	zh := isChinese(lang)
 	switch {
 	case d >= 48*time.Hour:
-		n := int(d / (24 * time.Hour))
-		amount = fmt.Sprintf("%d天", n)
-		if !zh {
-			amount = fmt.Sprintf("%dd", n)
-		}
+		r.N, r.Unit = int(d/(24*time.Hour)), RemainingDays
 	case d >= time.Hour:
-		n := int(d / time.Hour)
-		amount = fmt.Sprintf("%d小时", n)
-		if !zh {
-			amount = fmt.Sprintf("%dh", n)
-		}
+		r.N, r.Unit = int(d/time.Hour), RemainingHours
 	default:
-		n := int(d / time.Minute)
-		amount = fmt.Sprintf("%d分钟", n)
-		if !zh {
-			amount = fmt.Sprintf("%dmin", n)
-		}
+		r.N, r.Unit = int(d/time.Minute), RemainingMinutes
 	}
-	switch {
-	case zh && over:
-		return "超时 " + amount
-	case zh:
-		return "剩余 " + amount
-	case over:
-		return amount + " overdue"
-	}
-	return amount + " left"
+	return r, true
 }

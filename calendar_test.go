@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 func at(s string) time.Time {
@@ -183,7 +184,7 @@ func TestOverdueAndRisk(t *testing.T) {
 	}
 }
 
-func TestFormatRemaining(t *testing.T) {
+func TestRemaining(t *testing.T) {
 	now := at("2026-03-16 10:00")
 	for _, tt := range []struct {
 		dl, lang, want string
@@ -194,8 +195,8 @@ func TestFormatRemaining(t *testing.T) {
 		{"2026-03-16 10:30", "en", "30min left"},
 		{"2026-03-16 07:00", "en", "3h overdue"},
 	} {
-		if got := streetdesk.FormatRemaining(at(tt.dl), now, tt.lang); got != tt.want {
-			t.Errorf("FormatRemaining(%s,%s)=%q, want %q", tt.dl, tt.lang, got, tt.want)
+		if got := translation.For(tt.lang).Remaining(at(tt.dl), now); got != tt.want {
+			t.Errorf("Remaining(%s,%s)=%q, want %q", tt.dl, tt.lang, got, tt.want)
 		}
 	}
 }

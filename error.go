@@ -179,3 +179,23 @@ var textFields = map[string]MsgCode{
 	"description":        MsgFieldDescription,
 	"decline reason":     MsgFieldDeclineReason,
 }
+
+// Why the desk refuses an action on an order before anything is queued
+// (Error.Say). ID is the order's id.
+const (
+	MsgErrOrderRevoked      MsgCode = "err.orderRevoked"      // ID: the order left this user (read only)
+	MsgErrNotAssigned       MsgCode = "err.notAssigned"       // ID: not the caseworker's order
+	MsgErrNotYourTeam       MsgCode = "err.notYourTeam"       // ID: not the lead's team's order
+	MsgErrAlreadyAssignee   MsgCode = "err.alreadyAssignee"   // ID: reassigned to whom it already has
+	MsgErrLeadOnlyPropose   MsgCode = "err.leadOnlyPropose"   // only a lead proposes big-data events
+	MsgErrOrderNotLocal     MsgCode = "err.orderNotLocal"     // ID: a member not on this computer
+	MsgErrIsEvent           MsgCode = "err.isEvent"           // ID: an event order as a member
+	MsgErrInEvent           MsgCode = "err.inEvent"           // ID; Event: the event it already joined
+	MsgErrCancelledReturned MsgCode = "err.cancelledReturned" // ID: a cancelled or returned member
+)
+
+// OrderErr is the error refusing an action on order id: code (EFORBIDDEN,
+// EINVALID, …) for the program, say for the person (ID filled in).
+func OrderErr(code string, say MsgCode, id string, nameValues ...any) *Error {
+	return Errorf(code, "order %s: %s", id, say).Saying(Msg(say, append([]any{"ID", id}, nameValues...)...))
+}

@@ -17,14 +17,6 @@ const (
 	OrderKindEvent   OrderKind = "event" // 大数据事件: one fix at the source for its members
 )
 
-// Label names the kind in lang ("" for a plain request).
-func (k OrderKind) Label(lang string) string {
-	if k == OrderKindEvent {
-		return pickLang(isChinese(lang), "大数据事件", "Big-data event")
-	}
-	return ""
-}
-
 // IsEvent reports whether the order is a big-data event order.
 func (w *WorkOrder) IsEvent() bool { return w.Kind == OrderKindEvent }
 
@@ -117,20 +109,6 @@ const (
 	ProposalAccepted ProposalState = "accepted" // an event order was made
 	ProposalDeclined ProposalState = "declined" // with the dispatcher's reason
 )
-
-// Label names the state in lang.
-func (s ProposalState) Label(lang string) string {
-	zh := isChinese(lang)
-	switch s {
-	case ProposalPending:
-		return pickLang(zh, "待派单员处理", "waiting for the dispatcher")
-	case ProposalAccepted:
-		return pickLang(zh, "已采纳", "accepted")
-	case ProposalDeclined:
-		return pickLang(zh, "未采纳", "declined")
-	}
-	return string(s)
-}
 
 // EventProposal is a lead's proposal as the platform keeps it for the
 // dispatcher.

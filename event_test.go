@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 func TestProposeEventArgsValidation(t *testing.T) {
@@ -99,11 +100,7 @@ func TestLinkEvent(t *testing.T) {
 	if again := w.LinkEvent("EV-1", "垃圾站噪音", roleUsers[streetdesk.RoleDispatcher], applyAt); again != nil {
 		t.Errorf("a second link records %+v", again)
 	}
-	if streetdesk.OrderKindEvent.Label("zh-CN") != "大数据事件" || streetdesk.OrderKindEvent.Label("en") != "Big-data event" ||
-		streetdesk.OrderKindRequest.Label("zh") != "" {
-		t.Error("kind labels")
-	}
-	if got := streetdesk.TimelineKindLabel(streetdesk.TimelineLinkEvent, "zh"); got != "并案" {
+	if got := translation.For(translation.Chinese).TimelineKind(streetdesk.TimelineLinkEvent); got != "并案" {
 		t.Errorf("timeline label %q", got)
 	}
 }

@@ -179,29 +179,6 @@ const (
 	TrendFalling Trend = "falling" // fewer
 )
 
-// Label returns the trend in lang ("zh…" for Chinese).
-func (t Trend) Label(lang string) string {
-	zh := isChinese(lang)
-	switch t {
-	case TrendNew:
-		return pickLang(zh, "新出现", "new")
-	case TrendRising:
-		return pickLang(zh, "上升", "rising")
-	case TrendSteady:
-		return pickLang(zh, "持平", "steady")
-	case TrendFalling:
-		return pickLang(zh, "下降", "falling")
-	}
-	return string(t)
-}
-
-func pickLang(zh bool, z, e string) string {
-	if zh {
-		return z
-	}
-	return e
-}
-
 // HotspotOrder is one member of a hotspot, with what a list of them shows.
 type HotspotOrder struct {
 	ID           string    `json:"id"`

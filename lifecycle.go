@@ -45,41 +45,6 @@ var Operations = []Operation{
 	OpCancel, OpSupervise, OpUnsupervise,
 }
 
-// Label returns the operation's name in lang, as on buttons and in the timeline.
-func (o Operation) Label(lang string) string {
-	names := map[Operation][2]string{
-		OpAccept:           {"签收", "accept"},
-		OpRecordContact:    {"联系记录", "contact record"},
-		OpAddNote:          {"勘察备注", "survey note"},
-		OpAttachPhoto:      {"添加照片", "add photos"},
-		OpRequestReturn:    {"申请退单", "request return"},
-		OpRequestExtension: {"申请延期", "request extension"},
-		OpSubmitResolution: {"办结", "resolve"},
-		OpSubmitForReview:  {"办结（待签发）", "resolve (for review)"},
-		OpReassign:         {"转派", "reassign"},
-		OpApproveReview:    {"签发", "approve"},
-		OpSendBack:         {"退回修改", "send back"},
-		OpProposeEvent:     {"提议大数据事件", "propose event"},
-		OpApproveReturn:    {"同意退单", "approve return"},
-		OpRejectReturn:     {"驳回退单", "reject return"},
-		OpApproveExtension: {"同意延期", "approve extension"},
-		OpRejectExtension:  {"驳回延期", "reject extension"},
-		OpClose:            {"回访归档", "close after callback"},
-		OpReopen:           {"重办", "reopen"},
-		OpCancel:           {"撤单", "cancel"},
-		OpSupervise:        {"督办", "supervise"},
-		OpUnsupervise:      {"取消督办", "stop supervising"},
-	}
-	n, ok := names[o]
-	if !ok {
-		return string(o)
-	}
-	if isChinese(lang) {
-		return n[0]
-	}
-	return n[1]
-}
-
 // Transition is one row of the lifecycle table: from a state, an operation by
 // one of the roles leads to a state.
 type Transition struct {
@@ -226,9 +191,9 @@ type TransitionError struct {
 
 func (e *TransitionError) Error() string {
 	if e.Code == EFORBIDDEN {
-		return fmt.Sprintf("role %s may not %s an order that is %s", e.Role, e.Op, e.From.English())
+		return fmt.Sprintf("role %s may not %s an order that is %s", e.Role, e.Op, e.From)
 	}
-	return fmt.Sprintf("cannot %s an order that is %s (role %s)", e.Op, e.From.English(), e.Role)
+	return fmt.Sprintf("cannot %s an order that is %s (role %s)", e.Op, e.From, e.Role)
 }
 
 // Apply applies op by role to an order in state from and returns the new
@@ -385,7 +350,7 @@ var effects = map[Operation]effect{
 			return false, err
 		}
 		w.ReturnRequest = &ReturnRequest{Reason: a.Reason, Text: a.Text}
-		ev.Text = a.Reason.Label("zh") + " " + a.Text
+		ev.Value, ev.Text = string(a.Reason), a.Text
 		return true, nil
 	},
 	OpRequestExtension: func(w *WorkOrder, args any, ev *Event) (bool, error) {
@@ -414,7 +379,7 @@ var effects = map[Operation]effect{
 		// accepted it yet.
 		w.AssigneeID, w.AssigneeName = a.To.ID, a.To.Name
 		w.AcceptedAt = time.Time{}
-		ev.Text = "转派给 " + a.To.Name + " " + a.Reason
+		ev.Value, ev.Text = a.To.Name, a.Reason
 		return true, nil
 	},
 	OpApproveReview: func(w *WorkOrder, args any, ev *Event) (bool, error) {
@@ -453,7 +418,7 @@ var effects = map[Operation]effect{
 		if a.ByCitizen {
 			w.CitizenRatedAt = ev.At
 		}
-		ev.Text = a.Rating.Label("zh") + " " + a.Comment
+		ev.Value, ev.Text = string(a.Rating), a.Comment
 		return true, nil
 	},
 	OpReopen: func(w *WorkOrder, args any, ev *Event) (bool, error) {
@@ -469,7 +434,7 @@ var effects = map[Operation]effect{
 		w.ReopenReason = a.Comment
 		w.AwaitingMedia = false
 		w.CitizenRatedAt = time.Time{}
-		ev.Text = RatingDissatisfied.Label("zh") + " " + a.Comment
+		ev.Value, ev.Text = string(RatingDissatisfied), a.Comment
 		return true, nil
 	},
 	OpSupervise:   supervise(true),
@@ -488,7 +453,7 @@ func submit(op Operation) effect {
 		}
 		// A new resolution answers the lead's comment on the last one.
 		w.ReviewComment = ""
-		ev.Text = a.Outcome.Label("zh")
+		ev.Value = string(a.Outcome)
 		return true, nil
 	}
 }

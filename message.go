@@ -83,3 +83,51 @@ const (
 	MsgSyncUploading   MsgCode = "sync.activity.upload"   // Name: the photo's file name
 	MsgSyncDownloading MsgCode = "sync.activity.download" // Name: the photo's short hash
 )
+
+// Why a change queued on the desk did not take effect as sent
+// (Conflict.Explanation): what happened, then Tail, what of the local work
+// was kept (a conflict.tail… message). Op is the operation's name (a
+// name.op.… message); Message the platform's own words.
+const (
+	MsgConflictProposal          MsgCode = "conflict.proposal"          // Message: why the platform refused the proposal
+	MsgConflictReassigned        MsgCode = "conflict.reassigned"        // Who: the new assignee; Tail
+	MsgConflictReassignedOther   MsgCode = "conflict.reassignedOther"   // Tail (the new assignee unknown)
+	MsgConflictCancelled         MsgCode = "conflict.cancelled"         // Tail
+	MsgConflictStaleCycle        MsgCode = "conflict.staleCycle"        // Op; Tail
+	MsgConflictStatusChanged     MsgCode = "conflict.statusChanged"     // Status: a name.status.… message; Tail
+	MsgConflictStatusOther       MsgCode = "conflict.statusOther"       // Tail (the new state unknown)
+	MsgConflictAlreadyResolved   MsgCode = "conflict.alreadyResolved"   // Tail
+	MsgConflictInvalidTransition MsgCode = "conflict.invalidTransition" // Op; Tail
+	MsgConflictValidation        MsgCode = "conflict.validation"        // Op; Message
+	MsgConflictForbidden         MsgCode = "conflict.forbidden"         // Op; Tail
+	MsgConflictNotFound          MsgCode = "conflict.notFound"          // Tail
+	MsgConflictTooLarge          MsgCode = "conflict.tooLarge"          // Op; Message
+	MsgConflictPlatformSaid      MsgCode = "conflict.platformSaid"      // Message; Tail
+	MsgConflictNotApplied        MsgCode = "conflict.notApplied"        // Op; Tail
+	MsgConflictText              MsgCode = "conflict.text"              // Text: an explanation stored as a sentence (before codes)
+
+	MsgConflictTail     MsgCode = "conflict.tail"     // What: a conflict.what… message
+	MsgConflictTailKept MsgCode = "conflict.tailKept" // Kept: a conflict.kept… message; What
+
+	MsgConflictKeptNotesPhotos MsgCode = "conflict.kept.notesPhotos" // N: photos (with notes)
+	MsgConflictKeptNotes       MsgCode = "conflict.kept.notes"
+	MsgConflictKeptPhotos      MsgCode = "conflict.kept.photos" // N: photos
+
+	MsgConflictWhatOp     MsgCode = "conflict.what.op"     // Op
+	MsgConflictWhatDraft  MsgCode = "conflict.what.draft"  // a resolution kept as a proposal for the lead
+	MsgConflictWhatStatus MsgCode = "conflict.what.status" // a change of state
+)
+
+// Why an order with local work left this user's view
+// (OrderDetail.RevokeNote).
+const (
+	MsgRevokedReassigned      MsgCode = "revoked.reassigned"      // Who: the new assignee
+	MsgRevokedReassignedOther MsgCode = "revoked.reassignedOther" // the new assignee unknown
+	MsgRevokedCancelled       MsgCode = "revoked.cancelled"
+	MsgRevokedOther           MsgCode = "revoked.other"
+)
+
+// NameMsg is the message that names one of the domain's coded values in
+// the person's language (name.op.accept, name.status.closed, …): kind is
+// the value's kind (op, status, …).
+func NameMsg(kind, value string) Message { return Message{Code: MsgCode("name." + kind + "." + value)} }

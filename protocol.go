@@ -418,10 +418,10 @@ var MutationNames = []string{
 
 // ArgsText is what the user typed into a mutation's decoded arguments (see
 // DecodeArgs): a note's or contact record's body, a reply, a return
-// request's reason (named in lang) and explanation, an extension's or a
-// reassignment's reason, a send-back comment, a photo's caption; "" for
-// the arguments without text.
-func ArgsText(args any, lang string) string {
+// request's explanation (its reason is a code the reader names), an
+// extension's or a reassignment's reason, a send-back comment, a photo's
+// caption; "" for the arguments without text.
+func ArgsText(args any) string {
 	switch v := args.(type) {
 	case *AddNoteArgs:
 		return v.Body
@@ -430,7 +430,7 @@ func ArgsText(args any, lang string) string {
 	case *SubmitResolutionArgs:
 		return v.Reply
 	case *RequestReturnArgs:
-		return strings.TrimSpace(v.Reason.Label(lang) + " " + v.Text)
+		return v.Text
 	case *RequestExtensionArgs:
 		return v.Reason
 	case *ReassignArgs:

@@ -174,14 +174,14 @@ func TestArgsText(t *testing.T) {
 	}{
 		{&streetdesk.AddNoteArgs{Body: "现场勘察"}, "zh", "现场勘察"},
 		{&streetdesk.SubmitResolutionArgs{Reply: "已清理"}, "zh", "已清理"},
-		{&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurArea, Text: "属福田区"}, "zh", "属地不符 属福田区"},
-		{&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurArea}, "zh", "属地不符"},
+		{&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurArea, Text: "属福田区"}, "zh", "属福田区"},
+		{&streetdesk.RequestReturnArgs{Reason: streetdesk.ReturnNotOurArea}, "zh", ""},
 		{&streetdesk.RequestExtensionArgs{Reason: "需协调"}, "en", "需协调"},
 		{&streetdesk.SendBackArgs{Comment: "补充照片"}, "zh", "补充照片"},
 		{&streetdesk.AcceptArgs{}, "zh", ""},
 		{&streetdesk.ApproveReviewArgs{}, "zh", ""},
 	} {
-		if got := streetdesk.ArgsText(tc.args, tc.lang); got != tc.want {
+		if got := streetdesk.ArgsText(tc.args); got != tc.want {
 			t.Errorf("ArgsText(%T) = %q, want %q", tc.args, got, tc.want)
 		}
 	}

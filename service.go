@@ -102,6 +102,8 @@ type TimelineEntry struct {
 	Tag    PhotoTag `json:"tag,omitempty"`
 	// Resolutions.
 	Outcome Outcome `json:"outcome,omitempty"`
+	// Value is an event's coded value (see Event.Value).
+	Value string `json:"value,omitempty"`
 }
 
 // OrderDetail is everything the detail screen shows about one order.
@@ -114,7 +116,7 @@ type OrderDetail struct {
 	Pending     int               `json:"pending"`
 	Conflicts   []Conflict        `json:"conflicts"`
 	Revoked     bool              `json:"revoked"`
-	RevokeNote  string            `json:"revokeNote"`
+	RevokeNote  Message           `json:"revokeNote"` // why the order left this user's view
 	// Allowed is what the signed-in user may do now (lifecycle × role).
 	Allowed []Operation `json:"allowed"`
 }
@@ -130,7 +132,7 @@ type Conflict struct {
 	Name        string       `json:"name"` // the mutation name
 	Status      ResultStatus `json:"status"`
 	Code        ResultCode   `json:"code"`
-	Explanation string       `json:"explanation"` // one plain sentence: what happened and what was kept
+	Explanation Message      `json:"explanation"` // what happened and what was kept, for the desk to word
 	Intent      string       `json:"intent"`      // the full local intent (JSON args)
 	CreatedAt   time.Time    `json:"createdAt"`
 	Dismissed   bool         `json:"dismissed"`

@@ -1,6 +1,9 @@
 package streetdesk
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Status is a work order's state in the street office's view of the lifecycle.
 // The values are stable strings: they are stored locally and sent on the wire.
@@ -27,39 +30,8 @@ var Statuses = []Status{
 	StatusCancelled,
 }
 
-var statusNames = map[Status][2]string{
-	StatusDispatched:         {"待签收", "awaiting acceptance"},
-	StatusAccepted:           {"办理中", "in progress"},
-	StatusReturnRequested:    {"退单待审", "return requested"},
-	StatusExtensionRequested: {"延期待审", "extension requested"},
-	StatusAwaitingReview:     {"待签发", "awaiting review"},
-	StatusResolved:           {"已办结", "resolved"},
-	StatusReopened:           {"重办", "reopened"},
-	StatusClosed:             {"已归档", "closed"},
-	StatusReturned:           {"已退回", "returned"},
-	StatusCancelled:          {"已撤单", "cancelled"},
-}
-
-// String returns the Chinese name, the one caseworkers use.
-func (s Status) String() string { return s.Label("zh") }
-
-// English returns the English name from the glossary.
-func (s Status) English() string { return s.Label("en") }
-
-// Label returns the name in lang ("zh…" for Chinese, anything else English).
-func (s Status) Label(lang string) string {
-	n, ok := statusNames[s]
-	if !ok {
-		return string(s)
-	}
-	if isChinese(lang) {
-		return n[0]
-	}
-	return n[1]
-}
-
 // Valid reports whether s is a known state.
-func (s Status) Valid() bool { _, ok := statusNames[s]; return ok }
+func (s Status) Valid() bool { return slices.Contains(Statuses, s) }
 
 // Terminal reports whether the street office is done with an order in s.
 func (s Status) Terminal() bool {
@@ -79,8 +51,6 @@ func ParseStatus(v string) (Status, error) {
 	return s, nil
 }
 
-func isChinese(lang string) bool { return len(lang) >= 2 && lang[:2] == "zh" }
-
 // Role is what a person may do. Caseworkers and leads belong to a street
 // office's team; dispatchers, callback agents and supervisors to the centre.
 type Role string
@@ -97,30 +67,8 @@ const (
 // Roles lists every role.
 var Roles = []Role{RoleCaseworker, RoleLead, RoleDispatcher, RoleCallback, RoleSupervisor}
 
-var roleNames = map[Role][2]string{
-	RoleCaseworker: {"承办人", "caseworker"},
-	RoleLead:       {"组长", "team lead"},
-	RoleDispatcher: {"派单员", "dispatcher"},
-	RoleCallback:   {"回访员", "callback agent"},
-	RoleSupervisor: {"督办员", "supervisor"},
-}
-
-// Label returns the role's name in lang.
-func (r Role) Label(lang string) string {
-	n, ok := roleNames[r]
-	if !ok {
-		return string(r)
-	}
-	if isChinese(lang) {
-		return n[0]
-	}
-	return n[1]
-}
-
-func (r Role) String() string { return r.Label("zh") }
-
 // Valid reports whether r is a known role.
-func (r Role) Valid() bool { _, ok := roleNames[r]; return ok }
+func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 
 // Centre reports whether r belongs to the 12345 centre rather than a street office.
 func (r Role) Centre() bool {
@@ -160,23 +108,6 @@ func (u Urgency) Rank() int {
 	return 0
 }
 
-// Label returns the urgency's name in lang.
-func (u Urgency) Label(lang string) string {
-	zh, en := "一般", "normal"
-	switch u {
-	case UrgencyUrgent:
-		zh, en = "紧急", "urgent"
-	case UrgencyCritical:
-		zh, en = "特急", "critical"
-	}
-	if isChinese(lang) {
-		return zh
-	}
-	return en
-}
-
-func (u Urgency) String() string { return u.Label("zh") }
-
 // Valid reports whether u is known.
 func (u Urgency) Valid() bool {
 	return u == UrgencyNormal || u == UrgencyUrgent || u == UrgencyCritical
@@ -201,27 +132,6 @@ const (
 // Channels lists every channel.
 var Channels = []Channel{ChannelHotline, ChannelMiniProgram, ChannelWeb, ChannelApp, ChannelMayorMail, ChannelGrid}
 
-// Label returns the channel's name in lang.
-func (c Channel) Label(lang string) string {
-	names := map[Channel][2]string{
-		ChannelHotline:     {"12345热线", "12345 hotline"},
-		ChannelMiniProgram: {"@深圳-民意速办", "mini program"},
-		ChannelWeb:         {"网站", "web"},
-		ChannelApp:         {"i深圳APP", "i Shenzhen app"},
-		ChannelMayorMail:   {"市长信箱", "mayor's mailbox"},
-		ChannelGrid:        {"网格员上报", "grid worker report"},
-		ChannelAnalysis:    {"大数据分析", "big-data analysis"},
-	}
-	n, ok := names[c]
-	if !ok {
-		return string(c)
-	}
-	if isChinese(lang) {
-		return n[0]
-	}
-	return n[1]
-}
-
 // ReturnReason is the code a caseworker gives when asking to return a misrouted order.
 type ReturnReason string
 
@@ -236,25 +146,6 @@ const (
 
 // ReturnReasons lists every return reason.
 var ReturnReasons = []ReturnReason{ReturnNotOurArea, ReturnNotOurDuty, ReturnOwnershipUnclear, ReturnDispatchError, ReturnOther}
-
-// Label returns the reason's name in lang.
-func (r ReturnReason) Label(lang string) string {
-	names := map[ReturnReason][2]string{
-		ReturnNotOurArea:       {"属地不符", "not our area"},
-		ReturnNotOurDuty:       {"职能不符", "not our duty"},
-		ReturnOwnershipUnclear: {"权属不清", "ownership unclear"},
-		ReturnDispatchError:    {"派遣错误", "dispatch error"},
-		ReturnOther:            {"其他", "other"},
-	}
-	n, ok := names[r]
-	if !ok {
-		return string(r)
-	}
-	if isChinese(lang) {
-		return n[0]
-	}
-	return n[1]
-}
 
 // Valid reports whether r is a known reason.
 func (r ReturnReason) Valid() bool {
@@ -279,23 +170,6 @@ const (
 // Outcomes lists every outcome.
 var Outcomes = []Outcome{OutcomeSolved, OutcomePartly, OutcomeExplained}
 
-// Label returns the outcome's name in lang.
-func (o Outcome) Label(lang string) string {
-	zh, en := string(o), string(o)
-	switch o {
-	case OutcomeSolved:
-		zh, en = "已解决", "solved"
-	case OutcomePartly:
-		zh, en = "部分解决", "partly solved"
-	case OutcomeExplained:
-		zh, en = "未解决已解释", "not solved, explained"
-	}
-	if isChinese(lang) {
-		return zh
-	}
-	return en
-}
-
 // Valid reports whether o is known.
 func (o Outcome) Valid() bool {
 	return o == OutcomeSolved || o == OutcomePartly || o == OutcomeExplained
@@ -314,23 +188,6 @@ const (
 
 // Ratings lists every rating a callback can record.
 var Ratings = []Rating{RatingSatisfied, RatingBasically, RatingDissatisfied}
-
-// Label returns the rating's name in lang.
-func (r Rating) Label(lang string) string {
-	zh, en := "", ""
-	switch r {
-	case RatingSatisfied:
-		zh, en = "满意", "satisfied"
-	case RatingBasically:
-		zh, en = "基本满意", "basically satisfied"
-	case RatingDissatisfied:
-		zh, en = "不满意", "dissatisfied"
-	}
-	if isChinese(lang) {
-		return zh
-	}
-	return en
-}
 
 // Valid reports whether r is a rating a callback can record.
 func (r Rating) Valid() bool {
@@ -358,23 +215,6 @@ const (
 	PhotoOther  PhotoTag = ""       // untagged (e.g. the citizen's own photos)
 )
 
-// Label returns the tag's name in lang.
-func (t PhotoTag) Label(lang string) string {
-	switch t {
-	case PhotoBefore:
-		if isChinese(lang) {
-			return "整改前"
-		}
-		return "before"
-	case PhotoAfter:
-		if isChinese(lang) {
-			return "整改后"
-		}
-		return "after"
-	}
-	return ""
-}
-
 // Valid reports whether t is a known tag.
 func (t PhotoTag) Valid() bool { return t == PhotoBefore || t == PhotoAfter || t == PhotoOther }
 
@@ -387,23 +227,6 @@ const (
 	ContactVisit ContactMethod = "visit" // 上门
 	ContactSMS   ContactMethod = "sms"   // 短信
 )
-
-// Label returns the method's name in lang.
-func (m ContactMethod) Label(lang string) string {
-	zh, en := string(m), string(m)
-	switch m {
-	case ContactPhone:
-		zh, en = "电话", "phone"
-	case ContactVisit:
-		zh, en = "上门", "visit"
-	case ContactSMS:
-		zh, en = "短信", "SMS"
-	}
-	if isChinese(lang) {
-		return zh
-	}
-	return en
-}
 
 // Valid reports whether m is known.
 func (m ContactMethod) Valid() bool {

@@ -3,7 +3,6 @@ package streetdesk
 import (
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -97,7 +96,11 @@ func BuildTimeline(in TimelineInput) []TimelineEntry {
 			case OpSubmitResolution, OpSubmitForReview:
 				resEvents = append(resEvents, len(t))
 			}
-			t = append(t, TimelineEntry{At: e.At, Kind: e.Kind, Actor: e.Actor, Text: e.Text, Sync: SyncSynced, Cycle: e.Cycle})
+			te := TimelineEntry{At: e.At, Kind: e.Kind, Actor: e.Actor, Text: e.Text, Sync: SyncSynced, Cycle: e.Cycle, Value: e.Value}
+			if k := Operation(e.Kind); k == OpSubmitResolution || k == OpSubmitForReview {
+				te.Outcome = Outcome(e.Value)
+			}
+			t = append(t, te)
 		}
 	}
 	// Each resolution takes the nearest free event of its cycle, oldest
@@ -200,65 +203,4 @@ func photoEntries(ps []LocalPhoto, name func(string) string) []TimelineEntry {
 			Sync: p.Sync, Cycle: p.Cycle, Photos: 1, Tag: p.Tag})
 	}
 	return out
-}
-
-// TimelineKindLabel names a timeline entry's kind in lang.
-func TimelineKindLabel(kind, lang string) string {
-	zh := isChinese(lang)
-	pick := func(z, e string) string {
-		if zh {
-			return z
-		}
-		return e
-	}
-	switch kind {
-	case TimelineDispatch:
-		return pick("派单", "dispatched")
-	case TimelineCallback:
-		return pick("回访", "callback")
-	case TimelineReopen:
-		return pick("重办", "reopened")
-	case string(OpAttachPhoto):
-		return pick("照片", "photos")
-	case TimelineLinkEvent:
-		return pick("并案", "joined an event")
-	}
-	return Operation(kind).Label(lang)
-}
-
-// Detail is what the entry says after its kind, in lang: the contact method
-// and whether the citizen answered, the photo count and tag, the outcome —
-// then its text.
-func (e *TimelineEntry) Detail(lang string) string {
-	var parts []string
-	switch Operation(e.Kind) {
-	case OpRecordContact:
-		if e.Method != "" {
-			r := "未接通"
-			if e.Reached {
-				r = "已接通"
-			}
-			if !isChinese(lang) {
-				r = "not reached"
-				if e.Reached {
-					r = "reached"
-				}
-			}
-			parts = append(parts, "("+e.Method.Label(lang)+", "+r+")")
-		}
-	case OpAttachPhoto:
-		s := "×" + strconv.Itoa(e.Photos)
-		if e.Tag == PhotoBefore || e.Tag == PhotoAfter {
-			s += " (" + e.Tag.Label(lang) + ")"
-		}
-		parts = append(parts, s)
-	case OpSubmitResolution, OpSubmitForReview:
-		if e.Outcome != "" {
-			parts = append(parts, e.Outcome.Label(lang)+":")
-		}
-	}
-	if t := strings.Join(strings.Fields(e.Text), " "); t != "" {
-		parts = append(parts, t)
-	}
-	return strings.Join(parts, " ")
 }

@@ -7,12 +7,15 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
+
+var zh = translation.For(translation.Chinese)
 
 // line renders an entry the way the CLI does, for comparison.
 func line(e streetdesk.TimelineEntry) string {
 	return strings.Join(strings.Fields(fmt.Sprintf("%s %s %s %s [%s]", e.At.In(streetdesk.ChinaTZ).Format("15:04"), e.Actor,
-		streetdesk.TimelineKindLabel(e.Kind, "zh"), e.Detail("zh"), e.Sync)), " ")
+		zh.TimelineKind(e.Kind), zh.TimelineDetail(&e), e.Sync)), " ")
 }
 
 func TestBuildTimeline(t *testing.T) {

@@ -75,10 +75,15 @@ type Deadlines struct {
 // Event is one entry of an order's history as the platform records it.
 type Event struct {
 	At    time.Time `json:"at"`
-	Actor string    `json:"actor"` // display name
-	Kind  string    `json:"kind"`  // an Operation name, or "dispatch"
-	Text  string    `json:"text,omitempty"`
-	Cycle int       `json:"cycle"`
+	Actor string    `json:"actor"`          // display name
+	Kind  string    `json:"kind"`           // an Operation name, or "dispatch"
+	Text  string    `json:"text,omitempty"` // what a person wrote
+	// Value is the coded value the event records, for the reader to name:
+	// the return reason (requestReturn), the rating (close, reopen), the
+	// outcome (submitResolution, submitForReview); the new assignee's
+	// name (reassign).
+	Value string `json:"value,omitempty"`
+	Cycle int    `json:"cycle"`
 }
 
 // WorkOrder is one citizen request as dispatched to the street office.

@@ -41,7 +41,7 @@ func (db *DB) act(ctx context.Context, tx *sql.Tx, id string, op streetdesk.Oper
 		return err
 	}
 	if s.revoked() {
-		return streetdesk.Errorf(streetdesk.EFORBIDDEN, "工单 %s 已不在您的名下，只能查看", id)
+		return streetdesk.OrderErr(streetdesk.EFORBIDDEN, streetdesk.MsgErrOrderRevoked, id)
 	}
 	ins, err := loadIntents(ctx, q, id)
 	if err != nil {
@@ -100,11 +100,11 @@ func mayTouch(u streetdesk.User, w *streetdesk.WorkOrder) error {
 	switch u.Role {
 	case streetdesk.RoleCaseworker:
 		if w.AssigneeID != u.ID {
-			return streetdesk.Errorf(streetdesk.EFORBIDDEN, "工单 %s 没有分派给您", w.ID)
+			return streetdesk.OrderErr(streetdesk.EFORBIDDEN, streetdesk.MsgErrNotAssigned, w.ID)
 		}
 	case streetdesk.RoleLead:
 		if u.TeamID != "" && w.TeamID != "" && w.TeamID != u.TeamID {
-			return streetdesk.Errorf(streetdesk.EFORBIDDEN, "工单 %s 不属于您的小组", w.ID)
+			return streetdesk.OrderErr(streetdesk.EFORBIDDEN, streetdesk.MsgErrNotYourTeam, w.ID)
 		}
 	default:
 		return streetdesk.Errorf(streetdesk.EFORBIDDEN, "role %s may not act on orders here", u.Role)
@@ -335,7 +335,7 @@ func (db *DB) Reassign(ctx context.Context, ids []string, to, reason string) err
 		for _, id := range ids {
 			err := db.act(ctx, tx, id, streetdesk.OpReassign, func(a *action) (string, any, error) {
 				if a.order.AssigneeID == to {
-					return "", nil, streetdesk.Errorf(streetdesk.EINVALID, "工单 %s 已经分派给该承办人", id)
+					return "", nil, streetdesk.OrderErr(streetdesk.EINVALID, streetdesk.MsgErrAlreadyAssignee, id)
 				}
 				return streetdesk.MutReassign, streetdesk.ReassignArgs{To: to, Reason: reason}, nil
 			})

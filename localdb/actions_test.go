@@ -172,7 +172,7 @@ func TestOverlay(t *testing.T) {
 			if tt.from != tt.wantStatus && d.Order.Status != tt.from {
 				t.Errorf("after rejection status %s, want %s", d.Order.Status, tt.from)
 			}
-			if len(d.Conflicts) != 1 || d.Conflicts[0].Intent != string(ms[0].Args) || d.Conflicts[0].Explanation == "" {
+			if len(d.Conflicts) != 1 || d.Conflicts[0].Intent != string(ms[0].Args) || d.Conflicts[0].Explanation.IsZero() {
 				t.Errorf("conflicts %+v", d.Conflicts)
 			}
 			if len(pending(t, db)) != 0 {

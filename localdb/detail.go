@@ -77,17 +77,17 @@ func (db *DB) Order(ctx context.Context, id string) (*streetdesk.OrderDetail, er
 	return d, nil
 }
 
-func revokeNote(s *shadow, team *streetdesk.Team) string {
+func revokeNote(s *shadow, team *streetdesk.Team) streetdesk.Message {
 	switch streetdesk.ResultCode(s.RevokeReason) {
 	case streetdesk.CodeReassigned:
 		if s.RevokeAssignee != "" {
-			return "该工单已转派给" + memberName(team, s.RevokeAssignee) + "；您在本机的记录已保留，只能查看。"
+			return streetdesk.Msg(streetdesk.MsgRevokedReassigned, "Who", memberName(team, s.RevokeAssignee))
 		}
-		return "该工单已转派给他人；您在本机的记录已保留，只能查看。"
+		return streetdesk.Msg(streetdesk.MsgRevokedReassignedOther)
 	case streetdesk.CodeCancelled:
-		return "该工单已被撤单；您在本机的记录已保留，只能查看。"
+		return streetdesk.Msg(streetdesk.MsgRevokedCancelled)
 	}
-	return "该工单已不在您的名下；您在本机的记录已保留，只能查看。"
+	return streetdesk.Msg(streetdesk.MsgRevokedOther)
 }
 
 // pendingEntries are the timeline lines of the queued intents, written by
@@ -109,7 +109,7 @@ func intentText(in intent) string {
 	if err != nil {
 		return ""
 	}
-	return streetdesk.ArgsText(a, "zh")
+	return streetdesk.ArgsText(a)
 }
 
 func loadNotes(ctx context.Context, q querier, orderID string) ([]streetdesk.LocalNote, error) {
@@ -193,16 +193,27 @@ func loadConflicts(ctx context.Context, q querier, where string, args ...any) ([
 	var out []streetdesk.Conflict
 	for rows.Next() {
 		var c streetdesk.Conflict
-		var status, code string
+		var status, code, expl string
 		var created int64
 		if err := rows.Scan(&c.ID, &c.MutationID, &c.MutationKey, &c.OrderID, &c.OrderTitle, &c.Name, &status, &code,
-			&c.Explanation, &c.Intent, &created, &c.Dismissed); err != nil {
+			&expl, &c.Intent, &created, &c.Dismissed); err != nil {
 			return nil, err
 		}
 		c.Status, c.Code, c.CreatedAt = streetdesk.ResultStatus(status), streetdesk.ResultCode(code), fromMSInt(created)
+		c.Explanation = explanation(expl)
 		out = append(out, c)
 	}
 	return out, rows.Err()
+}
+
+// explanation reads a conflict's stored explanation: a message as JSON, or
+// a sentence filed before explanations were codes.
+func explanation(stored string) streetdesk.Message {
+	var m streetdesk.Message
+	if err := json.Unmarshal([]byte(stored), &m); err == nil && !m.IsZero() {
+		return m
+	}
+	return streetdesk.Msg(streetdesk.MsgConflictText, "Text", stored)
 }
 
 // Conflicts lists the "needs attention" inbox, oldest first.

@@ -13,7 +13,7 @@ import (
 // The platform checks them again; the orders do not change.
 func (db *DB) ProposeEvent(ctx context.Context, in streetdesk.EventInput) (string, error) {
 	if u := db.User(); u.Role != streetdesk.RoleLead {
-		return "", streetdesk.Errorf(streetdesk.EFORBIDDEN, "只有组长可以提议大数据事件")
+		return "", streetdesk.Errorf(streetdesk.EFORBIDDEN, "only a lead proposes events").Saying(streetdesk.Msg(streetdesk.MsgErrLeadOnlyPropose))
 	}
 	args := streetdesk.ProposeEventArgs{ProposalID: newID(), Title: in.Title, Reason: in.Reason, Department: in.Department,
 		MemberIDs: in.OrderIDs, HotspotID: in.HotspotID}
@@ -26,7 +26,7 @@ func (db *DB) ProposeEvent(ctx context.Context, in streetdesk.EventInput) (strin
 		for _, id := range in.OrderIDs[1:] {
 			s, err := loadShadow(ctx, q, id)
 			if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
-				return streetdesk.Errorf(streetdesk.ENOTFOUND, "工单 %s 不在本机，无法并案", id)
+				return streetdesk.OrderErr(streetdesk.ENOTFOUND, streetdesk.MsgErrOrderNotLocal, id)
 			}
 			if err != nil {
 				return err
@@ -52,13 +52,13 @@ func (db *DB) ProposeEvent(ctx context.Context, in streetdesk.EventInput) (strin
 func mayMember(o *streetdesk.WorkOrder, team string) error {
 	switch {
 	case o.TeamID != team:
-		return streetdesk.Errorf(streetdesk.EFORBIDDEN, "工单 %s 不属于您的小组", o.ID)
+		return streetdesk.OrderErr(streetdesk.EFORBIDDEN, streetdesk.MsgErrNotYourTeam, o.ID)
 	case o.IsEvent():
-		return streetdesk.Errorf(streetdesk.EINVALID, "工单 %s 本身是大数据事件工单", o.ID)
+		return streetdesk.OrderErr(streetdesk.EINVALID, streetdesk.MsgErrIsEvent, o.ID)
 	case o.EventID != "":
-		return streetdesk.Errorf(streetdesk.EINVALID, "工单 %s 已并入事件 %s", o.ID, o.EventID)
+		return streetdesk.OrderErr(streetdesk.EINVALID, streetdesk.MsgErrInEvent, o.ID, "Event", o.EventID)
 	case o.Status == streetdesk.StatusCancelled || o.Status == streetdesk.StatusReturned:
-		return streetdesk.Errorf(streetdesk.EINVALID, "工单 %s 已撤单或退回", o.ID)
+		return streetdesk.OrderErr(streetdesk.EINVALID, streetdesk.MsgErrCancelledReturned, o.ID)
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/localdb"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 func TestApplyPullVersionGuard(t *testing.T) {
@@ -81,7 +82,7 @@ func TestApplyPullRevoke(t *testing.T) {
 		t.Fatalf("R2: %v", err)
 	}
 	d := mustOrder(t, db, "R1")
-	if !d.Revoked || len(d.Notes) != 1 || len(d.Photos) != 3 || len(d.Allowed) != 0 || !strings.Contains(d.RevokeNote, "李四") {
+	if !d.Revoked || len(d.Notes) != 1 || len(d.Photos) != 3 || len(d.Allowed) != 0 || !strings.Contains(translation.For(translation.Chinese).Say(d.RevokeNote), "李四") {
 		t.Fatalf("revoked R1: revoked=%v notes=%d photos=%d allowed=%v note=%q", d.Revoked, len(d.Notes), len(d.Photos), d.Allowed, d.RevokeNote)
 	}
 	wantCode(t, db.AddNote(ctx, "R1", "再写一条"), streetdesk.EFORBIDDEN)
@@ -95,7 +96,7 @@ func TestApplyPullRevoke(t *testing.T) {
 		t.Fatalf("conflicts %+v %v", cs, err)
 	}
 	want := "该工单在您离线期间已转派给李四；您的备注和 3 张照片已保留并发送，您的状态变更未生效。"
-	if cs[0].Explanation != want || cs[0].Intent != string(ext.Args) || cs[0].OrderTitle == "" || cs[0].Code != streetdesk.CodeReassigned {
+	if translation.For(translation.Chinese).Say(cs[0].Explanation) != want || cs[0].Intent != string(ext.Args) || cs[0].OrderTitle == "" || cs[0].Code != streetdesk.CodeReassigned {
 		t.Fatalf("conflict %+v\nwant explanation %s", cs[0], want)
 	}
 	// The same result again (a replayed page) files nothing new.

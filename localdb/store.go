@@ -316,9 +316,13 @@ func (db *DB) recordResult(ctx context.Context, tx *sql.Tx, r *streetdesk.Mutati
 	if !refused(r) {
 		return orderID, nil
 	}
-	expl, err := explain(ctx, tx, r, name, orderID)
+	why, err := explain(ctx, tx, r, name, orderID)
 	if err != nil {
 		return "", err
+	}
+	expl, err := json.Marshal(why)
+	if err != nil {
+		return "", fmt.Errorf("file conflict: %w", err)
 	}
 	status := r.Status
 	if status == streetdesk.ResultDuplicate {
@@ -326,85 +330,86 @@ func (db *DB) recordResult(ctx context.Context, tx *sql.Tx, r *streetdesk.Mutati
 	}
 	if _, err := tx.ExecContext(ctx, `INSERT INTO conflicts(mutation_id, mutation_key, order_id, name, status, code, explanation, intent, result, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(mutation_key) DO NOTHING`,
-		id, r.Key, orderID, name, string(status), string(r.Code), expl, args, string(raw), db.now().UnixMilli()); err != nil {
+		id, r.Key, orderID, name, string(status), string(r.Code), string(expl), args, string(raw), db.now().UnixMilli()); err != nil {
 		return "", fmt.Errorf("file conflict: %w", err)
 	}
 	return orderID, nil
 }
 
-// explain builds the one plain sentence the inbox shows: what happened and
-// what of the local work was kept.
-func explain(ctx context.Context, q querier, r *streetdesk.MutationResult, name, orderID string) (string, error) {
+// explain is what the inbox says of a conflict: what happened and what of
+// the local work was kept, as a message the desk words.
+func explain(ctx context.Context, q querier, r *streetdesk.MutationResult, name, orderID string) (streetdesk.Message, error) {
 	// A proposal is about its members, not only the order it waits on:
 	// the platform's message names the member at fault.
 	if name == streetdesk.MutProposeEvent && r.Message != "" {
-		return "大数据事件提议未被平台接受（" + r.Message + "）；提议的内容已保留，可修改后重新提议。", nil
+		return streetdesk.Msg(streetdesk.MsgConflictProposal, "Message", r.Message), nil
 	}
 	var notes, photos int
 	if err := q.QueryRowContext(ctx, `SELECT
 		(SELECT count(*) FROM notes WHERE order_id = ? AND origin = 'local'),
 		(SELECT count(*) FROM photo_refs WHERE order_id = ? AND origin = 'local')`, orderID, orderID).Scan(&notes, &photos); err != nil {
-		return "", fmt.Errorf("explain conflict: %w", err)
+		return streetdesk.Message{}, fmt.Errorf("explain conflict: %w", err)
 	}
-	kept := ""
+	var kept streetdesk.Message
 	switch {
 	case notes > 0 && photos > 0:
-		kept = fmt.Sprintf("您的备注和 %d 张照片已保留并发送", photos)
+		kept = streetdesk.Msg(streetdesk.MsgConflictKeptNotesPhotos, "N", photos)
 	case notes > 0:
-		kept = "您的备注已保留并发送"
+		kept = streetdesk.Msg(streetdesk.MsgConflictKeptNotes)
 	case photos > 0:
-		kept = fmt.Sprintf("您的 %d 张照片已保留并发送", photos)
+		kept = streetdesk.Msg(streetdesk.MsgConflictKeptPhotos, "N", photos)
 	}
-	op := streetdesk.Operation(name).Label("zh")
-	what := "您的" + op + "未生效"
+	op := streetdesk.NameMsg("op", name)
+	what := streetdesk.Msg(streetdesk.MsgConflictWhatOp, "Op", op)
 	switch name {
 	case streetdesk.MutSubmitResolution:
-		what = "您的办结内容已作为方案保留，待组长处理"
+		what = streetdesk.Msg(streetdesk.MsgConflictWhatDraft)
 	case streetdesk.MutAccept, streetdesk.MutRequestReturn, streetdesk.MutRequestExtension, streetdesk.MutApproveReview, streetdesk.MutSendBack, streetdesk.MutReassign:
-		what = "您的状态变更未生效"
+		what = streetdesk.Msg(streetdesk.MsgConflictWhatStatus)
 	}
-	tail := what + "。"
-	if kept != "" {
-		tail = kept + "，" + tail
+	tail := streetdesk.Msg(streetdesk.MsgConflictTail, "What", what)
+	if !kept.IsZero() {
+		tail = streetdesk.Msg(streetdesk.MsgConflictTailKept, "Kept", kept, "What", what)
 	}
 	team, err := loadTeam(ctx, q)
 	if err != nil {
-		return "", err
+		return streetdesk.Message{}, err
+	}
+	say := func(c streetdesk.MsgCode, nameValues ...any) (streetdesk.Message, error) {
+		return streetdesk.Msg(c, append(nameValues, "Op", op, "Tail", tail)...), nil
 	}
 	switch r.Code {
 	case streetdesk.CodeReassigned:
-		who := "他人"
 		if r.NewAssignee != "" {
-			who = memberName(team, r.NewAssignee)
+			return say(streetdesk.MsgConflictReassigned, "Who", memberName(team, r.NewAssignee))
 		}
-		return "该工单在您离线期间已转派给" + who + "；" + tail, nil
+		return say(streetdesk.MsgConflictReassignedOther)
 	case streetdesk.CodeCancelled:
-		return "该工单在您离线期间已被撤单；" + tail, nil
+		return say(streetdesk.MsgConflictCancelled)
 	case streetdesk.CodeStaleCycle:
-		return "该工单已进入重办，您针对上一轮的" + op + "未改变当前办理；" + tail, nil
+		return say(streetdesk.MsgConflictStaleCycle)
 	case streetdesk.CodeStatusChanged:
-		st := "其他状态"
 		if r.ServerStatus != "" {
-			st = "“" + r.ServerStatus.String() + "”"
+			return say(streetdesk.MsgConflictStatusChanged, "Status", streetdesk.NameMsg("status", string(r.ServerStatus)))
 		}
-		return "该工单在您离线期间已变为" + st + "；" + tail, nil
+		return say(streetdesk.MsgConflictStatusOther)
 	case streetdesk.CodeAlreadyResolved:
-		return "该工单已由他人办结；" + tail, nil
+		return say(streetdesk.MsgConflictAlreadyResolved)
 	case streetdesk.CodeInvalidTransition:
-		return "该工单当前的状态不允许" + op + "；" + tail, nil
+		return say(streetdesk.MsgConflictInvalidTransition)
 	case streetdesk.CodeValidation:
-		return "平台认为" + op + "的内容不符合要求（" + r.Message + "）；请修改后重新提交。", nil
+		return say(streetdesk.MsgConflictValidation, "Message", r.Message)
 	case streetdesk.CodeForbidden:
-		return "您没有权限对该工单执行" + op + "；" + tail, nil
+		return say(streetdesk.MsgConflictForbidden)
 	case streetdesk.CodeNotFound:
-		return "平台上找不到该工单；" + tail, nil
+		return say(streetdesk.MsgConflictNotFound)
 	case streetdesk.CodeTooLarge:
-		return "平台认为" + op + "的内容超出了允许的长度或数量（" + r.Message + "）；请精简后重新提交。", nil
+		return say(streetdesk.MsgConflictTooLarge, "Message", r.Message)
 	}
 	if r.Message != "" {
-		return r.Message + "（" + tail + "）", nil
+		return say(streetdesk.MsgConflictPlatformSaid, "Message", r.Message)
 	}
-	return "平台未执行您的" + op + "；" + tail, nil
+	return say(streetdesk.MsgConflictNotApplied)
 }
 
 // RecordPushAttempt notes a failed attempt for the given ids.

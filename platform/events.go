@@ -209,7 +209,7 @@ func mayJoin(o *streetdesk.WorkOrder) error {
 	case o.EventID != "":
 		return streetdesk.Errorf(streetdesk.ECONFLICT, "order %s already belongs to event %s", o.ID, o.EventID)
 	case o.Status == streetdesk.StatusCancelled || o.Status == streetdesk.StatusReturned:
-		return streetdesk.Errorf(streetdesk.EINVALID, "order %s was %s", o.ID, o.Status.English())
+		return streetdesk.Errorf(streetdesk.EINVALID, "order %s was %s", o.ID, o.Status)
 	}
 	return nil
 }

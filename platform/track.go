@@ -451,7 +451,7 @@ func (s *Server) trackReply(ctx context.Context, o *streetdesk.WorkOrder, lang s
 	if res == nil {
 		return nil
 	}
-	v.Outcome, v.Reply = res.Outcome.Label(lang), res.Reply
+	v.Outcome, v.Reply = trackWords[lang][string(res.Outcome)], res.Reply
 	ps, err := s.Photos(ctx, o.ID)
 	if err != nil {
 		return err
@@ -474,21 +474,21 @@ func (s *Server) trackRating(ctx context.Context, o *streetdesk.WorkOrder, lang 
 	rating, err := s.db.CitizenRating(ctx, o.ID, cycle)
 	switch {
 	case err == nil:
-		v.Rated = strings.ReplaceAll(words["rated"], "{R}", rating.Label(lang))
+		v.Rated = strings.ReplaceAll(words["rated"], "{R}", words[string(rating)])
 		switch {
 		case o.Cycle > cycle && rating == streetdesk.RatingDissatisfied:
 			v.Rated += words["ratedReopened"]
 		case o.Cycle > cycle: // the callback agent overrode the citizen's rating
 			v.Rated += words["agentReopened"]
 		case o.Status == streetdesk.StatusClosed && o.CitizenRatedAt.IsZero() && o.Rating != "":
-			v.Rated += strings.ReplaceAll(words["agentRerated"], "{R}", o.Rating.Label(lang))
+			v.Rated += strings.ReplaceAll(words["agentRerated"], "{R}", words[string(o.Rating)])
 		}
 	case streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND:
 		return err
 	case o.Status == streetdesk.StatusResolved:
 		v.CanRate = true
 	case o.Status == streetdesk.StatusClosed && o.Rating != "":
-		v.Rated = strings.ReplaceAll(words["ratedByPhone"], "{R}", o.Rating.Label(lang))
+		v.Rated = strings.ReplaceAll(words["ratedByPhone"], "{R}", words[string(o.Rating)])
 	}
 	return nil
 }

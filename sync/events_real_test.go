@@ -7,6 +7,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/sync"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // A lead proposes an event offline; it goes up with the next sync, the
@@ -80,7 +81,8 @@ func TestReal_ProposeEventRoundTrip(t *testing.T) {
 	d.syncNow()
 	cs, err := d.db.Conflicts(ctx, false)
 	if err != nil || len(cs) != 1 || cs[0].Name != streetdesk.MutProposeEvent || cs[0].Code != streetdesk.CodeValidation ||
-		!strings.Contains(cs[0].Explanation, two[1]) || !strings.Contains(cs[0].Explanation, "已并入事件") || !strings.Contains(cs[0].Intent, "反复投诉") {
+		!strings.Contains(translation.For(translation.Chinese).Say(cs[0].Explanation), two[1]) ||
+		!strings.Contains(translation.For(translation.Chinese).Say(cs[0].Explanation), "已并入事件") || !strings.Contains(cs[0].Intent, "反复投诉") {
 		t.Fatalf("the refused proposal in the inbox: %+v, %v", cs, err)
 	}
 	d.stop()

@@ -283,7 +283,7 @@ func TestRealConflict_D2_CancelledWhileOffline(t *testing.T) {
 	d.untilOK()
 	d.stop()
 	cs, _ := d.db.Conflicts(ctx, false)
-	if len(cs) != 1 || cs[0].Code != streetdesk.CodeCancelled || cs[0].Explanation == "" {
+	if len(cs) != 1 || cs[0].Code != streetdesk.CodeCancelled || cs[0].Explanation.IsZero() {
 		t.Fatalf("conflicts %+v", cs)
 	}
 	if o, _ := e.srv.Order(ctx, ids[0]); o.Status != streetdesk.StatusCancelled {

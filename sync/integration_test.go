@@ -334,7 +334,7 @@ func TestReal_ReassignedWhileOfflineLandsInConflicts(t *testing.T) {
 	if err != nil || len(cs) == 0 {
 		t.Fatalf("conflicts %v %+v", err, cs)
 	}
-	if cs[0].Code != streetdesk.CodeReassigned || cs[0].Explanation == "" || cs[0].Intent == "" {
+	if cs[0].Code != streetdesk.CodeReassigned || cs[0].Explanation.IsZero() || cs[0].Intent == "" {
 		t.Fatalf("conflict %+v", cs[0])
 	}
 	notes, _ := e.srv.Notes(ctx, ids[0])

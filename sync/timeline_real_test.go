@@ -11,6 +11,7 @@ import (
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/localdb"
 	"github.com/streetdesk/streetdesk/sync"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // factLines are the timeline lines of an order's facts (notes, contact
@@ -23,9 +24,10 @@ func factLines(t *testing.T, db *localdb.DB, id string) []string {
 		t.Fatal(err)
 	}
 	var out []string
+	zh := translation.For(translation.Chinese)
 	for _, e := range d.Timeline {
 		if streetdesk.IsFactKind(e.Kind) {
-			out = append(out, strings.Join([]string{e.Actor, streetdesk.TimelineKindLabel(e.Kind, "zh"), e.Detail("zh"), string(e.Sync)}, " | "))
+			out = append(out, strings.Join([]string{e.Actor, zh.TimelineKind(e.Kind), zh.TimelineDetail(&e), string(e.Sync)}, " | "))
 		}
 	}
 	return out

@@ -95,7 +95,7 @@ func (a *attentionView) newCard(c streetdesk.Conflict) *conflictCard {
 	}
 	title += " · " + words().Name(streetdesk.Operation(c.Name)) + " · " + c.CreatedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04")
 	k.title = &widget.Label{Text: title, TextStyle: fyne.TextStyle{Bold: true}, Truncation: fyne.TextTruncateEllipsis}
-	k.explanation = &widget.Label{Text: c.Explanation, Wrapping: fyne.TextWrapWord}
+	k.explanation = &widget.Label{Text: words().Say(c.Explanation), Wrapping: fyne.TextWrapWord}
 	k.status = &widget.Label{Importance: widget.SuccessImportance}
 	k.status.Hide()
 	k.dismiss = &widget.Button{Text: tr("attention.dismiss", "Got it"), OnTapped: func() { a.onDismiss(k) }}
@@ -157,7 +157,7 @@ func (a *attentionView) onDismiss(k *conflictCard) {
 // conflictText is what Copy puts on the clipboard: the order, what
 // happened and what the user had typed.
 func conflictText(k *conflictCard) string {
-	return fmt.Sprintf("%s %s\n%s\n%s", k.c.OrderID, k.c.OrderTitle, k.c.Explanation, k.text)
+	return fmt.Sprintf("%s %s\n%s\n%s", k.c.OrderID, k.c.OrderTitle, words().Say(k.c.Explanation), k.text)
 }
 
 func (a *attentionView) onCopy(k *conflictCard) {

@@ -364,8 +364,8 @@ func TestBoardTakeItMyself(t *testing.T) {
 func TestBoardReassignConflict(t *testing.T) {
 	e := setupBoard(t, enLocale)
 	e.d.AddConflict(streetdesk.Conflict{OrderID: "SZ-W2", Name: "reassign", Status: streetdesk.ResultConflict,
-		Code: streetdesk.CodeAlreadyResolved, Explanation: "王芳 resolved it meanwhile; the order stays with her."})
-	e.d.AddConflict(streetdesk.Conflict{OrderID: "SZ-W3", Name: "addNote", Explanation: "not a reassignment"})
+		Code: streetdesk.CodeAlreadyResolved, Explanation: text("王芳 resolved it meanwhile; the order stays with her.")})
+	e.d.AddConflict(streetdesk.Conflict{OrderID: "SZ-W3", Name: "addNote", Explanation: text("not a reassignment")})
 	e.b.Reload()
 	if e.b.ConflictCount() != 1 {
 		t.Errorf("conflicts shown = %d, want 1", e.b.ConflictCount())

@@ -149,7 +149,7 @@ func (b *Board) showConflicts() {
 		if c.Name != string(streetdesk.OpReassign) {
 			continue
 		}
-		text := tr("board.notApplied", "⚠ Reassignment not applied: {{.Title}} — {{.Why}}", map[string]string{"Title": c.OrderTitle, "Why": c.Explanation})
+		text := tr("board.notApplied", "⚠ Reassignment not applied: {{.Title}} — {{.Why}}", map[string]string{"Title": c.OrderTitle, "Why": words().Say(c.Explanation)})
 		id := c.ID
 		ok := &widget.Button{Text: tr("board.dismiss", "Got it"), Importance: widget.LowImportance, OnTapped: func() {
 			if err := b.desk.DismissConflict(b.ctx, id); err != nil {

@@ -21,11 +21,11 @@ func TestConflictSaidOnce(t *testing.T) {
 		Reply: "已协调环卫作业单位调整作业时间，请您监督。", State: streetdesk.ResolutionProposal, CreatedAt: now}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.d.Revoke(idOverdue, "该工单已转派给李四；您在本机的记录已保留，只能查看。"); err != nil {
+	if err := e.d.Revoke(idOverdue, streetdesk.Msg(streetdesk.MsgRevokedReassigned, "Who", "李四")); err != nil {
 		t.Fatal(err)
 	}
 	e.d.AddConflict(streetdesk.Conflict{OrderID: idOverdue, Name: streetdesk.MutSubmitResolution, Status: streetdesk.ResultConflict,
-		Code: streetdesk.CodeReassigned, Explanation: expl, CreatedAt: now})
+		Code: streetdesk.CodeReassigned, Explanation: text(expl), CreatedAt: now})
 	e.u.Refresh()
 	e.selectOrder(idOverdue)
 	notice := e.u.Detail().Notice.Text
@@ -38,7 +38,7 @@ func TestConflictSaidOnce(t *testing.T) {
 
 	// A second entry: still one sentence, the latest, and a pointer to the rest.
 	e.d.AddConflict(streetdesk.Conflict{OrderID: idOverdue, Name: streetdesk.MutAddNote, Status: streetdesk.ResultConflict,
-		Code: streetdesk.CodeReassigned, Explanation: "您的备注已保留并发送，该工单已转派给李四。", CreatedAt: now.Add(time.Minute)})
+		Code: streetdesk.CodeReassigned, Explanation: text("您的备注已保留并发送，该工单已转派给李四。"), CreatedAt: now.Add(time.Minute)})
 	e.u.Refresh()
 	notice = e.u.Detail().Notice.Text
 	if strings.Count(notice, "\n") != 0 || !strings.Contains(notice, "您的备注已保留并发送") || !strings.Contains(notice, "另有 1 项") {
@@ -51,7 +51,7 @@ func TestConflictSaidOnce(t *testing.T) {
 func TestRevokedSaidOnce(t *testing.T) {
 	e := setup(t, zhLocale)
 	note := "该工单已被撤单；您在本机的记录已保留，只能查看。"
-	if err := e.d.Revoke(idBikes, note); err != nil {
+	if err := e.d.Revoke(idBikes, streetdesk.Msg(streetdesk.MsgRevokedCancelled)); err != nil {
 		t.Fatal(err)
 	}
 	e.u.Refresh()
@@ -68,9 +68,10 @@ func TestRevokedSaidOnce(t *testing.T) {
 func TestAttentionActionsFit(t *testing.T) {
 	e := setup(t, zhLocale)
 	e.d.AddConflict(streetdesk.Conflict{OrderID: idLamp, OrderTitle: "路灯杆占用人行道", Name: streetdesk.MutAccept,
-		Status: streetdesk.ResultConflict, Code: streetdesk.CodeStatusChanged, Explanation: "该工单在您离线期间已变为“已撤单”；您的状态变更未生效。", Intent: `{}`})
+		Status: streetdesk.ResultConflict, Code: streetdesk.CodeStatusChanged, Explanation: streetdesk.Msg(streetdesk.MsgConflictStatusChanged, "Status", streetdesk.NameMsg("status", "cancelled"),
+			"Tail", streetdesk.Msg(streetdesk.MsgConflictTail, "What", streetdesk.Msg(streetdesk.MsgConflictWhatStatus))), Intent: `{}`})
 	e.d.AddConflict(streetdesk.Conflict{OrderID: idBikes, OrderTitle: "共享单车乱停放堵塞地铁口", Name: streetdesk.MutRequestReturn,
-		Status: streetdesk.ResultRejected, Code: streetdesk.CodeInvalidTransition, Explanation: "该工单当前的状态不允许申请退单；您的状态变更未生效。",
+		Status: streetdesk.ResultRejected, Code: streetdesk.CodeInvalidTransition, Explanation: text("该工单当前的状态不允许申请退单；您的状态变更未生效。"),
 		Intent: `{"reason":"not_our_area","text":"该地铁口属福田区管辖"}`})
 	e.u.Refresh()
 	test.Tap(e.u.AttentionButton())
@@ -98,3 +99,6 @@ func TestAttentionActionsFit(t *testing.T) {
 		t.Errorf("open: inbox open %v, detail %q", e.u.AttentionOpen(), e.u.Detail().Header.Text)
 	}
 }
+
+// text is an explanation as a plain sentence (one filed before codes).
+func text(s string) streetdesk.Message { return streetdesk.Msg(streetdesk.MsgConflictText, "Text", s) }

@@ -22,7 +22,7 @@ func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar,
 	if cal.RiskAt(o, now) == streetdesk.RiskDueToday {
 		return tr("queue.today", "today {{.T}}", map[string]string{"T": d.In(cal.Location()).Format("15:04")})
 	}
-	return streetdesk.FormatRemaining(d, now, lc)
+	return words().Remaining(d, now)
 }
 
 // riskColor is the countdown's colour: overdue red, due within 2 h or

@@ -237,10 +237,8 @@ func (v *detailView) fill() {
 		}
 	}
 	if d.Revoked && !said.revoked {
-		// The store words the revocation in Chinese, whole; other
-		// languages get the plain fact.
-		if langCode() == "zh" && d.RevokeNote != "" {
-			notes = append(notes, d.RevokeNote)
+		if !d.RevokeNote.IsZero() {
+			notes = append(notes, words().Say(d.RevokeNote))
 		} else {
 			notes = append(notes, tr("detail.revoked", "This order is no longer yours; your local work is kept."))
 		}
@@ -324,7 +322,7 @@ func conflictSentence(cs []streetdesk.Conflict) saidConflict {
 			s.proposal = true
 		}
 	}
-	s.text = "⚠ " + latest.Explanation
+	s.text = "⚠ " + words().Say(latest.Explanation)
 	if len(cs) > 1 {
 		s.text += " " + tr("detail.moreConflicts", "({{.N}} more under Needs attention)", map[string]int{"N": len(cs) - 1})
 	}
@@ -351,7 +349,7 @@ func (v *detailView) refreshRemaining() {
 		return
 	}
 	o, now := &v.det.Order, v.u.now()
-	v.remaining.Text = streetdesk.FormatRemaining(o.CurrentDeadline(), now, langCode())
+	v.remaining.Text = words().Remaining(o.CurrentDeadline(), now)
 	v.remaining.Color = riskColor(v.u.cal.RiskAt(o, now))
 	v.remaining.Refresh()
 }

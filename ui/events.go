@@ -54,7 +54,7 @@ func (v *detailView) fillEvent() {
 			// the team's; others may not), for the first ones: each is
 			// a read of the local store on the UI's goroutine.
 			if d, err := v.u.desk.Order(v.u.ctx, id); i < maxMemberTitles && err == nil {
-				text = joinNonEmpty(" · ", id, d.Order.Status.Label(langCode()), d.Order.Title)
+				text = joinNonEmpty(" · ", id, words().Name(d.Order.Status), d.Order.Title)
 			}
 			link(id, text)
 		}

@@ -15,6 +15,7 @@ import (
 	"github.com/streetdesk/streetdesk/evidence"
 	"github.com/streetdesk/streetdesk/internal/fakedesk"
 	"github.com/streetdesk/streetdesk/ui"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // attachOld attaches Canon_40D.jpg as an "after" photo of order id with
@@ -29,7 +30,7 @@ func attachOld(e *env, id string) {
 	test.Tap(e.u.Action(streetdesk.OpAttachPhoto))
 	f, choose, _, tag, _ := e.u.PhotoDialog()
 	test.Tap(choose)
-	tag.SetSelected(streetdesk.PhotoAfter.Label(ui.LangCode()))
+	tag.SetSelected(translation.For(ui.LangCode()).Name(streetdesk.PhotoAfter))
 	test.Tap(f.Save)
 }
 

@@ -582,7 +582,7 @@ func (u *UI) checkNotifications() {
 	default:
 		for _, it := range due {
 			notes = append(notes, [2]string{tr("notify.dueSoon", "Due within 2 hours"),
-				fmt.Sprintf("%s · %s", it.Order.Title, streetdesk.FormatRemaining(it.Order.CurrentDeadline(), u.now(), langCode()))})
+				fmt.Sprintf("%s · %s", it.Order.Title, words().Remaining(it.Order.CurrentDeadline(), u.now()))})
 		}
 	}
 	s.primed = true

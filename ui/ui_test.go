@@ -20,6 +20,7 @@ import (
 	streetdesk "github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/internal/fakedesk"
 	"github.com/streetdesk/streetdesk/ui"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 const (
@@ -352,7 +353,7 @@ func TestSearchByNumberAndEmptyState(t *testing.T) {
 	if q.Empty.Visible() {
 		t.Error("the empty state stays after the search was cleared")
 	}
-	q.Status.SetSelected(streetdesk.StatusAwaitingReview.Label("zh"))
+	q.Status.SetSelected(translation.For(translation.Chinese).Name(streetdesk.StatusAwaitingReview))
 	if q.Count.Text != "共 0 件" || !q.Empty.Visible() || q.Empty.Text != "没有符合筛选条件的工单。" {
 		t.Errorf("no match for the filters: %s, %v %q", q.Count.Text, q.Empty.Visible(), q.Empty.Text)
 	}
@@ -812,7 +813,7 @@ func TestNeedsAttention(t *testing.T) {
 	expl := "您离线期间此工单已转派给李四；您的备注和3张照片已保留并发送，状态变更未生效。"
 	reply := "已协调环卫作业单位调整作业时间，请您监督。"
 	e.d.AddConflict(streetdesk.Conflict{OrderID: idOverdue, Name: "submitResolution", Status: streetdesk.ResultConflict,
-		Code: streetdesk.CodeReassigned, Explanation: expl, Intent: `{"resolutionId":"01937a1c-3f2e-7c4b-9a61-5d2f0e8b7c10","outcome":"solved","reply":"` + reply + `","photoRefIds":[]}`})
+		Code: streetdesk.CodeReassigned, Explanation: text(expl), Intent: `{"resolutionId":"01937a1c-3f2e-7c4b-9a61-5d2f0e8b7c10","outcome":"solved","reply":"` + reply + `","photoRefIds":[]}`})
 	e.u.Refresh()
 	if got := e.u.AttentionButton().Text; got != "⚠ 需要处理 (1)" {
 		t.Errorf("button %q", got)

@@ -186,6 +186,9 @@ func (m *Main) exit(err error) int {
 // input, 3 for sign-in problems, 1 otherwise.
 func (m *Main) fail(err error) int {
 	msg := streetdesk.ErrorMessage(err)
+	if say := streetdesk.ErrorSay(err); !say.IsZero() && say.Code != streetdesk.MsgErrInternal {
+		msg = m.words().Say(say)
+	}
 	if streetdesk.ErrorCode(err) == streetdesk.EINTERNAL {
 		msg = err.Error()
 	}
@@ -353,7 +356,7 @@ func (m *Main) cmdStatus(ctx context.Context, args []string) error {
 	fmt.Fprintf(tw, "user\t%s @ %s\n", s.profile.Username, s.profile.Server)
 	for _, st := range streetdesk.Statuses {
 		if n := c.ByStatus[st]; n > 0 {
-			fmt.Fprintf(tw, "%s\t%d\n", st.English(), n)
+			fmt.Fprintf(tw, "%s\t%d\n", translation.For(translation.English).Name(st), n)
 		}
 	}
 	fmt.Fprintf(tw, "overdue\t%d\ndue within 2h\t%d\npending changes\t%d\nconflicts\t%d\nphotos to upload\t%d\n",
@@ -425,8 +428,9 @@ func (m *Main) cmdOrders(ctx context.Context, args []string) error {
 		if it.Conflicts > 0 {
 			marks += " ⚠"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", o.ID, o.Status.String(),
-			streetdesk.FormatRemaining(o.CurrentDeadline(), now, "zh"), o.Title, o.Location.StreetOffice, marks)
+		zh := translation.For(translation.Chinese)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", o.ID, zh.Name(o.Status),
+			zh.Remaining(o.CurrentDeadline(), now), o.Title, o.Location.StreetOffice, marks)
 	}
 	return tw.Flush()
 }
@@ -627,7 +631,7 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 	o := d.Order
 	now := m.Now()
 	fmt.Fprintf(m.Stdout, "%s  %s  %s\n%s\n%s  责任部门: %s\n%s %s\n诉求人: %s %s\n\n%s\n\n",
-		o.ID, o.Status.String(), streetdesk.FormatRemaining(o.CurrentDeadline(), now, "zh"), o.Title,
+		o.ID, translation.For(translation.Chinese).Name(o.Status), translation.For(translation.Chinese).Remaining(o.CurrentDeadline(), now), o.Title,
 		o.Category.Path(), o.Category.Department, o.Location.District, o.Location.Address,
 		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), o.Complaint)
 	switch {
@@ -668,7 +672,7 @@ func (m *Main) cmdConflicts(ctx context.Context, args []string) error {
 		return printJSON(m.Stdout, cs)
 	}
 	for _, c := range cs {
-		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.OrderID, c.Name, c.Code, c.Explanation)
+		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.OrderID, c.Name, c.Code, translation.For(translation.Chinese).Say(c.Explanation))
 	}
 	return nil
 }

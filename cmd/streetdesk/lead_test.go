@@ -80,7 +80,7 @@ func TestEndToEnd_LeadReassignsWhileCaseworkerWorksOffline(t *testing.T) {
 					t.Fatalf("lead sees %+v, want resolved by cw01", got)
 				}
 				cs := lead.conflicts()
-				if len(cs) != 1 || cs[0].OrderID != id || cs[0].Name != streetdesk.MutReassign || cs[0].Explanation == "" {
+				if len(cs) != 1 || cs[0].OrderID != id || cs[0].Name != streetdesk.MutReassign || cs[0].Explanation.IsZero() {
 					t.Fatalf("lead's inbox: %+v, want the refused reassignment explained", cs)
 				}
 				if cs := cw.conflicts(); len(cs) != 0 {
@@ -99,7 +99,7 @@ func TestEndToEnd_LeadReassignsWhileCaseworkerWorksOffline(t *testing.T) {
 				found := false
 				for _, c := range cs {
 					if c.OrderID == id && c.Name == streetdesk.MutSubmitResolution && c.Code == streetdesk.CodeReassigned {
-						found = strings.Contains(c.Intent, "已联系市政部门") && c.Explanation != ""
+						found = strings.Contains(c.Intent, "已联系市政部门") && !c.Explanation.IsZero()
 					}
 				}
 				if !found {

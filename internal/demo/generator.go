@@ -570,7 +570,7 @@ func (g *Generator) fillTimeline(r *rand.Rand, o *streetdesk.WorkOrder, item str
 			ev.Text = g.note(r, o, item, v)
 		case "requestReturn":
 			rr := &streetdesk.ReturnRequest{Reason: pick(r, streetdesk.ReturnReasons), Text: pick(r, returnTexts)}
-			ev.Text = rr.Reason.Label("zh") + "：" + rr.Text
+			ev.Value, ev.Text = string(rr.Reason), rr.Text
 			if o.Status == streetdesk.StatusReturnRequested {
 				o.ReturnRequest = rr
 			}
@@ -603,7 +603,7 @@ func (g *Generator) fillTimeline(r *rand.Rand, o *streetdesk.WorkOrder, item str
 			if r.IntN(10) < 3 {
 				o.Rating = streetdesk.RatingBasically
 			}
-			ev.Text = "回访：" + o.Rating.Label("zh")
+			ev.Value = string(o.Rating)
 		case "cancel":
 			ev.Text = pick(r, cancelTexts)
 		case "supervise":

@@ -49,7 +49,7 @@ type entry struct {
 	res        []streetdesk.LocalResolution
 	local      []streetdesk.TimelineEntry
 	revoked    bool
-	revokeNote string
+	revokeNote streetdesk.Message
 }
 
 // Desk is the in-memory desk. Its exported methods are safe for concurrent use.
@@ -370,13 +370,16 @@ func (d *Desk) Counts(ctx context.Context) (streetdesk.Counts, error) {
 // the rule the platform and the real desk follow) and records the pending
 // intent with its timeline text. The order's history stays the platform's,
 // as in the real desk.
-func (d *Desk) apply(e *entry, op streetdesk.Operation, args any, text string) error {
+// apply applies op and adds its pending timeline line, te (its text and
+// coded values).
+func (d *Desk) apply(e *entry, op streetdesk.Operation, args any, te streetdesk.TimelineEntry) error {
 	now := d.now()
 	if _, err := e.order.Apply(op, args, d.me, now); err != nil {
 		return err
 	}
 	e.pending++
-	e.local = append(e.local, streetdesk.TimelineEntry{At: now, Kind: string(op), Actor: d.me.Name, Text: text, Sync: streetdesk.SyncPending})
+	te.At, te.Kind, te.Actor, te.Sync = now, string(op), d.me.Name, streetdesk.SyncPending
+	e.local = append(e.local, te)
 	d.Calls[string(op)]++
 	d.syncer.addPending(1)
 	return nil
@@ -395,7 +398,7 @@ func (d *Desk) Accept(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return d.apply(e, streetdesk.OpAccept, nil, "")
+	return d.apply(e, streetdesk.OpAccept, nil, streetdesk.TimelineEntry{})
 }
 
 func checkText(field, s string, minRunes, maxRunes int) error {
@@ -409,16 +412,12 @@ func (d *Desk) addNote(id string, n streetdesk.Note) error {
 	}
 	n.ID, n.WorkOrderID, n.AuthorID, n.AuthorName = d.newID("note"), id, d.me.ID, d.me.Name
 	n.Cycle, n.CreatedAt, n.AuthorWasAssignee = e.order.Cycle, d.now(), true
-	op, args, text := streetdesk.OpAddNote, any(&streetdesk.AddNoteArgs{NoteID: n.ID, Body: n.Body}), n.Body
+	op, args, te := streetdesk.OpAddNote, any(&streetdesk.AddNoteArgs{NoteID: n.ID, Body: n.Body}), streetdesk.TimelineEntry{Text: n.Body}
 	if n.Kind == streetdesk.NoteContact {
-		reached := "未接通"
-		if n.Reached {
-			reached = "已接通"
-		}
-		text = fmt.Sprintf("(%s, %s) %s", n.Method.Label("zh"), reached, n.Body)
+		te.Method, te.Reached = n.Method, n.Reached
 		op, args = streetdesk.OpRecordContact, &streetdesk.RecordContactArgs{NoteID: n.ID, Method: n.Method, Reached: n.Reached, Body: n.Body}
 	}
-	if err := d.apply(e, op, args, text); err != nil {
+	if err := d.apply(e, op, args, te); err != nil {
 		return err
 	}
 	e.notes = append(e.notes, streetdesk.LocalNote{Note: n, Sync: streetdesk.SyncPending})
@@ -485,16 +484,9 @@ func (d *Desk) attach(id string, p streetdesk.ImportedPhoto, tag streetdesk.Phot
 	if p.ZoneAssumed && !p.TakenAt.IsZero() {
 		d.zoneAssumed(ref.ID)
 	}
-	label := "照片"
-	if l := tag.Label("zh"); l != "" {
-		label += " (" + l + ")"
-	}
-	if caption != "" {
-		label += " " + caption
-	}
 	args := &streetdesk.AttachPhotoArgs{PhotoRefID: ref.ID, SHA256: ref.SHA256, Size: ref.Size, MIME: ref.MIME, Tag: tag,
 		Caption: caption, TakenAt: ref.TakenAt, Lat: ref.Lat, Lng: ref.Lng}
-	return ref, d.apply(e, streetdesk.OpAttachPhoto, args, label)
+	return ref, d.apply(e, streetdesk.OpAttachPhoto, args, streetdesk.TimelineEntry{Photos: 1, Tag: tag, Text: caption})
 }
 
 // AttachPhotos implements streetdesk.Desk: it checks each file the way the
@@ -585,7 +577,7 @@ func (d *Desk) Resolve(ctx context.Context, id string, in streetdesk.ResolveInpu
 	r.EvidenceChecks = d.resolutionChecks(id, in)
 	args := &streetdesk.SubmitResolutionArgs{ResolutionID: r.ID, Outcome: r.Outcome, Reply: r.Reply, PhotoRefIDs: r.PhotoRefIDs,
 		PublishPhotoRefIDs: r.PublishPhotoRefIDs}
-	if err := d.apply(e, streetdesk.SubmitOp(d.team.ReviewResolutions), args, in.Outcome.Label("zh")+"："+in.Reply); err != nil {
+	if err := d.apply(e, streetdesk.SubmitOp(d.team.ReviewResolutions), args, streetdesk.TimelineEntry{Outcome: in.Outcome, Text: in.Reply}); err != nil {
 		return streetdesk.Resolution{}, err
 	}
 	e.res = append(e.res, streetdesk.LocalResolution{Resolution: r, Sync: streetdesk.SyncPending})
@@ -610,7 +602,7 @@ func (d *Desk) RequestReturn(ctx context.Context, id string, reason streetdesk.R
 	if err := checkText("return reason text", text, minRunes, streetdesk.MaxReasonRunes); err != nil {
 		return err
 	}
-	return d.apply(e, streetdesk.OpRequestReturn, &streetdesk.RequestReturnArgs{Reason: reason, Text: text}, reason.Label("zh")+" "+text)
+	return d.apply(e, streetdesk.OpRequestReturn, &streetdesk.RequestReturnArgs{Reason: reason, Text: text}, streetdesk.TimelineEntry{Value: string(reason), Text: text})
 }
 
 // RequestExtension implements streetdesk.OrderService.
@@ -627,7 +619,7 @@ func (d *Desk) RequestExtension(ctx context.Context, id string, reason string, n
 	if err := d.cal.CheckExtension(e.order.Deadlines.ResolveBy, newResolveBy, d.now()); err != nil {
 		return err
 	}
-	return d.apply(e, streetdesk.OpRequestExtension, &streetdesk.RequestExtensionArgs{Reason: reason, NewResolveBy: newResolveBy}, reason)
+	return d.apply(e, streetdesk.OpRequestExtension, &streetdesk.RequestExtensionArgs{Reason: reason, NewResolveBy: newResolveBy}, streetdesk.TimelineEntry{Text: reason})
 }
 
 // Reassign implements streetdesk.OrderService.
@@ -648,7 +640,7 @@ func (d *Desk) Reassign(ctx context.Context, ids []string, to, reason string) er
 		return streetdesk.Errorf(streetdesk.EINVALID, "reassign: %s is not a member of the team", to)
 	}
 	for _, id := range ids {
-		if err := d.apply(d.orders[id], streetdesk.OpReassign, &streetdesk.Reassignment{To: target, Reason: reason}, reason); err != nil {
+		if err := d.apply(d.orders[id], streetdesk.OpReassign, &streetdesk.Reassignment{To: target, Reason: reason}, streetdesk.TimelineEntry{Value: target.Name, Text: reason}); err != nil {
 			return err
 		}
 	}
@@ -663,7 +655,7 @@ func (d *Desk) ApproveReview(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	return d.apply(e, streetdesk.OpApproveReview, nil, "")
+	return d.apply(e, streetdesk.OpApproveReview, nil, streetdesk.TimelineEntry{})
 }
 
 // SendBack implements streetdesk.OrderService.
@@ -677,7 +669,7 @@ func (d *Desk) SendBack(ctx context.Context, id, comment string) error {
 	if err := checkText("review comment", comment, 1, streetdesk.MaxReasonRunes); err != nil {
 		return err
 	}
-	return d.apply(e, streetdesk.OpSendBack, &streetdesk.SendBackArgs{Comment: comment}, comment)
+	return d.apply(e, streetdesk.OpSendBack, &streetdesk.SendBackArgs{Comment: comment}, streetdesk.TimelineEntry{Text: comment})
 }
 
 // ProposeEvent implements streetdesk.OrderService: the members are checked
@@ -686,7 +678,7 @@ func (d *Desk) ProposeEvent(ctx context.Context, in streetdesk.EventInput) (stri
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if d.me.Role != streetdesk.RoleLead {
-		return "", streetdesk.Errorf(streetdesk.EFORBIDDEN, "只有组长可以提议大数据事件")
+		return "", streetdesk.Errorf(streetdesk.EFORBIDDEN, "only a lead proposes events").Saying(streetdesk.Msg(streetdesk.MsgErrLeadOnlyPropose))
 	}
 	args := streetdesk.ProposeEventArgs{ProposalID: "0190a1b2-c3d4-7e5f-8a9b-" + fmt.Sprintf("%012d", d.seq+1), Title: in.Title,
 		Reason: in.Reason, Department: in.Department, MemberIDs: in.OrderIDs, HotspotID: in.HotspotID}
@@ -701,17 +693,20 @@ func (d *Desk) ProposeEvent(ctx context.Context, in streetdesk.EventInput) (stri
 			return "", err
 		}
 		if e.order.TeamID != d.me.TeamID {
-			return "", streetdesk.Errorf(streetdesk.EFORBIDDEN, "工单 %s 不属于您的小组", id)
+			return "", streetdesk.OrderErr(streetdesk.EFORBIDDEN, streetdesk.MsgErrNotYourTeam, id)
 		}
-		if e.order.EventID != "" || e.order.IsEvent() {
-			return "", streetdesk.Errorf(streetdesk.EINVALID, "工单 %s 已并入事件", id)
+		if e.order.IsEvent() {
+			return "", streetdesk.OrderErr(streetdesk.EINVALID, streetdesk.MsgErrIsEvent, id)
+		}
+		if e.order.EventID != "" {
+			return "", streetdesk.OrderErr(streetdesk.EINVALID, streetdesk.MsgErrInEvent, id, "Event", e.order.EventID)
 		}
 		if first == nil {
 			first = e
 		}
 	}
 	d.seq++
-	if err := d.apply(first, streetdesk.OpProposeEvent, &args, in.Title); err != nil {
+	if err := d.apply(first, streetdesk.OpProposeEvent, &args, streetdesk.TimelineEntry{Text: in.Title}); err != nil {
 		return "", err
 	}
 	d.Proposals = append(d.Proposals, args)

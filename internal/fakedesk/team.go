@@ -60,7 +60,7 @@ func (d *Desk) AddPhoto(id string, p streetdesk.LocalPhoto) error {
 // Revoke plays a pull that took the order away (reassigned or cancelled
 // while this user worked on it): it stays, read only, with its local work
 // and the store's note.
-func (d *Desk) Revoke(id, note string) error {
+func (d *Desk) Revoke(id string, note streetdesk.Message) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	e, err := d.get(id)

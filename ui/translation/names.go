@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/streetdesk/streetdesk"
 )
@@ -69,6 +70,8 @@ func (w *Words) TimelineKind(kind string) string {
 		return w.T("timeline.reopen", "reopened")
 	case string(streetdesk.OpAttachPhoto):
 		return w.T("timeline.photos", "photos")
+	case streetdesk.TimelineLinkEvent:
+		return w.T("timeline.linkEvent", "joined an event")
 	}
 	return w.Name(streetdesk.Operation(kind))
 }
@@ -97,6 +100,18 @@ func (w *Words) TimelineDetail(e *streetdesk.TimelineEntry) string {
 		if e.Outcome != "" {
 			parts = append(parts, w.Name(e.Outcome)+":")
 		}
+	case streetdesk.OpRequestReturn:
+		if e.Value != "" {
+			parts = append(parts, w.Name(streetdesk.ReturnReason(e.Value)))
+		}
+	case streetdesk.OpClose, streetdesk.OpReopen:
+		if e.Value != "" {
+			parts = append(parts, w.Name(streetdesk.Rating(e.Value)))
+		}
+	case streetdesk.OpReassign:
+		if e.Value != "" {
+			parts = append(parts, w.T("timeline.reassignedTo", "to {{.Name}}", map[string]string{"Name": e.Value}))
+		}
 	}
 	if t := strings.Join(strings.Fields(e.Text), " "); t != "" {
 		parts = append(parts, t)
@@ -110,5 +125,28 @@ func (w *Words) ArgsText(args any) string {
 	if v, ok := args.(*streetdesk.RequestReturnArgs); ok {
 		return strings.TrimSpace(w.Name(v.Reason) + " " + v.Text)
 	}
-	return streetdesk.ArgsText(args, w.lang)
+	return streetdesk.ArgsText(args)
+}
+
+// Remaining is the time from now to deadline as the queue shows it (剩余
+// 5小时, 2h overdue); "" without a deadline.
+func (w *Words) Remaining(deadline, now time.Time) string {
+	r, ok := streetdesk.RemainingAt(deadline, now)
+	if !ok {
+		return ""
+	}
+	n := map[string]int{"N": r.N}
+	var amount string
+	switch r.Unit {
+	case streetdesk.RemainingDays:
+		amount = w.T("remaining.days", "{{.N}}d", n)
+	case streetdesk.RemainingHours:
+		amount = w.T("remaining.hours", "{{.N}}h", n)
+	default:
+		amount = w.T("remaining.minutes", "{{.N}}min", n)
+	}
+	if r.Over {
+		return w.T("remaining.over", "{{.A}} overdue", map[string]string{"A": amount})
+	}
+	return w.T("remaining.left", "{{.A}} left", map[string]string{"A": amount})
 }

@@ -177,7 +177,7 @@ func TestEveryValueNamed(t *testing.T) {
 	for _, v := range streetdesk.Ratings {
 		add(v)
 	}
-	add(streetdesk.PhotoBefore, streetdesk.PhotoAfter,
+	add(streetdesk.ChannelAnalysis, streetdesk.PhotoBefore, streetdesk.PhotoAfter,
 		streetdesk.ContactPhone, streetdesk.ContactVisit, streetdesk.ContactSMS,
 		streetdesk.TrendNew, streetdesk.TrendRising, streetdesk.TrendSteady, streetdesk.TrendFalling)
 	for _, v := range values {
