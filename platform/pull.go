@@ -234,24 +234,23 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 		c = cursor{snapshot: true}
 	}
 	c.epoch = s.epoch
-	if c.snapshot && c.seq == 0 {
-		if c.start, err = rt.MaxSeq(ctx); err != nil {
-			return err
-		}
+	// What the page needs besides its changes, in one look (the snapshot
+	// makes the order of reads irrelevant): where a fresh snapshot starts,
+	// the client's lastMutationId and the checksum's cache key.
+	head, err := rt.ReadPullHead(ctx, store.PullHeadQuery{ClientID: v.clientID, Scope: scopeOf(v.user), UserID: v.user.ID,
+		Seqs: hasChecksum(v.user), MaxSeq: c.snapshot && c.seq == 0})
+	if err != nil {
+		return err
 	}
-
+	if c.snapshot && c.seq == 0 {
+		c.start = head.MaxSeq
+	}
 	var last int64
-	if v.clientID != "" {
-		cl, err := rt.Client(ctx, v.clientID)
-		switch {
-		case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
-		case err != nil:
-			return err
-		case cl.UserID != v.user.ID:
+	if head.ClientFound {
+		if head.Client.UserID != v.user.ID {
 			return streetdesk.Errorf(streetdesk.EFORBIDDEN, "this clientId belongs to another user")
-		default:
-			last = cl.LastMutationID
 		}
+		last = head.Client.LastMutationID
 	}
 
 	q := store.ChangeQuery{Scope: scopeOf(v.user), UserID: v.user.ID, ClientID: v.clientID, After: c.seq, Limit: limit + 1}
@@ -303,7 +302,7 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		sum, err := s.cachedChecksum(ctx, rt, v.user)
+		sum, err := s.cachedChecksum(ctx, rt, v.user, head.ScopeSeq, head.UserSeq)
 		if err != nil {
 			return err
 		}
@@ -374,19 +373,16 @@ func checksumEntrySize(userID string, e checksumEntry) int {
 // cachedChecksum returns the visible set's checksum, recomputing it only
 // when something in the user's scope changed: every change to a visible
 // order gives it a new sequence number in the user's (or team's) range, and
-// an order leaving the view adds a revocation in the user's range. The key
-// is read in the page's own snapshot, so the cache needs no invalidation,
+// an order leaving the view adds a revocation in the user's range (a and
+// b: the latest numbers of each). The key is read in the page's own
+// snapshot (ReadPullHead), so the cache needs no invalidation,
 // also when other instances write to the database. It is bounded by
 // ChecksumCacheBytes and drops the least recently used users first.
-func (s *Server) cachedChecksum(ctx context.Context, q store.Reader, u *streetdesk.User) (streetdesk.Checksum, error) {
-	if u.Role != streetdesk.RoleLead && u.Role != streetdesk.RoleCaseworker {
+func (s *Server) cachedChecksum(ctx context.Context, q store.Reader, u *streetdesk.User, a, b int64) (streetdesk.Checksum, error) {
+	if !hasChecksum(u) {
 		return streetdesk.ComputeChecksum(nil), nil
 	}
 	sc := scopeOf(u)
-	a, b, err := q.ScopeSeqs(ctx, sc, u.ID)
-	if err != nil {
-		return streetdesk.Checksum{}, err
-	}
 	key := fmt.Sprintf("%s/%s%s/%d/%d", u.Role, sc.TeamID, sc.AssigneeID, a, b)
 	if e, ok := s.sums.get(u.ID); ok && e.key == key {
 		return e.sum, nil
@@ -399,8 +395,14 @@ func (s *Server) cachedChecksum(ctx context.Context, q store.Reader, u *streetde
 	return sum, nil
 }
 
+// hasChecksum reports whether u's pulls carry a checksum of a visible set
+// (street roles; others' is the empty set's).
+func hasChecksum(u *streetdesk.User) bool {
+	return u.Role == streetdesk.RoleLead || u.Role == streetdesk.RoleCaseworker
+}
+
 func visibleChecksum(ctx context.Context, q store.Reader, u *streetdesk.User) (streetdesk.Checksum, error) {
-	if u.Role != streetdesk.RoleLead && u.Role != streetdesk.RoleCaseworker {
+	if !hasChecksum(u) {
 		return streetdesk.ComputeChecksum(nil), nil
 	}
 	pairs, err := q.Versions(ctx, scopeOf(u))

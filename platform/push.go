@@ -150,8 +150,7 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 	// the key lookup reads mutation_results in a push, and it also sees
 	// this batch's own results (rs.byKey), written in multi-row INSERTs
 	// before the commit.
-	keys, orderIDs := pushKeys(req.Mutations)
-	ps, err := t.ReadPush(ctx, req.ClientID, keys, orderIDs)
+	ps, err := t.ReadPush(ctx, pushQuery(req))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -271,17 +270,35 @@ type batchResults struct {
 	rows  []store.ResultRow
 }
 
-// pushKeys lists a batch's keys and (once each) its orders.
-func pushKeys(ms []streetdesk.Mutation) (keys, orderIDs []string) {
-	seen := map[string]bool{}
-	for i := range ms {
-		keys = append(keys, ms[i].Key)
-		if !seen[ms[i].OrderID] {
-			seen[ms[i].OrderID] = true
-			orderIDs = append(orderIDs, ms[i].OrderID)
+// pushQuery names what a batch reads ahead: its keys, its orders (once
+// each) and the ids of the notes and photos it may insert (peeked at in
+// the arguments; a malformed one is left to the mutation's own check).
+func pushQuery(req *streetdesk.PushRequest) store.PushQuery {
+	q := store.PushQuery{ClientID: req.ClientID}
+	seen, seenFact := map[string]bool{}, map[string]bool{}
+	for i := range req.Mutations {
+		m := &req.Mutations[i]
+		q.Keys = append(q.Keys, m.Key)
+		if !seen[m.OrderID] {
+			seen[m.OrderID] = true
+			q.OrderIDs = append(q.OrderIDs, m.OrderID)
+		}
+		if _, fact := factHandlers[m.Name]; fact {
+			var ids struct {
+				NoteID     string `json:"noteId"`
+				PhotoRefID string `json:"photoRefId"`
+			}
+			if json.Unmarshal(m.Args, &ids) == nil {
+				for _, id := range []string{ids.NoteID, ids.PhotoRefID} {
+					if id != "" && !seenFact[id] {
+						seenFact[id] = true
+						q.FactIDs = append(q.FactIDs, id)
+					}
+				}
+			}
 		}
 	}
-	return keys, orderIDs
+	return q
 }
 
 // newBatchResults keeps per key the stored result with effect, if any.

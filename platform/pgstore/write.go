@@ -66,6 +66,28 @@ type readTx struct {
 	release func()
 }
 
+// ReadPullHead sends its reads with the BEGIN: a pull's first round trip.
+func (r *readTx) ReadPullHead(ctx context.Context, q store.PullHeadQuery) (store.PullHead, error) {
+	var h store.PullHead
+	var errs [3]error
+	var reads []func(reader)
+	if q.MaxSeq {
+		reads = append(reads, func(r reader) { h.MaxSeq, errs[0] = r.MaxSeq(ctx) })
+	}
+	if q.ClientID != "" {
+		reads = append(reads, func(r reader) { h.Client, errs[1] = r.Client(ctx, q.ClientID) })
+	}
+	if q.Seqs {
+		reads = append(reads, func(r reader) { h.ScopeSeq, h.UserSeq, errs[2] = r.ScopeSeqs(ctx, q.Scope, q.UserID) })
+	}
+	if err := r.p.together(ctx, reads...); err != nil {
+		return h, err
+	}
+	h.ClientFound, errs[1] = store.ClientFound(errs[1])
+	h.ClientFound = h.ClientFound && q.ClientID != ""
+	return h, errors.Join(errs[:]...)
+}
+
 func (r *readTx) Rollback() error {
 	if r.release == nil {
 		return nil
@@ -250,7 +272,10 @@ type writeTx struct {
 	release func()
 	writer  bool
 	pending []store.LogEntry // change-log entries not written yet (Touch)
-	keys    store.KeySet     // wake keys of the entries touched (notify)
+	// freeFacts are note and photo ids known free (ReadPush): inserting
+	// one is sent without waiting for its answer.
+	freeFacts map[string]bool
+	keys      store.KeySet // wake keys of the entries touched (notify)
 }
 
 func (t *writeTx) end() {
@@ -322,11 +347,7 @@ func (t *writeTx) InsertNote(ctx context.Context, n *streetdesk.Note) (bool, err
 	if err != nil {
 		return false, err
 	}
-	tag, err := t.q.Exec(ctx, `INSERT INTO notes (id, order_id, data) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING`, n.ID, n.WorkOrderID, data)
-	if err != nil {
-		return false, fmt.Errorf("insert note: %w", err)
-	}
-	return tag.RowsAffected() > 0, nil
+	return t.insertFact(ctx, "insert note", n.ID, `INSERT INTO notes (id, order_id, data) VALUES ($1,$2,$3) ON CONFLICT DO NOTHING`, n.ID, n.WorkOrderID, data)
 }
 
 func (t *writeTx) InsertPhotoRef(ctx context.Context, p *streetdesk.PhotoRef) (bool, error) {
@@ -334,9 +355,23 @@ func (t *writeTx) InsertPhotoRef(ctx context.Context, p *streetdesk.PhotoRef) (b
 	if err != nil {
 		return false, err
 	}
-	tag, err := t.q.Exec(ctx, `INSERT INTO photo_refs (id, order_id, sha256, data) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`, p.ID, p.WorkOrderID, p.SHA256, data)
+	return t.insertFact(ctx, "insert photo", p.ID, `INSERT INTO photo_refs (id, order_id, sha256, data) VALUES ($1,$2,$3,$4) ON CONFLICT DO NOTHING`,
+		p.ID, p.WorkOrderID, p.SHA256, data)
+}
+
+// insertFact inserts a note or photo reference (sql: INSERT … ON CONFLICT
+// DO NOTHING) and reports whether its id was free: known ahead for the ids
+// ReadPush found free (the insert is then held back), else from the
+// insert's answer.
+func (t *writeTx) insertFact(ctx context.Context, what, id, sql string, args ...any) (bool, error) {
+	if t.freeFacts[id] {
+		delete(t.freeFacts, id) // the same id again in this batch is taken
+		t.q.later(what, sql, args...)
+		return true, nil
+	}
+	tag, err := t.q.Exec(ctx, sql, args...)
 	if err != nil {
-		return false, fmt.Errorf("insert photo: %w", err)
+		return false, fmt.Errorf("%s: %w", what, err)
 	}
 	return tag.RowsAffected() > 0, nil
 }
@@ -557,26 +592,40 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// ReadPush sends its four reads together with the transaction's BEGIN and
-// writer lock: the push's first round trip.
-func (t *writeTx) ReadPush(ctx context.Context, clientID string, keys, orderIDs []string) (store.PushState, error) {
+// ReadPush sends its reads together with the transaction's BEGIN and
+// writer lock: the push's first round trip. The fact ids it finds free are
+// kept (freeFacts): inserting one of them needs no answer.
+func (t *writeTx) ReadPush(ctx context.Context, q store.PushQuery) (store.PushState, error) {
 	var ps store.PushState
-	var errs [4]error
+	var taken []string
+	var errs [5]error
 	err := t.q.together(ctx,
-		func(r reader) { ps.Client, errs[0] = r.Client(ctx, clientID) },
-		func(r reader) { ps.Results, errs[1] = r.ResultsByKey(ctx, keys) },
-		func(r reader) { ps.Headers, errs[2] = r.Headers(ctx, orderIDs) },
+		func(r reader) { ps.Client, errs[0] = r.Client(ctx, q.ClientID) },
+		func(r reader) { ps.Results, errs[1] = r.ResultsByKey(ctx, q.Keys) },
+		func(r reader) { ps.Headers, errs[2] = r.Headers(ctx, q.OrderIDs) },
 		func(r reader) {
-			if len(keys) > 0 {
-				ps.Chain, errs[3] = r.ChainEntries(ctx, store.ChainQuery{Keys: keys})
+			if len(q.Keys) > 0 {
+				ps.Chain, errs[3] = r.ChainEntries(ctx, store.ChainQuery{Keys: q.Keys})
+			}
+		},
+		func(r reader) {
+			if len(q.FactIDs) > 0 {
+				taken, errs[4] = column[string](r.q.Query(ctx, `SELECT id FROM notes WHERE id = ANY($1) UNION ALL SELECT id FROM photo_refs WHERE id = ANY($1)`, q.FactIDs))
 			}
 		})
 	if err != nil {
 		return ps, err
 	}
-	ps.ClientFound = errs[0] == nil
-	if streetdesk.ErrorCode(errs[0]) == streetdesk.ENOTFOUND {
-		errs[0] = nil
+	if errs[4] == nil && len(q.FactIDs) > 0 {
+		// The writer lock keeps them free until this transaction ends.
+		t.freeFacts = map[string]bool{}
+		for _, id := range q.FactIDs {
+			t.freeFacts[id] = true
+		}
+		for _, id := range taken {
+			delete(t.freeFacts, id)
+		}
 	}
+	ps.ClientFound, errs[0] = store.ClientFound(errs[0])
 	return ps, errors.Join(errs[:]...)
 }

@@ -8,6 +8,10 @@ import (
 
 // ReadPush reads one thing after the other: calls into the same process
 // cost no round trips.
-func (t *writeTx) ReadPush(ctx context.Context, clientID string, keys, orderIDs []string) (store.PushState, error) {
-	return store.ReadPushFrom(ctx, t, clientID, keys, orderIDs)
+func (t *writeTx) ReadPush(ctx context.Context, q store.PushQuery) (store.PushState, error) {
+	return store.ReadPushFrom(ctx, t, q)
+}
+
+func (r *readTx) ReadPullHead(ctx context.Context, q store.PullHeadQuery) (store.PullHead, error) {
+	return store.ReadPullHeadFrom(ctx, r, q)
 }

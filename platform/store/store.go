@@ -255,8 +255,62 @@ type Reader interface {
 // ReadTx is a read-only snapshot.
 type ReadTx interface {
 	Reader
+	// ReadPullHead reads what a pull page needs besides its changes — on
+	// PostgreSQL in one round trip with the transaction's BEGIN.
+	ReadPullHead(ctx context.Context, q PullHeadQuery) (PullHead, error)
 	// Rollback ends the transaction.
 	Rollback() error
+}
+
+// PullHeadQuery names what ReadPullHead reads: the client (when ClientID
+// is set), the scope's and the user's latest change-log numbers (Seqs: the
+// checksum's cache key) and the latest number of all (MaxSeq: where a
+// fresh snapshot starts).
+type PullHeadQuery struct {
+	ClientID     string
+	Scope        Scope
+	UserID       string
+	Seqs, MaxSeq bool
+}
+
+// PullHead is what ReadPullHead reads.
+type PullHead struct {
+	Client            Client
+	ClientFound       bool
+	ScopeSeq, UserSeq int64
+	MaxSeq            int64
+}
+
+// ReadPullHeadFrom is ReadPullHead as one read after the other on r.
+func ReadPullHeadFrom(ctx context.Context, r Reader, q PullHeadQuery) (PullHead, error) {
+	var h PullHead
+	var err error
+	if q.MaxSeq {
+		if h.MaxSeq, err = r.MaxSeq(ctx); err != nil {
+			return h, err
+		}
+	}
+	if q.ClientID != "" {
+		h.Client, err = r.Client(ctx, q.ClientID)
+		if h.ClientFound, err = ClientFound(err); err != nil {
+			return h, err
+		}
+	}
+	if q.Seqs {
+		h.ScopeSeq, h.UserSeq, err = r.ScopeSeqs(ctx, q.Scope, q.UserID)
+	}
+	return h, err
+}
+
+// PushQuery names what ReadPush reads.
+type PushQuery struct {
+	ClientID string
+	Keys     []string // the batch's mutation keys
+	OrderIDs []string // the batch's orders
+	// FactIDs are the note and photo ids the batch may insert: a store may
+	// look them up ahead, so that inserting one whose id is free needs no
+	// answer (PostgreSQL then sends the insert with the next round trip).
+	FactIDs []string
 }
 
 // PushState is what ReadPush reads.
@@ -277,7 +331,7 @@ type Tx interface {
 	// client, the stored results of its keys, its orders' headers and the
 	// action-log entries that recorded its keys — on PostgreSQL in one
 	// round trip, with the transaction's BEGIN and the writer lock.
-	ReadPush(ctx context.Context, clientID string, keys, orderIDs []string) (PushState, error)
+	ReadPush(ctx context.Context, q PushQuery) (PushState, error)
 
 	// InsertOrder writes a new order; a taken id is ECONFLICT.
 	InsertOrder(ctx context.Context, o *streetdesk.WorkOrder, citizenPhone string) error
@@ -464,25 +518,30 @@ type Change struct {
 }
 
 // ReadPushFrom is ReadPush as one read after the other on r.
-func ReadPushFrom(ctx context.Context, r Reader, clientID string, keys, orderIDs []string) (PushState, error) {
+func ReadPushFrom(ctx context.Context, r Reader, q PushQuery) (PushState, error) {
 	var ps PushState
 	var err error
-	ps.Client, err = r.Client(ctx, clientID)
-	switch {
-	case streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND:
-	case err != nil:
-		return ps, err
-	default:
-		ps.ClientFound = true
-	}
-	if ps.Results, err = r.ResultsByKey(ctx, keys); err != nil {
+	ps.Client, err = r.Client(ctx, q.ClientID)
+	if ps.ClientFound, err = ClientFound(err); err != nil {
 		return ps, err
 	}
-	if ps.Headers, err = r.Headers(ctx, orderIDs); err != nil {
+	if ps.Results, err = r.ResultsByKey(ctx, q.Keys); err != nil {
 		return ps, err
 	}
-	if len(keys) > 0 {
-		ps.Chain, err = r.ChainEntries(ctx, ChainQuery{Keys: keys})
+	if ps.Headers, err = r.Headers(ctx, q.OrderIDs); err != nil {
+		return ps, err
+	}
+	if len(q.Keys) > 0 {
+		ps.Chain, err = r.ChainEntries(ctx, ChainQuery{Keys: q.Keys})
 	}
 	return ps, err
+}
+
+// ClientFound sorts the error of a Client read: found, never seen (no
+// error), or a failure.
+func ClientFound(err error) (bool, error) {
+	if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
+		return false, nil
+	}
+	return err == nil, err
 }
