@@ -415,7 +415,7 @@ func (v *chartsView) draw() {
 	}
 	var labels []string
 	for _, w := range weeks {
-		labels = append(labels, weekLabel(w, v.b.cal.Location(), langCode()))
+		labels = append(labels, weekLabel(w, v.b.cal.Location()))
 	}
 	for i, k := range rateKinds {
 		vals, texts := rateBars(k.weeks(weeks))
@@ -431,18 +431,15 @@ func (v *chartsView) draw() {
 
 // weekLabel names a week by its days, "3月9日–15日" or "Mar 9–15" (a
 // week number means nothing to most people).
-func weekLabel(w streetdesk.WeekRates, loc *time.Location, lc string) string {
+func weekLabel(w streetdesk.WeekRates, loc *time.Location) string {
 	a, b := w.Start.In(loc), w.End.In(loc).AddDate(0, 0, -1)
-	if lc == "zh" {
-		if a.Month() == b.Month() {
-			return fmt.Sprintf("%d月%d日–%d日", a.Month(), a.Day(), b.Day())
-		}
-		return fmt.Sprintf("%d月%d日–%d月%d日", a.Month(), a.Day(), b.Month(), b.Day())
-	}
+	// M1, M2 the months' numbers, Mon1, Mon2 their English short names.
+	data := map[string]any{"M1": int(a.Month()), "D1": a.Day(), "M2": int(b.Month()), "D2": b.Day(),
+		"Mon1": a.Format("Jan"), "Mon2": b.Format("Jan")}
 	if a.Month() == b.Month() {
-		return fmt.Sprintf("%s %d–%d", a.Format("Jan"), a.Day(), b.Day())
+		return tr("chart.weekInMonth", "{{.Mon1}} {{.D1}}–{{.D2}}", data)
 	}
-	return fmt.Sprintf("%s %d–%s %d", a.Format("Jan"), a.Day(), b.Format("Jan"), b.Day())
+	return tr("chart.weekAcrossMonths", "{{.Mon1}} {{.D1}}–{{.Mon2}} {{.D2}}", data)
 }
 
 // rateBars turns rates into bar values (NaN without a denominator) and

@@ -413,22 +413,22 @@ func (m *Main) cmdOrders(ctx context.Context, args []string) error {
 		return printJSON(m.Stdout, out)
 	}
 	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	zh := cliWords()
 	for _, it := range items {
 		o := it.Order
 		marks := ""
 		if o.Supervised {
-			marks += " 督办"
+			marks += " " + zh.T("cli.mark.supervised", "supervised")
 		}
 		if o.Cycle > 0 {
-			marks += " 重办"
+			marks += " " + zh.T("cli.mark.reopened", "reopened")
 		}
 		if it.Pending > 0 {
-			marks += " 待同步"
+			marks += " " + zh.T("cli.mark.pending", "to sync")
 		}
 		if it.Conflicts > 0 {
 			marks += " ⚠"
 		}
-		zh := translation.For(translation.Chinese)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s%s\n", o.ID, zh.Name(o.Status),
 			zh.Remaining(o.CurrentDeadline(), now), o.Title, o.Location.StreetOffice, marks)
 	}
@@ -630,24 +630,29 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 	}
 	o := d.Order
 	now := m.Now()
-	fmt.Fprintf(m.Stdout, "%s  %s  %s\n%s\n%s  责任部门: %s\n%s %s\n诉求人: %s %s\n\n%s\n\n",
-		o.ID, translation.For(translation.Chinese).Name(o.Status), translation.For(translation.Chinese).Remaining(o.CurrentDeadline(), now), o.Title,
-		o.Category.Path(), o.Category.Department, o.Location.District, o.Location.Address,
-		o.Citizen.Name, streetdesk.MaskPhone(o.Citizen.Phone), o.Complaint)
+	zh := cliWords()
+	fmt.Fprintf(m.Stdout, "%s  %s  %s\n%s\n%s  %s\n%s %s\n%s\n\n%s\n\n",
+		o.ID, zh.Name(o.Status), zh.Remaining(o.CurrentDeadline(), now), o.Title,
+		o.Category.Path(), zh.T("cli.show.department", "department: {{.D}}", map[string]string{"D": o.Category.Department}),
+		o.Location.District, o.Location.Address,
+		zh.T("cli.show.citizen", "citizen: {{.Name}} {{.Phone}}", map[string]string{"Name": o.Citizen.Name, "Phone": streetdesk.MaskPhone(o.Citizen.Phone)}),
+		o.Complaint)
 	switch {
 	case o.IsEvent():
-		fmt.Fprintf(m.Stdout, "大数据事件 · 并案工单 %d 件: %s\n\n", len(o.Members), strings.Join(o.Members, " "))
+		fmt.Fprintf(m.Stdout, "%s\n\n", zh.T("cli.show.event", "Big-data event · {{.N}} member orders: {{.IDs}}",
+			map[string]any{"N": len(o.Members), "IDs": strings.Join(o.Members, " ")}))
 	case o.EventID != "":
-		fmt.Fprintf(m.Stdout, "已并入大数据事件 %s\n\n", o.EventID)
+		fmt.Fprintf(m.Stdout, "%s\n\n", zh.T("cli.show.inEvent", "Part of big-data event {{.ID}}", map[string]string{"ID": o.EventID}))
 	}
-	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: "  ⟳ 待同步", streetdesk.SyncConflict: "  ⚠ 需要处理", streetdesk.SyncUploading: "  ⬆ 上传中"}
+	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: "  " + zh.T("cli.sync.pending", "⟳ to sync"),
+		streetdesk.SyncConflict: "  " + zh.T("cli.sync.conflict", "⚠ needs attention"), streetdesk.SyncUploading: "  " + zh.T("cli.sync.uploading", "⬆ uploading")}
 	for _, e := range d.Timeline {
 		line := strings.Join(nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor,
-			translation.For(translation.Chinese).TimelineKind(e.Kind), translation.For(translation.Chinese).TimelineDetail(&e)), " ")
+			zh.TimelineKind(e.Kind), zh.TimelineDetail(&e)), " ")
 		fmt.Fprintf(m.Stdout, "%s%s\n", line, marks[e.Sync])
 	}
 	if d.Revoked {
-		fmt.Fprintf(m.Stdout, "\n%s\n", d.RevokeNote)
+		fmt.Fprintf(m.Stdout, "\n%s\n", zh.Say(d.RevokeNote))
 	}
 	return nil
 }
@@ -672,7 +677,7 @@ func (m *Main) cmdConflicts(ctx context.Context, args []string) error {
 		return printJSON(m.Stdout, cs)
 	}
 	for _, c := range cs {
-		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.OrderID, c.Name, c.Code, translation.For(translation.Chinese).Say(c.Explanation))
+		fmt.Fprintf(m.Stdout, "%d\t%s\t%s\t%s\t%s\n", c.ID, c.OrderID, c.Name, c.Code, cliWords().Say(c.Explanation))
 	}
 	return nil
 }
@@ -766,3 +771,8 @@ func emptyLists(d *streetdesk.OrderDetail) *streetdesk.OrderDetail {
 	}
 	return &c
 }
+
+// cliWords are the words of the order list, the order view and the inbox:
+// Chinese, the caseworkers' language, whatever the locale (the rest of the
+// command line speaks English).
+func cliWords() *translation.Words { return translation.For(translation.Chinese) }

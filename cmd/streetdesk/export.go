@@ -12,7 +12,6 @@ import (
 	"unicode"
 
 	"github.com/streetdesk/streetdesk"
-	"github.com/streetdesk/streetdesk/ui/translation"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -66,9 +65,9 @@ func timeCol(f func(o *streetdesk.WorkOrder) time.Time) func(*streetdesk.QueueIt
 var ledgerColumns = []ledgerColumn{
 	{"工单编号", textCol(func(o *streetdesk.WorkOrder) string { return o.ID })},
 	{"标题", textCol(func(o *streetdesk.WorkOrder) string { return o.Title })},
-	{"状态", textCol(func(o *streetdesk.WorkOrder) string { return translation.For(translation.Chinese).Name(o.Status) })},
-	{"紧急程度", textCol(func(o *streetdesk.WorkOrder) string { return translation.For(translation.Chinese).Name(o.Urgency) })},
-	{"来源渠道", textCol(func(o *streetdesk.WorkOrder) string { return translation.For(translation.Chinese).Name(o.Channel) })},
+	{"状态", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Status) })},
+	{"紧急程度", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Urgency) })},
+	{"来源渠道", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Channel) })},
 	{"一级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L1Name })},
 	{"二级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L2Name })},
 	{"三级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L3Name })},
@@ -86,7 +85,7 @@ var ledgerColumns = []ledgerColumn{
 	{"督办", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Supervised }},
 	{"重办次数", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Cycle }},
 	{"承办人", textCol(func(o *streetdesk.WorkOrder) string { return o.AssigneeName })},
-	{"回访评价", textCol(func(o *streetdesk.WorkOrder) string { return translation.For(translation.Chinese).Name(o.Rating) })},
+	{"回访评价", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Rating) })},
 	{"待同步", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Pending }},
 }
 

@@ -9,7 +9,6 @@ import (
 	"github.com/xuri/excelize/v2"
 
 	streetdesk "github.com/streetdesk/streetdesk"
-	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // The team lead's statistics as a workbook (the board's 导出 XLSX): one
@@ -99,7 +98,7 @@ func writeTeamStatsXLSX(w io.Writer, s streetdesk.TeamStats) error {
 		if d := o.CurrentDeadline(); !d.IsZero() {
 			by = d.In(statsTZ).Format("2006-01-02 15:04")
 		}
-		x.row([]any{o.ID, o.Title, by, o.AssigneeName, translation.For(translation.Chinese).Name(o.Urgency)}, -1)
+		x.row([]any{o.ID, o.Title, by, o.AssigneeName, cliWords().Name(o.Urgency)}, -1)
 	}
 	if x.err != nil {
 		return x.err
