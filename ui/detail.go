@@ -603,19 +603,14 @@ func (v *detailView) onNote() {
 // quickPhrases are common survey findings per level-1 category of the
 // sample duty list, plus general ones.
 func quickPhrases(l1 string) []string {
-	general := []string{"已到达现场核实", "现场情况与诉求一致", "现场未发现诉求所述问题", "已联系相关责任单位"}
-	byL1 := map[string][]string{
-		"01": {"现场噪声明显", "已告知作业单位控制作业时间", "已要求夜间22时后停止施工", "已联系环保部门协助监测"},
-		"02": {"已责令当事人限期清理", "已安排环卫人员清运", "已拆除违规设施", "已张贴整改通知书"},
-		"03": {"路面破损已设置警示标志", "已通知养护单位维修", "已清理乱停放车辆", "已联系交警部门处理"},
-		"04": {"已通知水务部门抢修", "已关闭阀门止漏", "已疏通排水管道", "水质异常已取样送检"},
-		"05": {"已修剪断枝消除隐患", "已通知园林部门处理", "公园设施已报修"},
-		"06": {"已约谈物业服务企业", "已督促物业限期整改", "已联系电梯维保单位", "房屋已设置安全警示"},
-		"07": {"已联系市场监管部门", "已核查经营证照", "已要求商户安装油烟净化设施"},
-		"08": {"已上门了解情况", "已组织双方调解", "已清理消防通道堵塞物", "已告知诉求人办理流程"},
-		"09": {"已记录建议并转交相关部门", "已向诉求人说明规划情况"},
+	var out []string
+	for _, key := range []string{"phrases." + l1, "phrases.general"} {
+		// A list is one message, its phrases separated by "|".
+		if w := words(); w.Has(key) {
+			out = append(out, strings.Split(w.T(key, ""), "|")...)
+		}
 	}
-	return append(byL1[l1], general...)
+	return out
 }
 
 // photoDialog attaches one or more files with a before/after tag and caption.
