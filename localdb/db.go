@@ -107,7 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err != nil {
 		return nil, err
 	}
-	// Memory (issue 17.6; docs/benchmarks.md, sync): no connection maps the
+	// Memory (the desk's RSS; docs/benchmarks.md, sync): no connection maps the
 	// file (mmap_size 0). Mapped pages count in the process's RSS, and the
 	// kernel maps them in large folios, so a 1 MB scan of the shadow showed
 	// as ~18 MB; pread into the page cache measured no slower. Each
