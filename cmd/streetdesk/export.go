@@ -34,24 +34,29 @@ func newLedgerMeta(u streetdesk.User, at time.Time) ledgerMeta {
 
 // title is the line above the header: office, team, who and when.
 func (m ledgerMeta) title(n int) string {
-	parts := []string{"工单台账"}
+	w := cliWords()
+	parts := []string{w.T("ledger.title", "Work-order ledger")}
 	if s := strings.TrimSpace(m.Office + " " + m.Team); s != "" {
 		parts = append(parts, s)
 	}
 	if m.User != "" {
-		parts = append(parts, "导出人 "+m.User)
+		parts = append(parts, w.T("ledger.by", "exported by {{.Who}}", map[string]string{"Who": m.User}))
 	}
-	parts = append(parts, "导出时间 "+m.At.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")+"（北京时间）",
-		fmt.Sprintf("共 %d 件", n))
+	parts = append(parts, w.T("ledger.at", "exported {{.At}} (Beijing time)", map[string]string{"At": m.At.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04")}),
+		w.T("ledger.count", "{{.N}} orders", map[string]int{"N": n}))
 	return strings.Join(parts, " · ")
 }
 
-// ledgerColumn is one column: its header and its cell for an order, a
-// string, a time (China time), an int or a bool (是/否).
+// ledgerColumn is one column: its header's key (ledger.col.KEY in the
+// translation files) and its cell for an order, a string, a time (China
+// time), an int or a bool (是/否).
 type ledgerColumn struct {
-	name  string
+	key   string
 	value func(it *streetdesk.QueueItem, now time.Time) any
 }
+
+// header is the column's heading.
+func (c ledgerColumn) header() string { return cliWords().T("ledger.col."+c.key, c.key) }
 
 func textCol(f func(o *streetdesk.WorkOrder) string) func(*streetdesk.QueueItem, time.Time) any {
 	return func(it *streetdesk.QueueItem, _ time.Time) any { return f(&it.Order) }
@@ -63,30 +68,30 @@ func timeCol(f func(o *streetdesk.WorkOrder) time.Time) func(*streetdesk.QueueIt
 
 // ledgerColumns are the 台账's columns in order.
 var ledgerColumns = []ledgerColumn{
-	{"工单编号", textCol(func(o *streetdesk.WorkOrder) string { return o.ID })},
-	{"标题", textCol(func(o *streetdesk.WorkOrder) string { return o.Title })},
-	{"状态", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Status) })},
-	{"紧急程度", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Urgency) })},
-	{"来源渠道", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Channel) })},
-	{"一级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L1Name })},
-	{"二级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L2Name })},
-	{"三级分类", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L3Name })},
-	{"责任部门", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.Department })},
-	{"区", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.District })},
-	{"街道", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.StreetOffice })},
-	{"社区", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.Community })},
-	{"地址", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.Address })},
-	{"诉求人", textCol(func(o *streetdesk.WorkOrder) string { return o.Citizen.Name })},
-	{"联系电话", textCol(func(o *streetdesk.WorkOrder) string { return streetdesk.MaskPhone(o.Citizen.Phone) })},
-	{"派单时间", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.DispatchedAt })},
-	{"签收时限", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.Deadlines.AcceptBy })},
-	{"办结时限", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.Deadlines.ResolveBy })},
-	{"是否超时", func(it *streetdesk.QueueItem, now time.Time) any { return it.Order.Overdue(now) }},
-	{"督办", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Supervised }},
-	{"重办次数", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Cycle }},
-	{"承办人", textCol(func(o *streetdesk.WorkOrder) string { return o.AssigneeName })},
-	{"回访评价", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Rating) })},
-	{"待同步", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Pending }},
+	{"id", textCol(func(o *streetdesk.WorkOrder) string { return o.ID })},
+	{"title", textCol(func(o *streetdesk.WorkOrder) string { return o.Title })},
+	{"status", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Status) })},
+	{"urgency", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Urgency) })},
+	{"channel", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Channel) })},
+	{"l1", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L1Name })},
+	{"l2", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L2Name })},
+	{"l3", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.L3Name })},
+	{"department", textCol(func(o *streetdesk.WorkOrder) string { return o.Category.Department })},
+	{"district", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.District })},
+	{"streetOffice", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.StreetOffice })},
+	{"community", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.Community })},
+	{"address", textCol(func(o *streetdesk.WorkOrder) string { return o.Location.Address })},
+	{"citizen", textCol(func(o *streetdesk.WorkOrder) string { return o.Citizen.Name })},
+	{"phone", textCol(func(o *streetdesk.WorkOrder) string { return streetdesk.MaskPhone(o.Citizen.Phone) })},
+	{"dispatchedAt", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.DispatchedAt })},
+	{"acceptBy", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.Deadlines.AcceptBy })},
+	{"resolveBy", timeCol(func(o *streetdesk.WorkOrder) time.Time { return o.Deadlines.ResolveBy })},
+	{"overdue", func(it *streetdesk.QueueItem, now time.Time) any { return it.Order.Overdue(now) }},
+	{"supervised", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Supervised }},
+	{"reopenings", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Order.Cycle }},
+	{"assignee", textCol(func(o *streetdesk.WorkOrder) string { return o.AssigneeName })},
+	{"rating", textCol(func(o *streetdesk.WorkOrder) string { return cliWords().Name(o.Rating) })},
+	{"pending", func(it *streetdesk.QueueItem, _ time.Time) any { return it.Pending }},
 }
 
 // ledgerTimeLayout is how times read in the CSV and display in the XLSX.
@@ -113,9 +118,9 @@ func cellText(v any) string {
 
 func yesNo(b bool) string {
 	if b {
-		return "是"
+		return cliWords().T("ledger.yes", "yes")
 	}
-	return "否"
+	return cliWords().T("ledger.no", "no")
 }
 
 // writeLedgerCSV writes the ledger as UTF-8 CSV with a BOM so Excel opens the Chinese right.
@@ -126,7 +131,7 @@ func writeLedgerCSV(w io.Writer, items []streetdesk.QueueItem, meta ledgerMeta) 
 	cw := csv.NewWriter(w)
 	row := make([]string, len(ledgerColumns))
 	for i, c := range ledgerColumns {
-		row[i] = c.name
+		row[i] = c.header()
 	}
 	if err := cw.Write(row); err != nil {
 		return err
@@ -145,7 +150,6 @@ func writeLedgerCSV(w io.Writer, items []streetdesk.QueueItem, meta ledgerMeta) 
 
 // The XLSX layout: a title row, the header row, then one row per order.
 const (
-	ledgerSheet     = "台账"
 	ledgerHeaderRow = 2
 	maxColumnWidth  = 60
 )
@@ -156,6 +160,7 @@ const (
 // are wide enough for their Chinese text, and the title row and document
 // properties say whose ledger it is and when it was exported.
 func writeLedgerXLSX(w io.Writer, items []streetdesk.QueueItem, meta ledgerMeta) error {
+	ledgerSheet := ledgerSheet()
 	f := excelize.NewFile()
 	defer f.Close()
 	if err := f.SetSheetName("Sheet1", ledgerSheet); err != nil {
@@ -163,13 +168,13 @@ func writeLedgerXLSX(w io.Writer, items []streetdesk.QueueItem, meta ledgerMeta)
 	}
 	title := meta.title(len(items))
 	if err := f.SetDocProps(&excelize.DocProperties{
-		Title:       "工单台账",
+		Title:       cliWords().T("ledger.title", "Work-order ledger"),
 		Subject:     strings.TrimSpace(meta.Office + " " + meta.Team),
 		Creator:     meta.User,
 		Description: title,
 		Created:     meta.At.UTC().Format(time.RFC3339),
 		Modified:    meta.At.UTC().Format(time.RFC3339),
-		Category:    "12345 工单台账",
+		Category:    cliWords().T("ledger.category", "12345 work-order ledger"),
 		Language:    "zh-CN",
 	}); err != nil {
 		return fmt.Errorf("document properties: %w", err)
@@ -208,7 +213,7 @@ func writeLedgerXLSX(w io.Writer, items []streetdesk.QueueItem, meta ledgerMeta)
 	}
 	row := make([]any, len(ledgerColumns))
 	for i, c := range ledgerColumns {
-		row[i] = excelize.Cell{StyleID: styles.header, Value: c.name}
+		row[i] = excelize.Cell{StyleID: styles.header, Value: c.header()}
 	}
 	if err := sw.SetRow(fmt.Sprintf("A%d", ledgerHeaderRow), row); err != nil {
 		return err
@@ -290,7 +295,7 @@ func chinaWallClock(t time.Time) time.Time {
 func ledgerWidths(items []streetdesk.QueueItem, now time.Time) []float64 {
 	out := make([]float64, len(ledgerColumns))
 	for i, c := range ledgerColumns {
-		out[i] = float64(displayWidth(c.name))
+		out[i] = float64(displayWidth(c.header()))
 	}
 	for k := range items {
 		for i, c := range ledgerColumns {
@@ -353,3 +358,6 @@ func exportLedger(ctx context.Context, d streetdesk.Desk, meta ledgerMeta, forma
 	}
 	return len(items), nil
 }
+
+// ledgerSheet is the name of the workbook's sheet.
+func ledgerSheet() string { return cliWords().T("ledger.sheet", "Ledger") }

@@ -54,7 +54,7 @@ func TestLedgerXLSX(t *testing.T) {
 	defer f.Close()
 	col := func(name string) string {
 		for i, c := range ledgerColumns {
-			if c.name == name {
+			if c.header() == name {
 				n, _ := excelize.ColumnNumberToName(i + 1)
 				return n
 			}
@@ -64,7 +64,7 @@ func TestLedgerXLSX(t *testing.T) {
 	}
 	get := func(cell string) string {
 		t.Helper()
-		v, err := f.GetCellValue(ledgerSheet, cell)
+		v, err := f.GetCellValue(ledgerSheet(), cell)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -72,7 +72,7 @@ func TestLedgerXLSX(t *testing.T) {
 	}
 	raw := func(cell string) string {
 		t.Helper()
-		v, err := f.GetCellValue(ledgerSheet, cell, excelize.Options{RawCellValue: true})
+		v, err := f.GetCellValue(ledgerSheet(), cell, excelize.Options{RawCellValue: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestLedgerXLSX(t *testing.T) {
 	}
 	// Counts are numbers; yes/no are 是/否.
 	for cell, want := range map[string]string{col("重办次数") + "3": "2", col("待同步") + "3": "3", col("重办次数") + "4": "0"} {
-		if typ, _ := f.GetCellType(ledgerSheet, cell); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
+		if typ, _ := f.GetCellType(ledgerSheet(), cell); typ == excelize.CellTypeSharedString || typ == excelize.CellTypeInlineString {
 			t.Errorf("%s is text, want a number", cell)
 		}
 		if got := raw(cell); got != want {
@@ -134,7 +134,7 @@ func TestLedgerXLSX(t *testing.T) {
 		t.Errorf("phone = %q, want it masked", got)
 	}
 
-	panes, err := f.GetPanes(ledgerSheet)
+	panes, err := f.GetPanes(ledgerSheet())
 	if err != nil || !panes.Freeze || panes.YSplit != ledgerHeaderRow || panes.TopLeftCell != "A3" {
 		t.Errorf("panes = %+v %v, want the title and header frozen", panes, err)
 	}
@@ -147,11 +147,11 @@ func TestLedgerXLSX(t *testing.T) {
 	if want := "'台账'!$A$2:$X$4"; filter != want && filter != "'台账'!A2:X4" {
 		t.Errorf("filter range = %q, want %s", filter, want)
 	}
-	w, _ := f.GetColWidth(ledgerSheet, col("标题"))
+	w, _ := f.GetColWidth(ledgerSheet(), col("标题"))
 	if need := float64(displayWidth(items[0].Order.Title)); w < need {
 		t.Errorf("标题 column is %.0f wide, the title needs %.0f", w, need)
 	}
-	if w, _ := f.GetColWidth(ledgerSheet, col("区")); w > 12 {
+	if w, _ := f.GetColWidth(ledgerSheet(), col("区")); w > 12 {
 		t.Errorf("区 column is %.0f wide, too wide for 福田区", w)
 	}
 	props, err := f.GetDocProps()
