@@ -17,8 +17,9 @@ import (
 // its counts stay beside it so the centre's figures can be re-checked.
 
 var (
-	rateHeader = []string{"响应率", "按时响应", "应响应", "解决率", "按时办结", "应办结", "满意率", "满意及基本满意", "回访数"}
-	statsTZ    = streetdesk.ChinaTZ
+	rateHeader = []string{"stats.responseRate", "stats.respondedInTime", "stats.dueResponse", "stats.resolutionRate",
+		"stats.resolvedInTime", "stats.dueResolution", "stats.satisfactionRate", "stats.satisfied", "stats.callbacks"}
+	statsTZ = streetdesk.ChinaTZ
 )
 
 // exportTeamStatsFile is the board's 导出 XLSX hook (ui.BoardOptions.ExportXLSX):
@@ -65,26 +66,26 @@ func writeTeamStatsXLSX(w io.Writer, s streetdesk.TeamStats) error {
 	x := &statsBook{f: f, pct: pct, bold: bold}
 
 	// Members: load now and rates over the period.
-	x.sheet("成员", append([]string{"成员", "办理中", "2小时内到期", "今日到期", "超时", "负载"}, rateHeader...))
+	x.sheet("stats.sheet.members", append([]string{"stats.member", "stats.open", "stats.dueSoon", "stats.dueToday", "stats.overdue", "stats.workload"}, rateHeader...))
 	rows := s.Members
 	if s.Unassigned.Open > 0 {
 		u := s.Unassigned
-		u.Member.Name = "（未分配）"
+		u.Member.Name = cliWords().T("stats.unassigned", "(unassigned)")
 		rows = append(rows[:len(rows):len(rows)], u)
 	}
 	for _, m := range rows {
 		x.row(append([]any{m.Member.Name, m.Open, m.DueSoon, m.DueToday, m.Overdue, m.Workload}, rates(m.Response, m.Resolution, m.Satisfaction)...), 6)
 	}
-	x.row(append([]any{"全组", s.Open, s.DueSoon, s.DueToday, s.Overdue, s.Workload}, rates(s.Response, s.Resolution, s.Satisfaction)...), 6)
+	x.row(append([]any{cliWords().T("stats.team", "whole team"), s.Open, s.DueSoon, s.DueToday, s.Overdue, s.Workload}, rates(s.Response, s.Resolution, s.Satisfaction)...), 6)
 
 	// The team's weeks and the overdue trend.
-	x.sheet("每周", append(append([]string{"周", "开始"}, rateHeader...), "超时（错过时限）"))
+	x.sheet("stats.sheet.weeks", append(append([]string{"stats.week", "stats.start"}, rateHeader...), "stats.missed"))
 	for _, wk := range s.Weeks {
 		x.row(append(append([]any{wk.Label(), wk.Start.In(statsTZ).Format("2006-01-02")}, rates(wk.Response, wk.Resolution, wk.Satisfaction)...), wk.Overdue), 2)
 	}
 
 	// Each member's weeks.
-	x.sheet("成员每周", append(append([]string{"成员", "周"}, rateHeader...), "超时（错过时限）"))
+	x.sheet("stats.sheet.memberWeeks", append(append([]string{"stats.member", "stats.week"}, rateHeader...), "stats.missed"))
 	for _, m := range s.Members {
 		for _, wk := range m.Weeks {
 			x.row(append(append([]any{m.Member.Name, wk.Label()}, rates(wk.Response, wk.Resolution, wk.Satisfaction)...), wk.Overdue), 2)
@@ -92,7 +93,7 @@ func writeTeamStatsXLSX(w io.Writer, s streetdesk.TeamStats) error {
 	}
 
 	// Orders waiting to be accepted.
-	x.sheet("待签收", []string{"工单编号", "标题", "签收时限", "承办人", "紧急程度"})
+	x.sheet("stats.sheet.awaiting", []string{"ledger.col.id", "ledger.col.title", "ledger.col.acceptBy", "ledger.col.assignee", "ledger.col.urgency"})
 	for _, o := range s.Awaiting {
 		by := ""
 		if d := o.CurrentDeadline(); !d.IsZero() {
@@ -134,18 +135,22 @@ type statsBook struct {
 	err       error
 }
 
+// sheet starts the sheet named by the translation key name, with a bold,
+// frozen header row of the headings the keys in header name.
 func (x *statsBook) sheet(name string, header []string) {
 	if x.err != nil {
 		return
 	}
+	w := cliWords()
+	name = w.T(name, name)
 	if _, err := x.f.NewSheet(name); err != nil {
 		x.err = fmt.Errorf("sheet %s: %w", name, err)
 		return
 	}
 	x.name, x.n = name, 0
 	h := make([]any, len(header))
-	for i, v := range header {
-		h[i] = v
+	for i, k := range header {
+		h[i] = w.T(k, k)
 	}
 	x.row(h, -1)
 	if x.err == nil {
