@@ -41,10 +41,6 @@ var hanAllowed = map[string]string{
 	"platform/open311_post.go": "the Open311 notice the platform sends with a posted request",
 	"evidence/evidence.go":     "the evidence package's README, Chinese and English side by side",
 	"evidence/html.go":         "the evidence page's word file (zh and en): the page is a document of its own",
-	// Not moved yet (issue 18 item 3): wording still to move into
-	// ui/translation. Remove an entry when its file is clean.
-	"cmd/streetdesk/evidence.go": "NOT MOVED YET: the evidence command's notes",
-	"cmd/streetdesk/update.go":   "NOT MOVED YET: the update command's sentence",
 }
 
 // hanSkipped are the directories whose Go files are wording or sample data

@@ -233,13 +233,14 @@ func (e explainFlag) explanations(photos []string) ([]streetdesk.EvidenceCheck, 
 // printed package words them.
 func (m *Main) printChecks(cs []streetdesk.EvidenceCheck) {
 	for _, c := range cs {
-		mark := "注意"
+		w := cliWords()
+		mark := w.T("cli.check.note", "note")
 		if c.Severity == streetdesk.SeverityWarning {
-			mark = "⚠ 提醒"
+			mark = w.T("cli.check.warning", "⚠ warning")
 		}
 		line := fmt.Sprintf("%s %s %s: %s", mark, c.PhotoRefID, c.Code, evidence.CheckText(c))
 		if c.Explanation != "" {
-			line += "（说明：" + c.Explanation + "）"
+			line += w.T("cli.check.explained", " (explanation: {{.E}})", map[string]string{"E": c.Explanation})
 		}
 		fmt.Fprintln(m.Stdout, line)
 	}

@@ -136,10 +136,10 @@ func (m *Main) cmdUpdate(ctx context.Context, args []string) error {
 	case !st.Available:
 		fmt.Fprintf(m.Stdout, "StreetDesk %s is up to date (the platform's newest is %s)\n", st.Current, st.Latest.Version)
 	case st.Ready != "":
-		fmt.Fprintf(m.Stdout, "新版本 %s 可用 (running %s): downloaded and verified (SHA-256 %s)\n%s\n", st.Latest.Version, st.Current, st.Latest.SHA256, st.Ready)
+		fmt.Fprintf(m.Stdout, "%s (running %s): downloaded and verified (SHA-256 %s)\n%s\n", newVersion(st.Latest.Version), st.Current, st.Latest.SHA256, st.Ready)
 	default:
-		fmt.Fprintf(m.Stdout, "新版本 %s 可用 (running %s): %s (%d bytes, SHA-256 %s)\nrun `streetdesk update --download` to download and verify it\n",
-			st.Latest.Version, st.Current, st.Latest.File, st.Latest.Size, st.Latest.SHA256)
+		fmt.Fprintf(m.Stdout, "%s (running %s): %s (%d bytes, SHA-256 %s)\nrun `streetdesk update --download` to download and verify it\n",
+			newVersion(st.Latest.Version), st.Current, st.Latest.File, st.Latest.Size, st.Latest.SHA256)
 	}
 	return nil
 }
@@ -159,4 +159,10 @@ func (s *session) runUpdater(ctx context.Context) (stop func()) {
 		cancel()
 		<-done
 	}
+}
+
+// newVersion says that version is available, in the words the desk's
+// update notice uses (Chinese, as the order list).
+func newVersion(version string) string {
+	return cliWords().T("cli.update.available", "version {{.V}} is available", map[string]string{"V": version})
 }
