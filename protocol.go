@@ -20,7 +20,8 @@ import (
 const (
 	PushVersion   = 1
 	SchemaVersion = "2026.1"
-	// MaxPushMutations and MaxPushBytes bound one push request.
+	// MaxPushMutations and MaxPushBytes bound one push request of
+	// protocol v1 (larger with FeaturePushBatch500).
 	MaxPushMutations = 100
 	MaxPushBytes     = 256 << 10
 	DefaultPullLimit = 500
@@ -203,7 +204,7 @@ type PullResponse struct {
 	Checksum       *Checksum `json:"checksum,omitempty"` // on the last page only
 	ServerTime     time.Time `json:"serverTime"`
 	// Features lists what this platform accepts beyond protocol v1
-	// (FeatureAuditChain, FeatureEvidenceChecks); a platform without the
+	// (FeatureAuditChain, FeatureEvidenceChecks, FeaturePushBatch500); a platform without the
 	// field gets none of them, so older platforms keep working.
 	Features []string `json:"features,omitempty"`
 }

@@ -11,6 +11,17 @@ const (
 	// FeatureEvidenceChecks: a submitResolution may carry
 	// Mutation.EvidenceChecks.
 	FeatureEvidenceChecks = "evidenceChecks"
+	// FeaturePushBatch500: a push may carry up to MaxPushMutationsLarge
+	// mutations in up to MaxPushBytesLarge bytes (v1: MaxPushMutations in
+	// MaxPushBytes). Fewer round trips and commits per push; what a batch
+	// guarantees is unchanged (every mutation once, by its key).
+	FeaturePushBatch500 = "pushBatch500"
+)
+
+// The bounds of one push for a platform that lists FeaturePushBatch500.
+const (
+	MaxPushMutationsLarge = 500
+	MaxPushBytesLarge     = 1 << 20
 )
 
 // MaxPushChainEntries bounds the action-log entries of one push.

@@ -69,6 +69,58 @@ func TestPushLostResponseAfterCommitHasOneEffect(t *testing.T) {
 	}
 }
 
+// A push of 500 mutations (FeaturePushBatch500, listed in every pull page)
+// whose answer is lost after the 250th committed: sent again, those
+// committed (at least 250) are duplicates and the rest applied, each note
+// once.
+func TestPushBatch500LostResponse(t *testing.T) {
+	var seen atomic.Int32
+	e := newEnv(t, func(c *platform.Config) {
+		c.Hooks.AfterCommit = func(m streetdesk.Mutation) error {
+			if seen.Add(1) == 250 {
+				return errors.New("connection lost")
+			}
+			return nil
+		}
+	})
+	o := e.dispatch("teamA", "cw01")
+	c := e.client("cw01")
+	var pull streetdesk.PullResponse
+	if st, body := e.call(http.MethodGet, "/v1/sync/pull?clientId="+c.id, e.token("cw01"), nil, &pull); st != http.StatusOK ||
+		!streetdesk.HasFeature(pull.Features, streetdesk.FeaturePushBatch500) {
+		t.Fatalf("pull %d lists %v\n%s", st, pull.Features, body)
+	}
+	ms := make([]streetdesk.Mutation, streetdesk.MaxPushMutationsLarge)
+	for i := range ms {
+		ms[i] = c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "现场已查看"})
+	}
+	if st, _, body := c.push(ms...); st != http.StatusServiceUnavailable {
+		t.Fatalf("first push: %d, want 503\n%s", st, body)
+	}
+	st, pr, body := c.push(ms...)
+	if st != http.StatusOK || len(pr.Results) != len(ms) || pr.LastMutationID != ms[len(ms)-1].ID {
+		t.Fatalf("resend: %d, %d results\n%.300s", st, len(pr.Results), body)
+	}
+	dup := 0
+	for i, r := range pr.Results {
+		switch {
+		case r.Status == streetdesk.ResultDuplicate && i == dup:
+			dup++
+		case r.Status != streetdesk.ResultApplied || i < 250:
+			t.Fatalf("result %d: %s after %d duplicates", i, r.Status, dup)
+		}
+	}
+	notes, _ := e.srv.Notes(context.Background(), o.ID)
+	if len(notes) != len(ms) {
+		t.Fatalf("notes = %d, want %d", len(notes), len(ms))
+	}
+	for _, m := range ms {
+		if n, _ := e.srv.EffectCount(context.Background(), m.Key); n != 1 {
+			t.Fatalf("%s: effects = %d", m.Key, n)
+		}
+	}
+}
+
 func TestPushBeforeCommitFailureAppliesNothing(t *testing.T) {
 	var fail atomic.Bool
 	fail.Store(true)

@@ -1,16 +1,20 @@
 package sync_test
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sync/atomic"
+	"syscall"
 	"testing"
 	"time"
 
@@ -208,5 +212,58 @@ func TestCrashReal_SIGKILLAtRandomMoments(t *testing.T) {
 	rng := rand.New(rand.NewPCG(crashSeed(t), 11))
 	for i := 0; i < runs; i++ {
 		killThrice(t, newRealCrash(t, 120, 1<<20), rng, 15)
+	}
+}
+
+// TestCrashReal_Batch500: the real platform lists pushBatch500, so 300
+// queued mutations go in one push. The desk is stopped at each push crash
+// point of that batch, and SIGKILLed while the platform holds the batch (it
+// then commits all of it with nobody to answer: the lost response of a
+// batch of 500). Restarted, every mutation has exactly one effect.
+func TestCrashReal_Batch500(t *testing.T) {
+	for _, point := range []string{"push.before_send", "push.after_send", "push.after_results", "kill-while-platform-holds-batch"} {
+		t.Run(point, func(t *testing.T) {
+			c := newRealCrash(t, 300, 0)
+			var largest atomic.Int32
+			var proc atomic.Pointer[os.Process]
+			c.tap(func(r *http.Request) {
+				if r.URL.Path != "/v1/sync/push" {
+					return
+				}
+				b, _ := io.ReadAll(r.Body)
+				r.Body = io.NopCloser(bytes.NewReader(b))
+				var req streetdesk.PushRequest
+				_ = json.Unmarshal(b, &req)
+				n := int32(len(req.Mutations))
+				if n > largest.Load() {
+					largest.Store(n)
+				}
+				if p := proc.Load(); p != nil && n > streetdesk.MaxPushMutations {
+					_ = p.Signal(syscall.SIGKILL) // the platform goes on with the batch
+				}
+			})
+			cmd := c.child(point)
+			if point == "kill-while-platform-holds-batch" {
+				cmd = c.child("")
+			}
+			var out bytes.Buffer
+			cmd.Stdout, cmd.Stderr = &out, &out
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			if point == "kill-while-platform-holds-batch" {
+				proc.Store(cmd.Process)
+			}
+			err := cmd.Wait()
+			if ws, _ := cmd.ProcessState.Sys().(syscall.WaitStatus); !ws.Signaled() && exitCode(err) != 137 {
+				t.Fatalf("child not killed (%v)\n%s", err, out.String())
+			}
+			proc.Store(nil)
+			c.finish()
+			c.tap(nil)
+			if largest.Load() <= streetdesk.MaxPushMutations {
+				t.Errorf("largest push %d mutations: no batch past v1's %d", largest.Load(), streetdesk.MaxPushMutations)
+			}
+		})
 	}
 }

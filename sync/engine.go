@@ -30,7 +30,7 @@ type Options struct {
 	// schedule: [2 s], [10 min].
 	UploadBackoffBase time.Duration
 	UploadBackoffCap  time.Duration
-	BatchSize         int // mutations per push [100]
+	BatchSize         int // at most this many mutations per push [the platform's bound: 500 with FeaturePushBatch500, else 100]
 	PullLimit         int // changes per pull page [500]
 	StallAfter        int // same head of queue failing this often → stall message [5]
 
@@ -84,9 +84,9 @@ func (o *Options) defaults() {
 			*p = v
 		}
 	}
-	i(&o.BatchSize, streetdesk.MaxPushMutations)
-	if o.BatchSize > streetdesk.MaxPushMutations {
-		o.BatchSize = streetdesk.MaxPushMutations
+	i(&o.BatchSize, streetdesk.MaxPushMutationsLarge)
+	if o.BatchSize > streetdesk.MaxPushMutationsLarge {
+		o.BatchSize = streetdesk.MaxPushMutationsLarge
 	}
 	i(&o.PullLimit, streetdesk.DefaultPullLimit)
 	i(&o.StallAfter, 5)
@@ -142,6 +142,9 @@ type Engine struct {
 	featureList     []string
 	featuresRead    bool
 	featuresRefused bool
+	// bigPushRefused: a platform answered 413 to a push within the bounds
+	// of FeaturePushBatch500 it listed; v1's bounds until a restart.
+	bigPushRefused bool
 	// Long polls (live.go).
 	noWait    bool // the platform has no /v1/sync/wait: poll
 	waitFails int  // failed long polls in a row (their own backoff)
@@ -549,7 +552,7 @@ func (e *Engine) fork(ctx context.Context, why string) error {
 
 // push sends the unanswered outbox in batches until it is empty.
 func (e *Engine) push(ctx context.Context, cid string) error {
-	batch := e.opts.BatchSize
+	batch, maxBytes := e.pushBounds(ctx)
 	total, done := 0, 0
 	pushStart := e.opts.Clock.Now().Add(time.Hour)
 	for {
@@ -572,7 +575,7 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 		if err != nil {
 			return err
 		}
-		muts = trimBytes(muts)
+		muts = trimBytes(muts, maxBytes)
 		if total == 0 {
 			total = len(muts)
 		}
@@ -592,7 +595,7 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 			PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: cid, Mutations: muts,
 		}
-		chained, err := e.addChain(ctx, req)
+		chained, err := e.addChain(ctx, req, maxBytes)
 		if err != nil {
 			return err
 		}
@@ -611,6 +614,12 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 			}
 			se := AsError(err)
 			switch {
+			case se != nil && se.Status == 413 && batch > streetdesk.MaxPushMutations:
+				// A platform older than the one that listed pushBatch500
+				// now answers: the bounds of v1 until the engine restarts.
+				e.bigPushRefused = true
+				batch, maxBytes = e.pushBounds(ctx)
+				continue
 			case se != nil && se.Status == 413 && batch > 1:
 				batch /= 2
 				continue
@@ -685,13 +694,23 @@ func (e *Engine) noteHead(id int64) {
 	}
 }
 
-// trimBytes keeps a batch under MaxPushBytes (at least one mutation).
-func trimBytes(muts []streetdesk.Mutation) []streetdesk.Mutation {
+// pushBounds returns the mutations and bytes of one push: v1's, or
+// larger when the platform listed FeaturePushBatch500; BatchSize caps both.
+func (e *Engine) pushBounds(ctx context.Context) (int, int) {
+	n, size := streetdesk.MaxPushMutations, streetdesk.MaxPushBytes
+	if !e.bigPushRefused && streetdesk.HasFeature(e.features(ctx), streetdesk.FeaturePushBatch500) {
+		n, size = streetdesk.MaxPushMutationsLarge, streetdesk.MaxPushBytesLarge
+	}
+	return min(n, e.opts.BatchSize), size
+}
+
+// trimBytes keeps a batch under maxBytes (at least one mutation).
+func trimBytes(muts []streetdesk.Mutation, maxBytes int) []streetdesk.Mutation {
 	size := 200
 	for i := range muts {
 		b, _ := json.Marshal(&muts[i])
 		size += len(b) + 1
-		if size > streetdesk.MaxPushBytes && i > 0 {
+		if size > maxBytes && i > 0 {
 			return muts[:i]
 		}
 	}

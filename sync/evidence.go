@@ -121,7 +121,7 @@ func (e *Engine) addEvidence(ctx context.Context, muts []streetdesk.Mutation) (b
 // addChain adds as many pending action-log entries as fit beside the
 // push's mutations, when the platform takes them. It reports whether any
 // was added.
-func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest) (bool, error) {
+func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest, maxBytes int) (bool, error) {
 	cs, ok := e.store.(ChainStore)
 	if !ok || !streetdesk.HasFeature(e.features(ctx), streetdesk.FeatureAuditChain) {
 		return false, nil
@@ -137,7 +137,7 @@ func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest) (boo
 	}
 	for _, en := range entries {
 		b, _ := json.Marshal(&en)
-		if size+len(b)+1 > streetdesk.MaxPushBytes {
+		if size+len(b)+1 > maxBytes {
 			break
 		}
 		size += len(b) + 1
@@ -174,10 +174,11 @@ func (e *Engine) pushChain(ctx context.Context, cid string) error {
 		return nil
 	}
 	var last int64 // the first entry of the previous push: each push must move past it
+	_, maxBytes := e.pushBounds(ctx)
 	for {
 		req := &streetdesk.PushRequest{PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: cid, Mutations: []streetdesk.Mutation{}}
-		if added, err := e.addChain(ctx, req); err != nil || !added {
+		if added, err := e.addChain(ctx, req, maxBytes); err != nil || !added {
 			return err
 		}
 		if req.Chain[0].Seq <= last {

@@ -49,6 +49,10 @@ type featurePlatform struct {
 	chain    map[int64]streetdesk.ChainEntry
 	refused  int
 	badAck   bool // acknowledge with a hash of its own
+	// maxMutations > 0: a push of more is refused with 413, as a platform
+	// of v1 does past 100.
+	maxMutations int
+	tooLarge     int
 }
 
 func (p *featurePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -76,6 +80,12 @@ func (p *featurePlatform) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var req streetdesk.PushRequest
 		if err := json.Unmarshal(body, &req); err != nil {
 			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		if p.maxMutations > 0 && len(req.Mutations) > p.maxMutations {
+			p.tooLarge++
+			w.WriteHeader(http.StatusRequestEntityTooLarge)
+			json.NewEncoder(w).Encode(streetdesk.ErrorBody{Error: streetdesk.ErrorDetail{Code: streetdesk.EINVALID, Message: "too many mutations"}})
 			return
 		}
 		p.pushes = append(p.pushes, req)
@@ -220,6 +230,59 @@ func TestPushToV1Platform(t *testing.T) {
 	}
 	if n := d.pendingChain(); n != 4 {
 		t.Errorf("%d entries pending, want all 4 kept for a later platform", n)
+	}
+}
+
+// Batches of 500 go only to a platform that lists pushBatch500; one that
+// lists it but refuses more than 100 (an older platform behind the same
+// address) gets v1's batches after one 413; every mutation is answered
+// once whichever.
+func TestPushBatch500(t *testing.T) {
+	tests := []struct {
+		name          string
+		features      []string
+		maxMutations  int
+		largest, n413 int
+	}{
+		{"v1 platform", nil, streetdesk.MaxPushMutations, streetdesk.MaxPushMutations, 0},
+		{"listed", []string{streetdesk.FeaturePushBatch500}, streetdesk.MaxPushMutationsLarge, 250, 0},
+		{"listed by an older platform", []string{streetdesk.FeaturePushBatch500}, streetdesk.MaxPushMutations, streetdesk.MaxPushMutations, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := &featurePlatform{features: tc.features, maxMutations: tc.maxMutations}
+			d := newFeatureDesk(t, p, filepath.Join(t.TempDir(), "d.db"))
+			if err := d.once(); err != nil { // learns the features
+				t.Fatal(err)
+			}
+			d.work(250)
+			for range 2 {
+				if err := d.once(); err != nil {
+					t.Fatal(err)
+				}
+			}
+			largest, seen := 0, map[string]int{}
+			for _, push := range p.pushes {
+				largest = max(largest, len(push.Mutations))
+				for _, m := range push.Mutations {
+					seen[m.Key]++
+				}
+			}
+			if largest != tc.largest || p.tooLarge != tc.n413 {
+				t.Errorf("largest push %d, %d refused as too large; want %d, %d", largest, p.tooLarge, tc.largest, tc.n413)
+			}
+			if len(seen) != 250 {
+				t.Errorf("%d mutations reached the platform, want 250", len(seen))
+			}
+			for k, n := range seen {
+				if n != 1 {
+					t.Errorf("mutation %s sent %d times", k, n)
+				}
+			}
+			if pend, err := d.db.PendingMutations(context.Background(), 1000); err != nil || len(pend) != 0 {
+				t.Errorf("%d mutations still pending (%v)", len(pend), err)
+			}
+		})
 	}
 }
 
