@@ -93,8 +93,9 @@ func markEvents(a *streetdesk.HotspotAnalysis, eventOf func(orderID string) stri
 // RunAnalysisEvery runs the analysis once soon after the start and then
 // every interval, until ctx ends or the server closes (it returns then).
 // A failed run is logged and retried sooner, with a jittered backoff from
-// a minute up to the interval. Several instances on one database each run
-// it; the last run's result is the one stored.
+// a minute up to the interval. Each turn is a PeriodicAnalysis: several
+// instances on one database analyse one at a time, about once an interval
+// between them.
 func (s *Server) RunAnalysisEvery(ctx context.Context, interval time.Duration) {
 	s.bg.Add(1)
 	defer s.bg.Done()
@@ -111,7 +112,7 @@ func (s *Server) RunAnalysisEvery(ctx context.Context, interval time.Duration) {
 			return
 		case <-t.C:
 		}
-		if _, err := s.RunAnalysis(ctx); err != nil {
+		if _, err := s.PeriodicAnalysis(ctx, interval); err != nil {
 			s.log.Error("hotspot analysis", "err", err)
 			wait = min(backoff+time.Duration(rand.Int64N(int64(backoff/2)+1)), interval)
 			backoff = min(2*backoff, interval)
@@ -119,6 +120,34 @@ func (s *Server) RunAnalysisEvery(ctx context.Context, interval time.Duration) {
 		}
 		wait, backoff = interval, time.Minute
 	}
+}
+
+// analysisJob is the job lock of the periodic analysis.
+const analysisJob = "hotspot-analysis"
+
+// PeriodicAnalysis is one turn of the periodic analysis: under the job lock
+// the upload expiry uses too, so one instance on a database runs it at a
+// time, and only when the stored analysis is older than half the interval,
+// so instances that all run RunAnalysisEvery analyse about once an interval
+// between them instead of once each. It reports whether it ran (false:
+// another instance holds the lock or ran lately). The dispatcher's POST
+// /v1/centre/analysis/run always runs (RunAnalysis).
+func (s *Server) PeriodicAnalysis(ctx context.Context, interval time.Duration) (bool, error) {
+	release, ok, err := s.db.TryJobLock(ctx, analysisJob)
+	if err != nil || !ok {
+		return false, err
+	}
+	defer release()
+	switch last, err := s.db.HotspotAnalysis(ctx); {
+	case err == nil && s.now().Sub(last.RunAt) < interval/2:
+		return false, nil
+	case err != nil && streetdesk.ErrorCode(err) != streetdesk.ENOTFOUND:
+		return false, err
+	}
+	if _, err := s.RunAnalysis(ctx); err != nil {
+		return false, err
+	}
+	return true, nil
 }
 
 // Hotspots returns the last analysis; before the first one, an empty one.

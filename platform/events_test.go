@@ -437,3 +437,66 @@ func TestAnalysisRunsPeriodically(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestPeriodicAnalysisOneAtATime: a turn of the periodic analysis skips
+// while the job lock is held (another instance analysing) and while the
+// stored analysis is fresh (another instance analysed lately).
+func TestPeriodicAnalysisOneAtATime(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	e.recurring("teamA", 3, 22.5600)
+	release, ok, err := e.srv.TryJobLock(ctx, "hotspot-analysis")
+	if err != nil || !ok {
+		t.Fatalf("lock: %v %v", ok, err)
+	}
+	if ran, err := e.srv.PeriodicAnalysis(ctx, time.Hour); err != nil || ran {
+		t.Fatalf("ran while the lock was held: %v %v", ran, err)
+	}
+	if a, err := e.centre.Hotspots(ctx); err != nil || !a.RunAt.IsZero() {
+		t.Fatalf("an analysis was stored: %+v %v", a, err)
+	}
+	release()
+	if ran, err := e.srv.PeriodicAnalysis(ctx, time.Hour); err != nil || !ran {
+		t.Fatalf("did not run: %v %v", ran, err)
+	}
+	e.clock.Add(29 * time.Minute)
+	if ran, err := e.srv.PeriodicAnalysis(ctx, time.Hour); err != nil || ran {
+		t.Fatalf("ran again on a fresh analysis: %v %v", ran, err)
+	}
+	e.clock.Add(time.Minute)
+	if ran, err := e.srv.PeriodicAnalysis(ctx, time.Hour); err != nil || !ran {
+		t.Fatalf("did not run on an analysis half an interval old: %v %v", ran, err)
+	}
+}
+
+// TestOpen311LeavesOutEvents: an event order is the platform's own, not a
+// citizen's request: Open311 lists its members but never the event, by
+// any query or by its id.
+func TestOpen311LeavesOutEvents(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	ms := e.recurring("teamA", 3, 22.5600)
+	ev, err := e.centre.CreateEvent(ctx, streetdesk.CreateEventRequest{OrderIDs: ids(ms), Title: "星湖花园垃圾站噪音源头治理"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range []string{"", "?status=open", "?service_code=" + sampleL3(), "?service_request_id=" + ev.ID + "," + ms[0].ID} {
+		got := decodeBoth(t, e, "requests", q)
+		var listed []string
+		for _, r := range got {
+			listed = append(listed, string(r.ServiceRequestID))
+		}
+		want := ids(ms)
+		if strings.HasPrefix(q, "?service_request_id") {
+			want = []string{ms[0].ID}
+		}
+		slices.Sort(listed)
+		slices.Sort(want)
+		if !slices.Equal(listed, want) {
+			t.Errorf("requests?%s lists %v, want the members %v only", q, listed, want)
+		}
+	}
+	if st, body := e.open311("requests/" + ev.ID + ".json"); st != http.StatusNotFound {
+		t.Errorf("the event by its id: %d %s", st, body)
+	}
+}

@@ -286,3 +286,29 @@ func TestInstancesUploadExpiryOneAtATime(t *testing.T) {
 		t.Fatalf("b after a finished: %d %v", n, err)
 	}
 }
+
+// TestInstancesAnalysisOneAtATime: two instances on one database analyse
+// one at a time and about once an interval between them.
+func TestInstancesAnalysisOneAtATime(t *testing.T) {
+	a := newEnv(t)
+	b := a.twin(t)
+	ctx := context.Background()
+	a.recurring("teamA", 3, 22.5600)
+	release, ok, err := a.srv.TryJobLock(ctx, "hotspot-analysis")
+	if err != nil || !ok {
+		t.Fatalf("lock on a: %v %v", ok, err)
+	}
+	if ran, err := b.srv.PeriodicAnalysis(ctx, time.Hour); err != nil || ran {
+		t.Fatalf("b analysed while a holds the lock: %v %v", ran, err)
+	}
+	release()
+	if ran, err := b.srv.PeriodicAnalysis(ctx, time.Hour); err != nil || !ran {
+		t.Fatalf("b after a let go: %v %v", ran, err)
+	}
+	if ran, err := a.srv.PeriodicAnalysis(ctx, time.Hour); err != nil || ran {
+		t.Fatalf("a analysed again right after b: %v %v", ran, err)
+	}
+	if h, err := a.centre.Hotspots(ctx); err != nil || len(h.Report.Hotspots) != 1 {
+		t.Fatalf("a does not see b's analysis: %+v %v", h, err)
+	}
+}

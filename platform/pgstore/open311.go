@@ -15,7 +15,8 @@ import (
 const l3Expr = `((data::jsonb) -> 'category' ->> 'l3Code')`
 
 func (r reader) Open311Orders(ctx context.Context, f store.Open311Filter) ([]streetdesk.WorkOrder, error) {
-	where, args := []string{"TRUE"}, []any{}
+	// Event orders are the platform's own, not citizens' requests.
+	where, args := []string{"COALESCE((data::jsonb) ->> 'kind', '') <> 'event'"}, []any{}
 	add := func(cond string, v any) {
 		args = append(args, v)
 		where = append(where, fmt.Sprintf(cond, len(args)))

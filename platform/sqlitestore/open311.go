@@ -17,7 +17,8 @@ import (
 const l3Expr = `json_extract(data, '$.category.l3Code')`
 
 func (r reader) Open311Orders(ctx context.Context, f store.Open311Filter) ([]streetdesk.WorkOrder, error) {
-	where, args := []string{"1=1"}, []any{}
+	// Event orders are the platform's own, not citizens' requests.
+	where, args := []string{"COALESCE(json_extract(data, '$.kind'), '') <> 'event'"}, []any{}
 	in := func(col string, vs []string) {
 		if len(vs) == 0 {
 			return

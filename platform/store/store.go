@@ -160,7 +160,8 @@ type Reader interface {
 	// ListOrders pages through orders, newest dispatch first.
 	ListOrders(ctx context.Context, f OrderFilter) (*streetdesk.OrderList, error)
 	// Open311Orders pages through the orders the Open311 API asks for
-	// (store/open311.go), newest dispatch first.
+	// (store/open311.go), newest dispatch first; never an event order
+	// (kind event: the platform's own, not a citizen's request).
 	Open311Orders(ctx context.Context, f Open311Filter) ([]streetdesk.WorkOrder, error)
 	// Open311Key returns a stored api_key by its hash, or ENOTFOUND.
 	Open311Key(ctx context.Context, hash string) (Open311Key, error)
