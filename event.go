@@ -20,6 +20,30 @@ const (
 // IsEvent reports whether the order is a big-data event order.
 func (w *WorkOrder) IsEvent() bool { return w.Kind == OrderKindEvent }
 
+// EventResolution is the accepted resolution of the big-data event an order
+// belongs to, as the platform gives it to the event's members
+// (WorkOrder.EventResolution): the member's own reply may cite it. Each
+// member still gets its own reply and callback.
+type EventResolution struct {
+	EventID    string    `json:"eventId"`
+	Cycle      int       `json:"cycle"` // the event's round it resolved
+	Outcome    Outcome   `json:"outcome"`
+	Reply      string    `json:"reply"` // the event's public reply
+	ResolvedAt time.Time `json:"resolvedAt"`
+}
+
+// CiteText is the reply a member's resolution starts from when it cites its
+// event's resolution — 参照大数据事件 ID 的处理结果：REPLY — cut to fit
+// MaxReplyRunes. The caseworker edits it before sending.
+func (e *EventResolution) CiteText() string {
+	head := "参照大数据事件 " + e.EventID + " 的处理结果："
+	reply := []rune(strings.TrimSpace(e.Reply))
+	if room := MaxReplyRunes - len([]rune(head)); len(reply) > room {
+		reply = append(reply[:max(room-1, 0)], '…')
+	}
+	return head + string(reply)
+}
+
 // Limits of event orders and proposals.
 const (
 	MinEventMembers    = 2   // an event joins at least two orders

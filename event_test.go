@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/ui/translation"
@@ -102,5 +103,20 @@ func TestLinkEvent(t *testing.T) {
 	}
 	if got := translation.For(translation.Chinese).TimelineKind(streetdesk.TimelineLinkEvent); got != "并案" {
 		t.Errorf("timeline label %q", got)
+	}
+}
+
+func TestEventResolutionCiteText(t *testing.T) {
+	e := &streetdesk.EventResolution{EventID: "EV-20261123-9F8E", Reply: " 已更换低噪音压缩设备，作业时间调整为早七点后。 "}
+	if got, want := e.CiteText(), "参照大数据事件 EV-20261123-9F8E 的处理结果：已更换低噪音压缩设备，作业时间调整为早七点后。"; got != want {
+		t.Fatalf("CiteText %q, want %q", got, want)
+	}
+	e.Reply = strings.Repeat("长", streetdesk.MaxReplyRunes)
+	got := e.CiteText()
+	if n := utf8.RuneCountInString(got); n != streetdesk.MaxReplyRunes || !strings.HasSuffix(got, "长…") {
+		t.Fatalf("a long reply: %d runes, ends %q", n, string([]rune(got)[n-2:]))
+	}
+	if err := streetdesk.CheckText("reply", got, streetdesk.MinReplyRunes, streetdesk.MaxReplyRunes); err != nil {
+		t.Fatal(err)
 	}
 }

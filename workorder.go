@@ -112,6 +112,9 @@ type WorkOrder struct {
 	AwaitingMedia bool   `json:"awaitingMedia"`
 	DuplicateOf   string `json:"duplicateOf,omitempty"`
 	EventID       string `json:"eventId,omitempty"` // part of a big-data event
+	// EventResolution is the event's accepted resolution once it is
+	// resolved (members only; cleared when the event is reopened).
+	EventResolution *EventResolution `json:"eventResolution,omitempty"`
 	// Members are an event order's member orders, in the order given.
 	Members []string `json:"members,omitempty"`
 	Rating  Rating   `json:"rating,omitempty"`

@@ -174,6 +174,12 @@ func (s *Server) centreOp(ctx context.Context, actor *streetdesk.User, id string
 	if err := t.saveOrder(ctx, o, prev, sv); err != nil {
 		return nil, err
 	}
+	if o.IsEvent() && o.Status == streetdesk.StatusReopened {
+		// The event's answer no longer stands: its members stop citing it.
+		if err := t.shareEventResolution(ctx, o, nil); err != nil {
+			return nil, err
+		}
+	}
 	if to := o.Status; to == streetdesk.StatusCancelled || to == streetdesk.StatusReturned {
 		if err := t.HideOrder(ctx, o.ID); err != nil {
 			return nil, err

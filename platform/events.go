@@ -122,6 +122,39 @@ func (s *Server) RunAnalysisEvery(ctx context.Context, interval time.Duration) {
 	}
 }
 
+// shareEventResolution gives an event's members its accepted resolution,
+// which their replies may cite (res nil takes it back: the event was
+// reopened). Each member changed gets a new version and place in the
+// change log, so the desks pull it; a member that holds it already is left
+// alone, so putting the resolution again (its photos arrived) changes
+// nothing.
+func (t *tx) shareEventResolution(ctx context.Context, ev *streetdesk.WorkOrder, res *streetdesk.Resolution) error {
+	var er *streetdesk.EventResolution
+	if res != nil {
+		er = &streetdesk.EventResolution{EventID: ev.ID, Cycle: res.Cycle, Outcome: res.Outcome, Reply: res.Reply, ResolvedAt: t.now}
+	}
+	same := func(a, b *streetdesk.EventResolution) bool {
+		return a == nil && b == nil || a != nil && b != nil && a.EventID == b.EventID && a.Cycle == b.Cycle && a.Outcome == b.Outcome && a.Reply == b.Reply
+	}
+	for _, id := range ev.Members {
+		m, sv, err := t.Order(ctx, id)
+		if streetdesk.ErrorCode(err) == streetdesk.ENOTFOUND {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if m.EventID != ev.ID || same(m.EventResolution, er) {
+			continue
+		}
+		m.EventResolution = er
+		if err := t.saveOrder(ctx, m, m.Status, sv); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // analysisJob is the job lock of the periodic analysis.
 const analysisJob = "hotspot-analysis"
 

@@ -473,13 +473,8 @@ func TestPeriodicAnalysisOneAtATime(t *testing.T) {
 // citizen's request: Open311 lists its members but never the event, by
 // any query or by its id.
 func TestOpen311LeavesOutEvents(t *testing.T) {
-	ctx := context.Background()
 	e := newEnv(t)
-	ms := e.recurring("teamA", 3, 22.5600)
-	ev, err := e.centre.CreateEvent(ctx, streetdesk.CreateEventRequest{OrderIDs: ids(ms), Title: "星湖花园垃圾站噪音源头治理"})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ev, ms := e.eventOfThree(t)
 	for _, q := range []string{"", "?status=open", "?service_code=" + sampleL3(), "?service_request_id=" + ev.ID + "," + ms[0].ID} {
 		got := decodeBoth(t, e, "requests", q)
 		var listed []string
@@ -499,4 +494,76 @@ func TestOpen311LeavesOutEvents(t *testing.T) {
 	if st, body := e.open311("requests/" + ev.ID + ".json"); st != http.StatusNotFound {
 		t.Errorf("the event by its id: %d %s", st, body)
 	}
+}
+
+// TestEventResolutionReachesMembers: once the event's resolution is
+// accepted, each member carries it (eventResolution), pulled by the
+// member's desk, its state unchanged; reopening the event takes it back,
+// and the next round's resolution brings it again.
+func TestEventResolutionReachesMembers(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t)
+	ev, ms := e.eventOfThree(t)
+	lead := e.client("lead01")
+	cursor := lead.pullAll("", 0)
+	last := cursor[len(cursor)-1].Cursor
+	if r := lead.pushOne(lead.mut(streetdesk.MutAccept, e.order(ev.ID), nil)); r.Status != streetdesk.ResultApplied {
+		t.Fatalf("accept the event: %+v", r)
+	}
+	res := goodResolution()
+	res.Reply = "已更换低噪音压缩设备，清运作业调整到早上七点以后。"
+	if r := lead.pushOne(lead.mut(streetdesk.MutSubmitResolution, e.order(ev.ID), res)); r.Status != streetdesk.ResultApplied {
+		t.Fatalf("resolve the event: %+v", r)
+	}
+	pulled := map[string]*streetdesk.WorkOrder{}
+	for _, p := range lead.pullAll(last, 0) {
+		for _, c := range p.Changes {
+			if c.Type == streetdesk.ChangeWorkOrder && c.Order != nil {
+				pulled[c.ID] = c.Order
+			}
+		}
+	}
+	for _, m := range ms {
+		got := e.order(m.ID)
+		er := got.EventResolution
+		if er == nil || er.EventID != ev.ID || er.Reply != res.Reply || er.Outcome != streetdesk.OutcomeSolved || er.Cycle != 0 ||
+			got.Status != streetdesk.StatusDispatched {
+			t.Fatalf("member %s: %s %+v", m.ID, got.Status, er)
+		}
+		if p := pulled[m.ID]; p == nil || p.EventResolution == nil || p.EventResolution.Reply != res.Reply {
+			t.Errorf("the pull lacks member %s's event resolution: %+v", m.ID, p)
+		}
+	}
+	if cite := e.order(ms[0].ID).EventResolution.CiteText(); cite != "参照大数据事件 "+ev.ID+" 的处理结果："+res.Reply {
+		t.Errorf("cite text %q", cite)
+	}
+
+	// 不满意 on the event: the members stop citing it.
+	if _, err := e.centreAs("callback").Callback(ctx, ev.ID, streetdesk.RatingDissatisfied, "夜里还是有噪音"); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		if got := e.order(m.ID); got.EventResolution != nil {
+			t.Fatalf("member %s still cites a reopened event: %+v", m.ID, got.EventResolution)
+		}
+	}
+	res2 := goodResolution()
+	res2.Reply = "已加装隔音棚，夜间停止压缩作业，居民确认噪音消除。"
+	if r := lead.pushOne(lead.mut(streetdesk.MutSubmitResolution, e.order(ev.ID), res2)); r.Status != streetdesk.ResultApplied {
+		t.Fatalf("resolve the event again: %+v", r)
+	}
+	if er := e.order(ms[1].ID).EventResolution; er == nil || er.Cycle != 1 || er.Reply != res2.Reply {
+		t.Fatalf("after the second round: %+v", er)
+	}
+}
+
+// eventOfThree makes an event order of three recurring complaints of teamA.
+func (e *env) eventOfThree(t *testing.T) (*streetdesk.WorkOrder, []*streetdesk.WorkOrder) {
+	t.Helper()
+	ms := e.recurring("teamA", 3, 22.5600)
+	ev, err := e.centre.CreateEvent(context.Background(), streetdesk.CreateEventRequest{OrderIDs: ids(ms), Title: "星湖花园垃圾站噪音源头治理"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev, ms
 }

@@ -178,6 +178,11 @@ func (t *tx) putResolution(ctx context.Context, r *streetdesk.Resolution, o *str
 	if err := t.PutResolution(ctx, r); err != nil {
 		return err
 	}
+	if o.IsEvent() && r.State == streetdesk.ResolutionAccepted && r.Cycle == o.Cycle {
+		if err := t.shareEventResolution(ctx, o, r); err != nil {
+			return err
+		}
+	}
 	return t.touch(ctx, streetdesk.ChangeResolution, r.ID, o)
 }
 

@@ -47,6 +47,7 @@ type detailView struct {
 	notice     *widget.Label    // reopen reason, pending requests, conflicts, revocation
 	event      *fyne.Container  // an event's members, a member's event (events.go)
 	eventLinks []*widget.Button // their buttons, each opening the order
+	eventReply *widget.Label    // a member's event's resolution, once resolved
 	timeline   *widget.Label    // one line per entry
 	photos     *fyne.Container
 	exportBtn  *widget.Button // 证据包
@@ -193,6 +194,9 @@ func (v *detailView) fill() {
 	}
 	v.channel.SetText(tr("detail.channel", "Channel: {{.C}}", map[string]string{"C": words().Name(o.Channel)}))
 	v.citizen.SetText(tr("detail.citizen", "Citizen: {{.N}} {{.P}}", map[string]string{"N": o.Citizen.Name, "P": o.Citizen.Phone}))
+	if o.Citizen == (streetdesk.Citizen{}) {
+		v.citizen.SetText("") // an event order: nobody called
+	}
 	var dl []string
 	add := func(key, fb string, t time.Time) {
 		if !t.IsZero() {

@@ -37,7 +37,7 @@ const maxMemberTitles = 50
 func (v *detailView) fillEvent() {
 	o := &v.det.Order
 	v.event.RemoveAll()
-	v.eventLinks = v.eventLinks[:0]
+	v.eventLinks, v.eventReply = v.eventLinks[:0], nil
 	link := func(id, text string) {
 		b := &widget.Button{Text: text, Importance: widget.LowImportance, Alignment: widget.ButtonAlignLeading,
 			OnTapped: func() { v.u.openOrder(id) }}
@@ -60,6 +60,12 @@ func (v *detailView) fillEvent() {
 		}
 	case o.EventID != "":
 		link(o.EventID, tr("detail.inEvent", "Part of big-data event {{.ID}}", map[string]string{"ID": o.EventID}))
+		if er := o.EventResolution; er != nil && er.EventID == o.EventID {
+			v.eventReply = &widget.Label{Wrapping: fyne.TextWrapWord, Text: tr("detail.eventReply",
+				"The event was resolved ({{.O}}, {{.T}}). Its reply: {{.R}}", map[string]string{"O": words().Name(er.Outcome),
+					"T": er.ResolvedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04"), "R": er.Reply})}
+			v.event.Add(v.eventReply)
+		}
 	default:
 		v.event.Hide()
 		return

@@ -11,6 +11,9 @@ func (u *UI) EventLinks() []*widget.Button {
 	return u.detail.eventLinks
 }
 
+// EventReply is a member's line with its event's resolution (nil: none).
+func (u *UI) EventReply() *widget.Label { return u.detail.eventReply }
+
 // ProposeButton is the hotspot view's "propose an event" button (nil when
 // not offered).
 func (u *UI) ProposeButton() *widget.Button { return u.hot.propose }

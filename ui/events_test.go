@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"fyne.io/fyne/v2/test"
 	"fyne.io/fyne/v2/widget"
@@ -168,4 +169,97 @@ func TestProposeEventOnlyLeads(t *testing.T) {
 	if b := e.u.ProposeButton(); b != nil {
 		t.Errorf("a caseworker is offered %q", b.Text)
 	}
+}
+
+// resolvedEvent marks the event of withEvent resolved on its first member
+// (accepted, so the caseworker may resolve it) and returns that member.
+func resolvedEvent(t *testing.T, e *env, evID, member string) *streetdesk.EventResolution {
+	t.Helper()
+	d, err := e.d.Order(context.Background(), member)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := d.Order
+	o.Status = streetdesk.StatusAccepted
+	o.EventResolution = &streetdesk.EventResolution{EventID: evID, Outcome: streetdesk.OutcomeSolved,
+		Reply: "已更换低噪音压缩设备，清运作业调整到早上七点以后。", ResolvedAt: o.DispatchedAt.Add(72 * time.Hour)}
+	e.d.AddOrder(o)
+	e.u.Refresh()
+	ui.DrainMain()
+	return o.EventResolution
+}
+
+// TestMemberCitesEventResolution: a member of a resolved event shows the
+// event's reply, and its resolve dialog starts from the cited text, which
+// the caseworker edits (or puts back) before sending. In both languages.
+func TestMemberCitesEventResolution(t *testing.T) {
+	for _, tc := range []struct{ locale, shown, cite string }{
+		{zhLocale, "大数据事件已办结（已解决，", "引用大数据事件 EV-20260312-0A1B 的处理结果"},
+		{enLocale, "The event was resolved (", "Cite event EV-20260312-0A1B's resolution"},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			e := setup(t, tc.locale)
+			evID, members := withEvent(t, e)
+			er := resolvedEvent(t, e, evID, members[0])
+			e.selectOrder(members[0])
+			if l := e.u.EventReply(); l == nil || !strings.Contains(l.Text, tc.shown) || !strings.HasSuffix(l.Text, er.Reply) {
+				t.Fatalf("event reply line: %v", l)
+			}
+			test.Tap(e.u.Action(streetdesk.OpSubmitResolution))
+			r := e.u.ResolveDialog()
+			if r.Reply.Text != er.CiteText() || r.Cite == nil || r.Cite.Text != tc.cite || r.Save.Disabled() {
+				t.Fatalf("reply %q, cite %v, save disabled %v", r.Reply.Text, r.Cite, r.Save.Disabled())
+			}
+			r.Reply.SetText("")
+			test.Tap(r.Cite)
+			own := "另：本处垃圾站门前路面已冲洗。"
+			r.Reply.SetText(r.Reply.Text + own) // edited: the caseworker adds their own words
+			test.Tap(r.Save)
+			det := e.order(members[0])
+			if len(det.Resolutions) != 1 || det.Resolutions[0].Reply != er.CiteText()+own {
+				t.Fatalf("resolutions %+v", det.Resolutions)
+			}
+			// The other member's event is not resolved: nothing is cited.
+			e.selectOrder(members[1])
+			if e.u.EventReply() != nil {
+				t.Error("an event reply on a member of an unresolved event")
+			}
+		})
+	}
+}
+
+// Golden images at 1280×800: an event order's detail (its members) and a
+// member's detail with the event's resolution, and the lead's proposal
+// dialog on the hotspot tab (1366×768).
+func TestGoldenEvents(t *testing.T) {
+	t.Run("event_detail.png", func(t *testing.T) {
+		e := setup(t, zhLocale)
+		evID, _ := withEvent(t, e)
+		e.selectOrder(evID)
+		test.AssertImageMatches(t, "event_detail.png", e.w.Canvas().Capture())
+	})
+	t.Run("event_member.png", func(t *testing.T) {
+		e := setup(t, zhLocale)
+		evID, members := withEvent(t, e)
+		resolvedEvent(t, e, evID, members[0])
+		e.selectOrder(members[0])
+		test.AssertImageMatches(t, "event_member.png", e.w.Canvas().Capture())
+	})
+	t.Run("resolve_cite.png", func(t *testing.T) {
+		e := setup(t, zhLocale)
+		evID, members := withEvent(t, e)
+		resolvedEvent(t, e, evID, members[0])
+		e.selectOrder(members[0])
+		test.Tap(e.u.Action(streetdesk.OpSubmitResolution))
+		ui.DrainMain()
+		test.AssertImageMatches(t, "resolve_cite.png", e.w.Canvas().Capture())
+	})
+	t.Run("propose_event.png", func(t *testing.T) {
+		e := hotspotSetup(t, zhLocale, asLead)
+		i, _ := planted(t, e.u.Hotspots().Report, "010204")
+		e.u.Hotspots().List.Select(i)
+		test.Tap(e.u.ProposeButton())
+		ui.DrainMain()
+		test.AssertImageMatches(t, "propose_event.png", e.w.Canvas().Capture())
+	})
 }

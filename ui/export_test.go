@@ -192,12 +192,13 @@ type ResolveView struct {
 	Counter, Warning, Summary *widget.Label
 	Photos                    []*widget.Check
 	Publish                   []*widget.Check // nil for photos that are not "after"
+	Cite                      *widget.Button  // nil unless the order's event is resolved
 }
 
 func (u *UI) ResolveDialog() ResolveView {
 	d := u.detail.resolve
 	return ResolveView{Form: form(d.formDialog), Outcome: d.outcome, Reply: &d.reply.Entry, Counter: d.counter, Warning: d.warning,
-		Summary: d.summary, Photos: d.photos, Publish: d.publish}
+		Summary: d.summary, Photos: d.photos, Publish: d.publish, Cite: d.cite}
 }
 
 type PhotoViewerView struct {

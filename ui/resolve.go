@@ -30,6 +30,9 @@ type resolveDialog struct {
 	summary *widget.Label
 	refs    []streetdesk.LocalPhoto
 	ev      *resolveEvidence
+	// cite puts the member's event's resolution back into the reply (nil
+	// unless the order is a member of a resolved event).
+	cite *widget.Button
 }
 
 func (v *detailView) onResolve() {
@@ -49,6 +52,15 @@ func (v *detailView) onResolve() {
 	d.reply = newDeskEntry(&deskEntry{Entry: widget.Entry{MultiLine: true, Wrapping: fyne.TextWrapWord, PlaceHolder: tr("resolve.replyHint", "The reply to the citizen: what was found, what was done, what happens next.")}})
 	d.reply.SetMinRowsVisible(6)
 	d.reply.OnChanged = func(string) { d.update() }
+	replyHead := fyne.CanvasObject(&widget.Label{Text: tr("resolve.reply", "Reply"), TextStyle: fyne.TextStyle{Bold: true}})
+	if er := v.det.Order.EventResolution; er != nil && er.EventID == v.det.Order.EventID {
+		// A member of a resolved event: the reply starts from the event's,
+		// cited; the caseworker edits it (the citizen still gets their own).
+		d.reply.SetText(er.CiteText())
+		d.cite = &widget.Button{Text: tr("resolve.cite", "Cite event {{.ID}}'s resolution", map[string]string{"ID": er.EventID}),
+			Importance: widget.LowImportance, OnTapped: func() { d.reply.SetText(er.CiteText()) }}
+		replyHead = container.NewBorder(nil, nil, nil, d.cite, replyHead)
+	}
 	d.counter = &widget.Label{Alignment: fyne.TextAlignTrailing}
 	d.warning = &widget.Label{Wrapping: fyne.TextWrapWord, Importance: widget.WarningImportance}
 	d.summary = &widget.Label{Wrapping: fyne.TextWrapWord}
@@ -77,7 +89,7 @@ func (v *detailView) onResolve() {
 	}
 	body := container.NewVBox(
 		&widget.Label{Text: tr("resolve.outcome", "Outcome"), TextStyle: fyne.TextStyle{Bold: true}}, d.outcome,
-		&widget.Label{Text: tr("resolve.reply", "Reply"), TextStyle: fyne.TextStyle{Bold: true}}, d.reply, d.counter,
+		replyHead, d.reply, d.counter,
 		&widget.Label{Text: tr("resolve.photos", "Photos to send"), TextStyle: fyne.TextStyle{Bold: true}}, photoList(checks),
 		d.warning, d.summary,
 	)

@@ -461,6 +461,7 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 	caption := fs.String("caption", "", "photo caption")
 	outcome := fs.String("outcome", "", "resolution outcome: solved|partly|explained")
 	reply := fs.String("reply", "", "the reply text to the citizen")
+	cite := fs.Bool("cite-event", false, "resolve: start the reply with the resolution of the big-data event the order belongs to (参照大数据事件 ID 的处理结果：…); --reply is added after it")
 	photos := fs.String("photos", "", "comma-separated photo ids for the resolution (default: all photos of this cycle)")
 	publish := fs.String("publish", "", "resolve: comma-separated \"after\" photo ids the citizen may see on the progress page (default: none)")
 	reason := fs.String("reason", "", "reason (code for return; text for extend)")
@@ -510,13 +511,22 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 		}
 	case "resolve":
 		in := streetdesk.ResolveInput{Outcome: streetdesk.Outcome(*outcome), Reply: *reply}
+		var det *streetdesk.OrderDetail
+		if *photos == "" || *cite {
+			if det, err = d.Order(ctx, id); err != nil {
+				return err
+			}
+		}
+		if *cite {
+			er := det.Order.EventResolution
+			if er == nil || er.EventID != det.Order.EventID {
+				return streetdesk.Errorf(streetdesk.EINVALID, "--cite-event: order %s is not part of a resolved big-data event", id)
+			}
+			in.Reply = er.CiteText() + *reply
+		}
 		if *photos != "" {
 			in.PhotoRefIDs = strings.Split(*photos, ",")
 		} else {
-			det, derr := d.Order(ctx, id)
-			if derr != nil {
-				return derr
-			}
 			for _, p := range det.Photos {
 				if p.Cycle == det.Order.Cycle && p.AuthorID == d.Me().ID {
 					in.PhotoRefIDs = append(in.PhotoRefIDs, p.ID)
@@ -642,7 +652,13 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		fmt.Fprintf(m.Stdout, "%s\n\n", zh.T("cli.show.event", "Big-data event · {{.N}} member orders: {{.IDs}}",
 			map[string]any{"N": len(o.Members), "IDs": strings.Join(o.Members, " ")}))
 	case o.EventID != "":
-		fmt.Fprintf(m.Stdout, "%s\n\n", zh.T("cli.show.inEvent", "Part of big-data event {{.ID}}", map[string]string{"ID": o.EventID}))
+		fmt.Fprintln(m.Stdout, zh.T("cli.show.inEvent", "Part of big-data event {{.ID}}", map[string]string{"ID": o.EventID}))
+		if er := o.EventResolution; er != nil && er.EventID == o.EventID {
+			fmt.Fprintln(m.Stdout, zh.T("cli.show.eventResolved", "The event was resolved ({{.O}}, {{.T}}). Its reply: {{.R}}",
+				map[string]string{"O": zh.Name(er.Outcome), "T": er.ResolvedAt.In(streetdesk.ChinaTZ).Format("01-02 15:04"), "R": er.Reply}))
+			fmt.Fprintln(m.Stdout, zh.T("cli.show.citeHint", "To cite it: streetdesk resolve {{.ID}} --cite-event [--reply MORE]", map[string]string{"ID": o.ID}))
+		}
+		fmt.Fprintln(m.Stdout)
 	}
 	marks := map[streetdesk.ItemSync]string{streetdesk.SyncPending: "  " + zh.T("cli.sync.pending", "⟳ to sync"),
 		streetdesk.SyncConflict: "  " + zh.T("cli.sync.conflict", "⚠ needs attention"), streetdesk.SyncUploading: "  " + zh.T("cli.sync.uploading", "⬆ uploading")}

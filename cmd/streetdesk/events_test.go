@@ -84,6 +84,7 @@ func TestProposeEvent_EndToEnd(t *testing.T) {
 	if text := lead.must("show", pr.EventID); !strings.Contains(text, fmt.Sprintf("大数据事件 · 并案工单 %d 件", len(ids))) {
 		t.Errorf("show %s:\n%s", pr.EventID, text)
 	}
+	leadResolvesEvent(t, lead, pr.EventID, ids, disp)
 	cw := &desk{t: t, data: t.TempDir()}
 	if _, errs, code := cw.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
 		t.Fatalf("login: %s", errs)
@@ -91,5 +92,55 @@ func TestProposeEvent_EndToEnd(t *testing.T) {
 	cw.must("sync", "--once")
 	if _, errs, code := cw.run("", append(args, "--title", "噪音", "--reason", "反复投诉")...); code == 0 || !strings.Contains(errs, "组长") && !strings.Contains(errs, "team lead") {
 		t.Errorf("a caseworker's proposal: exit %d %q", code, errs)
+	}
+}
+
+// leadResolvesEvent: the lead resolves the event; the next sync brings its
+// resolution to the members, and a member's reply cites it
+// (resolve --cite-event), as the platform then holds it.
+func leadResolvesEvent(t *testing.T, lead *desk, eventID string, members []string, disp *centre.Client) {
+	t.Helper()
+	if _, errs, code := lead.run("", "resolve", members[0], "--outcome", "solved", "--cite-event"); code == 0 || !strings.Contains(errs, "not part of a resolved big-data event") {
+		t.Errorf("--cite-event before the event is resolved: exit %d %q", code, errs)
+	}
+	lead.must("accept", eventID)
+	reply := "已更换低噪音压缩设备，清运作业调整到早上七点以后。"
+	lead.must("resolve", eventID, "--outcome", "solved", "--reply", reply)
+	lead.must("sync", "--once")
+	if d := lead.show(eventID); d.Order.Status != streetdesk.StatusResolved {
+		t.Fatalf("the event after the sync: %s", d.Order.Status)
+	}
+	lead.must("sync", "--once")
+	// A member the lead can resolve now.
+	var m string
+	for _, id := range members {
+		switch lead.show(id).Order.Status {
+		case streetdesk.StatusDispatched:
+			lead.must("accept", id)
+			m = id
+		case streetdesk.StatusAccepted, streetdesk.StatusReopened:
+			m = id
+		}
+		if m != "" {
+			break
+		}
+	}
+	if m == "" {
+		t.Fatal("no member to resolve")
+	}
+	text := lead.must("show", m)
+	cite := "参照大数据事件 " + eventID + " 的处理结果：" + reply
+	if !strings.Contains(text, "大数据事件已办结（已解决，") || !strings.Contains(text, reply) || !strings.Contains(text, "--cite-event") {
+		t.Fatalf("show %s:\n%s", m, text)
+	}
+	lead.must("resolve", m, "--outcome", "solved", "--cite-event", "--reply", "另：门前路面已冲洗。")
+	lead.must("sync", "--once")
+	d := lead.show(m)
+	if n := len(d.Resolutions); n == 0 || d.Resolutions[n-1].Reply != cite+"另：门前路面已冲洗。" || d.Resolutions[n-1].Sync != streetdesk.SyncSynced ||
+		d.Order.Status != streetdesk.StatusResolved {
+		t.Fatalf("the member's resolution after the sync: %s %+v", d.Order.Status, d.Resolutions)
+	}
+	if o, err := disp.Get(context.Background(), m); err != nil || o.Status != streetdesk.StatusResolved {
+		t.Fatalf("the member on the platform: %v %v", o, err)
 	}
 }
