@@ -538,6 +538,11 @@ func TestEventResolutionReachesMembers(t *testing.T) {
 		t.Errorf("cite text %q", cite)
 	}
 
+	// The member's citizen sees the event's public reply on the tracking page.
+	if st, page := e.citizen().lookup(ms[0].ID, "0000"); st != http.StatusOK || !strings.Contains(page, "一并纳入源头整治，整治结果："+res.Reply) {
+		t.Errorf("tracking page of a member: %d\n%s", st, page)
+	}
+
 	// 不满意 on the event: the members stop citing it.
 	if _, err := e.centreAs("callback").Callback(ctx, ev.ID, streetdesk.RatingDissatisfied, "夜里还是有噪音"); err != nil {
 		t.Fatal(err)

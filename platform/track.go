@@ -155,6 +155,7 @@ type trackView struct {
 	Department, Handler, Deadline string
 	Phone, Round, Outcome, Reply  string
 	Rated                         string
+	EventReply                    string // the big-data event's public reply, for a member
 	Photos                        []string
 	Steps                         []trackStep
 	CanRate                       bool
@@ -431,6 +432,10 @@ func (s *Server) trackView(ctx context.Context, id, lang string) (*trackView, er
 		if err := s.trackReply(ctx, o, lang, v); err != nil {
 			return nil, err
 		}
+	}
+	if er := o.EventResolution; er != nil && er.EventID == o.EventID {
+		// A source fix for this and similar requests: public, like a reply.
+		v.EventReply = strings.ReplaceAll(trackWords[lang]["eventReply"], "{R}", er.Reply)
 	}
 	return v, s.trackRating(ctx, o, lang, v)
 }
