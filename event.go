@@ -32,11 +32,11 @@ type EventResolution struct {
 	ResolvedAt time.Time `json:"resolvedAt"`
 }
 
-// CiteText is the reply a member's resolution starts from when it cites its
-// event's resolution — 参照大数据事件 ID 的处理结果：REPLY — cut to fit
-// MaxReplyRunes. The caseworker edits it before sending.
-func (e *EventResolution) CiteText() string {
-	head := "参照大数据事件 " + e.EventID + " 的处理结果："
+// Cite is the reply a member's resolution starts from when it cites its
+// event's resolution: head (the words naming the event, from
+// ui/translation's CiteEvent: 参照大数据事件 ID 的处理结果：) and the event's
+// reply, cut to fit MaxReplyRunes. The caseworker edits it before sending.
+func (e *EventResolution) Cite(head string) string {
 	reply := []rune(strings.TrimSpace(e.Reply))
 	if room := MaxReplyRunes - len([]rune(head)); len(reply) > room {
 		reply = append(reply[:max(room-1, 0)], '…')

@@ -108,11 +108,12 @@ func TestLinkEvent(t *testing.T) {
 
 func TestEventResolutionCiteText(t *testing.T) {
 	e := &streetdesk.EventResolution{EventID: "EV-20261123-9F8E", Reply: " 已更换低噪音压缩设备，作业时间调整为早七点后。 "}
-	if got, want := e.CiteText(), "参照大数据事件 EV-20261123-9F8E 的处理结果：已更换低噪音压缩设备，作业时间调整为早七点后。"; got != want {
-		t.Fatalf("CiteText %q, want %q", got, want)
+	head := "参照大数据事件 EV-20261123-9F8E 的处理结果："
+	if got, want := e.Cite(head), head+"已更换低噪音压缩设备，作业时间调整为早七点后。"; got != want {
+		t.Fatalf("Cite %q, want %q", got, want)
 	}
 	e.Reply = strings.Repeat("长", streetdesk.MaxReplyRunes)
-	got := e.CiteText()
+	got := e.Cite(head)
 	if n := utf8.RuneCountInString(got); n != streetdesk.MaxReplyRunes || !strings.HasSuffix(got, "长…") {
 		t.Fatalf("a long reply: %d runes, ends %q", n, string([]rune(got)[n-2:]))
 	}

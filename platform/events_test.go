@@ -534,7 +534,7 @@ func TestEventResolutionReachesMembers(t *testing.T) {
 			t.Errorf("the pull lacks member %s's event resolution: %+v", m.ID, p)
 		}
 	}
-	if cite := e.order(ms[0].ID).EventResolution.CiteText(); cite != "参照大数据事件 "+ev.ID+" 的处理结果："+res.Reply {
+	if cite := e.order(ms[0].ID).EventResolution.Cite("参照："); cite != "参照："+res.Reply {
 		t.Errorf("cite text %q", cite)
 	}
 

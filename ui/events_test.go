@@ -12,6 +12,7 @@ import (
 
 	streetdesk "github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/ui"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // withEvent adds an event order of the first two queue orders (which then
@@ -207,7 +208,7 @@ func TestMemberCitesEventResolution(t *testing.T) {
 			}
 			test.Tap(e.u.Action(streetdesk.OpSubmitResolution))
 			r := e.u.ResolveDialog()
-			if r.Reply.Text != er.CiteText() || r.Cite == nil || r.Cite.Text != tc.cite || r.Save.Disabled() {
+			if r.Reply.Text != translation.For(translation.Chinese).CiteEvent(er) || r.Cite == nil || r.Cite.Text != tc.cite || r.Save.Disabled() {
 				t.Fatalf("reply %q, cite %v, save disabled %v", r.Reply.Text, r.Cite, r.Save.Disabled())
 			}
 			r.Reply.SetText("")
@@ -216,7 +217,7 @@ func TestMemberCitesEventResolution(t *testing.T) {
 			r.Reply.SetText(r.Reply.Text + own) // edited: the caseworker adds their own words
 			test.Tap(r.Save)
 			det := e.order(members[0])
-			if len(det.Resolutions) != 1 || det.Resolutions[0].Reply != er.CiteText()+own {
+			if len(det.Resolutions) != 1 || det.Resolutions[0].Reply != translation.For(translation.Chinese).CiteEvent(er)+own {
 				t.Fatalf("resolutions %+v", det.Resolutions)
 			}
 			// The other member's event is not resolved: nothing is cited.

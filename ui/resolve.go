@@ -11,6 +11,7 @@ import (
 	"fyne.io/fyne/v2/widget"
 
 	streetdesk "github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
 // resolveDialog is 办结: outcome, reply text with a live counter and a
@@ -56,9 +57,10 @@ func (v *detailView) onResolve() {
 	if er := v.det.Order.EventResolution; er != nil && er.EventID == v.det.Order.EventID {
 		// A member of a resolved event: the reply starts from the event's,
 		// cited; the caseworker edits it (the citizen still gets their own).
-		d.reply.SetText(er.CiteText())
+		cite := translation.For(translation.Chinese).CiteEvent(er) // the citizen's words
+		d.reply.SetText(cite)
 		d.cite = &widget.Button{Text: tr("resolve.cite", "Cite event {{.ID}}'s resolution", map[string]string{"ID": er.EventID}),
-			Importance: widget.LowImportance, OnTapped: func() { d.reply.SetText(er.CiteText()) }}
+			Importance: widget.LowImportance, OnTapped: func() { d.reply.SetText(cite) }}
 		replyHead = container.NewBorder(nil, nil, nil, d.cite, replyHead)
 	}
 	d.counter = &widget.Label{Alignment: fyne.TextAlignTrailing}

@@ -58,6 +58,13 @@ func (w *Words) Name(v any) string {
 	return w.T(k, code)
 }
 
+// CiteEvent is the reply a member of a resolved big-data event starts from
+// (参照大数据事件 ID 的处理结果：…). It is the citizen's reply, so callers ask
+// the Chinese words whatever the desk's language.
+func (w *Words) CiteEvent(er *streetdesk.EventResolution) string {
+	return er.Cite(w.T("cite.event", "Following the resolution of big-data event {{.ID}}: ", map[string]string{"ID": er.EventID}))
+}
+
 // TimelineKind names a timeline entry's kind: the order's dispatch, a
 // callback, a reopening, photos, or the operation the entry records.
 func (w *Words) TimelineKind(kind string) string {
