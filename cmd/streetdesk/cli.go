@@ -522,7 +522,7 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 			if er == nil || er.EventID != det.Order.EventID {
 				return streetdesk.Errorf(streetdesk.EINVALID, "--cite-event: order %s is not part of a resolved big-data event", id)
 			}
-			in.Reply = translation.For(translation.Chinese).CiteEvent(er) + *reply
+			in.Reply = cliWords().CiteEvent(er) + *reply
 		}
 		if *photos != "" {
 			in.PhotoRefIDs = strings.Split(*photos, ",")
