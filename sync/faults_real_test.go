@@ -227,10 +227,17 @@ func TestRealFault_A5_RestoredDatabaseForks(t *testing.T) {
 	d.db = db
 	d.eng = sync.New(db, d.client, sync.Options{Clock: d.clock, Rand: func() float64 { return 0.5 }})
 	d.start()
+	// The first cycle ends before the accept: one still running when it is
+	// written could end "ok" without it, and untilOK would stop there with
+	// the accept never sent, so the restored copy would reuse no id.
+	d.waitCycle(0)
 	if err := db.Accept(ctx, ids[0]); err != nil {
 		t.Fatal(err)
 	}
 	d.untilOK()
+	if keys := pendingKeys(t, d); len(keys) != 0 {
+		t.Fatalf("the accept was not sent before the PC died: %v", keys)
+	}
 	d.close()
 	// The PC dies; the backup is restored and work goes on there.
 	d2 := e.desk(backup, e.cw, sync.Options{})
