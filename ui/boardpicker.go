@@ -224,9 +224,8 @@ func (r *pickRow) clear() {
 }
 
 func (r *pickRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Calendar, assignee string) {
-	lc := langCode()
 	o := &it.Order
-	r.due.Text = countdown(o, now, cal, lc)
+	r.due.Text = countdown(o, now, cal)
 	r.due.Color = riskColor(cal.RiskAt(o, now))
 	r.fullTitle = o.Title
 	r.title.Color = themeColor(theme.ColorNameForeground)

@@ -14,7 +14,7 @@ import (
 
 // countdown is a row's deadline word: "超时 2小时", "今天 17:00" or
 // "剩余 3天"; "" when the order has no running deadline (RiskNone).
-func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar, lc string) string {
+func countdown(o *streetdesk.WorkOrder, now time.Time, cal *streetdesk.Calendar) string {
 	d := o.CurrentDeadline()
 	if d.IsZero() {
 		return ""

@@ -156,7 +156,6 @@ func (v *detailView) reload() {
 }
 
 func (v *detailView) fill() {
-	lc := langCode()
 	d := v.det
 	o := &d.Order
 	v.header.SetText(o.ID)
@@ -256,7 +255,7 @@ func (v *detailView) fill() {
 
 	lines := make([]string, len(d.Timeline))
 	for i, e := range d.Timeline {
-		lines[i] = timelineLine(e, lc)
+		lines[i] = timelineLine(e)
 	}
 	v.timeline.SetText(strings.Join(lines, "\n"))
 
@@ -390,7 +389,7 @@ func syncMark(s streetdesk.ItemSync) string {
 // timelineLine renders one entry: "03-12 08:40 王芳 签收 ⟳ 待同步". The
 // platform's own events (dispatch, callback, reopen) carry no mark; what
 // people did shows whether it reached the platform.
-func timelineLine(e streetdesk.TimelineEntry, lc string) string {
+func timelineLine(e streetdesk.TimelineEntry) string {
 	parts := nonEmpty(e.At.In(streetdesk.ChinaTZ).Format("01-02 15:04"), e.Actor, words().TimelineKind(e.Kind), words().TimelineDetail(&e))
 	line := strings.Join(parts, " ")
 	if m := syncMark(e.Sync); m != "" {

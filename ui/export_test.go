@@ -365,7 +365,7 @@ func (u *UI) ChooseLanguage(option string) { u.langChoice.sel.SetSelected(option
 func (u *UI) SignInLanguage() *widget.Select { return u.langChoice.sel }
 
 // TimelineLine renders a timeline entry as the detail does.
-func TimelineLine(e streetdesk.TimelineEntry) string { return timelineLine(e, langCode()) }
+func TimelineLine(e streetdesk.TimelineEntry) string { return timelineLine(e) }
 
 // Board is a lead's board (nil for a caseworker).
 func (u *UI) Board() *Board { return u.board }

@@ -367,11 +367,10 @@ func (r *queueRow) clear() {
 
 // set shows it; who, when not empty, is its assignee (a lead's queue).
 func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.Calendar, who string) {
-	lc := langCode()
 	o := &it.Order
 	r.risk = cal.RiskAt(o, now)
 	r.alert = it.Conflicts > 0 || o.Supervised || (o.Reopened() && o.Status != streetdesk.StatusReopened) || o.Urgency == streetdesk.UrgencyCritical
-	r.deadline.Text = countdown(o, now, cal, lc)
+	r.deadline.Text = countdown(o, now, cal)
 	if r.deadline.Text == "" { // no running deadline: the state takes its place
 		r.deadline.Text = words().Name(o.Status)
 	}
@@ -385,7 +384,7 @@ func (r *queueRow) set(it streetdesk.QueueItem, now time.Time, cal *streetdesk.C
 	}
 	r.fullPlace = place
 	r.chip.Text = words().Name(o.Status)
-	r.fullBadges = badges(it, lc)
+	r.fullBadges = badges(it)
 	r.Refresh()
 }
 
@@ -411,7 +410,7 @@ func (r *queueRow) colorize() {
 }
 
 // badges are the row's markers: 大数据事件/并案, 特急/紧急, 督办, 重办, ⟳ 待同步, ⚠ 冲突.
-func badges(it streetdesk.QueueItem, lc string) string {
+func badges(it streetdesk.QueueItem) string {
 	var b []string
 	if e := eventBadge(&it.Order); e != "" {
 		b = append(b, e)
