@@ -79,6 +79,37 @@ func FuzzReadMeta(f *testing.F) {
 	})
 }
 
+// FuzzDownscaleKeepsMeta: whatever EXIF a photo carries, broken or not,
+// its upload copy is made, and says what ReadMeta read of the original.
+func FuzzDownscaleKeepsMeta(f *testing.F) {
+	seeds(f)
+	s, err := media.Open(f.TempDir(), media.Options{MaxPixels: 4_000_000, MaxBytes: 4 << 20})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		ctx := context.Background()
+		p, err := s.ImportReader(ctx, bytes.NewReader(data))
+		if err != nil {
+			return // FuzzImport covers the refusals
+		}
+		defer os.Remove(p.Path)
+		d, err := s.Downscale(ctx, p.SHA256, 8, 0)
+		if err != nil {
+			t.Fatalf("downscale of an imported photo: %v", err)
+		}
+		if d.SHA256 == p.SHA256 {
+			return // already upright and small: sent as it is
+		}
+		defer os.Remove(d.Path)
+		got, err := os.ReadFile(d.Path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sameMeta(t, media.ReadMeta(bytes.NewReader(got)), media.ReadMeta(bytes.NewReader(data)))
+	})
+}
+
 // BenchmarkImport measures import of a ~5 MB camera-sized JPEG: stream,
 // SHA-256, fsync, header check, full decode (validation) and EXIF.
 func BenchmarkImport(b *testing.B) {

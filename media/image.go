@@ -210,7 +210,7 @@ func (s *Store) Thumbnail(ctx context.Context, sha string, maxSide int) (string,
 	if err != nil {
 		return "", err
 	}
-	tmp, _, _, err := s.writeJPEG(ctx, img, 85)
+	tmp, _, _, err := s.writeJPEG(ctx, img, 85, nil)
 	if err != nil {
 		return "", err
 	}
@@ -224,8 +224,9 @@ func (s *Store) Thumbnail(ctx context.Context, sha string, maxSide int) (string,
 // Downscale makes an upload copy of a photo: upright (the orientation baked
 // into the pixels), at most maxSide pixels on its longer side, re-encoded as
 // JPEG at quality (1–100, 0 means 85), stored as a new content-addressed
-// file. The copy carries the original's date, place and camera in the
-// returned ImportedPhoto (the file itself has no EXIF). A photo that is
+// file. The copy keeps the original's date, place and camera, both in the
+// returned ImportedPhoto and in its own EXIF (orientation 1), since the
+// platform checks the evidence from the bytes it receives. A photo that is
 // already upright and small enough is returned as is.
 func (s *Store) Downscale(ctx context.Context, sha string, maxSide int, quality int) (streetdesk.ImportedPhoto, error) {
 	var out streetdesk.ImportedPhoto
@@ -273,7 +274,14 @@ func (s *Store) Downscale(ctx context.Context, sha string, maxSide int, quality 
 	if err != nil {
 		return out, err
 	}
-	tmp, newSHA, size, err := s.writeJPEG(ctx, img, quality)
+	blob, err := uploadExif(m)
+	if err != nil {
+		// Not expected (the values were read and checked), and the copy is
+		// still a photo: send it without, the desk keeps the facts.
+		s.log.Warn("downscale: copy sent without exif", "sha256", sha, "err", err)
+		blob = nil
+	}
+	tmp, newSHA, size, err := s.writeJPEG(ctx, img, quality, blob)
 	if err != nil {
 		return out, err
 	}
@@ -289,8 +297,9 @@ func (s *Store) Downscale(ctx context.Context, sha string, maxSide int, quality 
 	return out, nil
 }
 
-// writeJPEG encodes img to a synced temp file, hashing it.
-func (s *Store) writeJPEG(ctx context.Context, img image.Image, quality int) (path, sha string, size int64, err error) {
+// writeJPEG encodes img to a synced temp file, hashing it, with the EXIF
+// block exifTIFF in an APP1 segment unless it is nil.
+func (s *Store) writeJPEG(ctx context.Context, img image.Image, quality int, exifTIFF []byte) (path, sha string, size int64, err error) {
 	if err := ctx.Err(); err != nil {
 		return "", "", 0, err
 	}
@@ -304,7 +313,13 @@ func (s *Store) writeJPEG(ctx context.Context, img image.Image, quality int) (pa
 	}
 	h := sha256.New()
 	cw := &countWriter{w: io.MultiWriter(f, h)}
-	err = jpeg.Encode(cw, img, &jpeg.Options{Quality: quality})
+	var w io.Writer = cw
+	if exifTIFF != nil {
+		w, err = newExifJPEGWriter(cw, exifTIFF)
+	}
+	if err == nil {
+		err = jpeg.Encode(w, img, &jpeg.Options{Quality: quality})
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -8,9 +8,11 @@ import (
 	"image/color"
 	"image/jpeg"
 	"image/png"
+	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -237,6 +239,7 @@ func TestDownscale(t *testing.T) {
 	if d.Size >= big.Size || !d.HasGPS || d.Lat != big.Lat || !d.TakenAt.Equal(big.TakenAt) || d.Camera != big.Camera {
 		t.Errorf("downscaled copy lost metadata or did not shrink: %+v", d)
 	}
+	sameMeta(t, metaOf(t, d.Path), metaOf(t, big.Path)) // in the file itself, for the platform
 	if p, ok := s.Has(d.SHA256); !ok || p != d.Path {
 		t.Errorf("Has(downscaled) = %s %v", p, ok)
 	}
@@ -280,6 +283,84 @@ func TestDownscale(t *testing.T) {
 		t.Errorf("quality 101: %v", err)
 	}
 	assertNoTemp(t, s)
+}
+
+// The upload copy keeps what the original's EXIF says: read back with
+// ReadMeta, it gives the original's camera, time and place, orientation 1
+// (its pixels are upright). Every photo of the set, the malformed ones
+// included: a photo with broken EXIF is still sent, with what could be read
+// of it; one without EXIF is sent without.
+func TestDownscaleKeepsExif(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, media.Options{})
+	var files []string
+	filepath.WalkDir(photos, func(p string, d os.DirEntry, err error) error {
+		ext := strings.ToLower(filepath.Ext(p))
+		if err != nil || d.IsDir() || ext != ".jpg" && ext != ".png" {
+			return nil
+		}
+		// Large files add decode time and nothing the smaller ones do not
+		// (TestDownscale takes a 3264×2448 phone photo).
+		if fi, err := d.Info(); err == nil && fi.Size() <= 300<<10 {
+			files = append(files, p)
+		}
+		return nil
+	})
+	withExif := 0
+	for _, p := range files {
+		name, _ := filepath.Rel(photos, p)
+		t.Run(name, func(t *testing.T) {
+			orig, err := s.Import(ctx, p)
+			if err != nil {
+				return // not a photo the desk takes (covered by the import tests)
+			}
+			d, err := s.Downscale(ctx, orig.SHA256, max(1, max(orig.Width, orig.Height)/2), 0)
+			if err != nil {
+				t.Fatalf("downscale: %v", err)
+			}
+			if d.SHA256 == orig.SHA256 {
+				return // upright and 1×1: sent as it is
+			}
+			want := metaOf(t, orig.Path)
+			sameMeta(t, metaOf(t, d.Path), want)
+			data, err := os.ReadFile(d.Path)
+			if err != nil {
+				t.Fatal(err)
+			}
+			has := bytes.Contains(data, []byte("Exif\x00\x00"))
+			if said := want.TakenAt != (time.Time{}) || want.HasGPS || want.Make != "" || want.Model != ""; has != said {
+				t.Errorf("copy has EXIF %v; the original says time, place or camera: %v", has, said)
+			}
+			if has {
+				withExif++
+			}
+			if _, err := jpeg.Decode(bytes.NewReader(data)); err != nil {
+				t.Errorf("the copy does not decode: %v", err)
+			}
+		})
+	}
+	if withExif < 15 {
+		t.Errorf("only %d copies carry EXIF: the set has more camera photos than that", withExif)
+	}
+	assertNoTemp(t, s)
+}
+
+// sameMeta fails unless got says what want does, with orientation 1 and
+// coordinates to within 1e-8° (about a millimetre).
+func sameMeta(t testing.TB, got, want media.Meta) {
+	t.Helper()
+	if got.Orientation != 1 {
+		t.Errorf("orientation %d, want 1", got.Orientation)
+	}
+	if !got.TakenAt.Equal(want.TakenAt) || got.TakenAt.Format("-07:00") != want.TakenAt.Format("-07:00") || got.ZoneAssumed != want.ZoneAssumed {
+		t.Errorf("taken %v (zone assumed %v), want %v (%v)", got.TakenAt, got.ZoneAssumed, want.TakenAt, want.ZoneAssumed)
+	}
+	if got.HasGPS != want.HasGPS || math.Abs(got.Lat-want.Lat) > 1e-8 || math.Abs(got.Lng-want.Lng) > 1e-8 {
+		t.Errorf("GPS %v %.9f,%.9f, want %v %.9f,%.9f", got.HasGPS, got.Lat, got.Lng, want.HasGPS, want.Lat, want.Lng)
+	}
+	if got.Make != want.Make || got.Model != want.Model || got.Camera != want.Camera {
+		t.Errorf("camera %q/%q (%q), want %q/%q (%q)", got.Make, got.Model, got.Camera, want.Make, want.Model, want.Camera)
+	}
 }
 
 func TestSaveVerified(t *testing.T) {

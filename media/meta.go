@@ -34,6 +34,8 @@ type Meta struct {
 	Lat, Lng    float64
 	HasGPS      bool
 	Camera      string // "Canon EOS 40D", "Apple iPhone 6"
+	// Make and Model as the camera wrote them (cleaned): Camera joins them.
+	Make, Model string
 }
 
 // Bounds on what metadata parsing may read, so a hostile file cannot make it
@@ -288,7 +290,7 @@ func parseExif(blob []byte) Meta {
 			mk, model = t.ascii(exifIFD, tagMake), t.ascii(exifIFD, tagModel)
 		}
 	}
-	m.Camera = camera(mk, model)
+	m.Make, m.Model, m.Camera = mk, model, camera(mk, model)
 	if gps := t.ifd(t.pointer(ifd0, tagGPSIFD)); gps != nil {
 		lat, okLat := t.degrees(gps, tagGPSLatitudeRef, tagGPSLatitude)
 		lng, okLng := t.degrees(gps, tagGPSLongitudeRef, tagGPSLongitude)

@@ -35,7 +35,7 @@ const metaCacheBytes = 4 << 20
 // content-addressed and never change, so a reading is cached for good.
 func (s *Server) photoMeta(sha string) (media.Meta, error) {
 	s.metaOnce.Do(func() {
-		s.metas = newLRU(metaCacheBytes, func(k string, m media.Meta) int { return len(k) + len(m.Camera) + 96 })
+		s.metas = newLRU(metaCacheBytes, func(k string, m media.Meta) int { return len(k) + len(m.Camera) + len(m.Make) + len(m.Model) + 96 })
 	})
 	if m, ok := s.metas.get(sha); ok {
 		return m, nil

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
@@ -23,19 +24,7 @@ import (
 // evidence package verifies offline, and a changed photo, an extra file or
 // a "../" name in it are caught.
 func TestEndToEnd_Evidence(t *testing.T) {
-	t.Setenv("STREETDESK_NO_KEYRING", "1")
-	p := startPlatformd(t)
-	d := &desk{t: t, data: t.TempDir()}
-	if _, errs, code := d.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
-		t.Fatalf("login: %s", errs)
-	}
-	d.must("sync", "--once")
-	waiting := d.orders("--status", "dispatched")
-	if len(waiting) == 0 {
-		t.Fatal("no order to work on")
-	}
-	id := waiting[0].ID
-	d.must("accept", id)
+	p, d, id := acceptedOrder(t)
 	d.must("note", id, "现场勘察：垃圾站压缩机凌晨作业")
 	d.must("photo", id, "../../testdata/photos/gps/goexif_sample1_NikonD2H_Beijing.jpg", "--tag", "before")
 	out := d.must("photo", id, "../../testdata/photos/cameras/Canon_40D.jpg", "--tag", "after", "--caption", "整改后")
@@ -191,5 +180,50 @@ func writeZip(t *testing.T, path string, f func(name string, b []byte) (string, 
 	zw.Close()
 	if err := os.WriteFile(path, buf.Bytes(), 0o600); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestEndToEnd_DownscaledPhotoKeepsEvidence: with downscale-max-side set,
+// the desk sends a smaller, re-encoded copy of a real camera photo; the
+// platform checks the bytes it received, and they still carry the
+// camera's time and place (no NO_TIME / NO_PLACE), as the original does.
+const dscn0010SHA256 = "17307b1207eb6487d7908e9d154890b46e3d2e0192369cfd3f4c33d5a5af4035"
+
+func TestEndToEnd_DownscaledPhotoKeepsEvidence(t *testing.T) {
+	p, d, id := acceptedOrder(t)
+	d.must("config", "downscale-max-side", "320")
+	// Nikon COOLPIX P6000, 640×480, GPS and DateTimeOriginal.
+	out := d.must("photo", id, "../../testdata/photos/gps/DSCN0010.jpg", "--tag", "after")
+	after := strings.Fields(out)[1]
+	d.must("resolve", id, "--outcome", "solved", "--reply", "已协调环卫作业单位调整作业时间，市民认可。", "--photos", after)
+	d.must("sync", "--once")
+	d.must("sync", "--once")
+
+	var show streetdesk.OrderDetail
+	if err := json.Unmarshal([]byte(d.must("show", id, "--json")), &show); err != nil {
+		t.Fatal(err)
+	}
+	// The desk sent a copy, not the camera's file.
+	if len(show.Photos) != 1 || show.Photos[0].SHA256 == dscn0010SHA256 {
+		t.Fatalf("photos: %+v", show.Photos)
+	}
+	// The platform's own checks, from the bytes it holds, as the centre sees them.
+	resp := centreCall(t, p, "callback", http.MethodGet, "/v1/centre/orders/"+id, nil)
+	defer resp.Body.Close()
+	var co streetdesk.CentreOrder
+	if err := json.NewDecoder(resp.Body).Decode(&co); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("centre order: %d %v", resp.StatusCode, err)
+	}
+	if len(co.Resolutions) != 1 || !streetdesk.PlatformChecked(co.Resolutions[0].EvidenceChecks) {
+		t.Fatalf("the platform did not check the photo: %+v", co.Resolutions)
+	}
+	var codes []streetdesk.EvidenceCode
+	for _, c := range co.Resolutions[0].EvidenceChecks {
+		codes = append(codes, c.Code)
+	}
+	// 2008 in Tuscany: before the dispatch, far from the site, no zone.
+	want := []streetdesk.EvidenceCode{streetdesk.EvidenceBeforeDispatch, streetdesk.EvidenceZoneAssumed, streetdesk.EvidenceFar}
+	if !slices.Equal(codes, want) {
+		t.Errorf("platform checks of the downscaled photo: %v, want %v", codes, want)
 	}
 }

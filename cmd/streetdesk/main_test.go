@@ -127,6 +127,26 @@ func find(rows []orderRow, id string) *orderRow {
 	return nil
 }
 
+// acceptedOrder starts a platformd, signs cw01 in on a new desk, syncs and
+// accepts the first order awaiting acceptance.
+func acceptedOrder(t *testing.T) (*platformd, *desk, string) {
+	t.Helper()
+	t.Setenv("STREETDESK_NO_KEYRING", "1")
+	p := startPlatformd(t)
+	d := &desk{t: t, data: t.TempDir()}
+	if _, errs, code := d.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
+		t.Fatalf("login: %s", errs)
+	}
+	d.must("sync", "--once")
+	waiting := d.orders("--status", "dispatched")
+	if len(waiting) == 0 {
+		t.Fatal("no order to work on")
+	}
+	id := waiting[0].ID
+	d.must("accept", id)
+	return p, d, id
+}
+
 // centre is the 12345 centre's side, over the platform's HTTP API.
 func centreCall(t *testing.T, p *platformd, user, method, path string, body any) *http.Response {
 	t.Helper()

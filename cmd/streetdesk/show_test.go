@@ -10,25 +10,13 @@ import (
 // and after the sync (saved here, then sent), and on a freshly signed-in
 // desk.
 func TestEndToEnd_ShowKeepsTheTimelineTexts(t *testing.T) {
-	t.Setenv("STREETDESK_NO_KEYRING", "1")
-	p := startPlatformd(t)
-	d := &desk{t: t, data: t.TempDir()}
-	if _, errs, code := d.run(p.Password+"\n", "login", "--server", p.URL, "--user", "cw01", "--password-stdin"); code != 0 {
-		t.Fatalf("login: %s", errs)
-	}
-	d.must("sync", "--once")
-	waiting := d.orders("--status", "dispatched")
-	if len(waiting) == 0 {
-		t.Fatal("cw01 has nothing awaiting acceptance")
-	}
-	id := waiting[0].ID
+	p, d, id := acceptedOrder(t)
 	const (
 		survey = "现场勘察：垃圾站压缩机凌晨作业，噪声明显"
 		call1  = "已电话联系诉求人，说明处理安排"
 		call2  = "第二次联系：约定周五上门回访"
 		reply  = "已协调环卫作业单位将压缩作业调整至早上七点以后，并加装隔音设施，请您监督。"
 	)
-	d.must("accept", id)
 	d.must("note", id, survey)
 	d.must("contact", id, "--method", "phone", "--reached", call1)
 	d.must("contact", id, "--method", "visit", call2)
