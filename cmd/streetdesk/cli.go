@@ -478,7 +478,7 @@ func (m *Main) cmdAction(ctx context.Context, cmd string, args []string) error {
 	if len(pos) == 0 {
 		return streetdesk.Errorf(streetdesk.EINVALID, "%s needs an ORDER-ID", cmd)
 	}
-	id, rest := pos[0], pos[1:]
+	id, rest := streetdesk.NormalizeOrderID(pos[0]), pos[1:]
 	s, err := m.openSession(ctx)
 	if err != nil {
 		return err
@@ -563,7 +563,7 @@ func (m *Main) cmdReassign(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("reassign", flag.ContinueOnError)
 	to := fs.String("to", "", "username or user id of the new assignee")
 	reason := fs.String("reason", "", "why")
-	ids, err := parseInterleaved(fs, args)
+	ids, err := orderIDs(parseInterleaved(fs, args))
 	if err != nil {
 		return err
 	}
@@ -631,7 +631,7 @@ func (m *Main) cmdShow(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	d, err := s.desk.Order(ctx, pos[0])
+	d, err := s.desk.Order(ctx, streetdesk.NormalizeOrderID(pos[0]))
 	if err != nil {
 		return err
 	}
@@ -745,6 +745,16 @@ func (m *Main) open(ctx context.Context, fs *flag.FlagSet, args []string) (*sess
 		return nil, nil, err
 	}
 	return s, pos, nil
+}
+
+// orderIDs returns typed order ids as the platform keeps them
+// (streetdesk.NormalizeOrderID: upper case, trimmed), so an id read off a
+// message in lower case finds the order.
+func orderIDs(ids []string, err error) ([]string, error) {
+	for i := range ids {
+		ids[i] = streetdesk.NormalizeOrderID(ids[i])
+	}
+	return ids, err
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -19,7 +19,7 @@ func (m *Main) cmdProposeEvent(ctx context.Context, args []string) error {
 	reason := fs.String("reason", "", "why one fix at the source is needed")
 	dept := fs.String("department", "", "the responsible department you suggest (default: the duty list's)")
 	hotspot := fs.String("hotspot", "", "the hotspot the orders come from (streetdesk hotspots), for the dispatcher")
-	ids, err := parseInterleaved(fs, args)
+	ids, err := orderIDs(parseInterleaved(fs, args))
 	if err != nil {
 		return err
 	}

@@ -45,7 +45,10 @@ func TestProposeEvent_EndToEnd(t *testing.T) {
 			t.Errorf("propose-event %v: exit %d, %q %q", bad.args, code, out, errs)
 		}
 	}
-	args := append([]string{"propose-event"}, ids...)
+	args := []string{"propose-event", ids[0]}
+	for _, id := range ids[1:] {
+		args = append(args, strings.ToLower(id)) // as typed off a message: the platform upper-cases ids
+	}
 	out := lead.must(append(args, "--title", "星湖花园垃圾站夜间压缩噪音", "--reason", "一个月内多位居民反复投诉", "--department", "区城管和综合执法局",
 		"--hotspot", h.ID)...)
 	if !strings.Contains(out, "event proposal") || !strings.Contains(out, "will sync") {

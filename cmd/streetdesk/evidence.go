@@ -85,7 +85,7 @@ func (m *Main) cmdEvidence(ctx context.Context, args []string) error {
 		return err
 	}
 	defer s.Close()
-	ex, err := writeEvidence(ctx, s.desk, pos[0], *out)
+	ex, err := writeEvidence(ctx, s.desk, streetdesk.NormalizeOrderID(pos[0]), *out)
 	if err != nil {
 		return err
 	}

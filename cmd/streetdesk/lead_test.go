@@ -68,7 +68,7 @@ func TestEndToEnd_LeadReassignsWhileCaseworkerWorksOffline(t *testing.T) {
 			lead.must("sync", "--once")
 
 			// Offline on both sides.
-			lead.must("reassign", id, "--to", "cw02", "--reason", "属地调整，转交曾燕处理")
+			lead.must("reassign", strings.ToLower(id), "--to", "cw02", "--reason", "属地调整，转交曾燕处理") // ids are upper-cased
 			cw.must("note", id, note)
 			cw.must("resolve", id, "--outcome", "solved", "--reply", reply)
 

@@ -1,6 +1,7 @@
 package main_test
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -18,7 +19,10 @@ func TestEndToEnd_ShowKeepsTheTimelineTexts(t *testing.T) {
 		reply  = "已协调环卫作业单位将压缩作业调整至早上七点以后，并加装隔音设施，请您监督。"
 	)
 	d.must("note", id, survey)
-	d.must("contact", id, "--method", "phone", "--reached", call1)
+	// An id typed in lower case, as read off a message, is the order's
+	// (the platform upper-cases ids: streetdesk.NormalizeOrderID).
+	low := " " + strings.ToLower(id)
+	d.must("contact", low, "--method", "phone", "--reached", call1)
 	d.must("contact", id, "--method", "visit", call2)
 	d.must("photo", id, "../../testdata/photos/gps/DSCN0010.jpg", "--tag", "after", "--caption", "整改后现场")
 	d.must("resolve", id, "--outcome", "solved", "--reply", reply)
@@ -43,6 +47,13 @@ func TestEndToEnd_ShowKeepsTheTimelineTexts(t *testing.T) {
 	d.must("sync", "--once")
 	out := d.must("show", id)
 	wantLines("after the sync", out, "")
+	if got := d.must("show", low); got != out {
+		t.Errorf("show %q:\n%s\nshow %s:\n%s", low, got, id, out)
+	}
+	zip := filepath.Join(t.TempDir(), "e.zip")
+	if got := d.must("evidence", low, "--out", zip); !strings.Contains(got, "evidence package written") {
+		t.Errorf("evidence %q: %s", low, got)
+	}
 	if strings.Contains(out, "待同步") {
 		t.Errorf("after the sync something still waits:\n%s", out)
 	}
