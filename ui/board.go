@@ -269,8 +269,7 @@ func (b *Board) build() {
 		opts = append(opts, words().Name(s))
 	}
 	b.statusSel = &widget.Select{Options: opts, OnChanged: func(string) { b.onAllFilter() }}
-	b.dueSel = &widget.Select{Options: []string{tr("board.anyDeadline", "Any deadline"), tr("board.overdue", "Overdue"),
-		tr("board.dueSoon", "Due within 2 h"), tr("board.dueToday", "Due today")}, OnChanged: func(string) { b.onAllFilter() }}
+	b.dueSel = newDueSelect(b.onAllFilter)
 	b.memberSel = &widget.Select{OnChanged: func(string) { b.onAllFilter() }}
 	filters := container.NewGridWithColumns(4, b.statusSel, b.dueSel, b.memberSel, container.NewBorder(nil, nil, nil, b.all.allCheck, b.all.count))
 	allPane := container.NewBorder(container.NewVBox(container.NewBorder(nil, nil, nil, b.ledger, b.search), filters, widget.NewSeparator()),

@@ -82,8 +82,7 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 	}
 	q.statusSel = &widget.Select{Options: opts, OnChanged: func(string) { q.onFilter() }}
 
-	q.dueSel = &widget.Select{Options: []string{tr("queue.allDue", "Any deadline"), tr("queue.overdue", "Overdue"),
-		tr("queue.dueSoon", "Due within 2 h"), tr("queue.dueToday", "Due today")}, OnChanged: func(string) { q.onFilter() }}
+	q.dueSel = newDueSelect(q.onFilter)
 
 	q.categories = streetdesk.SampleTaxonomy().Level1()
 	opts = []string{tr("queue.allCategories", "All categories")}
@@ -536,3 +535,10 @@ func (l *queueList) TypedKey(ev *fyne.KeyEvent) {
 // row of its own, would point elsewhere.
 func (l *queueList) FocusGained() {}
 func (l *queueList) FocusLost()   {}
+
+// newDueSelect is the deadline filter of the queue and the board: the same
+// choices in the same words (UI.md's glossary: 超时 / overdue).
+func newDueSelect(onChanged func()) *widget.Select {
+	return &widget.Select{Options: []string{tr("due.any", "Any deadline"), tr("due.overdue", "Overdue"),
+		tr("due.soon", "Due within 2 h"), tr("due.today", "Due today")}, OnChanged: func(string) { onChanged() }}
+}

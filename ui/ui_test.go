@@ -262,9 +262,9 @@ func TestQueueFiltersAndSort(t *testing.T) {
 		want  string
 	}{
 		{"status", q.Status, "待签收", "共 2 件"},
-		{"overdue", q.Due, "已超时", "共 1 件"},
+		{"overdue", q.Due, "超时", "共 1 件"},
 		{"due soon", q.Due, "2小时内到期", "共 1 件"},
-		{"due today", q.Due, "今天到期", "共 3 件"},
+		{"due today", q.Due, "今日到期", "共 3 件"},
 		{"category", q.Category, "交通运输", "共 3 件"},
 		{"community", q.Community, "竹园社区", "共 2 件"},
 	} {
