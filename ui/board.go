@@ -87,6 +87,8 @@ type Board struct {
 	awaiting  *orderPicker
 	all       *orderPicker
 	search    *deskEntry
+	// typing debounces the search box as the queue's does.
+	typing    debouncer
 	statusSel *widget.Select
 	dueSel    *widget.Select
 	memberSel *widget.Select
@@ -246,7 +248,10 @@ func (b *Board) build() {
 	b.all = newOrderPicker(b, streetdesk.QueueFilter{})
 	b.search = newDeskEntry(&deskEntry{Entry: widget.Entry{PlaceHolder: tr("board.search", "Search the team's orders, addresses, notes…"),
 		ActionItem: widget.NewIcon(theme.SearchIcon())}})
-	b.search.OnChanged = func(string) { b.onAllFilter() }
+	// Each search reads the team's orders: run it once typing pauses.
+	b.search.OnChanged = func(text string) {
+		b.typing.typed(text, func() string { return b.search.Text }, func(string) { b.onAllFilter() })
+	}
 	// Esc clears the search, ↓ and Enter go to the results.
 	b.search.onEsc = func() {
 		if b.search.Text != "" {

@@ -137,8 +137,18 @@ type reassignCall struct {
 // leadDesk is the fake desk with the lead's team, recording reassignments.
 type leadDesk struct {
 	*fakedesk.Desk
-	mu    sync.Mutex
-	calls []reassignCall
+	mu       sync.Mutex
+	calls    []reassignCall
+	searches []string // the texts the board's order reads searched for
+}
+
+func (d *leadDesk) Queue(ctx context.Context, f streetdesk.QueueFilter) (streetdesk.QueuePage, error) {
+	if f.Text != "" {
+		d.mu.Lock()
+		d.searches = append(d.searches, f.Text)
+		d.mu.Unlock()
+	}
+	return d.Desk.Queue(ctx, f)
 }
 
 func (d *leadDesk) Reassign(ctx context.Context, ids []string, to, reason string) error {
@@ -277,6 +287,30 @@ func TestBoardCounts(t *testing.T) {
 	test.Type(b.Search(), "油烟")
 	if b.AllOrders().Total() != 1 || b.AllOrders().RowID(0) != "SZ-W3" {
 		t.Errorf("search 油烟: %d orders", b.AllOrders().Total())
+	}
+}
+
+// TestBoardSearchDebounced: each search reads the team's orders, so the
+// board's search box, like the queue's, searches once typing pauses, not
+// on every keystroke.
+func TestBoardSearchDebounced(t *testing.T) {
+	e := setupBoard(t, enLocale)
+	b := e.b
+	defer ui.SetSearchDelay(20 * time.Millisecond)()
+	test.Type(b.Search(), "油烟")
+	if got := b.AllOrders().Total(); got != 32 {
+		t.Errorf("before the debounce fired: %d orders, want all 32", got)
+	}
+	for b.AllOrders().Total() != 1 {
+		ui.RunMain(t) // the first keystroke's timer may fire first: it is skipped
+	}
+	if b.AllOrders().RowID(0) != "SZ-W3" {
+		t.Errorf("search 油烟 found %s", b.AllOrders().RowID(0))
+	}
+	e.d.mu.Lock()
+	defer e.d.mu.Unlock()
+	if got := slices.Compact(e.d.searches); !slices.Equal(got, []string{"油烟"}) {
+		t.Errorf("searches run: %q, want only the typed word's", got)
 	}
 }
 

@@ -19,6 +19,29 @@ import (
 // searchDelay coalesces typing before the search runs.
 var searchDelay = 150 * time.Millisecond
 
+// debouncer runs the search of a search box once typing pauses: each
+// keystroke restarts the wait, and the search runs on the main goroutine
+// searchDelay after the last one (at once when searchDelay is 0).
+type debouncer struct{ timer *time.Timer }
+
+// typed schedules run(text); a run whose text the box no longer shows (a
+// later keystroke's timer is on its way) is skipped by current.
+func (d *debouncer) typed(text string, current func() string, run func(string)) {
+	if d.timer != nil {
+		d.timer.Stop()
+	}
+	fire := func() {
+		if current() == text {
+			run(text)
+		}
+	}
+	if searchDelay <= 0 {
+		fire()
+		return
+	}
+	d.timer = time.AfterFunc(searchDelay, func() { mainDo(fire) })
+}
+
 // queueView is the left pane: search, filters, sort and the virtualized list.
 type queueView struct {
 	queuePages // the filtered queue, read a page at a time
@@ -45,7 +68,7 @@ type queueView struct {
 	statuses    []streetdesk.Status
 	categories  [][2]string
 	communities []string
-	timer       *time.Timer
+	typing      debouncer
 	// focusList puts the keyboard on the list (a click on a row, ↓ or
 	// Enter in the search box), so ↑/↓ move the selection and do not open
 	// the filter last used.
@@ -144,22 +167,10 @@ func (q *queueView) loadCommunities() []string {
 }
 
 func (q *queueView) onSearchChanged(text string) {
-	if q.timer != nil {
-		q.timer.Stop()
-	}
-	if searchDelay <= 0 {
-		q.setText(text)
-		return
-	}
-	q.timer = time.AfterFunc(searchDelay, func() { mainDo(func() { q.setText(text) }) })
-}
-
-func (q *queueView) setText(text string) {
-	if q.search.Text != text { // a later keystroke is on its way
-		return
-	}
-	q.filter.Text = strings.TrimSpace(text)
-	q.refilter()
+	q.typing.typed(text, func() string { return q.search.Text }, func(text string) {
+		q.filter.Text = strings.TrimSpace(text)
+		q.refilter()
+	})
 }
 
 // onFilter rebuilds the filter from the selects.
