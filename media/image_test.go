@@ -345,6 +345,34 @@ func TestDownscaleKeepsExif(t *testing.T) {
 	assertNoTemp(t, s)
 }
 
+// A camera that wrote its UTC offset (and its make and model in the Exif
+// IFD, as some phones do): the copy keeps the offset, so the platform does
+// not assume China time.
+func TestDownscaleKeepsTimeZone(t *testing.T) {
+	ctx := context.Background()
+	s := open(t, media.Options{})
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, photoLike(64, 48, 7), nil); err != nil {
+		t.Fatal(err)
+	}
+	app1 := jpegWithApp1(tiffBlob(t, map[uint16]string{0x9003: "2024:03:01 08:00:00", 0x9011: "+02:00", 0x010f: "HUAWEI", 0x0110: "ELE-AL00"}))
+	data := append(app1[:len(app1)-2:len(app1)-2], buf.Bytes()[2:]...) // its APP1, then the image after its SOI
+	orig, err := s.ImportReader(ctx, bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := s.Downscale(ctx, orig.SHA256, 32, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := metaOf(t, orig.Path)
+	got := metaOf(t, d.Path)
+	sameMeta(t, got, want)
+	if got.ZoneAssumed || got.TakenAt.Format(time.RFC3339) != "2024-03-01T08:00:00+02:00" || got.Camera != "HUAWEI ELE-AL00" {
+		t.Errorf("copy says %v (zone assumed %v), camera %q", got.TakenAt, got.ZoneAssumed, got.Camera)
+	}
+}
+
 // sameMeta fails unless got says what want does, with orientation 1 and
 // coordinates to within 1e-8° (about a millimetre).
 func sameMeta(t testing.TB, got, want media.Meta) {
