@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
@@ -185,4 +186,149 @@ func FuzzCanonicalize(f *testing.F) {
 			t.Fatalf("meaning changed:\n%q → %#v\n%q → %#v", in, a, out, b)
 		}
 	})
+}
+
+// sameAsReference fails t unless Canonicalize and the reference
+// canonicalizer agree on in: the same bytes, or both refuse with EINVALID.
+func sameAsReference(t *testing.T, in []byte) {
+	t.Helper()
+	got, err := streetdesk.Canonicalize(in)
+	want, werr := refCanonicalize(in)
+	switch {
+	case err != nil && werr != nil:
+		if streetdesk.ErrorCode(err) != streetdesk.EINVALID {
+			t.Fatalf("%q: error without EINVALID: %v", in, err)
+		}
+	case err != nil:
+		t.Fatalf("%q: refused (%v), the reference gives %q", in, err, want)
+	case werr != nil:
+		t.Fatalf("%q: gave %q, the reference refuses: %v", in, got, werr)
+	case !bytes.Equal(got, want):
+		t.Fatalf("%q:\ngot  %q\nwant %q", in, got, want)
+	}
+}
+
+// canonCorpus is documents of every shape (the RFC's examples, the refused
+// ones, generated ones) and byte-level damage of them.
+func canonCorpus() [][]byte {
+	docs := []string{
+		`{"numbers":[333333333.33333329,1E30,4.50,2e-3,0.000000000000000000000000001]}`,
+		`{"b":1,"a":{"d":[true,false,null],"c":"\u00e9\ud83d\ude00"}}`,
+		`[1e21,1e-7,123456789012345678901234567890,-0,0.1,-0.0,1E+2,1e-400,9007199254740993,-9007199254740993,999999999999999,-999999999999999,1000000000000000,-1000000000000000]`,
+		`"\u0000\"\\\/\b\f\n\r\t\u001F\u007f\u2028\u2029"`,
+		`{"":{"":[]}}`, `{"a":1,"a":2}`, `{"a":1,"b":2,"a":3}`, `"\ud800"`, `"\udc00"`, `"\ud83d\u0041"`, `"\ud83d\ude00\ud83d"`,
+		"{\"\u20ac\":1,\"\\r\":2,\"\ufb33\":3,\"1\":4,\"\\ud83d\\ude00\":5,\"\u0080\":6,\"\u00f6\":7,\"\U0001F600x\":8,\"\uffff\":9}",
+		`{"k\u0061y":1,"kay":2}`, `{"a\/b":1,"a/b":2}`, `{"z":{"y":{"x":[{"b":1,"a":2}]}},"a":[]}`,
+		" \t\r\n[ 1 , 2 ]\n ", `[]`, `{}`, `[[]]`, `""`, `"中文 <&> 😀"`, `true`, `false`, `null`, `0`, `-1.5e-3`,
+		`{"a":1,}`, `[1,]`, `[,1]`, `{,}`, `{"a"}`, `{"a":}`, `{"a" 1}`, `{1:2}`, `[1 2]`, `tru`, `nul`, `-`, `-01`, `1.`, `1.e3`, `1e`, `1e+`, `.5`, `+1`,
+		`"\u12"`, `"\uZZZZ"`, `"\q"`, `"abc`, `[`, `{"a":[}`, `01`, `1a`, `{} {}`, "\xef\xbb\xbf{}", "\"\xff\"", "[\"a\x00b\"]",
+		strings.Repeat("[", 200) + strings.Repeat("]", 200), strings.Repeat("[", 201) + strings.Repeat("]", 201),
+		strings.Repeat("[", 200) + "1" + strings.Repeat("]", 200), strings.Repeat(`{"a":`, 200) + "1" + strings.Repeat("}", 200),
+	}
+	r := rand.New(rand.NewPCG(16, 1000))
+	for range 300 {
+		docs = append(docs, string(randomJSON(r, 0)))
+	}
+	out := make([][]byte, 0, len(docs)*4)
+	damage := []byte(`{}[]",:\ u0-1e.` + "\x00\n")
+	for _, d := range docs {
+		out = append(out, []byte(d))
+		for range 3 {
+			b := []byte(d)
+			if len(b) == 0 {
+				continue
+			}
+			i := r.IntN(len(b))
+			switch r.IntN(3) {
+			case 0:
+				b = append(b[:i], b[i+1:]...)
+			case 1:
+				b[i] = damage[r.IntN(len(damage))]
+			default:
+				b = append(b[:i], append([]byte{damage[r.IntN(len(damage))]}, b[i:]...)...)
+			}
+			out = append(out, b)
+		}
+	}
+	return out
+}
+
+// randomJSON writes a random document the way people and encoders do:
+// members unsorted, escapes, whitespace, numbers of every form.
+func randomJSON(r *rand.Rand, depth int) []byte {
+	ws := func() string { return []string{"", "", " ", "\n  ", "\t"}[r.IntN(5)] }
+	str := func() string {
+		parts := []string{"a", "b", "Z", "中", "文", "😀", "é", "\u20ac", "\ufb33", "\\n", "\\u0041", "\\u00e9", "\\ud83d\\ude00", "\\\"", "\\\\", "\\/", "<", "&", "\\u2028", "\\u001f", "\\t", " ", "key"}
+		var b strings.Builder
+		b.WriteByte('"')
+		for range r.IntN(4) {
+			b.WriteString(parts[r.IntN(len(parts))])
+		}
+		b.WriteByte('"')
+		return b.String()
+	}
+	num := func() string {
+		return []string{"0", "-0", "1", "-17", "3.14", "1e3", "1E-3", "2.50", "123456789012345", "1234567890123456", "-1234567890123456",
+			"12345678901234567890", "0.000001", "1e-7", "1e21", "1e300", "5e-324", "4.5e+1"}[r.IntN(18)]
+	}
+	if depth > 4 {
+		if r.IntN(2) == 0 {
+			return []byte(num())
+		}
+		return []byte(str())
+	}
+	var b bytes.Buffer
+	switch r.IntN(6) {
+	case 0:
+		b.WriteString("{" + ws())
+		n := r.IntN(6)
+		used := map[string]bool{}
+		first := true
+		for range n {
+			k := str()
+			if used[k] {
+				continue
+			}
+			used[k] = true
+			if !first {
+				b.WriteString("," + ws())
+			}
+			first = false
+			b.WriteString(k + ws() + ":" + ws())
+			b.Write(randomJSON(r, depth+1))
+			b.WriteString(ws())
+		}
+		b.WriteString("}")
+	case 1:
+		b.WriteString("[" + ws())
+		for i := range r.IntN(5) {
+			if i > 0 {
+				b.WriteString("," + ws())
+			}
+			b.Write(randomJSON(r, depth+1))
+		}
+		b.WriteString(ws() + "]")
+	case 2:
+		b.WriteString(str())
+	case 3:
+		b.WriteString(num())
+	default:
+		b.WriteString([]string{"true", "false", "null"}[r.IntN(3)])
+	}
+	return b.Bytes()
+}
+
+func TestCanonicalizeMatchesReference(t *testing.T) {
+	for _, in := range canonCorpus() {
+		sameAsReference(t, in)
+	}
+}
+
+// FuzzCanonicalizeMatchesReference: the parser gives what the reference
+// gives for any input.
+func FuzzCanonicalizeMatchesReference(f *testing.F) {
+	for _, in := range canonCorpus()[:200] {
+		f.Add(in)
+	}
+	f.Fuzz(sameAsReference)
 }

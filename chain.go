@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -89,16 +90,9 @@ type ChainFork struct {
 	PlatformMutationID int64 `json:"platformMutationId,omitempty"`
 }
 
-// chainHeader is what an entry's hash covers.
-type chainHeader struct {
-	V        int       `json:"v"`
-	Seq      int64     `json:"seq"`
-	Prev     string    `json:"prev"`
-	Kind     ChainKind `json:"kind"`
-	ClientID string    `json:"clientId"`
-	At       string    `json:"at"`
-	BodyHash string    `json:"bodyHash"`
-}
+// An entry's hash covers its header: the canonical JSON of
+// {"v": ChainVersion, "seq", "prev", "kind", "clientId", "at", "bodyHash"}
+// (ChainEntry.appendHeader).
 
 // SHA256Hex returns the lowercase hex SHA-256 of b.
 func SHA256Hex(b []byte) string {
@@ -113,7 +107,16 @@ func ChainTime(t time.Time) string { return t.Format(time.RFC3339Nano) }
 // NewChainEntry builds the entry after prev (nil for the first) holding
 // body, whose canonical JSON becomes the entry's Body.
 func NewChainEntry(prev *ChainEntry, kind ChainKind, clientID string, at time.Time, body any) (ChainEntry, error) {
-	b, err := CanonicalJSON(body)
+	var b []byte
+	var err error
+	switch a := body.(type) {
+	case ChainAction:
+		b, err = a.Canonical()
+	case *ChainAction:
+		b, err = a.Canonical()
+	default:
+		b, err = CanonicalJSON(body)
+	}
 	if err != nil {
 		return ChainEntry{}, fmt.Errorf("chain body: %w", err)
 	}
@@ -127,11 +130,76 @@ func NewChainEntry(prev *ChainEntry, kind ChainKind, clientID string, at time.Ti
 
 // HeaderHash computes the hash the entry should carry.
 func (e *ChainEntry) HeaderHash() (string, error) {
-	b, err := CanonicalJSON(chainHeader{V: ChainVersion, Seq: e.Seq, Prev: e.Prev, Kind: e.Kind, ClientID: e.ClientID, At: e.At, BodyHash: e.BodyHash})
-	if err != nil {
-		return "", err
+	var buf [512]byte
+	return SHA256Hex(e.appendHeader(buf[:0])), nil
+}
+
+// appendHeader appends the canonical JSON of the entry's chainHeader: what
+// CanonicalJSON gives for it (members in name order, strings as
+// appendCanonString writes them), without reflection or a re-parse. The
+// tests hold it to CanonicalJSON and to hashes written before it.
+func (e *ChainEntry) appendHeader(b []byte) []byte {
+	b = append(b, `{"at":`...)
+	b = appendCanonString(b, e.At)
+	b = append(b, `,"bodyHash":`...)
+	b = appendCanonString(b, e.BodyHash)
+	b = append(b, `,"clientId":`...)
+	b = appendCanonString(b, e.ClientID)
+	b = append(b, `,"kind":`...)
+	b = appendCanonString(b, e.Kind)
+	b = append(b, `,"prev":`...)
+	b = appendCanonString(b, e.Prev)
+	b = append(b, `,"seq":`...)
+	b = appendCanonInt(b, e.Seq)
+	b = append(b, `,"v":`...)
+	b = appendCanonInt(b, ChainVersion)
+	return append(b, '}')
+}
+
+// appendCanonInt appends n as canonical JSON writes it: as the double
+// nearest to it (exactly n below 2^53).
+func appendCanonInt(b []byte, n int64) []byte {
+	if n > -1<<53 && n < 1<<53 {
+		return strconv.AppendInt(b, n, 10)
 	}
-	return SHA256Hex(b), nil
+	return append(b, FormatJSNumber(float64(n))...)
+}
+
+// Canonical returns the canonical JSON of the action: what CanonicalJSON
+// gives for it, built directly (only the args are parsed, to canonicalize
+// them). Pushes pay it for every entry and mutation on both sides.
+func (a *ChainAction) Canonical() ([]byte, error) {
+	b := make([]byte, 0, 160+len(a.Key)+len(a.Name)+len(a.OrderID)+len(a.UserID)+len(a.Args))
+	b = append(b, `{"args":`...)
+	if a.Args == nil {
+		b = append(b, "null"...)
+	} else {
+		var err error
+		if b, err = appendCanonical(b, a.Args); err != nil {
+			return nil, fmt.Errorf("canonical JSON: args: %w", err)
+		}
+	}
+	b = append(b, `,"baseCycle":`...)
+	b = appendCanonInt(b, int64(a.BaseCycle))
+	b = append(b, `,"baseVersion":`...)
+	b = appendCanonInt(b, a.BaseVersion)
+	if len(a.EvidenceChecks) > 0 {
+		checks, err := CanonicalJSON(a.EvidenceChecks)
+		if err != nil {
+			return nil, err
+		}
+		b = append(b, `,"evidenceChecks":`...)
+		b = append(b, checks...)
+	}
+	b = append(b, `,"key":`...)
+	b = appendCanonString(b, a.Key)
+	b = append(b, `,"name":`...)
+	b = appendCanonString(b, a.Name)
+	b = append(b, `,"orderId":`...)
+	b = appendCanonString(b, a.OrderID)
+	b = append(b, `,"userId":`...)
+	b = appendCanonString(b, a.UserID)
+	return append(b, '}'), nil
 }
 
 // Skeleton returns the entry without its body (the links only).
@@ -158,7 +226,8 @@ func (e *ChainEntry) SameAction(m *Mutation, userID string) bool {
 	if e.Kind != ChainKindAction {
 		return false
 	}
-	want, err := CanonicalJSON(ChainActionOf(m, userID))
+	a := ChainActionOf(m, userID)
+	want, err := a.Canonical()
 	if err != nil {
 		return false
 	}

@@ -37,7 +37,7 @@ type digest struct{ action, checks string }
 func digestOf(a streetdesk.ChainAction) (digest, error) {
 	checks := a.EvidenceChecks
 	a.EvidenceChecks = nil
-	b, err := streetdesk.CanonicalJSON(a)
+	b, err := a.Canonical()
 	if err != nil {
 		return digest{}, err
 	}
@@ -68,13 +68,17 @@ func entryFaults(e streetdesk.ChainEntry) []streetdesk.ChainProblem {
 	return ps
 }
 
-// rowOf files an entry with what its body says (order, key, fork).
-func rowOf(clientID, userID string, e streetdesk.ChainEntry, at time.Time) store.ChainRow {
+// rowOf files an entry with what its body says (order, key, fork) and
+// returns the action an action entry's body holds (nil for other
+// entries and bodies that are no action), decoded once.
+func rowOf(clientID, userID string, e streetdesk.ChainEntry, at time.Time) (store.ChainRow, *streetdesk.ChainAction) {
 	r := store.ChainRow{ClientID: clientID, UserID: userID, Entry: e, ReceivedAt: at}
+	var act *streetdesk.ChainAction
 	switch e.Kind {
 	case streetdesk.ChainKindAction:
 		if a, err := e.Action(); err == nil {
 			r.OrderID, r.MutationKey = a.OrderID, a.Key
+			act = a
 		}
 	case streetdesk.ChainKindFork:
 		var f streetdesk.ChainFork
@@ -82,7 +86,7 @@ func rowOf(clientID, userID string, e streetdesk.ChainEntry, at time.Time) store
 			r.ForkOf = f.PreviousClientID
 		}
 	}
-	return r
+	return r, act
 }
 
 // chainPush is one push's part of the action log, checked and stored in
@@ -178,7 +182,7 @@ func (c *chainPush) add(ctx context.Context, e *streetdesk.ChainEntry) error {
 	if c.have[e.Hash] {
 		return nil
 	}
-	row := rowOf(c.clientID, c.u.ID, *e, c.t.now)
+	row, act := rowOf(c.clientID, c.u.ID, *e, c.t.now)
 	faults := entryFaults(*e)
 	for _, p := range faults {
 		c.flag(e, row.MutationKey, row.OrderID, p.Code, p.Message)
@@ -187,9 +191,8 @@ func (c *chainPush) add(ctx context.Context, e *streetdesk.ChainEntry) error {
 		if err := c.link(ctx, e, row.MutationKey, row.OrderID); err != nil {
 			return err
 		}
-		if e.Kind == streetdesk.ChainKindAction && row.MutationKey != "" {
-			a, _ := e.Action()
-			d, err := digestOf(*a)
+		if act != nil && row.MutationKey != "" {
+			d, err := digestOf(*act)
 			if err != nil {
 				return err
 			}
