@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -147,13 +148,15 @@ func (i *instance) log() string {
 // for its "listening on" line.
 func startPlatformd(t *testing.T, bin, db, media, name string) *instance {
 	t.Helper()
-	logf := filepath.Join(filepath.Dir(media), "platformd-"+name+".log")
+	// SCALE_LOG_DIR keeps the instances' logs (at SCALE_LOG_LEVEL, e.g.
+	// debug for pgstore's writer times) after the run.
+	logf := filepath.Join(cmp.Or(os.Getenv("SCALE_LOG_DIR"), filepath.Dir(media)), "platformd-"+name+".log")
 	lf, err := os.Create(logf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lf.Close() })
-	cmd := exec.Command(bin, "serve", "--db", db, "--media", media, "--listen", "127.0.0.1:0", "--log-level", "warn",
+	cmd := exec.Command(bin, "serve", "--db", db, "--media", media, "--listen", "127.0.0.1:0", "--log-level", cmp.Or(os.Getenv("SCALE_LOG_LEVEL"), "warn"),
 		"--db-conns", "8")
 	cmd.Stderr = lf
 	out, err := cmd.StdoutPipe()

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -25,6 +26,10 @@ type pipe struct {
 	held    []heldStmt
 	started bool // something reached the server: cancelling a write is too late
 	reads   bool // a read-only transaction: a client gone stops it any time
+	// sent and held are when the first batch went out and when its held
+	// statements (a write transaction's BEGIN and writer lock) were
+	// answered: where a write's time goes (writeTx.logTimes).
+	sent, heldDone time.Time
 }
 
 // heldStmt is a statement waiting for the next round trip; what names it
@@ -59,12 +64,18 @@ func (p *pipe) send(ctx context.Context, then ...heldStmt) (pgx.BatchResults, er
 	}
 	held := p.held
 	p.held = nil
+	if !p.started {
+		p.sent = time.Now()
+	}
 	br := p.c.SendBatch(p.ctx(ctx), b)
 	p.started = true
 	for _, h := range held {
 		if _, err := br.Exec(); err != nil {
 			return nil, errors.Join(fmt.Errorf("%s: %w", h.what, translate(err)), br.Close())
 		}
+	}
+	if p.heldDone.IsZero() {
+		p.heldDone = time.Now()
 	}
 	return br, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -18,17 +19,20 @@ import (
 // with the transaction's first statement (pipe); until that one is
 // answered, ctx still stops the wait.
 func (db *DB) Begin(ctx context.Context) (store.Tx, error) {
+	asked := time.Now()
 	select {
 	case db.writers <- struct{}{}:
 	case <-ctx.Done():
 		return nil, ctx.Err()
 	}
+	turn := time.Now()
 	t, err := db.begin(ctx)
 	if err != nil {
 		<-db.writers
 		return nil, err
 	}
 	t.writer = true // end gives the turn back
+	t.asked, t.turn = asked, turn
 	t.q.later("begin", `SELECT pg_advisory_xact_lock($1)`, lockWriter)
 	return t, nil
 }
@@ -276,6 +280,33 @@ type writeTx struct {
 	// one is sent without waiting for its answer.
 	freeFacts map[string]bool
 	keys      store.KeySet // wake keys of the entries touched (notify)
+	// asked, turn and read are when Begin was called, when this
+	// instance's turn came and when ReadPush was answered (logTimes).
+	asked, turn, read time.Time
+}
+
+// logTimes logs, at debug level, where a writer's time went: waiting for
+// this instance's turn, for a connection, for the writer lock (across
+// instances; with BEGIN, one round trip), the push's reads, the work
+// between them and the commit (writes, COMMIT and its fsync: one round
+// trip), and how long the writer lock was held.
+func (t *writeTx) logTimes(commitStart, done time.Time) {
+	if !t.writer || !t.db.log.Enabled(context.Background(), slog.LevelDebug) || t.q.sent.IsZero() {
+		return
+	}
+	ms := func(a, b time.Time) float64 {
+		if a.IsZero() || b.IsZero() {
+			return 0
+		}
+		return float64(b.Sub(a).Microseconds()) / 1000
+	}
+	read := t.read
+	if read.IsZero() {
+		read = t.q.heldDone
+	}
+	t.db.log.Debug("writer times", "turn_ms", ms(t.asked, t.turn), "conn_ms", ms(t.turn, t.q.sent), "lock_ms", ms(t.q.sent, t.q.heldDone),
+		"reads_ms", ms(t.q.heldDone, read), "work_ms", ms(read, commitStart), "commit_ms", ms(commitStart, done),
+		"held_ms", ms(t.q.heldDone, done), "total_ms", ms(t.asked, done))
 }
 
 func (t *writeTx) end() {
@@ -289,6 +320,7 @@ func (t *writeTx) end() {
 }
 
 func (t *writeTx) Commit() error {
+	start := time.Now()
 	if err := t.flush(context.Background()); err != nil {
 		return errors.Join(err, t.Rollback())
 	}
@@ -297,7 +329,9 @@ func (t *writeTx) Commit() error {
 	if err != nil {
 		return errors.Join(fmt.Errorf("commit: %w", err), t.Rollback())
 	}
+	done := time.Now()
 	t.end()
+	t.logTimes(start, done)
 	return nil
 }
 
@@ -616,6 +650,7 @@ func (t *writeTx) ReadPush(ctx context.Context, q store.PushQuery) (store.PushSt
 	if err != nil {
 		return ps, err
 	}
+	t.read = time.Now()
 	if errs[4] == nil && len(q.FactIDs) > 0 {
 		// The writer lock keeps them free until this transaction ends.
 		t.freeFacts = map[string]bool{}
