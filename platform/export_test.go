@@ -13,3 +13,11 @@ func (s *Server) ChecksumCacheUsage() (entries, bytes int) { return s.sums.usage
 func (s *Server) TryJobLock(ctx context.Context, job string) (func(), bool, error) {
 	return s.db.TryJobLock(ctx, job)
 }
+
+// PushesWaiting is how many pushes wait for the next group (tests of group
+// commit hold a push in flight until others are in line).
+func (s *Server) PushesWaiting() int {
+	s.groups.mu.Lock()
+	defer s.groups.mu.Unlock()
+	return len(s.groups.waiting)
+}

@@ -133,18 +133,16 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 	writeJSON(w, http.StatusOK, resp)
 }
 
-// push processes a batch in one transaction: each mutation is applied once
+// pushIn processes a batch in one transaction: each mutation is applied once
 // (deduplicated on (clientId, id) and on its key), the batch stops at a gap
 // in the ids (the client resends from lastMutationId+1), and lastMutationId
 // advances in the same transaction as the effects, so an answer lost on the
 // way can always be asked again.
-func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
-	t, err := s.begin(ctx)
-	if err != nil {
-		return nil, nil, err
-	}
-	defer t.Rollback()
-
+//
+// pushIn runs in a transaction other pushes may share (pushgroup.go): it
+// writes nothing but this push's effects and leaves the commit to the
+// group.
+func (s *Server) pushIn(ctx context.Context, t *tx, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
 	// Everything the batch reads before it applies anything, in one look:
 	// the client, the stored results of its keys (every key, resent or
 	// not: a key's stored result is the same whatever id carries it), its
@@ -239,9 +237,6 @@ func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.P
 	// the database failing.
 	if resp.Chain, err = t.storeChain(ctx, u, req.ClientID, req.Chain, fresh); err != nil {
 		return nil, nil, err
-	}
-	if err := t.Commit(); err != nil {
-		return nil, nil, fmt.Errorf("commit push: %w", err)
 	}
 	resp.LastMutationID = last
 	return resp, applied, nil

@@ -127,6 +127,7 @@ type Server struct {
 	open311Reads, open311Posts *rateLimit
 
 	pushMu   sync.Mutex
+	groups   pushGroups // pushes sharing a transaction (pushgroup.go)
 	pushBusy map[string]bool
 
 	sums *lru[string, checksumEntry] // user id → cached visible-set checksum

@@ -599,24 +599,28 @@ func (t *writeTx) HideOrder(ctx context.Context, orderID string) error {
 }
 
 // Savepoint writes what is pending first, so that RollbackTo can drop
-// exactly what came after it.
+// exactly what came after it. Savepoints travel with the next round trip,
+// as the writes do: one that fails fails that round trip.
 func (t *writeTx) Savepoint(ctx context.Context) error {
 	if err := t.flush(ctx); err != nil {
 		return err
 	}
-	_, err := t.q.Exec(ctx, `SAVEPOINT m`)
-	return err
+	t.q.later("savepoint", `SAVEPOINT m`)
+	return nil
 }
 
 func (t *writeTx) RollbackTo(ctx context.Context) error {
 	t.pending = t.pending[:0]
-	_, err := t.q.Exec(ctx, `ROLLBACK TO SAVEPOINT m`)
-	return err
+	t.q.later("rollback to savepoint", `ROLLBACK TO SAVEPOINT m`)
+	return nil
 }
 
 func (t *writeTx) Release(ctx context.Context) error {
-	_, err := t.q.Exec(ctx, `RELEASE SAVEPOINT m`)
-	return err
+	if err := t.flush(ctx); err != nil {
+		return err
+	}
+	t.q.later("release savepoint", `RELEASE SAVEPOINT m`)
+	return nil
 }
 
 func boolInt(b bool) int {
@@ -633,6 +637,7 @@ func (t *writeTx) ReadPush(ctx context.Context, q store.PushQuery) (store.PushSt
 	var ps store.PushState
 	var taken []string
 	var errs [5]error
+	t.freeFacts = nil // an earlier push's, in a shared transaction
 	err := t.q.together(ctx,
 		func(r reader) { ps.Client, errs[0] = r.Client(ctx, q.ClientID) },
 		func(r reader) { ps.Results, errs[1] = r.ResultsByKey(ctx, q.Keys) },

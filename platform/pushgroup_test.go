@@ -1,0 +1,125 @@
+package platform_test
+
+import (
+	"context"
+	"net/http"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/platform"
+)
+
+// groupEnv is an env whose next push waits, inside its transaction, until
+// release is closed: the pushes sent meanwhile queue for the next group.
+func groupEnv(t *testing.T) (*env, *atomic.Bool, chan struct{}) {
+	var hold atomic.Bool
+	release := make(chan struct{})
+	e := newEnv(t, func(c *platform.Config) {
+		c.Hooks.BeforeCommit = func(streetdesk.Mutation) error {
+			if hold.CompareAndSwap(true, false) {
+				<-release
+			}
+			return nil
+		}
+	})
+	return e, &hold, release
+}
+
+// waitPushesQueued waits until n pushes wait for the next group.
+func waitPushesQueued(t *testing.T, e *env, n int) {
+	t.Helper()
+	for e.srv.PushesWaiting() < n {
+		select {
+		case <-t.Context().Done():
+			t.Fatal("pushes never queued")
+		case <-time.After(time.Millisecond):
+		}
+	}
+}
+
+// Pushes queued behind one in flight share the next transaction; one refused
+// as a whole after it wrote (a key reused with another payload in the same
+// batch: 422) leaves nothing, and the others are applied once.
+func TestPushGroupRefusedPushLeavesOthers(t *testing.T) {
+	e, hold, release := groupEnv(t)
+	o1, o2, o3 := e.dispatch("teamA", "cw01"), e.dispatch("teamA", "cw02"), e.dispatch("teamA", "cw01")
+	first, good, bad := e.client("cw01"), e.client("cw01"), e.client("cw02")
+	mFirst := first.mut(streetdesk.MutAddNote, o1, streetdesk.AddNoteArgs{NoteID: newID(), Body: "先到"})
+	mGood := good.mut(streetdesk.MutAddNote, o3, streetdesk.AddNoteArgs{NoteID: newID(), Body: "同组"})
+	badNote := newID()
+	mBad := bad.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: badNote, Body: "写了又撤"})
+	mBad2 := bad.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: newID(), Body: "同键不同内容"})
+	mBad2.Key = mBad.Key
+
+	e.token("cw01") // signed in before the writer is held (SQLite writes tokens on the writer)
+	e.token("cw02")
+	hold.Store(true)
+	stFirst := first.pushAsync(t.Context(), mFirst)
+	for hold.Load() {
+		time.Sleep(time.Millisecond) // until the first push holds its transaction
+	}
+	stGood, stBad := good.pushAsync(t.Context(), mGood), bad.pushAsync(t.Context(), mBad, mBad2)
+	waitPushesQueued(t, e, 2)
+	close(release)
+	if st := [3]int{<-stFirst, <-stGood, <-stBad}; st != [3]int{http.StatusOK, http.StatusOK, http.StatusUnprocessableEntity} {
+		t.Fatalf("statuses %v, want 200 200 422", st)
+	}
+	ctx := context.Background()
+	for _, k := range []struct {
+		key  string
+		want int
+	}{{mFirst.Key, 1}, {mGood.Key, 1}, {mBad.Key, 0}} {
+		if n, _ := e.srv.EffectCount(ctx, k.key); n != k.want {
+			t.Errorf("effects of %s = %d, want %d", k.key, n, k.want)
+		}
+	}
+	if notes, _ := e.srv.Notes(ctx, o2.ID); len(notes) != 0 {
+		t.Errorf("the refused push's note stayed: %+v", notes)
+	}
+	// The refused client starts again from its first id.
+	if got := bad.pushOne(mBad); got.Status != streetdesk.ResultApplied {
+		t.Fatalf("refused push sent again, alone: %+v", got)
+	}
+}
+
+// A push whose client goes away while it waits for a group is applied at
+// most once: sent again, it is applied or a duplicate, and its note exists
+// once.
+func TestPushGroupClientGoneWhileQueued(t *testing.T) {
+	e, hold, release := groupEnv(t)
+	o1, o2 := e.dispatch("teamA", "cw01"), e.dispatch("teamA", "cw02")
+	first, gone := e.client("cw01"), e.client("cw02")
+	mFirst := first.mut(streetdesk.MutAddNote, o1, streetdesk.AddNoteArgs{NoteID: newID(), Body: "先到"})
+	mGone := gone.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: newID(), Body: "客户端走了"})
+
+	e.token("cw01") // signed in before the writer is held (SQLite writes tokens on the writer)
+	e.token("cw02")
+	hold.Store(true)
+	stFirst := first.pushAsync(t.Context(), mFirst)
+	for hold.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	ctx, cancel := context.WithCancel(t.Context())
+	stGone := gone.pushAsync(ctx, mGone)
+	waitPushesQueued(t, e, 1)
+	cancel()
+	if st := <-stGone; st != 0 {
+		t.Fatalf("the client gone got %d", st)
+	}
+	close(release)
+	if st := <-stFirst; st != http.StatusOK {
+		t.Fatalf("first push: %d", st)
+	}
+	r := gone.pushOne(mGone)
+	if r.Status != streetdesk.ResultApplied && r.Status != streetdesk.ResultDuplicate {
+		t.Fatalf("sent again: %+v", r)
+	}
+	if n, _ := e.srv.EffectCount(context.Background(), mGone.Key); n != 1 {
+		t.Fatalf("effects = %d, want 1", n)
+	}
+	if notes, _ := e.srv.Notes(context.Background(), o2.ID); len(notes) != 1 {
+		t.Fatalf("notes = %d, want 1", len(notes))
+	}
+}
