@@ -410,10 +410,8 @@ func (s *Server) authenticate(r *http.Request) (*streetdesk.User, error) {
 	// Two point lookups: not worth the goroutine per statement that a
 	// cancelable context costs in database/sql and the driver.
 	ctx := context.WithoutCancel(r.Context())
-	if h := s.cfg.Hooks.StoreFault; h != nil {
-		if err := h("authenticate"); err != nil {
-			return nil, err
-		}
+	if err := s.storeFault("authenticate"); err != nil {
+		return nil, err
 	}
 	st, err := s.db.Token(ctx, hash, tokenAccess)
 	switch {

@@ -213,7 +213,12 @@ func (s *Server) pushStep(t *tx, j *pushJob) *pushJob {
 		j.err = err
 		return j
 	}
-	resp, applied, err := s.pushIn(ctx, t, j.u, j.req)
+	var resp *streetdesk.PushResponse
+	var applied []streetdesk.Mutation
+	err := s.storeFault("push")
+	if err == nil {
+		resp, applied, err = s.pushIn(ctx, t, j.u, j.req)
+	}
 	var pe *pushError
 	if errors.As(err, &pe) {
 		j.err = err

@@ -2,6 +2,7 @@ package platform_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"sync/atomic"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform"
+	"github.com/streetdesk/streetdesk/platform/store"
 )
 
 // groupEnv is an env whose next push waits, inside its transaction, until
@@ -121,5 +123,60 @@ func TestPushGroupClientGoneWhileQueued(t *testing.T) {
 	}
 	if notes, _ := e.srv.Notes(context.Background(), o2.ID); len(notes) != 1 {
 		t.Fatalf("notes = %d, want 1", len(notes))
+	}
+}
+
+// The database failing under one push of a group loses the transaction:
+// that push is answered 503, and the others run again in the next group and
+// are applied once.
+func TestPushGroupDatabaseFailureRerunsOthers(t *testing.T) {
+	var hold atomic.Bool
+	var pushes atomic.Int32
+	release := make(chan struct{})
+	e := newEnv(t, func(c *platform.Config) {
+		c.Hooks.BeforeCommit = func(streetdesk.Mutation) error {
+			if hold.CompareAndSwap(true, false) {
+				<-release
+			}
+			return nil
+		}
+		c.Hooks.StoreFault = func(op string) error {
+			if op == "push" && pushes.Add(1) == 3 { // the third push run: the failing one
+				return fmt.Errorf("%w: connection lost", store.ErrUnavailable)
+			}
+			return nil
+		}
+	})
+	o1, o2, o3 := e.dispatch("teamA", "cw01"), e.dispatch("teamA", "cw02"), e.dispatch("teamA", "cw01")
+	first, good, failing := e.client("cw01"), e.client("cw01"), e.client("cw02")
+	mFirst := first.mut(streetdesk.MutAddNote, o1, streetdesk.AddNoteArgs{NoteID: newID(), Body: "先到"})
+	mGood := good.mut(streetdesk.MutAddNote, o3, streetdesk.AddNoteArgs{NoteID: newID(), Body: "同组"})
+	mFailing := failing.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: newID(), Body: "数据库断了"})
+	e.token("cw01")
+	e.token("cw02")
+	hold.Store(true)
+	stFirst := first.pushAsync(t.Context(), mFirst)
+	for hold.Load() {
+		time.Sleep(time.Millisecond)
+	}
+	stGood := good.pushAsync(t.Context(), mGood)
+	waitPushesQueued(t, e, 1)
+	stFailing := failing.pushAsync(t.Context(), mFailing)
+	waitPushesQueued(t, e, 2)
+	close(release)
+	if st := [3]int{<-stFirst, <-stGood, <-stFailing}; st != [3]int{http.StatusOK, http.StatusOK, http.StatusServiceUnavailable} {
+		t.Fatalf("statuses %v, want 200 200 503", st)
+	}
+	ctx := context.Background()
+	for _, k := range []struct {
+		key  string
+		want int
+	}{{mFirst.Key, 1}, {mGood.Key, 1}, {mFailing.Key, 0}} {
+		if n, _ := e.srv.EffectCount(ctx, k.key); n != k.want {
+			t.Errorf("effects of %s = %d, want %d", k.key, n, k.want)
+		}
+	}
+	if got := failing.pushOne(mFailing); got.Status != streetdesk.ResultApplied {
+		t.Fatalf("failed push sent again: %+v", got)
 	}
 }

@@ -104,9 +104,18 @@ type Hooks struct {
 	// Poison makes the platform treat a mutation as a permanent server-side
 	// failure: it is rejected with code SERVER_ERROR and marked processed.
 	Poison func(m streetdesk.Mutation) bool
-	// StoreFault runs before the store operation op ("authenticate"); an
-	// error stands in for the database failing there.
+	// StoreFault runs before the store operation op ("authenticate"; "push":
+	// one push in a group's transaction); an error stands in for the
+	// database failing there.
 	StoreFault func(op string) error
+}
+
+// storeFault runs Hooks.StoreFault, if any, for op.
+func (s *Server) storeFault(op string) error {
+	if h := s.cfg.Hooks.StoreFault; h != nil {
+		return h(op)
+	}
+	return nil
 }
 
 // Server is the platform: the HTTP API over a store.Store.
