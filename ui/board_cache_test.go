@@ -103,7 +103,8 @@ func TestBoardReadsOnlyWhenDataChanges(t *testing.T) {
 	e.d.AddOrder(o)
 	r0 = d.reads()
 	sy := e.d.Syncer()
-	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing})
+	// As the engine publishes them: the syncing status keeps the last sync's time.
+	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing, LastSync: sy.Status().LastSync})
 	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: leadNow})
 	// The watcher may see the two statuses one by one: the syncing one
 	// (nothing to read) can reach the main goroutine before the finished
@@ -183,7 +184,8 @@ func TestLeadBoardFollowsTheUI(t *testing.T) {
 
 	dispatch("SZ-NEW1")
 	sy := d.Syncer()
-	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing})
+	// As the engine publishes them: the syncing status keeps the last sync's time.
+	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncSyncing, LastSync: sy.Status().LastSync})
 	sy.Set(streetdesk.SyncStatus{State: streetdesk.SyncIdle, LastSync: leadNow})
 	// As above: the syncing status's call may come first.
 	for n() == before {

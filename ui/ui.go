@@ -369,7 +369,10 @@ func followSync(ctx context.Context, stop <-chan struct{}, s streetdesk.Syncer, 
 			}
 			ch = s.Notify()
 			st := s.Status()
-			done := last.State == streetdesk.SyncSyncing && st.State != streetdesk.SyncSyncing || !st.LastSync.Equal(last.LastSync)
+			// A sync finished: the engine left syncing, or a later sync is
+			// recorded (one seen only after it ended). A status without
+			// the time (a publisher that drops it) is no finished sync.
+			done := last.State == streetdesk.SyncSyncing && st.State != streetdesk.SyncSyncing || st.LastSync.After(last.LastSync)
 			last = st
 			mainDo(func() {
 				if ctx.Err() == nil {
