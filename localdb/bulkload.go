@@ -11,12 +11,14 @@ import (
 // covering) was a third of that work; building them once, sorted, after the
 // last page is much cheaper. So when a multi-page pull starts on an empty
 // shadow, its first page drops them (same transaction as the page), and
-// the last page of that pull recreates them (same transaction as that page
-// and its cursor). In between, every query stays correct: the queue sorts
+// once the last page of that pull has committed with its cursor, the
+// indexer recreates them in a transaction of its own (finishBulk). In
+// between, every query stays correct: the queue sorts
 // its matches instead of reading an index in order (ixDeferred), and the
 // id lookups of the version guard use the UNIQUE index, which is never
-// dropped. A crash in between leaves the key in sync_state, and Open
-// recreates the indexes before anything else reads the shadow.
+// dropped. A crash in between (also after the last page) leaves the key
+// in sync_state, and Open recreates the indexes before anything else reads
+// the shadow.
 
 const keyIndexesDeferred = "shadow_indexes_deferred"
 
@@ -89,6 +91,38 @@ func (db *DB) restoreIndexes(ctx context.Context, tx *sql.Tx) (bool, error) {
 	}
 	_, err := tx.ExecContext(ctx, "DELETE FROM sync_state WHERE key = ?", keyIndexesDeferred)
 	return true, err
+}
+
+// finishBulk rebuilds the indexes a first sync deferred, once its last
+// page (and cursor) has committed: in its own transaction, so the sync is
+// done and the queue shows the orders (sorting its matches meanwhile) about
+// a fifth sooner. The indexer runs it at once after that page; a search
+// (drainSearch) or the next pull page runs it first if it has not yet. A
+// crash before it commits leaves the key in sync_state, and Open rebuilds.
+func (db *DB) finishBulk(ctx context.Context) error {
+	db.bulkMu.Lock()
+	defer db.bulkMu.Unlock()
+	if !db.bulkDue.Load() {
+		return nil
+	}
+	tx, err := db.w.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("rebuild shadow indexes: %w", err)
+	}
+	defer tx.Rollback()
+	if _, err := db.restoreIndexes(ctx, tx); err != nil {
+		return fmt.Errorf("rebuild shadow indexes: %w", err)
+	}
+	if err := db.hook("indexes"); err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return translate(err, "rebuild shadow indexes")
+	}
+	db.ixDeferred.Store(false)
+	db.bulkDue.Store(false)
+	db.changed()
+	return nil
 }
 
 // ensureIndexes runs at Open: a first sync interrupted between its first

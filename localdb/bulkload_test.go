@@ -2,6 +2,7 @@ package localdb_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -77,23 +78,63 @@ func TestDeferredIndexesMatchMigrations(t *testing.T) {
 	if err := db.ApplyPull(ctx, page(30, 60, false)); err != nil {
 		t.Fatal(err)
 	}
-	if got := indexes(db); !maps.Equal(got, want) {
-		t.Fatalf("indexes after the first sync:\n got %v\nwant %v", got, want)
-	}
+	// The indexer rebuilds the indexes after the last page; the queue
+	// answers the same before, during and after.
 	if got := answers(db); !slices.Equal(got, wantMid) {
-		t.Fatalf("queue after the first sync:\n got %v\nwant %v", got, wantMid)
+		t.Fatalf("queue right after the first sync:\n got %v\nwant %v", got, wantMid)
 	}
 	searchAll := func(db *localdb.DB, what string) {
 		t.Helper()
-		// The first sync queues its orders for the indexer at its last
-		// page (or at Open after an interruption); a search reads them all.
+		// The first sync queues its orders for the indexer with the index
+		// rebuild (or at Open after an interruption); a search waits for
+		// it and reads them all.
 		p, err := db.Queue(ctx, streetdesk.QueueFilter{Text: "垃圾站", Limit: 100})
 		if err != nil || p.Total != 60 {
 			t.Fatalf("search after %s: %d of 60 found (%v)", what, p.Total, err)
 		}
 	}
 	searchAll(db, "the first sync")
+	if got := indexes(db); !maps.Equal(got, want) {
+		t.Fatalf("indexes after the first sync:\n got %v\nwant %v", got, want)
+	}
+	if got := answers(db); !slices.Equal(got, wantMid) {
+		t.Fatalf("queue after the first sync:\n got %v\nwant %v", got, wantMid)
+	}
 	db.Close()
+
+	// Interrupted after the last page, before the rebuild commits: the
+	// sync is complete, the queue answers, and Open rebuilds.
+	late, latePath := openTest(t, localdb.Options{})
+	localdb.SetFailHook(late, func(stage string) error {
+		if stage == "indexes" {
+			return errors.New("crash before the index rebuild commits")
+		}
+		return nil
+	})
+	for _, p := range []*streetdesk.PullResponse{page(0, 30, true), page(30, 60, false)} {
+		if err := late.ApplyPull(ctx, p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got := answers(late); !slices.Equal(got, wantMid) {
+		t.Fatalf("queue with the rebuild failing:\n got %v\nwant %v", got, wantMid)
+	}
+	if err := late.FlushSearch(ctx); err == nil {
+		t.Fatal("search did not wait for the failing rebuild")
+	}
+	late.Close()
+	lre, err := localdb.Open(ctx, latePath, localdb.Options{User: caseworker(), Now: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := indexes(lre); !maps.Equal(got, want) {
+		t.Fatalf("indexes after reopening a first sync cut before its rebuild:\n got %v\nwant %v", got, want)
+	}
+	if got := answers(lre); !slices.Equal(got, wantMid) {
+		t.Fatalf("queue after reopening:\n got %v\nwant %v", got, wantMid)
+	}
+	searchAll(lre, "reopening a first sync cut before its rebuild")
+	lre.Close()
 
 	// Interrupted after the first page: Open restores the indexes.
 	cut, cutPath := openTest(t, localdb.Options{})

@@ -67,8 +67,11 @@ type DB struct {
 	audit bool
 	// bulk: the schema has the indexes a first sync defers (bulkload.go);
 	// ixDeferred: they may be missing from a reader's snapshot right now.
+	// bulkDue: a first sync has ended and its indexes wait for the indexer.
 	bulk       bool
 	ixDeferred atomic.Bool
+	bulkDue    atomic.Bool
+	bulkMu     sync.Mutex // serializes finishBulk
 
 	// The background search indexer (see indexLoop).
 	queued    atomic.Bool // a transaction queued search work

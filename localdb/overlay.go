@@ -249,6 +249,10 @@ func (db *DB) drainSearch(ctx context.Context) error {
 	if !db.search {
 		return nil
 	}
+	// A first sync queues its orders for indexing with the index rebuild.
+	if err := db.finishBulk(ctx); err != nil {
+		return err
+	}
 	for {
 		var n int
 		if err := db.r.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_queue)").Scan(&n); err != nil || n == 0 {
@@ -309,6 +313,10 @@ func (db *DB) indexLoop(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-db.indexKick:
+		}
+		// Before the delay: the queue of a first sync waits for these.
+		if err := db.finishBulk(ctx); err != nil && ctx.Err() == nil {
+			db.log.Warn("localdb: rebuilding the shadow indexes failed", "err", err)
 		}
 		// Coalesce a burst of edits into one drain, so the indexer does not
 		// take the writer between two quick local actions.

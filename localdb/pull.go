@@ -25,9 +25,14 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 	// The indexer waits for the last page so it does not compete with the
 	// pull for the one writer.
 	db.holdIndex.Store(page.HasMore)
-	var deferred, restored bool
+	// A first sync's indexes still being rebuilt in the background come
+	// back before anything else is written (bulkload.go).
+	if err := db.finishBulk(ctx); err != nil {
+		return err
+	}
+	var deferred bool
 	err := db.tx(ctx, func(tx *sql.Tx) error {
-		deferred, restored = false, false
+		deferred = false
 		now := db.now()
 		active, err := getState(ctx, tx, keyResetActive)
 		if err != nil {
@@ -104,11 +109,6 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 				return fmt.Errorf("swap reset: %w", err)
 			}
 		}
-		if !page.HasMore {
-			if restored, err = db.restoreIndexes(ctx, tx); err != nil {
-				return err
-			}
-		}
 		if err := db.flushIndex(ctx, tx, ix); err != nil {
 			return err
 		}
@@ -132,8 +132,14 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 		return setState(ctx, tx, keyCursor, page.Cursor)
 	})
 	switch {
-	case err == nil && restored:
-		db.ixDeferred.Store(false)
+	case err == nil && !page.HasMore && db.ixDeferred.Load():
+		// The pull is complete: the indexer rebuilds the indexes now,
+		// while the queue already shows the orders (bulkload.go).
+		db.bulkDue.Store(true)
+		if db.indexKick == nil { // no indexer (schema before search)
+			err = db.finishBulk(ctx)
+		}
+		db.kickIndexer()
 	case err != nil && deferred:
 		db.ixDeferred.Store(false) // rolled back: the indexes are still there
 	}
