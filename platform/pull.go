@@ -5,9 +5,9 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"strconv"
 	"strings"
@@ -234,39 +234,38 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 		c = cursor{snapshot: true}
 	}
 	c.epoch = s.epoch
-	// What the page needs besides its changes, in one look (the snapshot
-	// makes the order of reads irrelevant): where a fresh snapshot starts,
-	// the client's lastMutationId and the checksum's cache key.
-	head, err := rt.ReadPullHead(ctx, store.PullHeadQuery{ClientID: v.clientID, Scope: scopeOf(v.user), UserID: v.user.ID,
-		Seqs: hasChecksum(v.user), MaxSeq: c.snapshot && c.seq == 0})
-	if err != nil {
-		return err
+	// The page in one look (the snapshot makes the order of reads
+	// irrelevant): where a fresh snapshot starts, the client's
+	// lastMutationId, the checksum's cache key, the changes, and the
+	// visible versions when the cached checksum no longer holds.
+	fresh := c.snapshot && c.seq == 0
+	q := store.PullQuery{
+		Head: store.PullHeadQuery{ClientID: v.clientID, Scope: scopeOf(v.user), UserID: v.user.ID,
+			Seqs: hasChecksum(v.user), MaxSeq: fresh},
+		Changes:  store.ChangeQuery{Scope: scopeOf(v.user), UserID: v.user.ID, ClientID: v.clientID, After: c.seq, Limit: limit + 1},
+		Versions: hasChecksum(v.user),
 	}
-	if c.snapshot && c.seq == 0 {
-		c.start = head.MaxSeq
+	switch {
+	case fresh:
+		// A fresh snapshot has nothing to revoke: every revocation is at
+		// or before where it starts.
+		q.Changes.RevokedAfter = math.MaxInt64
+	case c.snapshot:
+		// Nothing but what left the view while the snapshot was paged.
+		q.Changes.RevokedAfter = c.start
 	}
-	var last int64
-	if head.ClientFound {
-		if head.Client.UserID != v.user.ID {
-			return streetdesk.Errorf(streetdesk.EFORBIDDEN, "this clientId belongs to another user")
-		}
-		last = head.Client.LastMutationID
-	}
-
-	q := store.ChangeQuery{Scope: scopeOf(v.user), UserID: v.user.ID, ClientID: v.clientID, After: c.seq, Limit: limit + 1}
-	if c.snapshot {
-		// A fresh snapshot has nothing to revoke, except what left the view
-		// while it was being paged.
-		q.RevokedAfter = c.start
+	cached, haveSum := s.sums.get(v.user.ID)
+	haveSum = haveSum && cached.scope == checksumScope(v.user)
+	if haveSum {
+		q.Known = &[2]int64{cached.a, cached.b}
 	}
 	buf.WriteString(`{"changes":[`)
 	n := 0
 	hasMore := false
-	errFull := errors.New("page full")
-	err = rt.Changes(ctx, q, func(ch *store.Change) error {
+	page, err := rt.ReadPull(ctx, q, func(ch *store.Change) error {
 		if n == limit {
-			hasMore = true
-			return errFull
+			hasMore = true // the one row past the page
+			return nil
 		}
 		if n%64 == 63 && ctx.Err() != nil {
 			return ctx.Err() // the client went away: stop reading
@@ -294,17 +293,33 @@ func (s *Server) pull(ctx context.Context, v viewer, cur string, limit int, buf 
 		}
 		return nil
 	})
-	if err != nil && err != errFull {
+	if err != nil {
 		return err
+	}
+	if fresh {
+		c.start = page.MaxSeq
+	}
+	var last int64
+	if page.ClientFound {
+		if page.Client.UserID != v.user.ID {
+			return streetdesk.Errorf(streetdesk.EFORBIDDEN, "this clientId belongs to another user")
+		}
+		last = page.Client.LastMutationID
+	}
+	// Versions read are cached even for a page with more to come: the
+	// snapshot's last page then finds them current.
+	sum := cached.sum
+	if page.VersionsRead {
+		sum = streetdesk.ComputeChecksum(page.Pairs)
+		s.sums.put(v.user.ID, checksumEntry{checksumScope(v.user), page.ScopeSeq, page.UserSeq, sum})
 	}
 	buf.WriteString(`]`)
 	if !hasMore {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		sum, err := s.cachedChecksum(ctx, rt, v.user, head.ScopeSeq, head.UserSeq)
-		if err != nil {
-			return err
+		if !hasChecksum(v.user) {
+			sum = streetdesk.ComputeChecksum(nil)
 		}
 		b, _ := json.Marshal(sum)
 		buf.WriteString(`,"checksum":`)
@@ -357,42 +372,29 @@ func writeString(buf *bytes.Buffer, s string) {
 	buf.WriteByte('"')
 }
 
-// checksumEntry is a user's checksum and the change-log positions it was
-// computed at.
+// checksumEntry is a user's checksum and where it was computed: the
+// scope (role, team, assignee) and the latest change-log numbers of the
+// scope (a) and of the user (b). Every change to a visible order gives it a
+// new number in the user's (or team's) range, and an order leaving the view
+// adds a revocation in the user's range; the numbers are read in the page's
+// own snapshot, so the cache needs no invalidation, also when other
+// instances write to the database. The cache is bounded by
+// ChecksumCacheBytes and drops the least recently used users first.
 type checksumEntry struct {
-	key string
-	sum streetdesk.Checksum
+	scope string
+	a, b  int64
+	sum   streetdesk.Checksum
 }
 
 // checksumEntrySize is what an entry costs in memory, as the cache counts
 // it: the strings plus the map, list and entry overhead.
 func checksumEntrySize(userID string, e checksumEntry) int {
-	return 160 + len(userID) + len(e.key) + len(e.sum.Hash)
+	return 176 + len(userID) + len(e.scope) + len(e.sum.Hash)
 }
 
-// cachedChecksum returns the visible set's checksum, recomputing it only
-// when something in the user's scope changed: every change to a visible
-// order gives it a new sequence number in the user's (or team's) range, and
-// an order leaving the view adds a revocation in the user's range (a and
-// b: the latest numbers of each). The key is read in the page's own
-// snapshot (ReadPullHead), so the cache needs no invalidation,
-// also when other instances write to the database. It is bounded by
-// ChecksumCacheBytes and drops the least recently used users first.
-func (s *Server) cachedChecksum(ctx context.Context, q store.Reader, u *streetdesk.User, a, b int64) (streetdesk.Checksum, error) {
-	if !hasChecksum(u) {
-		return streetdesk.ComputeChecksum(nil), nil
-	}
+func checksumScope(u *streetdesk.User) string {
 	sc := scopeOf(u)
-	key := fmt.Sprintf("%s/%s%s/%d/%d", u.Role, sc.TeamID, sc.AssigneeID, a, b)
-	if e, ok := s.sums.get(u.ID); ok && e.key == key {
-		return e.sum, nil
-	}
-	sum, err := visibleChecksum(ctx, q, u)
-	if err != nil {
-		return sum, err
-	}
-	s.sums.put(u.ID, checksumEntry{key, sum})
-	return sum, nil
+	return string(u.Role) + "/" + sc.TeamID + "/" + sc.AssigneeID
 }
 
 // hasChecksum reports whether u's pulls carry a checksum of a visible set

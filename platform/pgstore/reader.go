@@ -214,16 +214,7 @@ func (r reader) Versions(ctx context.Context, s store.Scope) ([]streetdesk.Versi
 	} else {
 		rows, err = r.q.Query(ctx, `SELECT id, version FROM orders WHERE assignee_id = $1 AND status NOT IN ('cancelled','returned')`, s.AssigneeID)
 	}
-	var pairs []streetdesk.VersionPair
-	err = each(rows, err, func(rows pgx.Rows) error {
-		var p streetdesk.VersionPair
-		if err := rows.Scan(&p.ID, &p.Version); err != nil {
-			return err
-		}
-		pairs = append(pairs, p)
-		return nil
-	})
-	return pairs, err
+	return scanVersions(rows, err)
 }
 
 func (r reader) Assigned(ctx context.Context, orderID, userID string) (bool, error) {

@@ -57,8 +57,8 @@ func (db *DB) BeginRead(ctx context.Context) (store.ReadTx, error) {
 	if err != nil {
 		return nil, err
 	}
-	// The BEGIN travels with the first read (a pull's five round trips
-	// become four).
+	// The BEGIN travels with the first read (a pull's are all in one
+	// round trip: ReadPull).
 	p := &pipe{c: c.Conn(), reads: true}
 	p.later("begin", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
 	return &readTx{reader: reader{p}, p: p, release: c.Release}, nil
@@ -68,28 +68,6 @@ type readTx struct {
 	reader
 	p       *pipe
 	release func()
-}
-
-// ReadPullHead sends its reads with the BEGIN: a pull's first round trip.
-func (r *readTx) ReadPullHead(ctx context.Context, q store.PullHeadQuery) (store.PullHead, error) {
-	var h store.PullHead
-	var errs [3]error
-	var reads []func(reader)
-	if q.MaxSeq {
-		reads = append(reads, func(r reader) { h.MaxSeq, errs[0] = r.MaxSeq(ctx) })
-	}
-	if q.ClientID != "" {
-		reads = append(reads, func(r reader) { h.Client, errs[1] = r.Client(ctx, q.ClientID) })
-	}
-	if q.Seqs {
-		reads = append(reads, func(r reader) { h.ScopeSeq, h.UserSeq, errs[2] = r.ScopeSeqs(ctx, q.Scope, q.UserID) })
-	}
-	if err := r.p.together(ctx, reads...); err != nil {
-		return h, err
-	}
-	h.ClientFound, errs[1] = store.ClientFound(errs[1])
-	h.ClientFound = h.ClientFound && q.ClientID != ""
-	return h, errors.Join(errs[:]...)
 }
 
 func (r *readTx) Rollback() error {

@@ -12,6 +12,6 @@ func (t *writeTx) ReadPush(ctx context.Context, q store.PushQuery) (store.PushSt
 	return store.ReadPushFrom(ctx, t, q)
 }
 
-func (r *readTx) ReadPullHead(ctx context.Context, q store.PullHeadQuery) (store.PullHead, error) {
-	return store.ReadPullHeadFrom(ctx, r, q)
+func (r *readTx) ReadPull(ctx context.Context, q store.PullQuery, fn func(*store.Change) error) (store.PullPage, error) {
+	return store.ReadPullFrom(ctx, r, q, fn)
 }

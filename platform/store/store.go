@@ -256,14 +256,17 @@ type Reader interface {
 // ReadTx is a read-only snapshot.
 type ReadTx interface {
 	Reader
-	// ReadPullHead reads what a pull page needs besides its changes — on
-	// PostgreSQL in one round trip with the transaction's BEGIN.
-	ReadPullHead(ctx context.Context, q PullHeadQuery) (PullHead, error)
+	// ReadPull reads a whole pull page in the snapshot: the head, the
+	// changes (handed to fn in order; an error from fn is returned) and,
+	// when asked, the visible set's versions — on PostgreSQL in one round
+	// trip with the transaction's BEGIN and COMMIT. Rollback is still
+	// called after it.
+	ReadPull(ctx context.Context, q PullQuery, fn func(*Change) error) (PullPage, error)
 	// Rollback ends the transaction.
 	Rollback() error
 }
 
-// PullHeadQuery names what ReadPullHead reads: the client (when ClientID
+// PullHeadQuery names what a pull reads before its changes: the client (when ClientID
 // is set), the scope's and the user's latest change-log numbers (Seqs: the
 // checksum's cache key) and the latest number of all (MaxSeq: where a
 // fresh snapshot starts).
@@ -274,7 +277,7 @@ type PullHeadQuery struct {
 	Seqs, MaxSeq bool
 }
 
-// PullHead is what ReadPullHead reads.
+// PullHead is what a pull reads before its changes.
 type PullHead struct {
 	Client            Client
 	ClientFound       bool
@@ -282,8 +285,44 @@ type PullHead struct {
 	MaxSeq            int64
 }
 
-// ReadPullHeadFrom is ReadPullHead as one read after the other on r.
-func ReadPullHeadFrom(ctx context.Context, r Reader, q PullHeadQuery) (PullHead, error) {
+// PullQuery names what ReadPull reads. Its parts do not depend on each
+// other's answers, which is what lets a store ask them all at once.
+type PullQuery struct {
+	Head    PullHeadQuery
+	Changes ChangeQuery
+	// Versions asks for the visible versions of Head.Scope (Head.Seqs must
+	// be set) unless the scope's and the user's latest numbers are Known:
+	// then the checksum computed at those numbers still holds.
+	Versions bool
+	Known    *[2]int64
+}
+
+// PullPage is what ReadPull reads besides the changes.
+type PullPage struct {
+	PullHead
+	Pairs        []streetdesk.VersionPair
+	VersionsRead bool // false: skipped (not asked, or Known still current)
+}
+
+// ReadPullFrom is ReadPull as one read after the other on r.
+func ReadPullFrom(ctx context.Context, r Reader, q PullQuery, fn func(*Change) error) (PullPage, error) {
+	var p PullPage
+	var err error
+	if p.PullHead, err = readPullHead(ctx, r, q.Head); err != nil {
+		return p, err
+	}
+	if err := r.Changes(ctx, q.Changes, fn); err != nil {
+		return p, err
+	}
+	if q.Versions && (q.Known == nil || *q.Known != [2]int64{p.ScopeSeq, p.UserSeq}) {
+		p.Pairs, err = r.Versions(ctx, q.Head.Scope)
+		p.VersionsRead = err == nil
+	}
+	return p, err
+}
+
+// readPullHead reads a pull's head one read after the other on r.
+func readPullHead(ctx context.Context, r Reader, q PullHeadQuery) (PullHead, error) {
 	var h PullHead
 	var err error
 	if q.MaxSeq {
