@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
+	gosync "sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -17,9 +19,12 @@ import (
 )
 
 // desk is one simulated desktop: a caseworker's signed-in client with its
-// own connection, shadow of its orders, outbox and cursor. One goroutine
-// drives it (run), like the real sync engine.
+// own connection, shadow of its orders, outbox and cursor. Its pulls, its
+// actions and its pushes run on goroutines of their own (run), so that a
+// slow answer to one does not hold back the others; mu guards the state
+// they share, never held across a request.
 type desk struct {
+	mu       gosync.Mutex
 	r        *run
 	username string
 	user     streetdesk.User
@@ -28,7 +33,7 @@ type desk struct {
 	clientID string
 	rng      *rand.Rand
 
-	cursor string
+	cursor string // the pulling goroutine's own
 	orders map[string]*deskOrder
 	seen   map[string]bool // orders this desk has ever pulled
 
@@ -99,44 +104,51 @@ func (d *desk) pull(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if p.Reset {
-			d.orders = map[string]*deskOrder{}
-		}
-		if d.r.stats.recording.Load() {
-			d.r.stats.changes.Add(int64(len(p.Changes)))
-		}
-		for _, ch := range p.Changes {
-			switch ch.Type {
-			case streetdesk.ChangeWorkOrder:
-				if ch.Op == streetdesk.OpRevoke {
-					delete(d.orders, ch.ID)
-					continue
-				}
-				if ch.Order == nil {
-					continue
-				}
-				if !d.seen[ch.ID] {
-					d.seen[ch.ID] = true
-					d.r.arrived(ch.ID)
-				}
-				o := d.orders[ch.ID]
-				if o == nil {
-					o = &deskOrder{id: ch.ID}
-					d.orders[ch.ID] = o
-				}
-				o.status, o.version, o.cycle = ch.Order.Status, ch.Order.Version, ch.Order.Cycle
-				if !d.hasPending(ch.ID) {
-					o.local = o.status
-				}
-			case streetdesk.ChangeMutationResult:
-				if ch.Result != nil {
-					d.answered(*ch.Result)
-				}
-			}
-		}
+		d.apply(p)
 		d.cursor = p.Cursor
 		if !p.HasMore {
 			return nil
+		}
+	}
+}
+
+// apply takes a pulled page into the desk's shadow.
+func (d *desk) apply(p *streetdesk.PullResponse) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if p.Reset {
+		d.orders = map[string]*deskOrder{}
+	}
+	if d.r.stats.recording.Load() {
+		d.r.stats.changes.Add(int64(len(p.Changes)))
+	}
+	for _, ch := range p.Changes {
+		switch ch.Type {
+		case streetdesk.ChangeWorkOrder:
+			if ch.Op == streetdesk.OpRevoke {
+				delete(d.orders, ch.ID)
+				continue
+			}
+			if ch.Order == nil {
+				continue
+			}
+			if !d.seen[ch.ID] {
+				d.seen[ch.ID] = true
+				d.r.arrived(ch.ID)
+			}
+			o := d.orders[ch.ID]
+			if o == nil {
+				o = &deskOrder{id: ch.ID}
+				d.orders[ch.ID] = o
+			}
+			o.status, o.version, o.cycle = ch.Order.Status, ch.Order.Version, ch.Order.Cycle
+			if !d.hasPending(ch.ID) {
+				o.local = o.status
+			}
+		case streetdesk.ChangeMutationResult:
+			if ch.Result != nil {
+				d.answered(*ch.Result)
+			}
 		}
 	}
 }
@@ -153,6 +165,8 @@ func (d *desk) hasPending(orderID string) bool {
 // act does what a caseworker does next: accept a new order, write a note,
 // now and then resolve one. It queues the mutation; flush sends it.
 func (d *desk) act() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	var fresh, working []*deskOrder
 	for _, o := range d.orders {
 		switch o.local {
@@ -219,8 +233,13 @@ func (d *desk) queue(name string, o *deskOrder, args any, noteID string) {
 // ends.
 func (d *desk) flush(ctx context.Context) error {
 	tries := 0
-	for len(d.outbox) > 0 {
-		batch := d.outbox[:min(len(d.outbox), streetdesk.MaxPushMutations)]
+	for {
+		d.mu.Lock()
+		if len(d.outbox) == 0 {
+			d.mu.Unlock()
+			return nil
+		}
+		batch := slices.Clone(d.outbox[:min(len(d.outbox), streetdesk.MaxPushMutations)])
 		for _, m := range batch {
 			if s := d.pending[m.ID]; s != nil {
 				if s.tries > 0 {
@@ -229,6 +248,7 @@ func (d *desk) flush(ctx context.Context) error {
 				s.tries++
 			}
 		}
+		d.mu.Unlock()
 		start := time.Now()
 		resp, err := d.c.Push(ctx, &streetdesk.PushRequest{PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: d.clientID, Mutations: batch})
@@ -248,6 +268,7 @@ func (d *desk) flush(ctx context.Context) error {
 			continue
 		}
 		tries = 0
+		d.mu.Lock()
 		for _, r := range resp.Results {
 			d.answered(r)
 		}
@@ -260,8 +281,8 @@ func (d *desk) flush(ctx context.Context) error {
 			}
 		}
 		d.outbox = keep
+		d.mu.Unlock()
 	}
-	return nil
 }
 
 // pause waits before a retry: the platform's Retry-After, else a capped,
@@ -272,7 +293,7 @@ func (d *desk) pause(ctx context.Context, err error, tries int) error {
 	if errors.As(err, &se) && se.RetryAfter > 0 {
 		wait = se.RetryAfter
 	}
-	wait += time.Duration(d.rng.Int64N(int64(wait/2) + 1))
+	wait += time.Duration(rand.Int64N(int64(wait/2) + 1)) // the global source: any goroutine pauses
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
@@ -317,24 +338,12 @@ func (d *desk) hasPendingExcept(orderID string, id int64) bool {
 // photo takes a photo of a working order: HEAD (dedupe), then a tus upload,
 // then the attachPhoto mutation.
 func (d *desk) photo(ctx context.Context) error {
-	var target *deskOrder
-	for _, o := range d.orders {
-		if o.local == streetdesk.StatusAccepted || o.local == streetdesk.StatusReopened {
-			if target == nil || o.id < target.id {
-				target = o
-			}
-		}
-	}
+	d.mu.Lock()
+	target, data := d.photoOf()
+	d.mu.Unlock()
 	if target == nil {
 		return nil
 	}
-	data := make([]byte, d.r.opts.PhotoKB<<10)
-	for i := range data {
-		data[i] = byte(d.rng.Uint32())
-	}
-	// A JPEG's first and last markers, so the bytes look like one.
-	copy(data, []byte{0xff, 0xd8, 0xff, 0xe0})
-	copy(data[len(data)-2:], []byte{0xff, 0xd9})
 	sum := sha256.Sum256(data)
 	sha := hex.EncodeToString(sum[:])
 	start := time.Now()
@@ -344,11 +353,37 @@ func (d *desk) photo(ctx context.Context) error {
 		return err
 	}
 	ref := uuid.Must(uuid.NewV7()).String()
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	d.queue(streetdesk.MutAttachPhoto, target, streetdesk.AttachPhotoArgs{PhotoRefID: ref, SHA256: sha,
 		Size: int64(len(data)), MIME: "image/jpeg", Tag: streetdesk.PhotoBefore, TakenAt: time.Now().UTC()}, "")
 	s := d.sent[len(d.sent)-1]
 	s.photoRefID, s.photoSHA = ref, sha
 	return nil
+}
+
+// photoOf picks the working order to photograph (nil: none) and makes
+// the photo's bytes.
+func (d *desk) photoOf() (*deskOrder, []byte) {
+	var target *deskOrder
+	for _, o := range d.orders {
+		if o.local == streetdesk.StatusAccepted || o.local == streetdesk.StatusReopened {
+			if target == nil || o.id < target.id {
+				target = o
+			}
+		}
+	}
+	if target == nil {
+		return nil, nil
+	}
+	data := make([]byte, d.r.opts.PhotoKB<<10)
+	for i := range data {
+		data[i] = byte(d.rng.Uint32())
+	}
+	// A JPEG's first and last markers, so the bytes look like one.
+	copy(data, []byte{0xff, 0xd8, 0xff, 0xe0})
+	copy(data[len(data)-2:], []byte{0xff, 0xd9})
+	return target, data
 }
 
 func (d *desk) upload(ctx context.Context, sha string, data []byte) error {

@@ -350,10 +350,64 @@ func execute(ctx context.Context, o Options, log io.Writer) (*Report, error) {
 	return rep, nil
 }
 
-// run drives one desk until ctx ends: a pull every PullEvery (the first at
-// a random point of the interval, so desks do not pull in step), actions
-// and photos at random intervals, each pushed at once.
+// run drives one desk until ctx ends, open loop: pulls on a fixed
+// schedule, one every PullEvery (the first at a random point of the
+// interval, so desks do not pull in step; a pull that takes longer than
+// the interval is followed by the next at once), actions and photos at
+// random intervals, each pushed at once by a pusher of its own. None waits
+// for another: a slow pull does not delay the next action, nor a slow push
+// the next pull, and mutations queued while a push is out go with the next.
 func (d *desk) run(ctx context.Context) {
+	o := d.r.opts
+	first := time.Duration(d.rng.Int64N(int64(o.PullEvery) + 1))
+	pushC := make(chan struct{}, 1)
+	var wg gosync.WaitGroup
+	wg.Go(func() { d.pullLoop(ctx, first) })
+	wg.Go(func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-pushC:
+				d.flush(ctx)
+			}
+		}
+	})
+	d.actLoop(ctx, func() {
+		select {
+		case pushC <- struct{}{}:
+		default:
+		}
+	})
+	wg.Wait()
+}
+
+// pullLoop pulls every PullEvery after first until ctx ends.
+func (d *desk) pullLoop(ctx context.Context, first time.Duration) {
+	every := d.r.opts.PullEvery
+	next := time.Now().Add(first)
+	t := time.NewTimer(first)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if err := d.pull(ctx); err != nil && ctx.Err() == nil {
+			d.pause(ctx, err, 1)
+		}
+		next = next.Add(every)
+		if now := time.Now(); next.Before(now) {
+			next = now // late: at once, without a burst to catch up
+		}
+		t.Reset(time.Until(next))
+	}
+}
+
+// actLoop queues actions and photos at random intervals until ctx ends;
+// push asks for what is queued to be sent.
+func (d *desk) actLoop(ctx context.Context, push func()) {
 	o := d.r.opts
 	next := func(mean time.Duration) <-chan time.Time {
 		if mean <= 0 {
@@ -361,24 +415,18 @@ func (d *desk) run(ctx context.Context) {
 		}
 		return time.After(time.Duration(d.rng.ExpFloat64() * float64(mean)))
 	}
-	pullC := time.After(time.Duration(d.rng.Int64N(int64(o.PullEvery) + 1)))
 	actC, photoC := next(o.PushEvery), next(o.PhotoEvery)
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-pullC:
-			if err := d.pull(ctx); err != nil && ctx.Err() == nil {
-				d.pause(ctx, err, 1)
-			}
-			pullC = time.After(o.PullEvery)
 		case <-actC:
 			d.act()
-			d.flush(ctx)
+			push()
 			actC = next(o.PushEvery)
 		case <-photoC:
 			if err := d.photo(ctx); err == nil {
-				d.flush(ctx)
+				push()
 			}
 			photoC = next(o.PhotoEvery)
 		}
