@@ -40,6 +40,7 @@ type desk struct {
 	nextID  int64
 	outbox  []streetdesk.Mutation // queued, not yet answered
 	pending map[int64]*sent       // outbox entries by id
+	byID    map[int64]*sent       // every mutation queued, by id
 	sent    []*sent               // every mutation queued, in order
 }
 
@@ -76,7 +77,7 @@ func newDesk(r *run, username string, seed uint64) (*desk, error) {
 	}
 	d := &desk{r: r, username: username, c: c, clientID: uuid.Must(uuid.NewV7()).String(),
 		rng: rand.New(rand.NewPCG(seed, 0x5d)), orders: map[string]*deskOrder{}, seen: map[string]bool{},
-		nextID: 1, pending: map[int64]*sent{}}
+		nextID: 1, pending: map[int64]*sent{}, byID: map[int64]*sent{}}
 	c.SetClientID(d.clientID)
 	return d, nil
 }
@@ -223,6 +224,7 @@ func (d *desk) queue(name string, o *deskOrder, args any, noteID string) {
 	s := &sent{m: m, noteID: noteID}
 	d.outbox = append(d.outbox, m)
 	d.pending[m.ID] = s
+	d.byID[m.ID] = s
 	d.sent = append(d.sent, s)
 	d.r.stats.mutations.Add(1)
 }
@@ -241,7 +243,9 @@ func (d *desk) flush(ctx context.Context) error {
 		}
 		batch := slices.Clone(d.outbox[:min(len(d.outbox), streetdesk.MaxPushMutations)])
 		for _, m := range batch {
-			if s := d.pending[m.ID]; s != nil {
+			// A resend counts also when a pull has answered it meanwhile
+			// (the pulls run beside the pushes).
+			if s := d.byID[m.ID]; s != nil {
 				if s.tries > 0 {
 					d.r.stats.resent.Add(1)
 				}
