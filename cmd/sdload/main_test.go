@@ -59,7 +59,7 @@ func runLoad(t *testing.T, args ...string) (*Report, string, error) {
 }
 
 // TestShortRun is the load generator's run in make test: a few desks pull,
-// push notes, accepts and resolutions and upload photos for two seconds,
+// push notes, accepts and resolutions and upload photos for three seconds,
 // while four mutations' answers are lost after their commit; the desks
 // resend and the check still finds every mutation applied exactly once.
 func TestShortRun(t *testing.T) {
@@ -74,8 +74,8 @@ func TestShortRun(t *testing.T) {
 		}
 		return nil
 	}})
-	rep, stderr, err := runLoad(t, "--target", url, "--users", "8", "--password", loadPassword, "--duration", "2s",
-		"--pull-every", "200ms", "--push-every", "50ms", "--photo-every", "700ms", "--photo-kb", "20",
+	rep, stderr, err := runLoad(t, "--target", url, "--users", "8", "--password", loadPassword, "--duration", "3s",
+		"--pull-every", "200ms", "--push-every", "50ms", "--photo-every", "350ms", "--photo-kb", "20",
 		"--dispatch-every", "1s", "--report-every", "1s", "--verify-db", db, "--drain", "20s")
 	if err != nil {
 		t.Fatalf("%v\n%s", err, stderr)
