@@ -148,19 +148,21 @@ func (db *DB) PendingChain(ctx context.Context, limit int) ([]streetdesk.ChainEn
 // ack.Seq is stored there. An acknowledgement that does not name an entry of
 // this log (another hash at that number) is ignored.
 func (db *DB) AckChain(ctx context.Context, ack streetdesk.ChainAck) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		var hash string
-		err := tx.QueryRowContext(ctx, "SELECT hash FROM audit_chain WHERE seq = ?", ack.Seq).Scan(&hash)
-		if errors.Is(err, sql.ErrNoRows) || (err == nil && hash != ack.Hash) {
-			db.log.Warn("action log acknowledgement does not match", "seq", ack.Seq)
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("ack action log: %w", err)
-		}
-		_, err = tx.ExecContext(ctx, "UPDATE audit_chain SET acked = 1 WHERE acked = 0 AND seq <= ?", ack.Seq)
-		return translate(err, "ack action log")
-	})
+	return db.tx(ctx, func(tx *sql.Tx) error { return db.ackChain(ctx, tx, ack) })
+}
+
+func (db *DB) ackChain(ctx context.Context, tx *sql.Tx, ack streetdesk.ChainAck) error {
+	var hash string
+	err := tx.QueryRowContext(ctx, "SELECT hash FROM audit_chain WHERE seq = ?", ack.Seq).Scan(&hash)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && hash != ack.Hash) {
+		db.log.Warn("action log acknowledgement does not match", "seq", ack.Seq)
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("ack action log: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, "UPDATE audit_chain SET acked = 1 WHERE acked = 0 AND seq <= ?", ack.Seq)
+	return translate(err, "ack action log")
 }
 
 // OrderChain returns the part of the action log an order's evidence

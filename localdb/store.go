@@ -215,7 +215,19 @@ func (db *DB) PendingMutations(ctx context.Context, limit int) ([]streetdesk.Mut
 // RecordPushResults stores the platform's answers; rejected and conflicting
 // ones go to the conflicts inbox with the full intent.
 func (db *DB) RecordPushResults(ctx context.Context, results []streetdesk.MutationResult) error {
+	return db.RecordPushAnswer(ctx, results, nil)
+}
+
+// RecordPushAnswer is RecordPushResults that also records ack, the
+// platform's acknowledgement of the push's action-log entries (AckChain),
+// when not nil: one transaction, so one fsync for both.
+func (db *DB) RecordPushAnswer(ctx context.Context, results []streetdesk.MutationResult, ack *streetdesk.ChainAck) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		if ack != nil {
+			if err := db.ackChain(ctx, tx, *ack); err != nil {
+				return err
+			}
+		}
 		touched := map[string]bool{}
 		for i := range results {
 			oid, err := db.recordResult(ctx, tx, &results[i])

@@ -575,7 +575,7 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 		if err != nil {
 			return err
 		}
-		muts = trimBytes(muts, maxBytes)
+		muts, size := trimBytes(muts, maxBytes)
 		if total == 0 {
 			total = len(muts)
 		}
@@ -595,7 +595,7 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 			PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: cid, Mutations: muts,
 		}
-		chained, err := e.addChain(ctx, req, maxBytes)
+		chained, err := e.addChain(ctx, req, maxBytes-size)
 		if err != nil {
 			return err
 		}
@@ -654,10 +654,7 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 		if resp.LastMutationID > max {
 			return e.fork(ctx, fmt.Sprintf("platform lastMutationId %d > local %d", resp.LastMutationID, max))
 		}
-		if err := e.store.RecordPushResults(ctx, resp.Results); err != nil {
-			return fmt.Errorf("record push results: %w", err)
-		}
-		if err := e.ackChain(ctx, req, resp); err != nil {
+		if err := e.recordAnswer(ctx, req, resp); err != nil {
 			return err
 		}
 		crashpoint.Hit("push.after_results")
@@ -704,17 +701,22 @@ func (e *Engine) pushBounds(ctx context.Context) (int, int) {
 	return min(n, e.opts.BatchSize), size
 }
 
-// trimBytes keeps a batch under maxBytes (at least one mutation).
-func trimBytes(muts []streetdesk.Mutation, maxBytes int) []streetdesk.Mutation {
-	size := 200
+// pushOverhead is what a push request's JSON takes beside its mutations
+// and entries, generously.
+const pushOverhead = 200
+
+// trimBytes keeps a batch under maxBytes (at least one mutation). It
+// returns the bytes the request takes with them.
+func trimBytes(muts []streetdesk.Mutation, maxBytes int) ([]streetdesk.Mutation, int) {
+	size := pushOverhead
 	for i := range muts {
 		b, _ := json.Marshal(&muts[i])
-		size += len(b) + 1
-		if size > maxBytes && i > 0 {
-			return muts[:i]
+		if size+len(b)+1 > maxBytes && i > 0 {
+			return muts[:i], size
 		}
+		size += len(b) + 1
 	}
-	return muts
+	return muts, size
 }
 
 // probeFork reads one pull page (not applied) to learn the platform's

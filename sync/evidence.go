@@ -25,6 +25,13 @@ type ChainStore interface {
 	AckChain(ctx context.Context, ack streetdesk.ChainAck) error
 }
 
+// AnswerStore is a ChainStore that records a push's results and the
+// acknowledgement of its entries in one transaction (localdb.DB): one
+// fsync a push instead of two.
+type AnswerStore interface {
+	RecordPushAnswer(ctx context.Context, results []streetdesk.MutationResult, ack *streetdesk.ChainAck) error
+}
+
 // EvidenceStore is a Store that keeps the photo checks sent with
 // resolutions (localdb.DB).
 type EvidenceStore interface {
@@ -118,10 +125,10 @@ func (e *Engine) addEvidence(ctx context.Context, muts []streetdesk.Mutation) (b
 	return added, nil
 }
 
-// addChain adds as many pending action-log entries as fit beside the
-// push's mutations, when the platform takes them. It reports whether any
-// was added.
-func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest, maxBytes int) (bool, error) {
+// addChain adds as many pending action-log entries as fit in room bytes
+// (what the push's mutations leave: trimBytes measured them), when the
+// platform takes them. It reports whether any was added.
+func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest, room int) (bool, error) {
 	cs, ok := e.store.(ChainStore)
 	if !ok || !streetdesk.HasFeature(e.features(ctx), streetdesk.FeatureAuditChain) {
 		return false, nil
@@ -130,14 +137,10 @@ func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest, maxB
 	if err != nil {
 		return false, fmt.Errorf("read action log: %w", err)
 	}
-	size := 200
-	for i := range req.Mutations {
-		b, _ := json.Marshal(&req.Mutations[i])
-		size += len(b) + 1
-	}
+	size := 0
 	for _, en := range entries {
 		b, _ := json.Marshal(&en)
-		if size+len(b)+1 > maxBytes {
+		if size+len(b)+1 > room {
 			break
 		}
 		size += len(b) + 1
@@ -151,6 +154,23 @@ func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest, maxB
 func refusedExtras(err error) bool {
 	se := AsError(err)
 	return se != nil && se.Status == 400 && se.Code == streetdesk.EINVALID
+}
+
+// recordAnswer records a push's results and the acknowledgement of its
+// entries: together where the store can, else one after the other.
+func (e *Engine) recordAnswer(ctx context.Context, req *streetdesk.PushRequest, resp *streetdesk.PushResponse) error {
+	if as, ok := e.store.(AnswerStore); ok && resp.Chain != nil && len(req.Chain) > 0 {
+		if _, chain := e.store.(ChainStore); chain {
+			if err := as.RecordPushAnswer(ctx, resp.Results, resp.Chain); err != nil {
+				return fmt.Errorf("record push results: %w", err)
+			}
+			return nil
+		}
+	}
+	if err := e.store.RecordPushResults(ctx, resp.Results); err != nil {
+		return fmt.Errorf("record push results: %w", err)
+	}
+	return e.ackChain(ctx, req, resp)
 }
 
 // ackChain records the platform's acknowledgement of a push's entries.
@@ -178,7 +198,7 @@ func (e *Engine) pushChain(ctx context.Context, cid string) error {
 	for {
 		req := &streetdesk.PushRequest{PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: cid, Mutations: []streetdesk.Mutation{}}
-		if added, err := e.addChain(ctx, req, maxBytes); err != nil || !added {
+		if added, err := e.addChain(ctx, req, maxBytes-pushOverhead); err != nil || !added {
 			return err
 		}
 		if req.Chain[0].Seq <= last {

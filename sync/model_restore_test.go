@@ -99,6 +99,10 @@ func (s *hookStore) PendingMutations(ctx context.Context, limit int) ([]streetde
 }
 
 func (s *hookStore) RecordPushResults(ctx context.Context, rs []streetdesk.MutationResult) error {
+	return s.RecordPushAnswer(ctx, rs, nil)
+}
+
+func (s *hookStore) RecordPushAnswer(ctx context.Context, rs []streetdesk.MutationResult, ack *streetdesk.ChainAck) error {
 	s.mu.Lock()
 	f := s.before
 	s.before = nil
@@ -106,7 +110,7 @@ func (s *hookStore) RecordPushResults(ctx context.Context, rs []streetdesk.Mutat
 	if f != nil {
 		f()
 	}
-	return s.DB.RecordPushResults(ctx, rs)
+	return s.DB.RecordPushAnswer(ctx, rs, ack)
 }
 
 func restoreRun(rt *rapid.T, dir string) {
