@@ -2,10 +2,10 @@ package sync
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/streetdesk/streetdesk"
 )
@@ -138,15 +138,52 @@ func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest, room
 		return false, fmt.Errorf("read action log: %w", err)
 	}
 	size := 0
-	for _, en := range entries {
-		b, _ := json.Marshal(&en)
-		if size+len(b)+1 > room {
+	for i := range entries {
+		n := entryJSONBound(&entries[i])
+		if size+n+1 > room {
 			break
 		}
-		size += len(b) + 1
-		req.Chain = append(req.Chain, en)
+		size += n + 1
+		req.Chain = append(req.Chain, entries[i])
 	}
 	return len(req.Chain) > 0, nil
+}
+
+// entryJSONBound is at least the length of en's JSON as the request
+// carries it, without encoding it (a push of 500 would marshal every entry
+// once more only to measure it): the fields as they stand plus what
+// encoding/json may add — 5 bytes for each '<', '>', '&' or control byte
+// (\u00XX), 1 for '"' and '\\' in a string, 3 for each U+2028 and U+2029
+// (counted by their first byte, 0xE2), 5 for each byte of a string that is
+// not valid UTF-8 (\ufffd). The body is JSON already: only the HTML
+// escapes can lengthen it.
+func entryJSONBound(en *streetdesk.ChainEntry) int {
+	n := len(`{"seq":,"prev":"","kind":"","clientId":"","at":"","bodyHash":"","hash":"","body":}`) + 20
+	for _, s := range [...]string{en.Prev, string(en.Kind), en.ClientID, en.At, en.BodyHash, en.Hash} {
+		n += jsonGrowth(s, true)
+	}
+	return n + jsonGrowth(en.Body, false)
+}
+
+func jsonGrowth[S ~string | ~[]byte](s S, quoted bool) int {
+	n := len(s)
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '<' || c == '>' || c == '&':
+			n += 5
+		case c == 0xe2:
+			n += 3
+		case !quoted:
+		case c < 0x20:
+			n += 5
+		case c == '"' || c == '\\':
+			n++
+		}
+	}
+	if quoted && !utf8.ValidString(string(s)) {
+		n += 5 * len(s)
+	}
+	return n
 }
 
 // refusedExtras reports whether err is a platform refusing a push whose

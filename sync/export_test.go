@@ -28,3 +28,6 @@ func DecodePull(body io.Reader) (*streetdesk.PullResponse, error) {
 	}
 	return &r.PullResponse, nil
 }
+
+// EntryJSONBound is entryJSONBound (tests).
+var EntryJSONBound = entryJSONBound
