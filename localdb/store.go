@@ -294,21 +294,20 @@ func (db *DB) recordResult(ctx context.Context, tx *sql.Tx, r *streetdesk.Mutati
 	raw, _ := json.Marshal(r)
 	var id int64
 	var name, orderID, args string
-	// The two statements run for every result are prepared once (cachedTx).
+	// One statement marks the row and reads what the rest needs; it runs
+	// for every result, so it is prepared once (cachedTx).
 	q := cachedTx{db, tx}
-	err := q.QueryRowContext(ctx, "SELECT id, name, order_id, args FROM outbox WHERE key = ?", r.Key).Scan(&id, &name, &orderID, &args)
+	err := q.QueryRowContext(ctx, "UPDATE outbox SET state = ?, result = ? WHERE key = ? RETURNING id, name, order_id, args",
+		state, string(raw), r.Key).Scan(&id, &name, &orderID, &args)
 	if errors.Is(err, sql.ErrNoRows) && r.Key == "" {
-		err = tx.QueryRowContext(ctx, "SELECT id, name, order_id, args FROM outbox WHERE id = ?", r.ID).Scan(&id, &name, &orderID, &args)
+		err = tx.QueryRowContext(ctx, "UPDATE outbox SET state = ?, result = ? WHERE id = ? RETURNING id, name, order_id, args",
+			state, string(raw), r.ID).Scan(&id, &name, &orderID, &args)
 	}
 	found := err == nil
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return "", fmt.Errorf("record result: %w", err)
 	}
-	if found {
-		if _, err := q.ExecContext(ctx, "UPDATE outbox SET state = ?, result = ? WHERE id = ?", state, string(raw), id); err != nil {
-			return "", fmt.Errorf("record result: %w", err)
-		}
-	} else {
+	if !found {
 		// The row is already gone (confirmed by an earlier pull): a
 		// refusal still deserves an inbox entry.
 		id, name, orderID, args = r.ID, r.Name, r.OrderID, "{}"
