@@ -13,20 +13,47 @@ import (
 	"github.com/streetdesk/streetdesk/platform/store"
 )
 
-// groupEnv is an env whose next push waits, inside its transaction, until
-// release is closed: the pushes sent meanwhile queue for the next group.
-func groupEnv(t *testing.T) (*env, *atomic.Bool, chan struct{}) {
-	var hold atomic.Bool
+// groupEnv is an env whose push after hold() waits, inside its
+// transaction, until release is closed: the pushes sent meanwhile queue for
+// the next group. hold returns a wait for that push to be held.
+func groupEnv(t *testing.T, more ...func(*platform.Config)) (*env, func() func(), chan struct{}) {
+	var next atomic.Pointer[chan struct{}]
 	release := make(chan struct{})
 	e := newEnv(t, func(c *platform.Config) {
 		c.Hooks.BeforeCommit = func(streetdesk.Mutation) error {
-			if hold.CompareAndSwap(true, false) {
+			if held := next.Swap(nil); held != nil {
+				close(*held)
 				<-release
 			}
 			return nil
 		}
+		for _, f := range more {
+			f(c)
+		}
 	})
-	return e, &hold, release
+	hold := func() func() {
+		held := make(chan struct{})
+		next.Store(&held)
+		return func() {
+			t.Helper()
+			select {
+			case <-held:
+			case <-time.After(time.Minute):
+				t.Fatal("the first push never reached its commit")
+			}
+		}
+	}
+	return e, hold, release
+}
+
+// checkEffects fails unless each mutation key took effect as often as wanted.
+func checkEffects(t *testing.T, e *env, want map[string]int) {
+	t.Helper()
+	for key, n := range want {
+		if got, _ := e.srv.EffectCount(context.Background(), key); got != n {
+			t.Errorf("effects of %s = %d, want %d", key, got, n)
+		}
+	}
 }
 
 // waitPushesQueued waits until n pushes wait for the next group.
@@ -57,26 +84,17 @@ func TestPushGroupRefusedPushLeavesOthers(t *testing.T) {
 
 	e.token("cw01") // signed in before the writer is held (SQLite writes tokens on the writer)
 	e.token("cw02")
-	hold.Store(true)
+	awaitHeld := hold()
 	stFirst := first.pushAsync(t.Context(), mFirst)
-	for hold.Load() {
-		time.Sleep(time.Millisecond) // until the first push holds its transaction
-	}
+	awaitHeld() // the first push holds its transaction
 	stGood, stBad := good.pushAsync(t.Context(), mGood), bad.pushAsync(t.Context(), mBad, mBad2)
 	waitPushesQueued(t, e, 2)
 	close(release)
 	if st := [3]int{<-stFirst, <-stGood, <-stBad}; st != [3]int{http.StatusOK, http.StatusOK, http.StatusUnprocessableEntity} {
 		t.Fatalf("statuses %v, want 200 200 422", st)
 	}
+	checkEffects(t, e, map[string]int{mFirst.Key: 1, mGood.Key: 1, mBad.Key: 0})
 	ctx := context.Background()
-	for _, k := range []struct {
-		key  string
-		want int
-	}{{mFirst.Key, 1}, {mGood.Key, 1}, {mBad.Key, 0}} {
-		if n, _ := e.srv.EffectCount(ctx, k.key); n != k.want {
-			t.Errorf("effects of %s = %d, want %d", k.key, n, k.want)
-		}
-	}
 	if notes, _ := e.srv.Notes(ctx, o2.ID); len(notes) != 0 {
 		t.Errorf("the refused push's note stayed: %+v", notes)
 	}
@@ -98,11 +116,9 @@ func TestPushGroupClientGoneWhileQueued(t *testing.T) {
 
 	e.token("cw01") // signed in before the writer is held (SQLite writes tokens on the writer)
 	e.token("cw02")
-	hold.Store(true)
+	awaitHeld := hold()
 	stFirst := first.pushAsync(t.Context(), mFirst)
-	for hold.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	awaitHeld() // the first push holds its transaction
 	ctx, cancel := context.WithCancel(t.Context())
 	stGone := gone.pushAsync(ctx, mGone)
 	waitPushesQueued(t, e, 1)
@@ -130,16 +146,8 @@ func TestPushGroupClientGoneWhileQueued(t *testing.T) {
 // that push is answered 503, and the others run again in the next group and
 // are applied once.
 func TestPushGroupDatabaseFailureRerunsOthers(t *testing.T) {
-	var hold atomic.Bool
 	var pushes atomic.Int32
-	release := make(chan struct{})
-	e := newEnv(t, func(c *platform.Config) {
-		c.Hooks.BeforeCommit = func(streetdesk.Mutation) error {
-			if hold.CompareAndSwap(true, false) {
-				<-release
-			}
-			return nil
-		}
+	e, hold, release := groupEnv(t, func(c *platform.Config) {
 		c.Hooks.StoreFault = func(op string) error {
 			if op == "push" && pushes.Add(1) == 3 { // the third push run: the failing one
 				return fmt.Errorf("%w: connection lost", store.ErrUnavailable)
@@ -154,11 +162,9 @@ func TestPushGroupDatabaseFailureRerunsOthers(t *testing.T) {
 	mFailing := failing.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: newID(), Body: "数据库断了"})
 	e.token("cw01")
 	e.token("cw02")
-	hold.Store(true)
+	awaitHeld := hold()
 	stFirst := first.pushAsync(t.Context(), mFirst)
-	for hold.Load() {
-		time.Sleep(time.Millisecond)
-	}
+	awaitHeld() // the first push holds its transaction
 	stGood := good.pushAsync(t.Context(), mGood)
 	waitPushesQueued(t, e, 1)
 	stFailing := failing.pushAsync(t.Context(), mFailing)
@@ -167,15 +173,7 @@ func TestPushGroupDatabaseFailureRerunsOthers(t *testing.T) {
 	if st := [3]int{<-stFirst, <-stGood, <-stFailing}; st != [3]int{http.StatusOK, http.StatusOK, http.StatusServiceUnavailable} {
 		t.Fatalf("statuses %v, want 200 200 503", st)
 	}
-	ctx := context.Background()
-	for _, k := range []struct {
-		key  string
-		want int
-	}{{mFirst.Key, 1}, {mGood.Key, 1}, {mFailing.Key, 0}} {
-		if n, _ := e.srv.EffectCount(ctx, k.key); n != k.want {
-			t.Errorf("effects of %s = %d, want %d", k.key, n, k.want)
-		}
-	}
+	checkEffects(t, e, map[string]int{mFirst.Key: 1, mGood.Key: 1, mFailing.Key: 0})
 	if got := failing.pushOne(mFailing); got.Status != streetdesk.ResultApplied {
 		t.Fatalf("failed push sent again: %+v", got)
 	}
