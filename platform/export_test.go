@@ -1,6 +1,10 @@
 package platform
 
-import "context"
+import (
+	"context"
+
+	"github.com/streetdesk/streetdesk/platform/store"
+)
 
 // RequestsWaiting is how many requests wait for a slot (tests of load
 // shedding wait for a request to be in line before they act).
@@ -21,3 +25,6 @@ func (s *Server) PushesWaiting() int {
 	defer s.groups.mu.Unlock()
 	return len(s.groups.waiting)
 }
+
+// Store is the server's store (tests that compare a store's reads).
+func (s *Server) Store() store.Store { return s.db }

@@ -12,8 +12,13 @@ import (
 // ReadPull sends a whole page in one batch: BEGIN, the head's reads, the
 // changes, the versions (asked only when the checksum's key moved: the
 // statement compares it itself, in the same snapshot) and COMMIT. A
-// "nothing new" pull is then one round trip instead of three.
+// "nothing new" pull is then one round trip instead of three. An
+// incremental pull that is its transaction's first read goes further: one
+// statement (pullone.go).
 func (r *readTx) ReadPull(ctx context.Context, q store.PullQuery, fn func(*store.Change) error) (store.PullPage, error) {
+	if r.canPullInOne(q) {
+		return r.pullInOne(ctx, q, fn)
+	}
 	var p store.PullPage
 	var errs [6]error
 	h, hq := &p.PullHead, q.Head
