@@ -147,6 +147,19 @@ type Counts struct {
 	Conflicts int // open conflicts
 	Uploads   int // photos waiting to upload
 	LastSync  time.Time
+	// Indexing counts the orders not yet found by a text search when there
+	// are many (after a first sync, until the background indexer has caught
+	// up; a search meanwhile waits for it); 0 otherwise.
+	Indexing int
+}
+
+// SearchIndexer is offered by an OrderService that builds its text search
+// in the background (localdb): IndexChanged's channel is closed when
+// Counts.Indexing may have changed, so a screen that says "building the
+// search index" reads the counts again. Take a new channel after each
+// wake-up.
+type SearchIndexer interface {
+	IndexChanged() <-chan struct{}
 }
 
 // ContactInput is a contact record as the user enters it.

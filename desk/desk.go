@@ -64,6 +64,16 @@ var _ streetdesk.Desk = (*Service)(nil)
 // Me returns the signed-in user.
 func (s *Service) Me() streetdesk.User { return s.User }
 
+// IndexChanged passes on the order service's notices about its search
+// index (streetdesk.SearchIndexer); a nil channel, never closed, when it
+// has none.
+func (s *Service) IndexChanged() <-chan struct{} {
+	if si, ok := s.OrderService.(streetdesk.SearchIndexer); ok {
+		return si.IndexChanged()
+	}
+	return nil
+}
+
 // Sync returns the engine, or nil when there is none (the CLI's offline commands).
 func (s *Service) Sync() streetdesk.Syncer { return s.Engine }
 

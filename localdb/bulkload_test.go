@@ -189,3 +189,63 @@ func TestDeferredIndexesVersionGuard(t *testing.T) {
 		t.Fatalf("filter columns after the first sync: %+v %v", p, err)
 	}
 }
+
+// After a first sync the orders wait for the search index: Counts says how
+// many while the indexer rebuilds and works them off, IndexChanged tells
+// when that starts and ends, and one just-edited order is no backlog.
+func TestSearchBacklogAfterFirstSync(t *testing.T) {
+	ctx := context.Background()
+	db, _ := openTest(t, localdb.Options{})
+	entered, release := make(chan struct{}), make(chan struct{})
+	localdb.SetFailHook(db, func(stage string) error {
+		if stage == "indexes" {
+			entered <- struct{}{}
+			<-release // the rebuild waits until the test has looked
+		}
+		return nil
+	})
+	var orders []streetdesk.WorkOrder
+	for i := range 60 {
+		orders = append(orders, order(fmt.Sprintf("S%03d", i), streetdesk.StatusAccepted))
+	}
+	backlog := func() int {
+		t.Helper()
+		c, err := db.Counts(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.Indexing
+	}
+	started := db.IndexChanged()
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c1", HasMore: true, Changes: upserts(orders[:30]...)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c2", Changes: upserts(orders[30:]...)}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-started:
+	default:
+		t.Fatal("the first sync's last page did not tell IndexChanged")
+	}
+	<-entered
+	if n := backlog(); n != 60 {
+		t.Fatalf("backlog while the indexes are rebuilt: %d, want 60", n)
+	}
+	caughtUp := db.IndexChanged()
+	close(release)
+	select {
+	case <-caughtUp:
+	case <-time.After(30 * time.Second):
+		t.Fatal("IndexChanged did not say the indexer caught up")
+	}
+	if n := backlog(); n != 0 {
+		t.Fatalf("backlog after the indexer caught up: %d", n)
+	}
+	if err := db.AddNote(ctx, "S001", "现场勘察"); err != nil {
+		t.Fatal(err)
+	}
+	if n := backlog(); n != 0 {
+		t.Fatalf("one edited order counted as a backlog: %d", n)
+	}
+}

@@ -55,9 +55,10 @@ type DB struct {
 	log  *slog.Logger
 	cal  *streetdesk.Calendar
 
-	mu     sync.Mutex
-	user   streetdesk.User
-	notify chan struct{}
+	mu      sync.Mutex
+	user    streetdesk.User
+	notify  chan struct{}
+	ixWatch chan struct{} // closed when the search backlog may have changed (IndexChanged)
 
 	// search is false while the schema predates the search index (tests of
 	// upgrades open a database at migration 1).
@@ -127,7 +128,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	db := &DB{w: w, now: opts.Now, log: opts.Logger, cal: opts.Calendar, user: opts.User, notify: make(chan struct{})}
+	db := &DB{w: w, now: opts.Now, log: opts.Logger, cal: opts.Calendar, user: opts.User, notify: make(chan struct{}), ixWatch: make(chan struct{})}
 	if err := db.checkPragmas(ctx, w); err != nil {
 		w.Close()
 		return nil, err
@@ -262,6 +263,23 @@ func (db *DB) Notify() <-chan struct{} {
 	db.mu.Lock()
 	defer db.mu.Unlock()
 	return db.notify
+}
+
+// IndexChanged returns a channel that is closed when the search index's
+// backlog (Counts.Indexing) may have changed: a first sync left its orders
+// to the indexer, or the indexer caught up. Take a new channel after each
+// wake-up.
+func (db *DB) IndexChanged() <-chan struct{} {
+	db.mu.Lock()
+	defer db.mu.Unlock()
+	return db.ixWatch
+}
+
+func (db *DB) indexChanged() {
+	db.mu.Lock()
+	close(db.ixWatch)
+	db.ixWatch = make(chan struct{})
+	db.mu.Unlock()
 }
 
 func (db *DB) changed() {

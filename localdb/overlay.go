@@ -253,14 +253,22 @@ func (db *DB) drainSearch(ctx context.Context) error {
 	if err := db.finishBulk(ctx); err != nil {
 		return err
 	}
+	drained := 0
+	defer func() {
+		if drained >= searchBacklog {
+			db.indexChanged()
+		}
+	}()
 	for {
 		var n int
 		if err := db.r.QueryRowContext(ctx, "SELECT EXISTS (SELECT 1 FROM search_queue)").Scan(&n); err != nil || n == 0 {
 			return err
 		}
-		if _, err := db.drainChunk(ctx, 500); err != nil {
+		n, err := db.drainChunk(ctx, 500)
+		if err != nil {
 			return err
 		}
+		drained += n
 	}
 }
 
@@ -325,6 +333,7 @@ func (db *DB) indexLoop(ctx context.Context) {
 			return
 		case <-time.After(indexDelay):
 		}
+		drained := 0
 		for ctx.Err() == nil && !db.holdIndex.Load() {
 			n, err := db.drainChunk(ctx, 200)
 			if err != nil {
@@ -333,12 +342,21 @@ func (db *DB) indexLoop(ctx context.Context) {
 				}
 				break
 			}
+			drained += n
 			if n == 0 {
 				break
 			}
 		}
+		if drained >= searchBacklog {
+			db.indexChanged() // a backlog was worked off: Counts.Indexing fell
+		}
 	}
 }
+
+// searchBacklog is how many orders waiting for the search index make a
+// backlog worth telling the user about (Counts.Indexing): one just-edited
+// order is indexed within a second; a first sync's thousands take seconds.
+const searchBacklog = 50
 
 // indexDelay is how long the indexer waits after being woken.
 const indexDelay = 300 * time.Millisecond

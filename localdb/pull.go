@@ -139,6 +139,7 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 		if db.indexKick == nil { // no indexer (schema before search)
 			err = db.finishBulk(ctx)
 		}
+		db.indexChanged()
 		db.kickIndexer()
 	case err != nil && deferred:
 		db.ixDeferred.Store(false) // rolled back: the indexes are still there

@@ -621,7 +621,29 @@ func (db *DB) Counts(ctx context.Context) (streetdesk.Counts, error) {
 	if last.Valid {
 		c.LastSync, _ = time.Parse(time.RFC3339Nano, last.String)
 	}
+	if c.Indexing, err = db.searchBacklog(ctx); err != nil {
+		return c, fmt.Errorf("counts: %w", err)
+	}
 	return c, nil
+}
+
+// searchBacklog counts the orders not yet searchable when they are a
+// backlog (searchBacklog or more): after a first sync, every order until
+// the indexer has rebuilt the indexes and worked off the queue.
+func (db *DB) searchBacklog(ctx context.Context) (int, error) {
+	if !db.search {
+		return 0, nil
+	}
+	q := "SELECT count(*) FROM search_queue"
+	if db.bulkDue.Load() {
+		// The rebuild queues every order without a search document.
+		q = `SELECT count(*) FROM work_orders w WHERE NOT EXISTS (SELECT 1 FROM search_text s WHERE s.qid = w.qid)`
+	}
+	var n int
+	if err := db.r.QueryRowContext(ctx, q).Scan(&n); err != nil || n < searchBacklog {
+		return 0, err
+	}
+	return n, nil
 }
 
 func fromMSInt(v int64) time.Time { return time.UnixMilli(v) }

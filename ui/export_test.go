@@ -83,12 +83,13 @@ type QueueView struct {
 	Count                                  *widget.Label
 	List                                   *widget.List
 	Empty                                  *widget.Label // the empty state's message
+	Indexing                               *widget.Label // the search index is being built
 }
 
 func (u *UI) Queue() QueueView {
 	q := u.queue
 	return QueueView{Search: q.search, Status: q.statusSel, Due: q.dueSel, Category: q.catSel, Community: q.placeSel,
-		Sort: q.sortSel, Count: q.count, List: q.list, Empty: q.empty}
+		Sort: q.sortSel, Count: q.count, List: q.list, Empty: q.empty, Indexing: q.indexing}
 }
 
 // QueueRowText returns what row i shows: countdown, title, place, chip, badges.

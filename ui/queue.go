@@ -60,6 +60,7 @@ type queueView struct {
 	sortSel      *widget.Select
 	count        *widget.Label
 	sortRule     *widget.Label // the chosen sort's rule, in plain words
+	indexing     *widget.Label // while the search index is being built (after a first sync)
 	empty        *widget.Label // over the list when nothing matches: says so, and what search looks in
 	list         *widget.List
 	listWidget   *queueList // the list as the canvas sees it (focus, keys)
@@ -136,7 +137,9 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 	q.empty.Hide()
 	q.sortRule = &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText}
 	q.showSortRule()
-	q.content = container.NewBorder(container.NewVBox(se, filters, q.sortRule, widget.NewSeparator()), nil, nil, nil,
+	q.indexing = &widget.Label{Wrapping: fyne.TextWrapWord, SizeName: theme.SizeNameCaptionText, Importance: widget.WarningImportance}
+	q.indexing.Hide()
+	q.content = container.NewBorder(container.NewVBox(se, q.indexing, filters, q.sortRule, widget.NewSeparator()), nil, nil, nil,
 		container.NewStack(l, container.NewPadded(container.NewVBox(q.empty))))
 	q.reload()
 	return q
@@ -195,6 +198,27 @@ func (q *queueView) onFilter() {
 	q.refilter()
 }
 
+// showIndexing says, under the search box, that the search index is being
+// built (after a first sync the orders are listed at once and become
+// searchable over the next seconds; a search meanwhile waits for it).
+func (q *queueView) showIndexing() {
+	if q.indexing == nil {
+		return
+	}
+	was := q.indexing.Visible()
+	c, err := q.desk.Counts(q.ctx)
+	if err != nil || c.Indexing == 0 {
+		q.indexing.Hide()
+	} else {
+		q.indexing.SetText(tr("queue.indexing", "Building the search index ({{.N}} orders): a search may take a few seconds until it is done.",
+			map[string]int{"N": c.Indexing}))
+		q.indexing.Show()
+	}
+	if q.indexing.Visible() != was {
+		q.content.Refresh() // the line above the filters came or went: lay out again
+	}
+}
+
 // showSortRule says how the list is ordered (streetdesk.CompareQueue).
 func (q *queueView) showSortRule() {
 	if q.sortRule == nil {
@@ -227,6 +251,7 @@ func (q *queueView) reload() {
 	} else {
 		q.count.SetText(tr("queue.count", "{{.N}} orders", map[string]int{"N": q.total}))
 	}
+	q.showIndexing()
 	q.showEmpty()
 	// Keep the selection on the same order when it is still in the list.
 	q.index = -1

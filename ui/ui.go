@@ -205,7 +205,39 @@ func (u *UI) start(d streetdesk.Desk) {
 	u.checkNotifications()
 	u.watchSync()
 	u.watchClock()
+	u.watchIndex()
 	u.about.watch(u.watchStop)
+}
+
+// watchIndex follows the search index's backlog (a first sync's orders
+// are indexed in the background), so the queue says while it is built.
+func (u *UI) watchIndex() {
+	si, ok := u.desk.(streetdesk.SearchIndexer)
+	if !ok {
+		return
+	}
+	stop := u.watchStop
+	// Take the channel before the counts are read, so no change is missed.
+	ch := si.IndexChanged()
+	u.bg.Add(1)
+	go func() {
+		defer u.bg.Done()
+		for {
+			select {
+			case <-stop:
+				return
+			case <-u.ctx.Done():
+				return
+			case <-ch:
+			}
+			ch = si.IndexChanged()
+			mainDo(func() {
+				if u.desk != nil && u.ctx.Err() == nil {
+					u.queue.showIndexing()
+				}
+			})
+		}
+	}()
 }
 
 // tickEvery is how often countdowns and due-soon notifications follow the clock.

@@ -251,6 +251,34 @@ func TestQueueRows(t *testing.T) {
 	}
 }
 
+// After a first sync the orders are listed at once and become searchable
+// over the next seconds: the queue says so while the index is built, in
+// the user's language, and stops when the indexer has caught up.
+func TestSearchIndexNotice(t *testing.T) {
+	for _, tc := range []struct{ locale, want string }{
+		{zhLocale, "正在建立搜索索引（还有 9000 件）"},
+		{enLocale, "Building the search index (9000 orders)"},
+	} {
+		t.Run(tc.locale, func(t *testing.T) {
+			e := setup(t, tc.locale)
+			q := e.u.Queue()
+			if q.Indexing.Visible() {
+				t.Fatalf("notice before any backlog: %q", q.Indexing.Text)
+			}
+			e.d.SetIndexing(9000)
+			ui.RunMain(t)
+			if !q.Indexing.Visible() || !strings.HasPrefix(q.Indexing.Text, tc.want) {
+				t.Fatalf("during the backlog: visible %v, %q; want %q…", q.Indexing.Visible(), q.Indexing.Text, tc.want)
+			}
+			e.d.SetIndexing(0)
+			ui.RunMain(t)
+			if q.Indexing.Visible() {
+				t.Fatalf("after the indexer caught up: %q", q.Indexing.Text)
+			}
+		})
+	}
+}
+
 func TestQueueFiltersAndSort(t *testing.T) {
 	e := setup(t, zhLocale)
 	q := e.u.Queue()

@@ -71,6 +71,9 @@ type Desk struct {
 
 	zones map[string]bool // photo ids whose EXIF time had no zone
 
+	indexing int           // Counts.Indexing (SetIndexing)
+	ixWatch  chan struct{} // closed by SetIndexing
+
 	// PhotoMeta, when set, supplies EXIF-like metadata for a file by base name.
 	PhotoMeta map[string]streetdesk.ImportedPhoto
 	// Calls counts the writes by method name (tests).
@@ -91,12 +94,13 @@ func New(opts Options) *Desk {
 			TeamID: "t-cg", TeamName: "城管组", StreetOffice: "香蜜湖街道", District: "福田区"}
 	}
 	d := &Desk{
-		now:    opts.Now,
-		me:     opts.Me,
-		cal:    streetdesk.DefaultCalendar(),
-		orders: map[string]*entry{},
-		syncer: NewSyncer(),
-		Calls:  map[string]int{},
+		ixWatch: make(chan struct{}),
+		now:     opts.Now,
+		me:      opts.Me,
+		cal:     streetdesk.DefaultCalendar(),
+		orders:  map[string]*entry{},
+		syncer:  NewSyncer(),
+		Calls:   map[string]int{},
 		team: streetdesk.Team{ID: opts.Me.TeamID, Name: opts.Me.TeamName, StreetOffice: opts.Me.StreetOffice,
 			District: opts.Me.District, ReviewResolutions: opts.Review, Members: []streetdesk.User{opts.Me,
 				{ID: "u-lisi", Username: "lisi", Name: "李四", Role: streetdesk.RoleCaseworker, TeamID: opts.Me.TeamID},
@@ -363,7 +367,26 @@ func (d *Desk) Counts(ctx context.Context) (streetdesk.Counts, error) {
 			c.Conflicts++
 		}
 	}
+	c.Indexing = d.indexing
 	return c, nil
+}
+
+// SetIndexing sets the search index's backlog Counts reports (as after a
+// first sync, and 0 when the indexer caught up) and tells IndexChanged's
+// watchers.
+func (d *Desk) SetIndexing(n int) {
+	d.mu.Lock()
+	d.indexing = n
+	close(d.ixWatch)
+	d.ixWatch = make(chan struct{})
+	d.mu.Unlock()
+}
+
+// IndexChanged implements streetdesk.SearchIndexer.
+func (d *Desk) IndexChanged() <-chan struct{} {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.ixWatch
 }
 
 // apply performs op with args on the order (streetdesk's WorkOrder.Apply,
