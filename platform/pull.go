@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform/store"
 )
@@ -100,24 +101,26 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 		s.fail(w, r, err)
 		return
 	}
-	body, gzipped := raw.Bytes(), false
-	if acceptsGzip(r) && raw.Len() >= gzipFrom {
-		z, err := s.compress(r.Context(), body)
+	body, coding := raw.Bytes(), pageCoding(r)
+	if coding != "" && raw.Len() >= gzipFrom {
+		z, err := s.compress(r.Context(), body, coding)
 		if err != nil {
 			return // the client went away while the page waited for a compressor
 		}
 		defer zBuffers.put(z)
-		body, gzipped = z.Bytes(), true
+		body = z.Bytes()
 		pageBuffers.put(raw) // only the compressed page waits for the client
 		raw = nil
+	} else {
+		coding = ""
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Add("Vary", "Accept-Encoding")
-	if gzipped {
-		h.Set("Content-Encoding", "gzip")
+	if coding != "" {
+		h.Set("Content-Encoding", coding)
 	}
 	w.WriteHeader(http.StatusOK)
 	w.Write(body)
@@ -181,10 +184,11 @@ func (p *bufferPool) put(b *bytes.Buffer) {
 	}
 }
 
-// compress gzips a page. A compressor holds about a megabyte of tables and
-// keeps a core busy, so at most compressSlots pages are compressed at once;
-// the others wait (until their client goes away).
-func (s *Server) compress(ctx context.Context, page []byte) (*bytes.Buffer, error) {
+// compress compresses a page with coding (zstd or gzip). A compressor
+// holds about a megabyte of tables and keeps a core busy, so at most
+// compressSlots pages are compressed at once; the others wait (until their
+// client goes away).
+func (s *Server) compress(ctx context.Context, page []byte, coding string) (*bytes.Buffer, error) {
 	select {
 	case s.zslots <- struct{}{}:
 	case <-ctx.Done():
@@ -192,6 +196,13 @@ func (s *Server) compress(ctx context.Context, page []byte) (*bytes.Buffer, erro
 	}
 	defer func() { <-s.zslots }()
 	z := zBuffers.get()
+	if coding == "zstd" {
+		zw := zstdWriters.Get().(*zstd.Encoder)
+		defer zstdWriters.Put(zw)
+		z.Grow(len(page)/8 + 64)
+		z.Write(zw.EncodeAll(page, z.AvailableBuffer()))
+		return z, nil
+	}
 	zw := gzipWriters.Get().(*gzip.Writer)
 	defer gzipWriters.Put(zw)
 	zw.Reset(z)
@@ -203,15 +214,29 @@ func (s *Server) compress(ctx context.Context, page []byte) (*bytes.Buffer, erro
 	return z, nil
 }
 
-func acceptsGzip(r *http.Request) bool {
+// pageCoding is how a page is compressed for this request: zstd when the
+// request accepts it (about half gzip's size, and faster on both ends),
+// else gzip when it accepts that (desks before zstd), else "" (sent as it
+// is).
+func pageCoding(r *http.Request) string {
+	var gz bool
 	for _, part := range strings.Split(r.Header.Get("Accept-Encoding"), ",") {
 		enc, params, _ := strings.Cut(strings.TrimSpace(part), ";")
-		if strings.EqualFold(strings.TrimSpace(enc), "gzip") {
-			q := strings.ReplaceAll(params, " ", "")
-			return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+		q := strings.ReplaceAll(params, " ", "")
+		if q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000" {
+			continue
+		}
+		switch {
+		case strings.EqualFold(strings.TrimSpace(enc), "zstd"):
+			return "zstd"
+		case strings.EqualFold(strings.TrimSpace(enc), "gzip"):
+			gz = true
 		}
 	}
-	return false
+	if gz {
+		return "gzip"
+	}
+	return ""
 }
 
 // pull builds one page in one read transaction, so the changes, the

@@ -9,11 +9,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"runtime"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform"
 	"golang.org/x/crypto/bcrypt"
@@ -309,6 +311,77 @@ func TestGzipBothWays(t *testing.T) {
 	data, _ = io.ReadAll(resp2.Body)
 	if resp2.Header.Get("Content-Encoding") != "" || resp2.Header.Get("Vary") != "Accept-Encoding" || json.Unmarshal(data, &p) != nil || len(p.Changes) != 0 {
 		t.Fatalf("nothing new: %v %s", resp2.Header, data)
+	}
+}
+
+// A page goes in the coding the request prefers among those the platform
+// has: zstd, then gzip (desks before zstd), else as it is; q=0 refuses one.
+// Every coding carries the same page.
+func TestPullCodings(t *testing.T) {
+	e := newEnv(t)
+	for range 3 {
+		e.dispatch("teamA", "cw01")
+	}
+	get := func(accept string) (string, []byte) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, e.ts.URL+"/v1/sync/pull?clientId="+newID(), nil)
+		req.Header.Set("Authorization", "Bearer "+e.token("cw01"))
+		req.Header.Set("Accept-Encoding", accept)
+		resp, err := (&http.Client{Transport: &http.Transport{DisableCompression: true}}).Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		if resp.StatusCode != 200 || resp.Header.Get("Vary") != "Accept-Encoding" {
+			t.Fatalf("%q: %d %v", accept, resp.StatusCode, resp.Header)
+		}
+		var body io.Reader = resp.Body
+		switch coding := resp.Header.Get("Content-Encoding"); coding {
+		case "zstd":
+			zr, err := zstd.NewReader(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer zr.Close()
+			body = zr
+		case "gzip":
+			zr, err := gzip.NewReader(resp.Body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body = zr
+		}
+		data, err := io.ReadAll(body)
+		if err != nil {
+			t.Fatalf("%q: %v", accept, err)
+		}
+		var p streetdesk.PullResponse
+		if err := json.Unmarshal(data, &p); err != nil || len(p.Changes) != 3 {
+			t.Fatalf("%q: %v %d changes", accept, err, len(p.Changes))
+		}
+		return resp.Header.Get("Content-Encoding"), data
+	}
+	_, plain := get("")
+	for _, tc := range []struct{ accept, want string }{
+		{"zstd, gzip", "zstd"},
+		{"gzip, zstd", "zstd"},
+		{"gzip", "gzip"},
+		{"gzip;q=0.5, zstd;q=0", "gzip"},
+		{"ZSTD", "zstd"},
+		{"zstd;q=0, gzip;q=0", ""},
+		{"br, identity", ""},
+	} {
+		coding, data := get(tc.accept)
+		if coding != tc.want {
+			t.Errorf("Accept-Encoding %q: coding %q, want %q", tc.accept, coding, tc.want)
+		}
+		// The same page but for its time stamps.
+		var a, b streetdesk.PullResponse
+		json.Unmarshal(data, &a)
+		json.Unmarshal(plain, &b)
+		if len(a.Changes) != len(b.Changes) || !reflect.DeepEqual(a.Checksum, b.Checksum) {
+			t.Errorf("Accept-Encoding %q: another page", tc.accept)
+		}
 	}
 }
 

@@ -28,6 +28,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/klauspost/compress/gzip"
+	"github.com/klauspost/compress/zstd"
 	"github.com/streetdesk/streetdesk"
 	"github.com/streetdesk/streetdesk/platform/store"
 	tusd "github.com/tus/tusd/v2/pkg/handler"
@@ -683,6 +684,15 @@ const smallBody = 64 << 10
 // compressSlots is how many pages may be compressed at once: two per core
 // keeps the cores busy while one page waits for the network.
 func compressSlots() int { return 2 * runtime.GOMAXPROCS(0) }
+
+// zstdWriters recycles zstd compressors for pull pages: the fastest level,
+// one goroutine each (compress bounds how many run at once), and a window
+// of at most 1 MiB, so a desk decodes a page with little memory.
+var zstdWriters = sync.Pool{New: func() any {
+	zw, _ := zstd.NewWriter(nil, zstd.WithEncoderLevel(zstd.SpeedFastest), zstd.WithEncoderConcurrency(1),
+		zstd.WithWindowSize(1<<20))
+	return zw
+}}
 
 // gzipWriters recycles compressors: each holds about a megabyte of tables.
 var gzipWriters = sync.Pool{New: func() any {
