@@ -27,6 +27,11 @@ func openDB(path string, writer bool) (*pool, error) {
 	} else {
 		q.Add("_pragma", "cache_size(-32768)")
 	}
+	// Pages are read straight from the mapped file instead of being copied
+	// into each connection's cache: a first sync's pages of order JSON
+	// cost about a tenth less CPU. Writes still go through the cache and
+	// write(2), so durability is unchanged.
+	q.Add("_pragma", "mmap_size(268435456)")
 	if writer {
 		q.Set("_txlock", "immediate")
 	}
