@@ -35,6 +35,13 @@ var shadowIndexes = []struct{ name, def string }{
 	{"work_orders_category", "ON work_orders(category_l3, status, assignee_id, deadline)"},
 }
 
+// WAL pages between automatic checkpoints: normally (as Open sets it) and
+// during a first sync (bounded, for a lead's tens of thousands of orders).
+const (
+	checkpointPages     = 8192
+	bulkCheckpointPages = 65536
+)
+
 // bulkSchema is the first migration whose indexes shadowIndexes describes.
 const bulkSchema = 3
 
@@ -56,6 +63,12 @@ func (db *DB) maybeDeferIndexes(ctx context.Context, tx *sql.Tx, hasMore, stagin
 	// From here on it reports true, so that ApplyPull clears the flag again
 	// if the transaction does not commit.
 	db.ixDeferred.Store(true)
+	// Nor is the WAL copied into the file halfway through: the checkpoint
+	// waits for the indexer (finishBulk), off the sync's path. The WAL is
+	// as durable as the file; it only grows (about 4 KB an order) meanwhile.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", bulkCheckpointPages)); err != nil {
+		return true, fmt.Errorf("defer checkpoints: %w", err)
+	}
 	for _, ix := range shadowIndexes {
 		if _, err := tx.ExecContext(ctx, "DROP INDEX IF EXISTS "+ix.name); err != nil {
 			return true, fmt.Errorf("defer index %s: %w", ix.name, err)
@@ -122,7 +135,21 @@ func (db *DB) finishBulk(ctx context.Context) error {
 	db.ixDeferred.Store(false)
 	db.bulkDue.Store(false)
 	db.changed()
+	db.checkpointAfterBulk(ctx)
 	return nil
+}
+
+// checkpointAfterBulk puts the automatic checkpoints back and copies the
+// first sync's WAL into the database file now, in the indexer's time. A
+// failure only leaves a longer WAL: the next commits checkpoint it.
+func (db *DB) checkpointAfterBulk(ctx context.Context) {
+	if _, err := db.w.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", checkpointPages)); err != nil {
+		db.log.Warn("localdb: restoring automatic checkpoints failed", "err", err)
+		return
+	}
+	if _, err := db.w.ExecContext(ctx, "PRAGMA wal_checkpoint(PASSIVE)"); err != nil && ctx.Err() == nil {
+		db.log.Warn("localdb: checkpoint after the first sync failed", "err", err)
+	}
 }
 
 // ensureIndexes runs at Open: a first sync interrupted between its first

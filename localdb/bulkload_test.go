@@ -192,7 +192,8 @@ func TestDeferredIndexesVersionGuard(t *testing.T) {
 
 // After a first sync the orders wait for the search index: Counts says how
 // many while the indexer rebuilds and works them off, IndexChanged tells
-// when that starts and ends, and one just-edited order is no backlog.
+// when that starts and ends, and one just-edited order is no backlog. The
+// WAL's checkpoint waits for the indexer too.
 func TestSearchBacklogAfterFirstSync(t *testing.T) {
 	ctx := context.Background()
 	db, _ := openTest(t, localdb.Options{})
@@ -220,6 +221,18 @@ func TestSearchBacklogAfterFirstSync(t *testing.T) {
 	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c1", HasMore: true, Changes: upserts(orders[:30]...)}); err != nil {
 		t.Fatal(err)
 	}
+	// Nor is the WAL checkpointed on the sync's way: the indexer does it.
+	checkpoints := func() string {
+		t.Helper()
+		p, err := localdb.Pragmas(ctx, db) // on the writer: not while the hook holds it
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p["wal_autocheckpoint"]
+	}
+	if got := checkpoints(); got != "65536" {
+		t.Fatalf("automatic checkpoints during the first sync: every %s pages, want 65536", got)
+	}
 	if err := db.ApplyPull(ctx, &streetdesk.PullResponse{Cursor: "c2", Changes: upserts(orders[30:]...)}); err != nil {
 		t.Fatal(err)
 	}
@@ -232,6 +245,7 @@ func TestSearchBacklogAfterFirstSync(t *testing.T) {
 	if n := backlog(); n != 60 {
 		t.Fatalf("backlog while the indexes are rebuilt: %d, want 60", n)
 	}
+
 	caughtUp := db.IndexChanged()
 	close(release)
 	select {
@@ -241,6 +255,9 @@ func TestSearchBacklogAfterFirstSync(t *testing.T) {
 	}
 	if n := backlog(); n != 0 {
 		t.Fatalf("backlog after the indexer caught up: %d", n)
+	}
+	if got := checkpoints(); got != "8192" {
+		t.Fatalf("automatic checkpoints after the rebuild: every %s pages, want 8192", got)
 	}
 	if err := db.AddNote(ctx, "S001", "现场勘察"); err != nil {
 		t.Fatal(err)

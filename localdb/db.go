@@ -120,7 +120,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	// sync) or touches a few pages (an edit, a pull page) and reads the rest
 	// from the OS's cache; its 16 MB cache was ~28 MB of a first sync's RSS.
 	params := "?_pragma=busy_timeout(5000)&_pragma=journal_mode(WAL)&_pragma=synchronous(FULL)&_pragma=foreign_keys(1)" +
-		"&_pragma=mmap_size(0)&_pragma=wal_autocheckpoint(8192)"
+		"&_pragma=mmap_size(0)&_pragma=wal_autocheckpoint(" + fmt.Sprint(checkpointPages) + ")"
 	w, err := sql.Open("sqlite", uri+params+"&_pragma=cache_size(-2000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)

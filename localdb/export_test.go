@@ -17,7 +17,7 @@ func SetFailHook(db *DB, f func(stage string) error) { db.failHook = f }
 // Pragmas reads the settings of a writer connection.
 func Pragmas(ctx context.Context, db *DB) (map[string]string, error) {
 	out := map[string]string{}
-	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout"} {
+	for _, p := range []string{"journal_mode", "synchronous", "foreign_keys", "busy_timeout", "wal_autocheckpoint"} {
 		var v string
 		if err := db.w.QueryRowContext(ctx, "PRAGMA "+p).Scan(&v); err != nil {
 			return nil, err

@@ -45,7 +45,7 @@ func TestOpenPragmas(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000"}
+	want := map[string]string{"journal_mode": "wal", "synchronous": "2", "foreign_keys": "1", "busy_timeout": "5000", "wal_autocheckpoint": "8192"}
 	for k, v := range want {
 		if got[k] != v {
 			t.Errorf("PRAGMA %s = %q, want %q", k, got[k], v)

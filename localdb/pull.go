@@ -143,6 +143,7 @@ func (db *DB) ApplyPull(ctx context.Context, page *streetdesk.PullResponse) erro
 		db.kickIndexer()
 	case err != nil && deferred:
 		db.ixDeferred.Store(false) // rolled back: the indexes are still there
+		db.checkpointAfterBulk(ctx)
 	}
 	return translate(err, "apply pull")
 }
