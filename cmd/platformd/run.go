@@ -13,6 +13,7 @@ import (
 	"net/http/pprof"
 	"os"
 	"strings"
+	"sync"
 	"text/tabwriter"
 	"time"
 
@@ -204,11 +205,14 @@ func (m *Main) serve(ctx context.Context, args []string) error {
 	}
 	// Held long polls answer at once, so the shutdown does not wait for them.
 	hs.RegisterOnShutdown(srv.DrainWaits)
+	// The background jobs end before srv.Close (deferred earlier, so run
+	// later): a job still starting would otherwise race the close.
 	mctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go srv.RunMaintenance(mctx, 10*time.Minute)
+	var jobs sync.WaitGroup
+	defer func() { cancel(); jobs.Wait() }()
+	jobs.Go(func() { srv.RunMaintenance(mctx, 10*time.Minute) })
 	if *analysis > 0 {
-		go srv.RunAnalysisEvery(mctx, *analysis)
+		jobs.Go(func() { srv.RunAnalysisEvery(mctx, *analysis) })
 	}
 	errc := make(chan error, 1)
 	go func() {
