@@ -84,6 +84,11 @@ type fakeUpload struct {
 	length  int64
 	data    []byte
 	gone    bool
+	// patching holds one PATCH at a time, as tusd's file locker does: two
+	// desks of one user attaching the same photo share its upload (POST
+	// answers the second with the first's Location), and unserialized
+	// PATCHes at the same offset both appended (400: more than its length).
+	patching gosync.Mutex
 }
 
 func newFakePlatform() *fakePlatform {
@@ -657,6 +662,8 @@ func (p *fakePlatform) tus(w http.ResponseWriter, r *http.Request) {
 		p.mu.Unlock()
 		w.WriteHeader(204)
 	case http.MethodPatch:
+		u.patching.Lock()
+		defer u.patching.Unlock()
 		off, _ := strconv.ParseInt(r.Header.Get("Upload-Offset"), 10, 64)
 		p.mu.Lock()
 		cur := int64(len(u.data))
