@@ -142,6 +142,9 @@ func newQueueView(ctx context.Context, d streetdesk.Desk, now func() time.Time, 
 	q.content = container.NewBorder(container.NewVBox(se, q.indexing, filters, q.sortRule, widget.NewSeparator()), nil, nil, nil,
 		container.NewStack(l, container.NewPadded(container.NewVBox(q.empty))))
 	q.reload()
+	// Then only when the backlog starts or ends (UI.watchIndex): Counts
+	// reads the whole queue's numbers, too much for every reload.
+	q.showIndexing()
 	return q
 }
 
@@ -251,7 +254,6 @@ func (q *queueView) reload() {
 	} else {
 		q.count.SetText(tr("queue.count", "{{.N}} orders", map[string]int{"N": q.total}))
 	}
-	q.showIndexing()
 	q.showEmpty()
 	// Keep the selection on the same order when it is still in the list.
 	q.index = -1
