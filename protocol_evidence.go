@@ -16,6 +16,12 @@ const (
 	// MaxPushBytes). Fewer round trips and commits per push; what a batch
 	// guarantees is unchanged (every mutation once, by its key).
 	FeaturePushBatch500 = "pushBatch500"
+	// FeaturePushBatch1000: a push may carry up to MaxPushMutationsXL
+	// mutations and MaxPushChainEntriesXL action-log entries in up to
+	// MaxPushBytesXL bytes: a queue of 1,000 goes in one round trip, one
+	// transaction on each side. A platform that lists it lists
+	// FeaturePushBatch500 too (desks that know only that one keep it).
+	FeaturePushBatch1000 = "pushBatch1000"
 )
 
 // The bounds of one push for a platform that lists FeaturePushBatch500.
@@ -26,6 +32,13 @@ const (
 
 // MaxPushChainEntries bounds the action-log entries of one push.
 const MaxPushChainEntries = 500
+
+// The bounds of one push for a platform that lists FeaturePushBatch1000.
+const (
+	MaxPushMutationsXL    = 1000
+	MaxPushChainEntriesXL = 1000
+	MaxPushBytesXL        = 2 << 20
+)
 
 // ChainAck acknowledges stored action-log entries: every entry of the push
 // up to Seq, whose hash is Hash, is kept by the platform (an entry it had

@@ -26,7 +26,8 @@ import (
 
 // platformFeatures is the JSON list of protocol features every pull page
 // announces (streetdesk.PullResponse.Features).
-const platformFeatures = `["` + streetdesk.FeatureAuditChain + `","` + streetdesk.FeatureEvidenceChecks + `","` + streetdesk.FeaturePushBatch500 + `"]`
+const platformFeatures = `["` + streetdesk.FeatureAuditChain + `","` + streetdesk.FeatureEvidenceChecks + `","` + streetdesk.FeaturePushBatch500 + `","` +
+	streetdesk.FeaturePushBatch1000 + `"]`
 
 // digest is what an entry and a mutation are compared by: the SHA-256 of
 // the canonical action without its evidence checks, and of the checks.

@@ -31,7 +31,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		return `{"pushVersion":1,"clientId":"` + cw.id + `","mutations":[{"id":1,"key":"` + newID() + `","name":"` + name +
 			`","orderId":"` + o.ID + `","baseVersion":1,"baseCycle":0,"args":` + args + `}]}`
 	}
-	huge := `{"pushVersion":1,"clientId":"` + cw.id + `","mutations":[],"pad":"` + strings.Repeat("x", streetdesk.MaxPushBytesLarge) + `"}`
+	huge := `{"pushVersion":1,"clientId":"` + cw.id + `","mutations":[],"pad":"` + strings.Repeat("x", streetdesk.MaxPushBytesXL) + `"}`
 	type tc struct {
 		name, method, path, ctype, user, body string
 		status                                int
@@ -45,7 +45,7 @@ func TestBadInputChangesNothing(t *testing.T) {
 		{"bad client id", "POST", "/v1/sync/push", "application/json", "cw01", `{"pushVersion":1,"clientId":"../x","mutations":[]}`, 400},
 		{"path traversal in order id", "POST", "/v1/sync/push", "application/json", "cw01", strings.Replace(mut("accept", "{}"), o.ID, "../../etc/passwd", 1), 400},
 		{"oversized body", "POST", "/v1/sync/push", "application/json", "cw01", huge, 413},
-		{"too many mutations", "POST", "/v1/sync/push", "application/json", "cw01", manyMutations(cw.id, o.ID, streetdesk.MaxPushMutationsLarge+1), 413},
+		{"too many mutations", "POST", "/v1/sync/push", "application/json", "cw01", manyMutations(cw.id, o.ID, streetdesk.MaxPushMutationsXL+1), 413},
 		{"invalid UTF-8", "POST", "/v1/sync/push", "application/json", "cw01", mut("addNote", `{"noteId":"`+newID()+"\",\"body\":\"\xff\xfe\"}"), 400},
 		{"wrong content type", "POST", "/v1/sync/push", "text/plain", "cw01", mut("accept", "{}"), 415},
 		{"no content type", "POST", "/v1/sync/push", "", "cw01", mut("accept", "{}"), 415},

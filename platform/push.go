@@ -51,9 +51,9 @@ func (s *Server) unlockClient(id string) {
 
 func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdesk.User) {
 	var req streetdesk.PushRequest
-	// The bounds of FeaturePushBatch500, which every pull page lists;
-	// v1 desks send at most MaxPushMutations.
-	if !s.decodeOrFail(w, r, streetdesk.MaxPushBytesLarge, &req) {
+	// The bounds of FeaturePushBatch1000, which every pull page lists;
+	// older desks send at most 500 (FeaturePushBatch500) or 100 (v1).
+	if !s.decodeOrFail(w, r, streetdesk.MaxPushBytesXL, &req) {
 		return
 	}
 	if req.PushVersion != streetdesk.PushVersion || (req.SchemaVersion != "" && req.SchemaVersion != streetdesk.SchemaVersion) {
@@ -65,9 +65,9 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 		writeError(w, http.StatusBadRequest, streetdesk.EINVALID, "clientId must be a UUID")
 		return
 	}
-	if len(req.Mutations) > streetdesk.MaxPushMutationsLarge || len(req.Chain) > streetdesk.MaxPushChainEntries {
+	if len(req.Mutations) > streetdesk.MaxPushMutationsXL || len(req.Chain) > streetdesk.MaxPushChainEntriesXL {
 		writeError(w, http.StatusRequestEntityTooLarge, streetdesk.EINVALID, fmt.Sprintf("at most %d mutations and %d action-log entries per push",
-			streetdesk.MaxPushMutationsLarge, streetdesk.MaxPushChainEntries))
+			streetdesk.MaxPushMutationsXL, streetdesk.MaxPushChainEntriesXL))
 		return
 	}
 	// The envelope of every mutation is checked before anything runs: a

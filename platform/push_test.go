@@ -69,11 +69,23 @@ func TestPushLostResponseAfterCommitHasOneEffect(t *testing.T) {
 	}
 }
 
-// A push of 500 mutations (FeaturePushBatch500, listed in every pull page)
-// whose answer is lost after the 250th committed: sent again, those
-// committed (at least 250) are duplicates and the rest applied, each note
-// once.
-func TestPushBatch500LostResponse(t *testing.T) {
+// A push of 500 mutations (FeaturePushBatch500) or 1,000
+// (FeaturePushBatch1000), both listed in every pull page, whose answer is
+// lost after the 250th committed: sent again, those committed (at least
+// 250) are duplicates and the rest applied, each note once.
+func TestPushBatchLostResponse(t *testing.T) {
+	for _, tc := range []struct {
+		feature string
+		n       int
+	}{
+		{streetdesk.FeaturePushBatch500, streetdesk.MaxPushMutationsLarge},
+		{streetdesk.FeaturePushBatch1000, streetdesk.MaxPushMutationsXL},
+	} {
+		t.Run(tc.feature, func(t *testing.T) { testPushBatchLostResponse(t, tc.feature, tc.n) })
+	}
+}
+
+func testPushBatchLostResponse(t *testing.T, feature string, n int) {
 	var seen atomic.Int32
 	e := newEnv(t, func(c *platform.Config) {
 		c.Hooks.AfterCommit = func(m streetdesk.Mutation) error {
@@ -87,10 +99,10 @@ func TestPushBatch500LostResponse(t *testing.T) {
 	c := e.client("cw01")
 	var pull streetdesk.PullResponse
 	if st, body := e.call(http.MethodGet, "/v1/sync/pull?clientId="+c.id, e.token("cw01"), nil, &pull); st != http.StatusOK ||
-		!streetdesk.HasFeature(pull.Features, streetdesk.FeaturePushBatch500) {
+		!streetdesk.HasFeature(pull.Features, feature) {
 		t.Fatalf("pull %d lists %v\n%s", st, pull.Features, body)
 	}
-	ms := make([]streetdesk.Mutation, streetdesk.MaxPushMutationsLarge)
+	ms := make([]streetdesk.Mutation, n)
 	for i := range ms {
 		ms[i] = c.mut(streetdesk.MutAddNote, o, streetdesk.AddNoteArgs{NoteID: newID(), Body: "现场已查看"})
 	}

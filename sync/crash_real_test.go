@@ -215,15 +215,16 @@ func TestCrashReal_SIGKILLAtRandomMoments(t *testing.T) {
 	}
 }
 
-// TestCrashReal_Batch500: the real platform lists pushBatch500, so 300
-// queued mutations go in one push. The desk is stopped at each push crash
-// point of that batch, and SIGKILLed while the platform holds the batch (it
-// then commits all of it with nobody to answer: the lost response of a
-// batch of 500). Restarted, every mutation has exactly one effect.
-func TestCrashReal_Batch500(t *testing.T) {
+// TestCrashReal_Batch1000: the real platform lists pushBatch1000, so 700
+// queued mutations (more than pushBatch500 takes) go in one push. The desk
+// is stopped at each push crash point of that batch, and SIGKILLed while
+// the platform holds the batch (it then commits all of it with nobody to
+// answer: the lost response of a large batch). Restarted, every mutation
+// has exactly one effect.
+func TestCrashReal_Batch1000(t *testing.T) {
 	for _, point := range []string{"push.before_send", "push.after_send", "push.after_results", "kill-while-platform-holds-batch"} {
 		t.Run(point, func(t *testing.T) {
-			c := newRealCrash(t, 300, 0)
+			c := newRealCrash(t, 700, 0)
 			var largest atomic.Int32
 			var proc atomic.Pointer[os.Process]
 			c.tap(func(r *http.Request) {
@@ -261,8 +262,8 @@ func TestCrashReal_Batch500(t *testing.T) {
 			proc.Store(nil)
 			c.finish()
 			c.tap(nil)
-			if largest.Load() <= streetdesk.MaxPushMutations {
-				t.Errorf("largest push %d mutations: no batch past v1's %d", largest.Load(), streetdesk.MaxPushMutations)
+			if largest.Load() <= streetdesk.MaxPushMutationsLarge {
+				t.Errorf("largest push %d mutations: no batch past pushBatch500's %d", largest.Load(), streetdesk.MaxPushMutationsLarge)
 			}
 		})
 	}

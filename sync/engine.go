@@ -30,7 +30,7 @@ type Options struct {
 	// schedule: [2 s], [10 min].
 	UploadBackoffBase time.Duration
 	UploadBackoffCap  time.Duration
-	BatchSize         int // at most this many mutations per push [the platform's bound: 500 with FeaturePushBatch500, else 100]
+	BatchSize         int // at most this many mutations per push [the platform's bound: 1000 with FeaturePushBatch1000, 500 with FeaturePushBatch500, else 100]
 	PullLimit         int // changes per pull page [500]
 	StallAfter        int // same head of queue failing this often → stall message [5]
 
@@ -84,9 +84,9 @@ func (o *Options) defaults() {
 			*p = v
 		}
 	}
-	i(&o.BatchSize, streetdesk.MaxPushMutationsLarge)
-	if o.BatchSize > streetdesk.MaxPushMutationsLarge {
-		o.BatchSize = streetdesk.MaxPushMutationsLarge
+	i(&o.BatchSize, streetdesk.MaxPushMutationsXL)
+	if o.BatchSize > streetdesk.MaxPushMutationsXL {
+		o.BatchSize = streetdesk.MaxPushMutationsXL
 	}
 	i(&o.PullLimit, streetdesk.DefaultPullLimit)
 	i(&o.StallAfter, 5)
@@ -143,7 +143,8 @@ type Engine struct {
 	featuresRead    bool
 	featuresRefused bool
 	// bigPushRefused: a platform answered 413 to a push within the bounds
-	// of FeaturePushBatch500 it listed; v1's bounds until a restart.
+	// of FeaturePushBatch500 or FeaturePushBatch1000 it listed; v1's bounds
+	// until a restart.
 	bigPushRefused bool
 	// Long polls (live.go).
 	noWait    bool // the platform has no /v1/sync/wait: poll
@@ -552,7 +553,7 @@ func (e *Engine) fork(ctx context.Context, why string) error {
 
 // push sends the unanswered outbox in batches until it is empty.
 func (e *Engine) push(ctx context.Context, cid string) error {
-	batch, maxBytes := e.pushBounds(ctx)
+	batch, maxBytes, _ := e.pushBounds(ctx)
 	total, done := 0, 0
 	pushStart := e.opts.Clock.Now().Add(time.Hour)
 	for {
@@ -616,9 +617,10 @@ func (e *Engine) push(ctx context.Context, cid string) error {
 			switch {
 			case se != nil && se.Status == 413 && batch > streetdesk.MaxPushMutations:
 				// A platform older than the one that listed pushBatch500
-				// now answers: the bounds of v1 until the engine restarts.
+				// or pushBatch1000 now answers: the bounds of v1 until the
+				// engine restarts.
 				e.bigPushRefused = true
-				batch, maxBytes = e.pushBounds(ctx)
+				batch, maxBytes, _ = e.pushBounds(ctx)
 				continue
 			case se != nil && se.Status == 413 && batch > 1:
 				batch /= 2
@@ -691,14 +693,20 @@ func (e *Engine) noteHead(id int64) {
 	}
 }
 
-// pushBounds returns the mutations and bytes of one push: v1's, or
-// larger when the platform listed FeaturePushBatch500; BatchSize caps both.
-func (e *Engine) pushBounds(ctx context.Context) (int, int) {
-	n, size := streetdesk.MaxPushMutations, streetdesk.MaxPushBytes
-	if !e.bigPushRefused && streetdesk.HasFeature(e.features(ctx), streetdesk.FeaturePushBatch500) {
-		n, size = streetdesk.MaxPushMutationsLarge, streetdesk.MaxPushBytesLarge
+// pushBounds returns the mutations, bytes and action-log entries of one
+// push: v1's, or larger when the platform listed FeaturePushBatch1000 or
+// FeaturePushBatch500; BatchSize caps the mutations.
+func (e *Engine) pushBounds(ctx context.Context) (n, size, chain int) {
+	n, size, chain = streetdesk.MaxPushMutations, streetdesk.MaxPushBytes, streetdesk.MaxPushChainEntries
+	if !e.bigPushRefused {
+		switch fs := e.features(ctx); {
+		case streetdesk.HasFeature(fs, streetdesk.FeaturePushBatch1000):
+			n, size, chain = streetdesk.MaxPushMutationsXL, streetdesk.MaxPushBytesXL, streetdesk.MaxPushChainEntriesXL
+		case streetdesk.HasFeature(fs, streetdesk.FeaturePushBatch500):
+			n, size = streetdesk.MaxPushMutationsLarge, streetdesk.MaxPushBytesLarge
+		}
 	}
-	return min(n, e.opts.BatchSize), size
+	return min(n, e.opts.BatchSize), size, chain
 }
 
 // pushOverhead is what a push request's JSON takes beside its mutations

@@ -133,7 +133,8 @@ func (e *Engine) addChain(ctx context.Context, req *streetdesk.PushRequest, room
 	if !ok || !streetdesk.HasFeature(e.features(ctx), streetdesk.FeatureAuditChain) {
 		return false, nil
 	}
-	entries, err := cs.PendingChain(ctx, streetdesk.MaxPushChainEntries)
+	_, _, limit := e.pushBounds(ctx)
+	entries, err := cs.PendingChain(ctx, limit)
 	if err != nil {
 		return false, fmt.Errorf("read action log: %w", err)
 	}
@@ -231,7 +232,7 @@ func (e *Engine) pushChain(ctx context.Context, cid string) error {
 		return nil
 	}
 	var last int64 // the first entry of the previous push: each push must move past it
-	_, maxBytes := e.pushBounds(ctx)
+	_, maxBytes, _ := e.pushBounds(ctx)
 	for {
 		req := &streetdesk.PushRequest{PushVersion: streetdesk.PushVersion, SchemaVersion: streetdesk.SchemaVersion,
 			ClientID: cid, Mutations: []streetdesk.Mutation{}}

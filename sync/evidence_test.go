@@ -233,53 +233,61 @@ func TestPushToV1Platform(t *testing.T) {
 	}
 }
 
-// Batches of 500 go only to a platform that lists pushBatch500; one that
-// lists it but refuses more than 100 (an older platform behind the same
-// address) gets v1's batches after one 413; every mutation is answered
-// once whichever.
-func TestPushBatch500(t *testing.T) {
+// Batches of 500 go only to a platform that lists pushBatch500, of 1,000
+// (and 1,000 action-log entries) only to one that lists pushBatch1000; one
+// that lists a feature but refuses the larger batch (an older platform
+// behind the same address) gets v1's batches after one 413; every mutation
+// is answered once whichever.
+func TestPushBatchFeatures(t *testing.T) {
+	b500 := []string{streetdesk.FeaturePushBatch500}
+	b1000 := []string{streetdesk.FeaturePushBatch500, streetdesk.FeaturePushBatch1000}
 	tests := []struct {
-		name          string
-		features      []string
-		maxMutations  int
-		largest, n413 int
+		name                 string
+		features             []string
+		maxMutations         int
+		largest, chain, n413 int
 	}{
-		{"v1 platform", nil, streetdesk.MaxPushMutations, streetdesk.MaxPushMutations, 0},
-		{"listed", []string{streetdesk.FeaturePushBatch500}, streetdesk.MaxPushMutationsLarge, 250, 0},
-		{"listed by an older platform", []string{streetdesk.FeaturePushBatch500}, streetdesk.MaxPushMutations, streetdesk.MaxPushMutations, 1},
+		{"v1 platform", nil, streetdesk.MaxPushMutations, streetdesk.MaxPushMutations, 0, 0},
+		{"pushBatch500", b500, streetdesk.MaxPushMutationsLarge, streetdesk.MaxPushMutationsLarge, 0, 0},
+		{"pushBatch1000 with the action log", append([]string{streetdesk.FeatureAuditChain}, b1000...), streetdesk.MaxPushMutationsXL,
+			streetdesk.MaxPushMutationsXL, streetdesk.MaxPushChainEntriesXL, 0},
+		{"pushBatch500 listed by an older platform", b500, streetdesk.MaxPushMutations, streetdesk.MaxPushMutations, 0, 1},
+		{"pushBatch1000 listed by a platform of 500", b1000, streetdesk.MaxPushMutationsLarge, streetdesk.MaxPushMutations, 0, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
+			n := tc.maxMutations + 50 // one batch more than the platform takes
 			p := &featurePlatform{features: tc.features, maxMutations: tc.maxMutations}
 			d := newFeatureDesk(t, p, filepath.Join(t.TempDir(), "d.db"))
 			if err := d.once(); err != nil { // learns the features
 				t.Fatal(err)
 			}
-			d.work(250)
+			d.work(n)
 			for range 2 {
 				if err := d.once(); err != nil {
 					t.Fatal(err)
 				}
 			}
-			largest, seen := 0, map[string]int{}
+			largest, chain, seen := 0, 0, map[string]int{}
 			for _, push := range p.pushes {
-				largest = max(largest, len(push.Mutations))
+				largest, chain = max(largest, len(push.Mutations)), max(chain, len(push.Chain))
 				for _, m := range push.Mutations {
 					seen[m.Key]++
 				}
 			}
-			if largest != tc.largest || p.tooLarge != tc.n413 {
-				t.Errorf("largest push %d, %d refused as too large; want %d, %d", largest, p.tooLarge, tc.largest, tc.n413)
+			if largest != tc.largest || chain != tc.chain || p.tooLarge != tc.n413 {
+				t.Errorf("largest push %d mutations, %d entries, %d refused as too large; want %d, %d, %d",
+					largest, chain, p.tooLarge, tc.largest, tc.chain, tc.n413)
 			}
-			if len(seen) != 250 {
-				t.Errorf("%d mutations reached the platform, want 250", len(seen))
+			if len(seen) != n {
+				t.Errorf("%d mutations reached the platform, want %d", len(seen), n)
 			}
 			for k, n := range seen {
 				if n != 1 {
 					t.Errorf("mutation %s sent %d times", k, n)
 				}
 			}
-			if pend, err := d.db.PendingMutations(context.Background(), 1000); err != nil || len(pend) != 0 {
+			if pend, err := d.db.PendingMutations(context.Background(), 2*n); err != nil || len(pend) != 0 {
 				t.Errorf("%d mutations still pending (%v)", len(pend), err)
 			}
 		})
