@@ -143,7 +143,8 @@ func (db *DB) finishBulk(ctx context.Context) error {
 // first sync's WAL into the database file now, in the indexer's time. A
 // failure only leaves a longer WAL: the next commits checkpoint it.
 func (db *DB) checkpointAfterBulk(ctx context.Context) {
-	if _, err := db.w.ExecContext(ctx, fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", checkpointPages)); err != nil {
+	// Even when ctx has ended (a page rolled back by a cancelled sync).
+	if _, err := db.w.ExecContext(context.WithoutCancel(ctx), fmt.Sprintf("PRAGMA wal_autocheckpoint=%d", checkpointPages)); err != nil {
 		db.log.Warn("localdb: restoring automatic checkpoints failed", "err", err)
 		return
 	}
