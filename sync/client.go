@@ -320,25 +320,47 @@ var zstdReaders gosync.Pool
 // inflated with klauspost/compress (about twice as fast as compress/gzip
 // on a pull page). Closing it returns the decoder, not the body.
 func inflate(h http.Header, body io.ReadCloser) (io.ReadCloser, error) {
-	coding := strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding")))
-	if body == nil || coding != "gzip" && coding != "zstd" {
-		return io.NopCloser(orEmpty(body)), nil
+	if body == nil {
+		return io.NopCloser(http.NoBody), nil
 	}
-	if coding == "zstd" {
-		zr, _ := zstdReaders.Get().(*zstd.Decoder)
-		var err error
-		if zr == nil {
-			zr, err = zstd.NewReader(body, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderMaxMemory(64<<20))
-		} else {
-			err = zr.Reset(body)
-		}
-		if err != nil {
-			return nil, err
-		}
-		h.Del("Content-Encoding")
-		h.Del("Content-Length")
-		return &pooledZstd{zr}, nil
+	var (
+		r   *pooled
+		err error
+	)
+	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Encoding"))) {
+	case "zstd":
+		r, err = zstdReader(body)
+	case "gzip":
+		r, err = gzipReader(body)
+	default:
+		return io.NopCloser(body), nil
 	}
+	if err != nil {
+		return nil, err
+	}
+	h.Del("Content-Encoding")
+	h.Del("Content-Length")
+	return r, nil
+}
+
+func zstdReader(body io.Reader) (*pooled, error) {
+	zr, _ := zstdReaders.Get().(*zstd.Decoder)
+	var err error
+	if zr == nil {
+		zr, err = zstd.NewReader(body, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(8<<20), zstd.WithDecoderMaxMemory(64<<20))
+	} else {
+		err = zr.Reset(body)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return &pooled{zr, func() {
+		_ = zr.Reset(nil) // drop the body; a decoder reset to nil cannot fail
+		zstdReaders.Put(zr)
+	}}, nil
+}
+
+func gzipReader(body io.Reader) (*pooled, error) {
 	zr, _ := gzipReaders.Get().(*gzip.Reader)
 	var err error
 	if zr == nil {
@@ -349,51 +371,29 @@ func inflate(h http.Header, body io.ReadCloser) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	h.Del("Content-Encoding")
-	h.Del("Content-Length")
-	return &pooledGzip{zr}, nil
+	return &pooled{zr, func() { gzipReaders.Put(zr) }}, nil
 }
 
-type pooledZstd struct{ *zstd.Decoder }
+// pooled reads from a decoder that goes back to its pool on Close (the
+// body is the caller's to close).
+type pooled struct {
+	io.Reader
+	release func()
+}
 
-func (p *pooledZstd) Close() error {
-	if p.Decoder != nil {
-		_ = p.Decoder.Reset(nil) // drop the body; a decoder reset to nil cannot fail
-		zstdReaders.Put(p.Decoder)
-		p.Decoder = nil
+func (p *pooled) Close() error {
+	if p.release != nil {
+		p.release()
+		p.Reader, p.release = nil, nil
 	}
 	return nil
 }
 
-func (p *pooledZstd) Read(b []byte) (int, error) {
-	if p.Decoder == nil {
-		return 0, io.ErrClosedPipe
-	}
-	return p.Decoder.Read(b)
-}
-
-type pooledGzip struct{ *gzip.Reader }
-
-func (p *pooledGzip) Close() error {
-	if p.Reader != nil {
-		gzipReaders.Put(p.Reader)
-		p.Reader = nil
-	}
-	return nil
-}
-
-func (p *pooledGzip) Read(b []byte) (int, error) {
+func (p *pooled) Read(b []byte) (int, error) {
 	if p.Reader == nil {
 		return 0, io.ErrClosedPipe
 	}
 	return p.Reader.Read(b)
-}
-
-func orEmpty(r io.Reader) io.Reader {
-	if r == nil {
-		return http.NoBody
-	}
-	return r
 }
 
 func drainBody(b io.ReadCloser) {
