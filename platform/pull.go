@@ -101,8 +101,11 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 		s.fail(w, r, err)
 		return
 	}
-	body, coding := raw.Bytes(), pageCoding(r)
-	if coding != "" && raw.Len() >= gzipFrom {
+	body, coding := raw.Bytes(), ""
+	if raw.Len() >= gzipFrom {
+		coding = pageCoding(r)
+	}
+	if coding != "" {
 		z, err := s.compress(r.Context(), body, coding)
 		if err != nil {
 			return // the client went away while the page waited for a compressor
@@ -111,8 +114,6 @@ func (s *Server) handlePull(w http.ResponseWriter, r *http.Request, u *streetdes
 		body = z.Bytes()
 		pageBuffers.put(raw) // only the compressed page waits for the client
 		raw = nil
-	} else {
-		coding = ""
 	}
 	h := w.Header()
 	h.Set("Content-Type", "application/json; charset=utf-8")
@@ -230,10 +231,10 @@ func pageCoding(r *http.Request) string {
 		if q == "q=0" || q == "q=0.0" || q == "q=0.00" || q == "q=0.000" {
 			continue
 		}
-		switch {
-		case strings.EqualFold(strings.TrimSpace(enc), "zstd"):
+		switch strings.ToLower(strings.TrimSpace(enc)) {
+		case "zstd":
 			return "zstd"
-		case strings.EqualFold(strings.TrimSpace(enc), "gzip"):
+		case "gzip":
 			gz = true
 		}
 	}
