@@ -55,10 +55,11 @@ type DB struct {
 	log  *slog.Logger
 	cal  *streetdesk.Calendar
 
-	mu      sync.Mutex
-	user    streetdesk.User
-	notify  chan struct{}
-	ixWatch chan struct{} // closed when the search backlog may have changed (IndexChanged)
+	mu   sync.Mutex
+	user streetdesk.User
+
+	notify  signal // after a local commit (Notify)
+	ixWatch signal // when the search backlog may have changed (IndexChanged)
 
 	// search is false while the schema predates the search index (tests of
 	// upgrades open a database at migration 1).
@@ -128,7 +129,7 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	w.SetMaxOpenConns(1)
 	w.SetMaxIdleConns(1)
 	w.SetConnMaxLifetime(0)
-	db := &DB{w: w, now: opts.Now, log: opts.Logger, cal: opts.Calendar, user: opts.User, notify: make(chan struct{}), ixWatch: make(chan struct{})}
+	db := &DB{w: w, now: opts.Now, log: opts.Logger, cal: opts.Calendar, user: opts.User}
 	if err := db.checkPragmas(ctx, w); err != nil {
 		w.Close()
 		return nil, err
@@ -259,34 +260,41 @@ func (db *DB) User() streetdesk.User {
 
 // Notify returns a channel that is closed after the next local commit (a
 // local action or a sync write). Take a new channel after each wake-up.
-func (db *DB) Notify() <-chan struct{} {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	return db.notify
-}
+func (db *DB) Notify() <-chan struct{} { return db.notify.wait() }
 
 // IndexChanged returns a channel that is closed when the search index's
 // backlog (Counts.Indexing) may have changed: a first sync left its orders
 // to the indexer, or the indexer caught up. Take a new channel after each
 // wake-up.
-func (db *DB) IndexChanged() <-chan struct{} {
-	db.mu.Lock()
-	defer db.mu.Unlock()
-	return db.ixWatch
+func (db *DB) IndexChanged() <-chan struct{} { return db.ixWatch.wait() }
+
+func (db *DB) indexChanged() { db.ixWatch.fire() }
+
+func (db *DB) changed() { db.notify.fire() }
+
+// signal is a channel closed at the next fire: a watcher takes it with
+// wait, waits on it, then takes a new one.
+type signal struct {
+	mu sync.Mutex
+	ch chan struct{}
 }
 
-func (db *DB) indexChanged() {
-	db.mu.Lock()
-	close(db.ixWatch)
-	db.ixWatch = make(chan struct{})
-	db.mu.Unlock()
+func (s *signal) wait() <-chan struct{} {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ch == nil {
+		s.ch = make(chan struct{})
+	}
+	return s.ch
 }
 
-func (db *DB) changed() {
-	db.mu.Lock()
-	close(db.notify)
-	db.notify = make(chan struct{})
-	db.mu.Unlock()
+func (s *signal) fire() {
+	s.mu.Lock()
+	if s.ch != nil {
+		close(s.ch)
+		s.ch = nil
+	}
+	s.mu.Unlock()
 }
 
 func (db *DB) hook(stage string) error {
