@@ -212,32 +212,9 @@ func (u *UI) start(d streetdesk.Desk) {
 // watchIndex follows the search index's backlog (a first sync's orders
 // are indexed in the background), so the queue says while it is built.
 func (u *UI) watchIndex() {
-	si, ok := u.desk.(streetdesk.SearchIndexer)
-	if !ok {
-		return
+	if si, ok := u.desk.(streetdesk.SearchIndexer); ok {
+		watchEach(u, si.IndexChanged, nil, u.queue.showIndexing)
 	}
-	stop := u.watchStop
-	// Take the channel before the counts are read, so no change is missed.
-	ch := si.IndexChanged()
-	u.bg.Add(1)
-	go func() {
-		defer u.bg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			case <-u.ctx.Done():
-				return
-			case <-ch:
-			}
-			ch = si.IndexChanged()
-			mainDo(func() {
-				if u.desk != nil && u.ctx.Err() == nil {
-					u.queue.showIndexing()
-				}
-			})
-		}
-	}()
 }
 
 // tickEvery is how often countdowns and due-soon notifications follow the clock.
@@ -246,33 +223,43 @@ var tickEvery = time.Minute
 // watchClock refreshes the countdowns and checks for orders newly due
 // within 2 hours as time passes, also when no sync brings anything.
 func (u *UI) watchClock() {
-	stop := u.watchStop
 	t := time.NewTicker(tickEvery)
+	watchEach(u, func() <-chan time.Time { return t.C }, t.Stop, func() {
+		u.queue.list.Refresh()
+		if u.board != nil {
+			u.board.tick()
+		}
+		u.detail.refreshRemaining()
+		u.checkNotifications()
+	})
+}
+
+// watchEach runs f on the main goroutine each time next's channel fires,
+// until the watchers stop (sign-out) or the UI closes; done, if set, runs
+// then. The next channel is taken before f reads anything, so no change
+// is missed.
+func watchEach[T any](u *UI, next func() <-chan T, done func(), f func()) {
+	stop := u.watchStop
+	ch := next()
 	u.bg.Add(1)
 	go func() {
 		defer u.bg.Done()
-		defer t.Stop()
+		if done != nil {
+			defer done()
+		}
 		for {
 			select {
 			case <-stop:
 				return
 			case <-u.ctx.Done():
 				return
-			case <-t.C:
+			case <-ch:
 			}
-			if u.ctx.Err() != nil {
-				return
-			}
+			ch = next()
 			mainDo(func() {
-				if u.desk == nil {
-					return
+				if u.desk != nil && u.ctx.Err() == nil {
+					f()
 				}
-				u.queue.list.Refresh()
-				if u.board != nil {
-					u.board.tick()
-				}
-				u.detail.refreshRemaining()
-				u.checkNotifications()
 			})
 		}
 	}()
