@@ -14,6 +14,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	gojson "github.com/goccy/go-json"
 	"io"
 	"log/slog"
 	"mime"
@@ -655,7 +656,7 @@ func decodeBody(r *http.Request, limit int64, v any) error {
 	if !utf8.Valid(data) {
 		return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "body is not valid UTF-8"}
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
+	dec := gojson.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
 		return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "malformed JSON: " + err.Error()}
