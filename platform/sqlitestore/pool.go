@@ -34,6 +34,7 @@ func openDB(path string, writer bool) (*pool, error) {
 	q.Add("_pragma", "mmap_size(268435456)")
 	if writer {
 		q.Set("_txlock", "immediate")
+		q.Add("_pragma", fmt.Sprintf("wal_autocheckpoint(%d)", checkpointBackstop)) // see checkpoint.go
 	}
 	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
 	if err != nil {
@@ -58,9 +59,12 @@ func openDB(path string, writer bool) (*pool, error) {
 // busy until then; on the single writer, preparing inside would deadlock).
 type pool struct {
 	*sql.DB
-	mu     sync.Mutex
-	stmts  map[string]*sql.Stmt
-	wanted map[string]bool
+	// committed, if set (the writer), is told of every write that
+	// committed: the checkpointer's nudge.
+	committed func()
+	mu        sync.Mutex
+	stmts     map[string]*sql.Stmt
+	wanted    map[string]bool
 }
 
 // maxStmts bounds the cache; statements past it run unprepared. Only
@@ -152,6 +156,9 @@ func (p *pool) exec(ctx context.Context, q string, args ...any) (sql.Result, err
 	} else {
 		res, err = st.ExecContext(ctx, args...)
 	}
+	if err == nil && p.committed != nil {
+		p.committed() // a write outside a transaction commits on its own
+	}
 	return res, translate(err)
 }
 
@@ -235,6 +242,9 @@ func (t *tx) queryRow(ctx context.Context, q string, args ...any) row {
 // Commit commits and then prepares what the transaction lacked.
 func (t *tx) Commit() error {
 	err := t.Tx.Commit()
+	if err == nil && t.pool.committed != nil {
+		t.pool.committed()
+	}
 	t.end()
 	return translate(err)
 }

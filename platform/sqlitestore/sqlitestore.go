@@ -37,6 +37,10 @@ type Options struct {
 	// ReadOnly opens an existing database for reading only: no file is
 	// created and no migration runs.
 	ReadOnly bool
+	// Checkpointed, if set, is called after each background WAL
+	// checkpoint with the WAL's frames and how many of them are now in the
+	// database file (tests, metrics).
+	Checkpointed func(frames, copied int)
 }
 
 // DB is the platform's SQLite store.
@@ -48,6 +52,8 @@ type DB struct {
 	jobs sync.Map // job name → *sync.Mutex (TryJobLock)
 
 	watch watchers // Watch: commits that touched the change log
+
+	ckpt *checkpointer // nil when read-only
 }
 
 var _ store.Store = (*DB)(nil)
@@ -77,6 +83,10 @@ func Open(ctx context.Context, path string, opts Options) (*DB, error) {
 	if err := db.rdb.PingContext(ctx); err != nil {
 		return nil, errors.Join(fmt.Errorf("open %s: %w", path, err), db.Close())
 	}
+	if db.wdb != nil {
+		db.ckpt = startCheckpointer(db.rdb, opts.Logger, opts.Checkpointed)
+		db.wdb.committed = db.ckpt.committed
+	}
 	db.reader = reader{db.rdb}
 	return db, nil
 }
@@ -95,6 +105,10 @@ func migrateUp(ctx context.Context, db *sql.DB, opts Options) error {
 
 // Close closes the database.
 func (db *DB) Close() error {
+	if db.ckpt != nil {
+		db.ckpt.close()
+		db.ckpt = nil
+	}
 	var err error
 	if db.rdb != nil {
 		err = db.rdb.Close()
