@@ -350,14 +350,15 @@ func (r reader) MaxSeq(ctx context.Context) (int64, error) {
 
 func (r reader) ScopeSeqs(ctx context.Context, s store.Scope, userID string) (int64, int64, error) {
 	var a, b int64
-	scope, arg := `assignee_id = ?`, s.AssigneeID
+	// The "<> ''" lets SQLite use the partial indexes (migration 10).
+	scope, arg := `assignee_id = ? AND assignee_id <> ''`, s.AssigneeID
 	if s.TeamID != "" {
-		scope, arg = `team_id = ?`, s.TeamID
+		scope, arg = `team_id = ? AND team_id <> ''`, s.TeamID
 	}
 	if err := r.q.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE `+scope, arg).Scan(&a); err != nil {
 		return 0, 0, err
 	}
-	if err := r.q.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE user_id = ?`, userID).Scan(&b); err != nil {
+	if err := r.q.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log WHERE user_id = ? AND user_id <> ''`, userID).Scan(&b); err != nil {
 		return 0, 0, err
 	}
 	return a, b, nil
@@ -377,17 +378,18 @@ const changeCols = `SELECT c.seq, c.type, c.entity_id, c.order_id, c.extra, c.ve
 // revocations, the client's results), merged in sequence order: SQLite
 // walks them in step and stops at the limit.
 func (r reader) Changes(ctx context.Context, q store.ChangeQuery, fn func(*store.Change) error) error {
-	scope, scopeArg := `c.assignee_id = ?1`, q.Scope.AssigneeID
+	// The "<> ''" lets SQLite use the partial indexes (migration 10).
+	scope, scopeArg := `c.assignee_id = ?1 AND c.assignee_id <> ''`, q.Scope.AssigneeID
 	if q.Scope.TeamID != "" {
-		scope, scopeArg = `c.team_id = ?1`, q.Scope.TeamID
+		scope, scopeArg = `c.team_id = ?1 AND c.team_id <> ''`, q.Scope.TeamID
 	}
 	clientKey := q.ClientID
 	if clientKey == "" {
 		clientKey = "\x00none"
 	}
 	query := changeCols + `WHERE ` + scope + ` AND c.seq > ?4
-		UNION ALL ` + changeCols + `WHERE c.user_id = ?2 AND c.seq > ?4 AND c.seq > ?6
-		UNION ALL ` + changeCols + `WHERE c.client_id = ?3 AND c.seq > ?4
+		UNION ALL ` + changeCols + `WHERE c.user_id = ?2 AND c.user_id <> '' AND c.seq > ?4 AND c.seq > ?6
+		UNION ALL ` + changeCols + `WHERE c.client_id = ?3 AND c.client_id <> '' AND c.seq > ?4
 		ORDER BY 1 LIMIT ?5`
 	rows, err := r.q.query(ctx, query, scopeArg, q.UserID, clientKey, q.After, q.Limit, q.RevokedAfter)
 	if err != nil {
