@@ -228,20 +228,94 @@ func (db *DB) RecordPushAnswer(ctx context.Context, results []streetdesk.Mutatio
 				return err
 			}
 		}
+		// Answers that leave the order as the desk shows it (applied, or a
+		// duplicate repeating no refusal) are recorded in one statement:
+		// one row per result was most of the cost of recording a push of
+		// 1,000. Refusals (inbox entries) and results without a key go
+		// one by one.
+		var plain []streetdesk.MutationResult
+		rest := results
+		if len(results) > 1 && distinctKeys(results) {
+			rest = nil
+			for i := range results {
+				if r := &results[i]; refused(r) || r.Key == "" {
+					rest = append(rest, *r)
+				} else {
+					plain = append(plain, *r)
+				}
+			}
+		}
+		if err := db.recordAnswered(ctx, tx, plain); err != nil {
+			return err
+		}
 		touched := map[string]bool{}
-		for i := range results {
-			oid, err := db.recordResult(ctx, tx, &results[i])
+		for i := range rest {
+			oid, err := db.recordResult(ctx, tx, &rest[i])
 			if err != nil {
 				return err
 			}
 			// An applied intent stays in the overlay as it was; only a
 			// refusal changes what the order shows.
-			if oid != "" && refused(&results[i]) {
+			if oid != "" && refused(&rest[i]) {
 				touched[oid] = true
 			}
 		}
 		return db.refreshAll(ctx, tx, touched)
 	})
+}
+
+// distinctKeys reports whether no key answers twice (then the order in
+// which the answers are recorded cannot matter).
+func distinctKeys(rs []streetdesk.MutationResult) bool {
+	seen := make(map[string]bool, len(rs))
+	for i := range rs {
+		if seen[rs[i].Key] {
+			return false
+		}
+		seen[rs[i].Key] = true
+	}
+	return true
+}
+
+// recordAnswered marks the outbox rows of answers that are not refusals
+// (each found by key) as answered, with their result, in one statement,
+// and settles the resolutions they submitted: what recordResult does for
+// such an answer, row by row.
+func (db *DB) recordAnswered(ctx context.Context, tx *sql.Tx, rs []streetdesk.MutationResult) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	raw, err := json.Marshal(rs)
+	if err != nil {
+		return fmt.Errorf("record results: %w", err)
+	}
+	rows, err := tx.QueryContext(ctx, `UPDATE outbox SET state = ?, result = j.value
+		FROM json_each(?) AS j WHERE outbox.key = j.value ->> '$.key'
+		RETURNING outbox.name, outbox.args`, stateAnswered, string(raw))
+	var resolutions []string
+	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
+		var name, args string
+		if err := rows.Scan(&name, &args); err != nil {
+			return err
+		}
+		if name != streetdesk.MutSubmitResolution {
+			return nil
+		}
+		if a, err := streetdesk.DecodeArgs(name, json.RawMessage(args)); err == nil {
+			resolutions = append(resolutions, a.(*streetdesk.SubmitResolutionArgs).ResolutionID)
+		}
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("record results: %w", err)
+	}
+	for _, id := range resolutions {
+		if _, err := tx.ExecContext(ctx, "UPDATE resolutions SET state = ? WHERE id = ? AND server_seen = 0",
+			string(streetdesk.ResolutionAccepted), id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // refreshAll recomputes the overlay of the given orders that have intents
