@@ -6,10 +6,10 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"text/tabwriter"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/columns"
 	"github.com/streetdesk/streetdesk/platform"
 )
 
@@ -139,7 +139,7 @@ func (m *Main) open311Key(ctx context.Context, args []string) error {
 		if err != nil {
 			return err
 		}
-		tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+		tw := columns.NewWriter(m.Stdout)
 		fmt.Fprintln(tw, "ID\tCHANNEL\tCREATED\tNAME")
 		for _, k := range keys {
 			fmt.Fprintf(tw, "%s\t%s\t%s\t%s\n", platform.Open311KeyID(k), k.Channel, k.Created.In(streetdesk.ChinaTZ).Format(time.DateTime), k.Name)

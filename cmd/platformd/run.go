@@ -14,10 +14,10 @@ import (
 	"os"
 	"strings"
 	"sync"
-	"text/tabwriter"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/columns"
 	"github.com/streetdesk/streetdesk/platform"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -305,7 +305,7 @@ func (m *Main) seed(ctx context.Context, args []string) error {
 	if *password == "" {
 		fmt.Fprintf(m.Stdout, "password of every account (shown once): %s\n", res.Password)
 	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 2, 2, ' ', 0)
+	tw := columns.NewWriter(m.Stdout)
 	fmt.Fprintln(tw, "USERNAME\tROLE\tNAME\tTEAM\tSTREET OFFICE")
 	for _, u := range res.Accounts {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", u.Username, string(u.Role), u.Name, u.TeamName, u.StreetOffice)

@@ -14,10 +14,10 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/columns"
 	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
@@ -352,7 +352,7 @@ func (m *Main) cmdStatus(ctx context.Context, args []string) error {
 	if *asJSON {
 		return printJSON(m.Stdout, out)
 	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	tw := columns.NewWriter(m.Stdout)
 	fmt.Fprintf(tw, "user\t%s @ %s\n", s.profile.Username, s.profile.Server)
 	for _, st := range streetdesk.Statuses {
 		if n := c.ByStatus[st]; n > 0 {
@@ -412,7 +412,7 @@ func (m *Main) cmdOrders(ctx context.Context, args []string) error {
 		}
 		return printJSON(m.Stdout, out)
 	}
-	tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
+	tw := columns.NewWriter(m.Stdout)
 	zh := cliWords()
 	for _, it := range items {
 		o := it.Order

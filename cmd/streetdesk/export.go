@@ -9,9 +9,9 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/columns"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -295,33 +295,17 @@ func chinaWallClock(t time.Time) time.Time {
 func ledgerWidths(items []streetdesk.QueueItem, now time.Time) []float64 {
 	out := make([]float64, len(ledgerColumns))
 	for i, c := range ledgerColumns {
-		out[i] = float64(displayWidth(c.header()))
+		out[i] = float64(columns.Width(c.header()))
 	}
 	for k := range items {
 		for i, c := range ledgerColumns {
-			out[i] = max(out[i], float64(displayWidth(cellText(c.value(&items[k], now)))))
+			out[i] = max(out[i], float64(columns.Width(cellText(c.value(&items[k], now)))))
 		}
 	}
 	for i := range out {
 		out[i] = min(out[i]+2, maxColumnWidth)
 	}
 	return out
-}
-
-// displayWidth counts wide (East Asian) characters twice.
-func displayWidth(s string) int {
-	n := 0
-	for _, r := range s {
-		switch {
-		case r < 0x1100:
-			n++
-		case unicode.Is(unicode.Han, r) || r >= 0x3000 && r <= 0x30ff || r >= 0xff00 && r <= 0xffef:
-			n += 2
-		default:
-			n++
-		}
-	}
-	return n
 }
 
 // exportLedger writes every order of the local store to path as csv or

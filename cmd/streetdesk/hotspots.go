@@ -5,10 +5,10 @@ import (
 	"flag"
 	"fmt"
 	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/columns"
 	"github.com/streetdesk/streetdesk/ui/translation"
 )
 
@@ -57,9 +57,7 @@ func printHotspots(m *Main, r *streetdesk.HotspotReport, days int) error {
 	fmt.Fprintf(m.Stdout, "hotspots: %d days to %s, within %g m, at least %d orders from 2 citizens, category level %d\n",
 		days, r.To.In(streetdesk.ChinaTZ).Format("2006-01-02 15:04"), r.RadiusM, r.MinOrders, r.Level)
 	if len(r.Hotspots) > 0 {
-		tw := tabwriter.NewWriter(m.Stdout, 0, 4, 2, ' ', 0)
-		// The Chinese columns come last: tabwriter counts a wide character
-		// as one column.
+		tw := columns.NewWriter(m.Stdout)
 		fmt.Fprintln(tw, "\n#\torders\ttrend\tspan\tradius\treopened\tcitizens\tcategory · place")
 		for i, h := range r.Hotspots {
 			place := strings.Join(nonEmpty(h.Community, h.Address), " · ")

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/columns"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -148,7 +149,7 @@ func TestLedgerXLSX(t *testing.T) {
 		t.Errorf("filter range = %q, want %s", filter, want)
 	}
 	w, _ := f.GetColWidth(ledgerSheet(), col("标题"))
-	if need := float64(displayWidth(items[0].Order.Title)); w < need {
+	if need := float64(columns.Width(items[0].Order.Title)); w < need {
 		t.Errorf("标题 column is %.0f wide, the title needs %.0f", w, need)
 	}
 	if w, _ := f.GetColWidth(ledgerSheet(), col("区")); w > 12 {
@@ -289,7 +290,7 @@ print(json.dumps({
 	if len(got.Merged) != 1 || got.Merged[0] != "A1:X1" || !strings.Contains(got.Title, "香蜜湖街道") {
 		t.Errorf("title row %q merged %v", got.Title, got.Merged)
 	}
-	if got.WidthTitle < float64(displayWidth(items[0].Order.Title)) {
+	if got.WidthTitle < float64(columns.Width(items[0].Order.Title)) {
 		t.Errorf("标题 width %.1f", got.WidthTitle)
 	}
 	if got.Props["title"] != "工单台账" || got.Props["creator"] != "王芳（cw01）" {
