@@ -1,6 +1,7 @@
 package demo_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -258,6 +259,16 @@ func checkOrder(t *testing.T, g *demo.Generator, o *streetdesk.WorkOrder, tax *s
 	reply := g.ReplyText(o)
 	if err := (&streetdesk.Resolution{Outcome: streetdesk.OutcomeSolved, Reply: reply}).Validate(); err != nil {
 		t.Errorf("%s: reply %q: %v", o.ID, reply, err)
+	}
+	// A survey note names the day it was written (not the day of seeding).
+	for _, e := range o.History {
+		if e.Kind != "addNote" {
+			continue
+		}
+		day := e.At.In(streetdesk.ChinaTZ)
+		if want := fmt.Sprintf("%d月%d日", day.Month(), day.Day()); !strings.HasPrefix(e.Text, want) {
+			t.Errorf("%s: note of %s says %q", o.ID, day.Format("01-02"), e.Text)
+		}
 	}
 	if note := g.NoteText(o, 2); utf8.RuneCountInString(note) < 15 || utf8.RuneCountInString(note) > streetdesk.MaxNoteRunes || !utf8.ValidString(note) {
 		t.Errorf("%s: note %q", o.ID, note)

@@ -567,7 +567,7 @@ func (g *Generator) fillTimeline(r *rand.Rand, o *streetdesk.WorkOrder, item str
 			}
 			ev.Text = pick(r, contactTexts)
 		case "addNote":
-			ev.Text = g.note(r, o, item, v)
+			ev.Text = g.note(r, o, item, v, at)
 		case "requestReturn":
 			rr := &streetdesk.ReturnRequest{Reason: pick(r, streetdesk.ReturnReasons), Text: pick(r, returnTexts)}
 			ev.Value, ev.Text = string(rr.Reason), rr.Text
@@ -627,7 +627,7 @@ var (
 // NoteText returns a plausible survey note for o; i varies it.
 func (g *Generator) NoteText(o *streetdesk.WorkOrder, i int) string {
 	item, v := g.orderVars(o, uint64(i)+100)
-	return g.note(v.r, o, item, v)
+	return g.note(v.r, o, item, v, o.UpdatedAt)
 }
 
 // ReplyText returns a plausible 办结 reply for o, at least
@@ -653,10 +653,11 @@ func (g *Generator) orderVars(o *streetdesk.WorkOrder, salt uint64) (streetdesk.
 	return item, g.vars(r, item, st)
 }
 
-func (g *Generator) note(r *rand.Rand, o *streetdesk.WorkOrder, item streetdesk.DutyItem, v *vars) string {
+// note writes a survey note as written at the time at (the day it names).
+func (g *Generator) note(r *rand.Rand, o *streetdesk.WorkOrder, item streetdesk.DutyItem, v *vars, at time.Time) string {
 	l1 := level1s[item.L1Code]
 	var b strings.Builder
-	day := o.UpdatedAt
+	day := at
 	if day.IsZero() {
 		day = g.now
 	}
