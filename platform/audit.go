@@ -117,13 +117,18 @@ func (c *chainPush) flag(e *streetdesk.ChainEntry, key, order string, code stree
 // storeChain checks and keeps a push's entries, and the digests of the
 // mutations it processed for the first time (fresh), comparing each entry
 // with its mutation whichever came first. It returns the acknowledgement.
-func (t *tx) storeChain(ctx context.Context, u *streetdesk.User, clientID string, entries []streetdesk.ChainEntry, fresh []streetdesk.Mutation) (*streetdesk.ChainAck, error) {
+// req is the push (its client, entries and mutations), fresh the mutations
+// of it the push applied or found by key, pre the work prepareChain did for
+// req (nil: done here).
+func (t *tx) storeChain(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest, fresh []streetdesk.Mutation, pre *chainPrep) (*streetdesk.ChainAck, error) {
+	clientID, entries := req.ClientID, req.Chain
 	if len(entries) == 0 && len(fresh) == 0 {
 		return nil, nil
 	}
 	c := &chainPush{t: t, u: u, clientID: clientID, bySeq: map[int64][]string{}, have: map[string]bool{},
 		muts: map[string]digest{}, entries: map[string]digest{}, matched: map[string]bool{}}
-	acts, err := c.mutationDigests(fresh)
+	pre = pre.wait()
+	acts, err := c.mutationDigests(req.Mutations, fresh, pre)
 	if err != nil {
 		return nil, err
 	}
@@ -131,7 +136,13 @@ func (t *tx) storeChain(ctx context.Context, u *streetdesk.User, clientID string
 		return nil, err
 	}
 	for i := range entries {
-		if err := c.add(ctx, &entries[i]); err != nil {
+		var ep entryPrep
+		if pre != nil {
+			ep = pre.entries[i]
+		} else {
+			ep = prepareEntry(clientID, u.ID, &entries[i])
+		}
+		if err := c.add(ctx, &entries[i], &ep); err != nil {
 			return nil, err
 		}
 	}
@@ -159,15 +170,27 @@ func (t *tx) storeChain(ctx context.Context, u *streetdesk.User, clientID string
 
 const msgDiffers = "the entry differs from the mutation it records, as the platform received it"
 
-// mutationDigests digests the fresh mutations (the first of each key).
-func (c *chainPush) mutationDigests(fresh []streetdesk.Mutation) ([]store.AuditAction, error) {
+// mutationDigests digests the fresh mutations (the first of each key),
+// taking them from pre when it has them (all holds the push's mutations,
+// which pre's digests follow; fresh is a run of them).
+func (c *chainPush) mutationDigests(all, fresh []streetdesk.Mutation, pre *chainPrep) ([]store.AuditAction, error) {
 	acts := make([]store.AuditAction, 0, len(fresh))
+	j := 0 // where fresh's mutation is in all
 	for i := range fresh {
 		m := &fresh[i]
 		if _, dup := c.muts[m.Key]; dup {
 			continue
 		}
-		d, err := digestOf(streetdesk.ChainActionOf(m, c.u.ID))
+		var d digest
+		var err error
+		for j < len(all) && all[j].ID != m.ID {
+			j++
+		}
+		if pre != nil && j < len(all) {
+			d, err = pre.muts[j].d, pre.muts[j].err
+		} else {
+			d, err = digestOf(streetdesk.ChainActionOf(m, c.u.ID))
+		}
 		if err != nil {
 			return nil, fmt.Errorf("mutation digest: %w", err)
 		}
@@ -179,12 +202,12 @@ func (c *chainPush) mutationDigests(fresh []streetdesk.Mutation) ([]store.AuditA
 }
 
 // add checks one arrived entry and keeps it (a resent one is kept already).
-func (c *chainPush) add(ctx context.Context, e *streetdesk.ChainEntry) error {
+func (c *chainPush) add(ctx context.Context, e *streetdesk.ChainEntry, pre *entryPrep) error {
 	if c.have[e.Hash] {
 		return nil
 	}
-	row, act := rowOf(c.clientID, c.u.ID, *e, c.t.now)
-	faults := entryFaults(*e)
+	row, act, faults := pre.row, pre.act, pre.faults
+	row.ReceivedAt = c.t.now
 	for _, p := range faults {
 		c.flag(e, row.MutationKey, row.OrderID, p.Code, p.Message)
 	}
@@ -193,7 +216,7 @@ func (c *chainPush) add(ctx context.Context, e *streetdesk.ChainEntry) error {
 			return err
 		}
 		if act != nil && row.MutationKey != "" {
-			d, err := digestOf(*act)
+			d, err := pre.digest.d, pre.digest.err
 			if err != nil {
 				return err
 			}

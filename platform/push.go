@@ -105,7 +105,15 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 	}
 	defer s.unlockClient(req.ClientID)
 
-	resp, applied, err := s.push(r.Context(), u, &req)
+	// The action log's checks that need no database start now, beside
+	// the push (chainprep.go); waited for so that no goroutine outlives
+	// the request.
+	var pre *chainPrep
+	if len(req.Chain) > 0 {
+		pre = prepareChain(u.ID, &req)
+		defer pre.wait()
+	}
+	resp, applied, err := s.push(r.Context(), u, &req, pre)
 	if err != nil {
 		var pe *pushError
 		if errors.As(err, &pe) {
@@ -142,7 +150,7 @@ func (s *Server) handlePush(w http.ResponseWriter, r *http.Request, u *streetdes
 // pushIn runs in a transaction other pushes may share (pushgroup.go): it
 // writes nothing but this push's effects and leaves the commit to the
 // group.
-func (s *Server) pushIn(ctx context.Context, t *tx, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
+func (s *Server) pushIn(ctx context.Context, t *tx, u *streetdesk.User, req *streetdesk.PushRequest, pre *chainPrep) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
 	// Everything the batch reads before it applies anything, in one look:
 	// the client, the stored results of its keys (every key, resent or
 	// not: a key's stored result is the same whatever id carries it), its
@@ -235,7 +243,7 @@ func (s *Server) pushIn(ctx context.Context, t *tx, u *streetdesk.User, req *str
 	}
 	// The action log flags, never refuses: it cannot fail a push but for
 	// the database failing.
-	if resp.Chain, err = t.storeChain(ctx, u, req.ClientID, req.Chain, fresh); err != nil {
+	if resp.Chain, err = t.storeChain(ctx, u, req, fresh, pre); err != nil {
 		return nil, nil, err
 	}
 	resp.LastMutationID = last

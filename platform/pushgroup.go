@@ -38,6 +38,7 @@ type pushJob struct {
 	ctx context.Context
 	u   *streetdesk.User
 	req *streetdesk.PushRequest
+	pre *chainPrep // the action log's checks under way (nil without entries)
 
 	resp    *streetdesk.PushResponse
 	applied []streetdesk.Mutation
@@ -62,8 +63,8 @@ type pushGroups struct {
 
 // push runs one push, in a group with whatever other pushes come along
 // while the one before is in flight.
-func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
-	j := &pushJob{ctx: ctx, u: u, req: req, done: make(chan struct{}), lead: make(chan struct{})}
+func (s *Server) push(ctx context.Context, u *streetdesk.User, req *streetdesk.PushRequest, pre *chainPrep) (*streetdesk.PushResponse, []streetdesk.Mutation, error) {
+	j := &pushJob{ctx: ctx, u: u, req: req, pre: pre, done: make(chan struct{}), lead: make(chan struct{})}
 	g := &s.groups
 	g.mu.Lock()
 	lead := !g.leading
@@ -217,7 +218,7 @@ func (s *Server) pushStep(t *tx, j *pushJob) *pushJob {
 	var applied []streetdesk.Mutation
 	err := s.storeFault("push")
 	if err == nil {
-		resp, applied, err = s.pushIn(ctx, t, j.u, j.req)
+		resp, applied, err = s.pushIn(ctx, t, j.u, j.req, j.pre)
 	}
 	var pe *pushError
 	if errors.As(err, &pe) {
