@@ -124,3 +124,75 @@ func TestWakeEncoding(t *testing.T) {
 		t.Errorf("All: %+v", got)
 	}
 }
+
+// TestStoreTouchOrder: change-log entries touched in a write transaction are
+// read back by it in the order touched, a savepoint's rollback undoes
+// exactly those touched after it, and the commit keeps them in that order
+// (SQLite queues them and writes them together; PostgreSQL writes each).
+func TestStoreTouchOrder(t *testing.T) {
+	st := openTestStore(t)
+	ctx := context.Background()
+	tx, err := st.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback()
+	now := time.Now()
+	touch := func(id string) {
+		t.Helper()
+		if err := tx.Touch(ctx, store.LogEntry{Type: "note", EntityID: id, OrderID: "o1", AssigneeID: "cw1", TeamID: "tA", At: now}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read := func(r interface {
+		Changes(context.Context, store.ChangeQuery, func(*store.Change) error) error
+	}) []string {
+		t.Helper()
+		var ids []string
+		var last int64
+		err := r.Changes(ctx, store.ChangeQuery{Scope: store.Scope{AssigneeID: "cw1"}, UserID: "cw1", Limit: 100}, func(c *store.Change) error {
+			if c.Seq <= last {
+				t.Errorf("seq %d after %d", c.Seq, last)
+			}
+			last = c.Seq
+			ids = append(ids, c.EntityID)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	touch("a")
+	touch("b")
+	if err := tx.Savepoint(ctx); err != nil {
+		t.Fatal(err)
+	}
+	touch("c")
+	if err := tx.RollbackTo(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Release(ctx); err != nil {
+		t.Fatal(err)
+	}
+	touch("d")
+	touch("a") // touched again: after d now
+	if ents, err := tx.OrderEntities(ctx, "o1"); err != nil || len(ents) != 3 || ents[0].ID != "b" || ents[2].ID != "a" {
+		t.Fatalf("entities in the transaction: %+v %v", ents, err)
+	}
+	if got := read(tx); !slices.Equal(got, []string{"b", "d", "a"}) {
+		t.Fatalf("in the transaction: %q", got)
+	}
+	touch("e")
+	if err := tx.Commit(); err != nil {
+		t.Fatal(err)
+	}
+	rt, err := st.BeginRead(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rt.Rollback()
+	if got := read(rt); !slices.Equal(got, []string{"b", "d", "a", "e"}) {
+		t.Fatalf("committed: %q", got)
+	}
+}

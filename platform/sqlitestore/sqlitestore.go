@@ -226,6 +226,9 @@ func (db *DB) PruneResults(ctx context.Context, before time.Time, limit int) (in
 	err := db.update(ctx, func(t *writeTx) error {
 		// One write transaction: both deletions pick the same results.
 		const oldest = `SELECT client_id, id FROM mutation_results WHERE at < ? ORDER BY at, client_id, id LIMIT ?`
+		if err := t.flushTouches(ctx); err != nil {
+			return err
+		}
 		if _, err := t.t.exec(ctx, `DELETE FROM change_log WHERE type = 'mutationResult' AND entity_id IN
 			(SELECT client_id || '/' || id FROM (`+oldest+`))`, before.UnixMilli(), limit); err != nil {
 			return err
@@ -356,13 +359,17 @@ func (db *DB) GrantBlob(ctx context.Context, sha, userID string) error {
 // writeTx is a write transaction.
 type writeTx struct {
 	reader
-	t    *tx
-	db   *DB
-	keys store.KeySet // wake keys of the entries touched
+	t       *tx
+	db      *DB
+	keys    store.KeySet     // wake keys of the entries touched
+	touches []store.LogEntry // change-log entries not written yet (Touch)
 }
 
 // Commit commits and then tells the watchers whose views changed.
 func (t *writeTx) Commit() error {
+	if err := t.flushTouches(context.Background()); err != nil {
+		return errors.Join(err, t.t.Rollback())
+	}
 	if err := t.t.Commit(); err != nil {
 		return err
 	}
@@ -373,7 +380,10 @@ func (t *writeTx) Commit() error {
 	return nil
 }
 
-func (t *writeTx) Rollback() error { return t.t.Rollback() }
+func (t *writeTx) Rollback() error {
+	t.touches = nil
+	return t.t.Rollback()
+}
 
 func (t *writeTx) InsertOrder(ctx context.Context, o *streetdesk.WorkOrder, phone string) error {
 	data, err := jsonOf(o)
@@ -513,6 +523,9 @@ func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs 
 	if len(rs) == 0 {
 		return nil
 	}
+	if err := t.flushTouches(ctx); err != nil { // the results' entries come after
+		return err
+	}
 	at := now.UnixMilli()
 	args := make([]any, 0, 8*len(rs))
 	for _, r := range rs {
@@ -536,36 +549,102 @@ func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs 
 }
 
 // Touch replaces the entity's row: REPLACE deletes the old one, and the new
-// one gets the next AUTOINCREMENT sequence number.
+// one gets the next AUTOINCREMENT sequence number. The entry waits in the
+// transaction and goes in with the others in multi-row statements, in the
+// order they were touched (flushTouches), before anything else reads or
+// writes the change log, at a savepoint's edges and at the commit: a push
+// of 1,000 notes wrote its entries one statement each.
 func (t *writeTx) Touch(ctx context.Context, e store.LogEntry) error {
 	if t.keys == nil {
 		t.keys = store.KeySet{}
 	}
 	e.WakeKeys(t.keys.Add)
-	_, err := t.t.exec(ctx, `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at)
-		VALUES (?,?,?,?,?,?,?,?,?,?)`, e.Type, e.EntityID, e.OrderID, e.AssigneeID, e.TeamID, e.UserID, e.ClientID, string(e.Extra), e.Version, e.At.UnixMilli())
-	if err != nil {
-		return fmt.Errorf("change log: %w", err)
+	t.touches = append(t.touches, e)
+	return nil
+}
+
+// touchRows bounds a statement of flushTouches (ten parameters a row).
+const touchRows = 500
+
+func (t *writeTx) flushTouches(ctx context.Context) error {
+	const cols = 10
+	const row = "(?,?,?,?,?,?,?,?,?,?)"
+	for len(t.touches) > 0 {
+		batch := t.touches[:min(len(t.touches), touchRows)]
+		args := make([]any, 0, cols*len(batch))
+		for _, e := range batch {
+			args = append(args, e.Type, e.EntityID, e.OrderID, e.AssigneeID, e.TeamID, e.UserID, e.ClientID, string(e.Extra), e.Version, e.At.UnixMilli())
+		}
+		q := `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at) VALUES ` +
+			row + strings.Repeat(","+row, len(batch)-1)
+		if _, err := t.t.exec(ctx, q, args...); err != nil {
+			return fmt.Errorf("change log: %w", err)
+		}
+		t.touches = t.touches[len(batch):]
 	}
+	t.touches = nil
 	return nil
 }
 
 func (t *writeTx) HideOrder(ctx context.Context, orderID string) error {
+	if err := t.flushTouches(ctx); err != nil {
+		return err
+	}
 	_, err := t.t.exec(ctx, `UPDATE change_log SET assignee_id = '' WHERE order_id = ? AND type <> 'revoke'`, orderID)
 	return err
 }
 
+// The change-log reads of a write transaction see its entries.
+
+func (t *writeTx) MaxSeq(ctx context.Context) (int64, error) {
+	if err := t.flushTouches(ctx); err != nil {
+		return 0, err
+	}
+	return t.reader.MaxSeq(ctx)
+}
+
+func (t *writeTx) ScopeSeqs(ctx context.Context, s store.Scope, userID string) (int64, int64, error) {
+	if err := t.flushTouches(ctx); err != nil {
+		return 0, 0, err
+	}
+	return t.reader.ScopeSeqs(ctx, s, userID)
+}
+
+func (t *writeTx) Changes(ctx context.Context, q store.ChangeQuery, fn func(*store.Change) error) error {
+	if err := t.flushTouches(ctx); err != nil {
+		return err
+	}
+	return t.reader.Changes(ctx, q, fn)
+}
+
+func (t *writeTx) OrderEntities(ctx context.Context, orderID string) ([]store.Entity, error) {
+	if err := t.flushTouches(ctx); err != nil {
+		return nil, err
+	}
+	return t.reader.OrderEntities(ctx, orderID)
+}
+
+// A savepoint's edges write the entries touched before them, so that
+// ROLLBACK TO undoes exactly what came after the savepoint.
+
 func (t *writeTx) Savepoint(ctx context.Context) error {
+	if err := t.flushTouches(ctx); err != nil {
+		return err
+	}
 	_, err := t.t.exec(ctx, `SAVEPOINT m`)
 	return err
 }
 
 func (t *writeTx) RollbackTo(ctx context.Context) error {
+	t.touches = nil // touched after the savepoint: undone with the rest
 	_, err := t.t.exec(ctx, `ROLLBACK TO m`)
 	return err
 }
 
 func (t *writeTx) Release(ctx context.Context) error {
+	if err := t.flushTouches(ctx); err != nil {
+		return err
+	}
 	_, err := t.t.exec(ctx, `RELEASE m`)
 	return err
 }
