@@ -365,3 +365,26 @@ func TestCentreAuditAccess(t *testing.T) {
 		}
 	}
 }
+
+// TestChainOnlyPushThenMutations: a client whose first push carries only
+// action-log entries (a desk forked after a restore sends its fork entry
+// first) then pushes mutations numbered past 1: they are applied, not
+// held as a gap forever (TestModelRestore stalled on it).
+func TestChainOnlyPushThenMutations(t *testing.T) {
+	e := newEnv(t)
+	o := e.dispatch("teamA", "cw01")
+	d := e.chainDesk("cw01")
+	d.push(nil, d.append(streetdesk.ChainKindFork, streetdesk.ChainFork{PreviousClientID: newID(), Reason: "restored"}))
+	d.c.next = 3 // ids 1 and 2 were the old client's, confirmed before the fork
+	m, en := d.act(streetdesk.MutAccept, o.ID, nil)
+	pr := d.push([]streetdesk.Mutation{m}, en)
+	if len(pr.Results) != 1 || pr.Results[0].Status != streetdesk.ResultApplied || pr.LastMutationID != 3 {
+		t.Fatalf("mutation 3 after a push of entries only: %+v, lastMutationId %d", pr.Results, pr.LastMutationID)
+	}
+	// A gap in a client that has numbering stays a gap.
+	d.c.next = 5
+	m2, en2 := d.act(streetdesk.MutAddNote, o.ID, note("跳号"))
+	if pr := d.push([]streetdesk.Mutation{m2}, en2); len(pr.Results) != 0 || pr.LastMutationID != 3 {
+		t.Fatalf("a gap after 3: %+v, lastMutationId %d", pr.Results, pr.LastMutationID)
+	}
+}

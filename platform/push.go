@@ -179,6 +179,13 @@ func (s *Server) pushIn(ctx context.Context, t *tx, u *streetdesk.User, req *str
 		return nil, nil, newPushError(http.StatusForbidden, streetdesk.EFORBIDDEN, "this clientId belongs to another user", 0)
 	case cl.Forgotten:
 		return nil, nil, newPushError(http.StatusConflict, streetdesk.ErrClientStateNotFound, "the platform has no state for this client; register a new clientId and re-send", 0)
+	case last == 0 && len(req.Mutations) > 0:
+		// A client first heard of in a push of action-log entries only (a
+		// desk that forked after a restored backup sends its fork entry
+		// before any mutation) has no numbering yet: it starts where its
+		// mutations do, as a new one would. Held at 0, a desk whose ids
+		// went on from the old client's waited for ids it no longer has.
+		last = req.Mutations[0].ID - 1
 	}
 
 	resp := &streetdesk.PushResponse{Results: []streetdesk.MutationResult{}}
