@@ -339,7 +339,9 @@ func (c *chainPush) link(ctx context.Context, e *streetdesk.ChainEntry, key, ord
 	// The client holds nothing before it: it goes on from another client
 	// id of the same desk (after a fork of the client id), or entries are
 	// missing.
-	prev, err := c.t.ChainEntries(ctx, store.ChainQuery{UserID: c.u.ID, Hash: e.Prev})
+	// The entry it follows has the number before it (its hash covers the
+	// number), which the index by user and number serves.
+	prev, err := c.t.ChainEntries(ctx, store.ChainQuery{UserID: c.u.ID, Hash: e.Prev, MinSeq: e.Seq - 1, MaxSeq: e.Seq - 1})
 	if err != nil {
 		return err
 	}

@@ -250,7 +250,9 @@ func (a *Audit) checkLinks(ctx context.Context, s *ChainSummary, links []linkInf
 			}
 			continue
 		}
-		prev, err := a.db.ChainEntries(ctx, store.ChainQuery{UserID: s.UserID, Hash: l.prev})
+		// The entry it follows has the number before it (its hash covers
+		// the number), which the index by user and number serves.
+		prev, err := a.db.ChainEntries(ctx, store.ChainQuery{UserID: s.UserID, Hash: l.prev, MinSeq: l.seq - 1, MaxSeq: l.seq - 1})
 		if err != nil {
 			return err
 		}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -149,4 +150,104 @@ func schemaOf(t *testing.T, db *sql.DB) [][4]string {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// Migration 11 rebuilds the action log's table with other keys: every
+// entry, its number n and the AUTOINCREMENT counter (past entries since
+// removed) are kept, an entry sent again is still skipped, and the schema
+// is a new database's.
+func TestOpenKeepsActionLogThroughMigration11(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	path := filepath.Join(dir, "v10.db")
+	raw := openRaw(t, path)
+	if _, err := raw.ExecContext(ctx, `CREATE TABLE schema_migrations (
+	version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("sqlitestore", "migrations", "*.sql"))
+	if err != nil || len(files) < 11 {
+		t.Fatalf("migrations: %v (%v)", files, err)
+	}
+	for i, f := range files[:10] {
+		q, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.ExecContext(ctx, string(q)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := raw.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, 0)`, i+1, filepath.Base(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	const cols = `client_id, user_id, seq, prev, kind, entry_client_id, at, body_hash, hash, body, order_id, mutation_key, fork_of, received_at`
+	ins := `INSERT INTO audit_entries (n, ` + cols + `) VALUES (?, ?, 'u-cw01', ?, ?, 'note', ?, '2026-12-05T09:00:00+08:00', 'bh', ?, '{}', ?, ?, '', 1)`
+	for _, r := range []struct {
+		n          int
+		client     string
+		seq        int
+		prev, hash string
+		order, key string
+	}{
+		{1, "c1", 1, "genesis", "h1", "WO-1", "k1"},
+		{2, "c1", 2, "h1", "h2", "WO-2", "k2"},
+		{5, "c2", 1, "h2", "h5", "", ""},
+		{7, "c2", 2, "h5", "h7", "WO-1", "k7"},
+	} {
+		if _, err := raw.ExecContext(ctx, ins, r.n, r.client, r.seq, r.prev, r.client, r.hash, r.order, r.key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Entries 8 and 9 were written and have since gone: n is never reused.
+	if _, err := raw.ExecContext(ctx, `UPDATE sqlite_sequence SET seq = 9 WHERE name = 'audit_entries'`); err != nil {
+		t.Fatal(err)
+	}
+	dump := func(db *sql.DB) []string {
+		t.Helper()
+		rows, err := db.QueryContext(ctx, `SELECT n || '|' || `+strings.ReplaceAll(cols, ", ", ` || '|' || `)+` FROM audit_entries ORDER BY n`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rows.Close()
+		var out []string
+		for rows.Next() {
+			var s string
+			if err := rows.Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			out = append(out, s)
+		}
+		return out
+	}
+	before := dump(raw)
+	raw.Close()
+
+	openPlatform(t, path).Close()
+	raw = openRaw(t, path)
+	defer raw.Close()
+	if after := dump(raw); !reflect.DeepEqual(after, before) {
+		t.Fatalf("entries after migration 11:\n%q\nwant\n%q", after, before)
+	}
+	res, err := raw.ExecContext(ctx, `INSERT OR IGNORE INTO audit_entries (`+cols+`) VALUES
+		('c1', 'u-cw01', 2, 'h1', 'note', 'c1', 'x', 'bh', 'h2', '{}', '', '', '', 1),
+		('c2', 'u-cw01', 3, 'h7', 'note', 'c2', 'x', 'bh', 'h10', '{}', '', '', '', 1)`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _ := res.RowsAffected(); n != 1 {
+		t.Errorf("%d entries stored of one held and one new, want 1", n)
+	}
+	var n int
+	if err := raw.QueryRowContext(ctx, `SELECT n FROM audit_entries WHERE hash = 'h10'`).Scan(&n); err != nil || n <= 9 {
+		t.Errorf("the new entry's n = %d (%v), want past the counter's 9", n, err)
+	}
+	upgraded := schemaOf(t, raw)
+	fresh := filepath.Join(dir, "fresh.db")
+	openPlatform(t, fresh).Close()
+	rawFresh := openRaw(t, fresh)
+	defer rawFresh.Close()
+	if want := schemaOf(t, rawFresh); !reflect.DeepEqual(upgraded, want) {
+		t.Errorf("schema after migration 11 differs from a new database's:\n got %q\nwant %q", upgraded, want)
+	}
 }

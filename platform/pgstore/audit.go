@@ -188,7 +188,7 @@ func (t *writeTx) InsertChainEntries(ctx context.Context, rs []store.ChainRow) e
 	t.q.later("store action log", `INSERT INTO audit_entries (client_id, user_id, seq, prev, kind, entry_client_id, at, body_hash, hash, body, order_id, mutation_key, fork_of, received_at)
 		SELECT c, u, s, p, k, ec, a, bh, h, b, o, mk, f, rc FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[],
 		  $11::text[], $12::text[], $13::text[], $14::bigint[]) WITH ORDINALITY AS r(c, u, s, p, k, ec, a, bh, h, b, o, mk, f, rc, i) ORDER BY i
-		ON CONFLICT (client_id, hash) DO NOTHING`,
+		ON CONFLICT (client_id, seq, hash) DO NOTHING`,
 		client, user, seq, prev, kind, ecl, at, bh, hash, body, order, key, fork, received)
 	return nil
 }
