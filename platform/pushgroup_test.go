@@ -105,6 +105,46 @@ func TestPushGroupRefusedPushLeavesOthers(t *testing.T) {
 	}
 }
 
+// The group's first push runs without a savepoint of its own: refused as a
+// whole after it wrote, it is rolled back with the transaction, and the
+// pushes queued behind it are applied once in the next.
+func TestPushGroupRefusedFirstPushLeavesNothing(t *testing.T) {
+	e, hold, release := groupEnv(t)
+	o1, o2, o3 := e.dispatch("teamA", "cw02"), e.dispatch("teamA", "cw01"), e.dispatch("teamA", "cw01")
+	bad, good1, good2 := e.client("cw02"), e.client("cw01"), e.client("cw01")
+	badNote := newID()
+	mBad := bad.mut(streetdesk.MutAddNote, o1, streetdesk.AddNoteArgs{NoteID: badNote, Body: "写了又撤"})
+	mBad2 := bad.mut(streetdesk.MutAddNote, o1, streetdesk.AddNoteArgs{NoteID: newID(), Body: "同键不同内容"})
+	mBad2.Key = mBad.Key
+	mGood1 := good1.mut(streetdesk.MutAddNote, o2, streetdesk.AddNoteArgs{NoteID: newID(), Body: "排队一"})
+	mGood2 := good2.mut(streetdesk.MutAddNote, o3, streetdesk.AddNoteArgs{NoteID: newID(), Body: "排队二"})
+
+	e.token("cw01") // signed in before the writer is held (SQLite writes tokens on the writer)
+	e.token("cw02")
+	awaitHeld := hold()
+	stBad := bad.pushAsync(t.Context(), mBad, mBad2)
+	awaitHeld() // the refused push wrote its first note and holds the transaction
+	st1, st2 := good1.pushAsync(t.Context(), mGood1), good2.pushAsync(t.Context(), mGood2)
+	waitPushesQueued(t, e, 2)
+	close(release)
+	if st := [3]int{<-stBad, <-st1, <-st2}; st != [3]int{http.StatusUnprocessableEntity, http.StatusOK, http.StatusOK} {
+		t.Fatalf("statuses %v, want 422 200 200", st)
+	}
+	checkEffects(t, e, map[string]int{mBad.Key: 0, mGood1.Key: 1, mGood2.Key: 1})
+	ctx := context.Background()
+	if notes, _ := e.srv.Notes(ctx, o1.ID); len(notes) != 0 {
+		t.Errorf("the refused push's note stayed: %+v", notes)
+	}
+	for _, o := range []*streetdesk.WorkOrder{o2, o3} {
+		if notes, _ := e.srv.Notes(ctx, o.ID); len(notes) != 1 {
+			t.Errorf("notes of %s: %d, want 1", o.ID, len(notes))
+		}
+	}
+	if got := bad.pushOne(mBad); got.Status != streetdesk.ResultApplied {
+		t.Fatalf("refused push sent again, alone: %+v", got)
+	}
+}
+
 // A push whose client goes away while it waits for a group is applied at
 // most once: sent again, it is applied or a duplicate, and its note exists
 // once.
