@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/internal/sqlrows"
 	"github.com/streetdesk/streetdesk/platform"
 	"github.com/streetdesk/streetdesk/platform/sqlitestore"
 	"golang.org/x/crypto/bcrypt"
@@ -205,18 +206,9 @@ func TestOpenKeepsActionLogThroughMigration11(t *testing.T) {
 	}
 	dump := func(db *sql.DB) []string {
 		t.Helper()
-		rows, err := db.QueryContext(ctx, `SELECT n || '|' || `+strings.ReplaceAll(cols, ", ", ` || '|' || `)+` FROM audit_entries ORDER BY n`)
+		out, err := sqlrows.Column[string](db.QueryContext(ctx, `SELECT n || '|' || `+strings.ReplaceAll(cols, ", ", ` || '|' || `)+` FROM audit_entries ORDER BY n`))
 		if err != nil {
 			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var s string
-			if err := rows.Scan(&s); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, s)
 		}
 		return out
 	}

@@ -18,8 +18,8 @@ import (
 // the next transaction for all: each push after the first runs in a
 // savepoint of its own (a push refused as a whole — a key reused with
 // another payload, a client of another user — is rolled back alone; the
-// first, refused, ends the group with nothing in it), and one COMMIT and one fsync
-// serve them all. No push is answered before that COMMIT: a push answered
+// first, refused, ends the group with nothing in it), and one COMMIT and
+// one fsync serve them all. No push is answered before that COMMIT: a push answered
 // applied is durable, and one answered with an error left nothing behind.
 //
 // The per-client lock (lockClient) keeps a client out of a group twice;
@@ -205,9 +205,10 @@ func (j *pushJob) requeued(again []*pushJob) bool {
 	return false
 }
 
-// pushStep runs j's push in a savepoint of t. It returns j when the
-// transaction is lost (j.err says why); a push refused as a whole is rolled
-// back to the savepoint, answered, and the transaction goes on.
+// pushStep runs j's push in t, in a savepoint of its own unless it is the
+// group's first. It returns j when the transaction is lost (j.err says
+// why); a push refused as a whole in a savepoint is rolled back to it,
+// answered, and the transaction goes on.
 //
 // The group's first push (alone) runs without a savepoint: refused as a
 // whole, it loses the transaction, which holds nothing else yet. A
