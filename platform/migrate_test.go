@@ -161,27 +161,7 @@ func TestOpenKeepsActionLogThroughMigration11(t *testing.T) {
 	ctx := context.Background()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "v10.db")
-	raw := openRaw(t, path)
-	if _, err := raw.ExecContext(ctx, `CREATE TABLE schema_migrations (
-	version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
-		t.Fatal(err)
-	}
-	files, err := filepath.Glob(filepath.Join("sqlitestore", "migrations", "*.sql"))
-	if err != nil || len(files) < 11 {
-		t.Fatalf("migrations: %v (%v)", files, err)
-	}
-	for i, f := range files[:10] {
-		q, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := raw.ExecContext(ctx, string(q)); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
-		if _, err := raw.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, 0)`, i+1, filepath.Base(f)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	raw := rawAtVersion(t, path, 10)
 	const cols = `client_id, user_id, seq, prev, kind, entry_client_id, at, body_hash, hash, body, order_id, mutation_key, fork_of, received_at`
 	ins := `INSERT INTO audit_entries (n, ` + cols + `) VALUES (?, ?, 'u-cw01', ?, ?, 'note', ?, '2026-12-05T09:00:00+08:00', 'bh', ?, '{}', ?, ?, '', 1)`
 	for _, r := range []struct {
@@ -242,4 +222,75 @@ func TestOpenKeepsActionLogThroughMigration11(t *testing.T) {
 	if want := schemaOf(t, rawFresh); !reflect.DeepEqual(upgraded, want) {
 		t.Errorf("schema after migration 11 differs from a new database's:\n got %q\nwant %q", upgraded, want)
 	}
+}
+
+// Migration 12 moves a push's results out of the change log: each result
+// keeps the number its change-log row had (so cursors stay valid) and
+// its order, and the change log keeps its other entries.
+func TestOpenKeepsResultNumbersThroughMigration12(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "v11.db")
+	raw := rawAtVersion(t, path, 11)
+	for _, q := range []string{
+		`INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at) VALUES
+			('c1', 1, 'k1', 'f', 'u', 1, '{"id":1}', 1), ('c1', 2, 'k2', 'f', 'u', 1, '{"id":2}', 1),
+			('c2', 1, 'k3', 'f', 'u', 0, '{"id":1}', 1)`,
+		`INSERT INTO change_log (seq, type, entity_id, order_id, client_id, extra, at) VALUES
+			(5, 'mutationResult', 'c1/1', 'WO-1', 'c1', '{"id":1}', 1),
+			(7, 'note', 'n1', 'WO-1', '', '', 1),
+			(9, 'mutationResult', 'c1/2', 'WO-2', 'c1', '{"id":2}', 1)`,
+	} {
+		if _, err := raw.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw.Close()
+
+	openPlatform(t, path).Close()
+	raw = openRaw(t, path)
+	defer raw.Close()
+	for _, c := range []struct {
+		q    string
+		want []string
+	}{
+		{`SELECT client_id || '/' || id || ' ' || seq || ' ' || order_id FROM mutation_results ORDER BY client_id, id`,
+			[]string{"c1/1 5 WO-1", "c1/2 9 WO-2", "c2/1 0 "}}, // c2/1 had been pruned from the log
+		{`SELECT seq || ' ' || type FROM change_log ORDER BY seq`, []string{"7 note"}},
+		{`SELECT name FROM sqlite_schema WHERE name IN ('change_log_client', 'mutation_results_seq')`, []string{"mutation_results_seq"}},
+		{`SELECT seq FROM sqlite_sequence WHERE name = 'change_log'`, []string{"9"}},
+	} {
+		got, err := sqlrows.Column[string](raw.QueryContext(ctx, c.q))
+		if err != nil || !reflect.DeepEqual(got, c.want) {
+			t.Errorf("%s: %q (%v), want %q", c.q, got, err, c.want)
+		}
+	}
+}
+
+// rawAtVersion makes a SQLite platform file at schema version n, as the
+// release that stopped at migration n left it.
+func rawAtVersion(t *testing.T, path string, n int) *sql.DB {
+	t.Helper()
+	ctx := context.Background()
+	raw := openRaw(t, path)
+	if _, err := raw.ExecContext(ctx, `CREATE TABLE schema_migrations (
+	version INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)`); err != nil {
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join("sqlitestore", "migrations", "*.sql"))
+	if err != nil || len(files) <= n {
+		t.Fatalf("migrations: %v (%v)", files, err)
+	}
+	for i, f := range files[:n] {
+		q, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := raw.ExecContext(ctx, string(q)); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if _, err := raw.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, 0)`, i+1, filepath.Base(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return raw
 }

@@ -512,3 +512,30 @@ func TestChecksumCacheBounded(t *testing.T) {
 	}
 	check(2)
 }
+
+// A client's results take their places in the change log's sequence among
+// the entries written around them, also on a platform whose change log was
+// still empty, and a pull one change a page steps through them in order.
+func TestPullResultsInSequenceWithChanges(t *testing.T) {
+	e := newEnv(t)
+	c := e.client("cw01")
+	ghost := &streetdesk.WorkOrder{ID: "WO-20261123-00000000", Version: 1, Cycle: 1}
+	if r := c.pushOne(c.mut(streetdesk.MutAccept, ghost, nil)); r.Status == streetdesk.ResultApplied {
+		t.Fatalf("accept of an unknown order: %+v", r)
+	}
+	o1 := e.dispatch("teamA", "cw01")
+	o2 := e.dispatch("teamA", "cw01")
+	if r := c.pushOne(c.mut(streetdesk.MutAccept, o2, nil)); r.Status != streetdesk.ResultApplied {
+		t.Fatalf("accept: %+v", r)
+	}
+	var got []string
+	for _, p := range c.pullAll("", 1) {
+		for _, ch := range p.Changes {
+			got = append(got, ch.Type+" "+ch.ID)
+		}
+	}
+	want := []string{"mutationResult 1", "workOrder " + o1.ID, "workOrder " + o2.ID, "mutationResult 2"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("changes one a page:\n%q\nwant\n%q", got, want)
+	}
+}

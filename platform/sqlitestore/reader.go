@@ -344,7 +344,8 @@ func (r reader) EffectCounts(ctx context.Context, keys []string) (map[string]int
 
 func (r reader) MaxSeq(ctx context.Context) (int64, error) {
 	var n int64
-	err := r.q.queryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM change_log`).Scan(&n)
+	// The counter: results hold numbers of the sequence too (migration 12).
+	err := r.q.queryRow(ctx, `SELECT COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'change_log'), 0)`).Scan(&n)
 	return n, err
 }
 
@@ -374,6 +375,10 @@ const changeCols = `SELECT c.seq, c.type, c.entity_id, c.order_id, c.extra, c.ve
 		  ELSE '' END
 		FROM change_log c `
 
+// resultCols reads a client's stored result as a change (migration 12).
+const resultCols = `SELECT r.seq, 'mutationResult', r.client_id || '/' || r.id, r.order_id, r.result, 0, ''
+		FROM mutation_results r `
+
 // Changes reads three index ranges (the scope's changes, the user's
 // revocations, the client's results), merged in sequence order: SQLite
 // walks them in step and stops at the limit.
@@ -389,7 +394,7 @@ func (r reader) Changes(ctx context.Context, q store.ChangeQuery, fn func(*store
 	}
 	query := changeCols + `WHERE ` + scope + ` AND c.seq > ?4
 		UNION ALL ` + changeCols + `WHERE c.user_id = ?2 AND c.user_id <> '' AND c.seq > ?4 AND c.seq > ?6
-		UNION ALL ` + changeCols + `WHERE c.client_id = ?3 AND c.client_id <> '' AND c.seq > ?4
+		UNION ALL ` + resultCols + `WHERE r.client_id = ?3 AND r.seq > ?4
 		ORDER BY 1 LIMIT ?5`
 	rows, err := r.q.query(ctx, query, scopeArg, q.UserID, clientKey, q.After, q.Limit, q.RevokedAfter)
 	if err != nil {

@@ -224,15 +224,8 @@ func (db *DB) PruneRevocations(ctx context.Context, before time.Time) error {
 func (db *DB) PruneResults(ctx context.Context, before time.Time, limit int) (int, error) {
 	var n int64
 	err := db.update(ctx, func(t *writeTx) error {
-		// One write transaction: both deletions pick the same results.
+		// The results are their own change-log entries (migration 12).
 		const oldest = `SELECT client_id, id FROM mutation_results WHERE at < ? ORDER BY at, client_id, id LIMIT ?`
-		if err := t.flushTouches(ctx); err != nil {
-			return err
-		}
-		if _, err := t.t.exec(ctx, `DELETE FROM change_log WHERE type = 'mutationResult' AND entity_id IN
-			(SELECT client_id || '/' || id FROM (`+oldest+`))`, before.UnixMilli(), limit); err != nil {
-			return err
-		}
 		res, err := t.t.exec(ctx, `DELETE FROM mutation_results WHERE (client_id, id) IN (`+oldest+`)`, before.UnixMilli(), limit)
 		if err != nil {
 			return err
@@ -517,35 +510,48 @@ func (t *writeTx) SetLastMutationID(ctx context.Context, clientID string, last i
 	return err
 }
 
-// StoreResults writes the results and their change-log entries, one
-// multi-row INSERT each.
+// StoreResults writes the results, each with a number of the change log's
+// sequence (reserved from its AUTOINCREMENT counter, after the entries
+// touched before them) by which a client pulls its results
+// (migration 12): one multi-row INSERT and no change-log rows.
 func (t *writeTx) StoreResults(ctx context.Context, clientID, userID string, rs []store.ResultRow, now time.Time) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	if err := t.flushTouches(ctx); err != nil { // the results' entries come after
+	if err := t.flushTouches(ctx); err != nil { // the results come after
 		return err
 	}
-	at := now.UnixMilli()
-	args := make([]any, 0, 8*len(rs))
-	for _, r := range rs {
-		args = append(args, clientID, r.ID, r.Key, r.Fingerprint, userID, boolInt(r.Effect), string(r.Result), at)
-	}
-	q := `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at) VALUES (?,?,?,?,?,?,?,?)` +
-		strings.Repeat(",(?,?,?,?,?,?,?,?)", len(rs)-1)
-	if _, err := t.t.exec(ctx, q, args...); err != nil {
+	last, err := t.reserveSeqs(ctx, len(rs))
+	if err != nil {
 		return fmt.Errorf("store results: %w", err)
 	}
-	args = args[:0]
+	seq := last - int64(len(rs))
+	at := now.UnixMilli()
+	args := make([]any, 0, 10*len(rs))
 	for _, r := range rs {
-		args = append(args, fmt.Sprintf("%s/%d", clientID, r.ID), r.OrderID, clientID, string(r.Result), at)
+		seq++
+		args = append(args, clientID, r.ID, r.Key, r.Fingerprint, userID, boolInt(r.Effect), string(r.Result), at, seq, r.OrderID)
 	}
-	q = `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, client_id, extra, at) VALUES ('mutationResult',?,?,?,?,?)` +
-		strings.Repeat(",('mutationResult',?,?,?,?,?)", len(rs)-1)
+	q := `INSERT INTO mutation_results (client_id, id, key, fingerprint, user_id, effect, result, at, seq, order_id) VALUES (?,?,?,?,?,?,?,?,?,?)` +
+		strings.Repeat(",(?,?,?,?,?,?,?,?,?,?)", len(rs)-1)
 	if _, err := t.t.exec(ctx, q, args...); err != nil {
 		return fmt.Errorf("store results: %w", err)
 	}
 	return nil
+}
+
+// reserveSeqs takes n numbers of the change log's sequence and returns the
+// last. The change log's AUTOINCREMENT goes on past the counter
+// sqlite_sequence keeps (SQLite documents it as writable), so no later
+// entry gets a reserved number.
+func (t *writeTx) reserveSeqs(ctx context.Context, n int) (int64, error) {
+	var last int64
+	err := t.t.queryRow(ctx, `UPDATE sqlite_sequence SET seq = seq + ? WHERE name = 'change_log' RETURNING seq`, n).Scan(&last)
+	if errors.Is(err, sql.ErrNoRows) { // the change log was never written
+		_, err = t.t.exec(ctx, `INSERT INTO sqlite_sequence (name, seq) VALUES ('change_log', ?)`, n)
+		last = int64(n)
+	}
+	return last, err
 }
 
 // Touch replaces the entity's row: REPLACE deletes the old one, and the new

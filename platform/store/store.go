@@ -422,7 +422,9 @@ type Tx interface {
 	// SetLastMutationID advances a client's lastMutationId.
 	SetLastMutationID(ctx context.Context, clientID string, last int64) error
 	// StoreResults writes a push's results, each with its place in the
-	// change log (type mutationResult, entity "clientId/id").
+	// change log's sequence after the entries touched before it: the
+	// client's pull returns them (type mutationResult, entity
+	// "clientId/id").
 	StoreResults(ctx context.Context, clientID, userID string, rs []ResultRow, now time.Time) error
 
 	// RecordCitizenRating keeps the citizen's rating of an order's cycle;
