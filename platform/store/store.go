@@ -521,7 +521,8 @@ const (
 
 // LogEntry is an entity's place in the change log and who sees it:
 // AssigneeID's and TeamID's views for an order's entities, UserID for a
-// revocation, ClientID for a mutation result.
+// revocation. No entry sets ClientID: a push's results reach the change
+// log through StoreResults, not Touch.
 type LogEntry struct {
 	Type, EntityID, OrderID string
 	AssigneeID, TeamID      string

@@ -19,8 +19,8 @@ func UserKey(id string) string { return "u:" + id }
 func TeamKey(id string) string { return "t:" + id }
 
 // WakeKeys adds the keys of the views an entry is part of. Mutation
-// results (ClientID) wake nobody: the client that pushed has them in its
-// push answer.
+// results (StoreResults) are no entries and wake nobody: the client that
+// pushed has them in its push answer.
 func (e LogEntry) WakeKeys(add func(key string)) {
 	if e.AssigneeID != "" {
 		add(UserKey(e.AssigneeID))
