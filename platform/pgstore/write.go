@@ -516,25 +516,25 @@ func (t *writeTx) flush(ctx context.Context) error {
 		last[[2]string{e.Type, e.EntityID}] = i
 	}
 	n := len(last)
-	typ, ent, order, assignee, team, user, client, extra := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
-		make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
+	typ, ent, order, assignee, team, user, extra := make([]string, 0, n), make([]string, 0, n), make([]string, 0, n),
+		make([]string, 0, n), make([]string, 0, n), make([]string, 0, n), make([]string, 0, n)
 	version, at := make([]int64, 0, n), make([]int64, 0, n)
 	for i, e := range t.pending {
 		if last[[2]string{e.Type, e.EntityID}] != i {
 			continue
 		}
 		typ, ent, order, assignee = append(typ, e.Type), append(ent, e.EntityID), append(order, e.OrderID), append(assignee, e.AssigneeID)
-		team, user, client, extra = append(team, e.TeamID), append(user, e.UserID), append(client, e.ClientID), append(extra, string(e.Extra))
+		team, user, extra = append(team, e.TeamID), append(user, e.UserID), append(extra, string(e.Extra))
 		version, at = append(version, e.Version), append(at, e.At.UnixMilli())
 	}
 	t.pending = t.pending[:0]
-	t.q.later("change log", `INSERT INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at)
-		SELECT ty, en, o, a, te, u, c, x, v, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[],
-		  $8::text[], $9::bigint[], $10::bigint[]) WITH ORDINALITY AS r(ty, en, o, a, te, u, c, x, v, t, i) ORDER BY i
+	t.q.later("change log", `INSERT INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, extra, version, at)
+		SELECT ty, en, o, a, te, u, x, v, t FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[],
+		  $7::text[], $8::bigint[], $9::bigint[]) WITH ORDINALITY AS r(ty, en, o, a, te, u, x, v, t, i) ORDER BY i
 		ON CONFLICT (type, entity_id) DO UPDATE SET seq = nextval('change_log_seq'), order_id = excluded.order_id,
-		  assignee_id = excluded.assignee_id, team_id = excluded.team_id, user_id = excluded.user_id, client_id = excluded.client_id,
+		  assignee_id = excluded.assignee_id, team_id = excluded.team_id, user_id = excluded.user_id,
 		  extra = excluded.extra, version = excluded.version, at = excluded.at`,
-		typ, ent, order, assignee, team, user, client, extra, version, at)
+		typ, ent, order, assignee, team, user, extra, version, at)
 	return nil
 }
 

@@ -569,19 +569,19 @@ func (t *writeTx) Touch(ctx context.Context, e store.LogEntry) error {
 	return nil
 }
 
-// touchRows bounds a statement of flushTouches (ten parameters a row).
+// touchRows bounds a statement of flushTouches (nine parameters a row).
 const touchRows = 500
 
 func (t *writeTx) flushTouches(ctx context.Context) error {
-	const cols = 10
-	const row = "(?,?,?,?,?,?,?,?,?,?)"
+	const cols = 9
+	const row = "(?,?,?,?,?,?,?,?,?)"
 	for len(t.touches) > 0 {
 		batch := t.touches[:min(len(t.touches), touchRows)]
 		args := make([]any, 0, cols*len(batch))
 		for _, e := range batch {
-			args = append(args, e.Type, e.EntityID, e.OrderID, e.AssigneeID, e.TeamID, e.UserID, e.ClientID, string(e.Extra), e.Version, e.At.UnixMilli())
+			args = append(args, e.Type, e.EntityID, e.OrderID, e.AssigneeID, e.TeamID, e.UserID, string(e.Extra), e.Version, e.At.UnixMilli())
 		}
-		q := `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, client_id, extra, version, at) VALUES ` +
+		q := `INSERT OR REPLACE INTO change_log (type, entity_id, order_id, assignee_id, team_id, user_id, extra, version, at) VALUES ` +
 			row + strings.Repeat(","+row, len(batch)-1)
 		if _, err := t.t.exec(ctx, q, args...); err != nil {
 			return fmt.Errorf("change log: %w", err)

@@ -521,12 +521,12 @@ const (
 
 // LogEntry is an entity's place in the change log and who sees it:
 // AssigneeID's and TeamID's views for an order's entities, UserID for a
-// revocation. No entry sets ClientID: a push's results reach the change
-// log through StoreResults, not Touch.
+// revocation. A push's results are no entries: they reach the change log
+// through StoreResults.
 type LogEntry struct {
 	Type, EntityID, OrderID string
 	AssigneeID, TeamID      string
-	UserID, ClientID        string
+	UserID                  string
 	Extra                   []byte // a revocation's JSON
 	Version                 int64  // an order's version (workOrder, revoke)
 	At                      time.Time
