@@ -167,10 +167,12 @@ func TestConflict_D6_OutOfOrderAcrossDevices(t *testing.T) {
 func TestConflict_D7_ClockSkew(t *testing.T) {
 	for _, skew := range []time.Duration{-24 * time.Hour, 24 * time.Hour} {
 		r, ids := syncedRig(t)
-		r.clock.Advance(skew) // the desktop's clock is a day off
-		// In one store transaction: the advanced clock may start a periodic
-		// sync that pushes the row at once.
-		m := r.store.enqueueAt(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{}, r.clock.Now())
+		// The desktop's clock is a day off. The row is queued before the
+		// clock moves: advancing it may start a periodic sync at once,
+		// which must find the row (one that started before it was queued
+		// would end the wait below without it).
+		m := r.store.enqueueAt(streetdesk.MutAccept, ids[0], streetdesk.AcceptArgs{}, r.clock.Now().Add(skew))
+		r.clock.Advance(skew)
 		syncAgain(r)
 		r.stop()
 		wantResult(t, r, m, streetdesk.ResultApplied, "", "")

@@ -137,6 +137,9 @@ type Engine struct {
 	appliedLMID   int64
 	appliedAt     time.Time
 	stateWritten  time.Time
+	// cycleLog holds the pull phases' sync_log lines until the cycle is
+	// reported done (flushLog).
+	cycleLog []LogEntry
 	// featureList is what the platform last said it accepts beyond v1
 	// (read from the store once: featuresRead).
 	featureList     []string
@@ -360,26 +363,30 @@ func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 			break
 		}
 	}
-	defer e.count(func(s *Stats) {
-		// Counted after the status is published, so a test that sees the
-		// count also sees the status and NextTry of this cycle.
-		s.Cycles++
-		s.LastErr = err
-		if err == nil {
-			s.OK++
+	counted := false
+	countCycle := func() {
+		if counted {
+			return
 		}
-	})
+		counted = true
+		e.count(func(s *Stats) {
+			// Counted after the status is published, so a test that sees the
+			// count also sees the status and NextTry of this cycle.
+			s.Cycles++
+			s.LastErr = err
+			if err == nil {
+				s.OK++
+			}
+		})
+	}
+	defer countCycle()
 	if ctx.Err() != nil {
+		e.flushLog(ctx)
 		return
 	}
 	if err == nil {
 		e.failures = 0
 		now := e.opts.Clock.Now()
-		if now.Sub(e.stateWritten) >= 30*time.Second || now.Before(e.stateWritten) {
-			// For `streetdesk status`; at most twice a minute (an fsync each).
-			_ = e.store.SetState(ctx, "last_sync", now.UTC().Format(time.RFC3339Nano))
-			e.stateWritten = now
-		}
 		arm(0)
 		e.update(func(s *streetdesk.SyncStatus) {
 			s.State = streetdesk.SyncIdle
@@ -389,9 +396,35 @@ func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 			s.Activity, s.Reason = streetdesk.Message{}, streetdesk.Message{}
 			s.Uploads = nil
 		})
+		countCycle()
+		e.flushLog(ctx)
+		if now.Sub(e.stateWritten) >= 30*time.Second || now.Before(e.stateWritten) {
+			// For `streetdesk status`; at most twice a minute (an fsync each).
+			// Written after the cycle is reported done, as flushLog's lines
+			// are (the writer may be the indexer's after a first sync: ~0.1
+			// s, an eighth of the sync). Not cancelled with ctx: `sync
+			// --once` ends the engine as soon as the cycle is counted, and
+			// waits for it.
+			_ = e.store.SetState(context.WithoutCancel(ctx), "last_sync", now.UTC().Format(time.RFC3339Nano))
+			e.stateWritten = now
+		}
 		return
 	}
+	e.flushLog(ctx)
 	e.failed(ctx, err, arm)
+}
+
+// flushLog writes the cycle's held sync_log lines. They wait for the end
+// of the cycle because after a first sync the writer is the indexer's for
+// ~0.1 s (the shadow's indexes rebuilt, the WAL checkpointed): a line
+// written right after the last page waited for it on the sync's path. Not
+// cancelled with ctx: lines of phases that completed are kept when the
+// engine stops.
+func (e *Engine) flushLog(ctx context.Context) {
+	for _, l := range e.cycleLog {
+		_ = e.store.Log(context.WithoutCancel(ctx), l)
+	}
+	e.cycleLog = e.cycleLog[:0]
 }
 
 // restoreLastSync publishes the last successful sync the store remembers,
@@ -816,8 +849,9 @@ func (e *Engine) pull(ctx context.Context, cid string) error {
 		changes += len(page.Changes)
 		e.count(func(s *Stats) { s.PullPages++ })
 		if !page.HasMore && changes > 0 {
-			// One sync_log line per pull phase (each write is an fsync).
-			_ = e.store.Log(ctx, LogEntry{At: e.opts.Clock.Now(), Kind: "pull", Status: 200,
+			// One sync_log line per pull phase (each write is an fsync),
+			// written when the cycle ends (flushLog).
+			e.cycleLog = append(e.cycleLog, LogEntry{At: e.opts.Clock.Now(), Kind: "pull", Status: 200,
 				Duration: e.opts.Clock.Now().Sub(pullStart), Detail: fmt.Sprintf("%d pages, %d changes", pages, changes)})
 		}
 		if page.HasMore {

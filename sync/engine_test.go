@@ -289,3 +289,37 @@ func TestClient_Reassign(t *testing.T) {
 		t.Fatalf("after logout: %v, want auth", err)
 	}
 }
+
+// TestEngine_CycleDoneBeforeBookkeeping: after a first sync the desk's
+// writer is the indexer's for a while (the shadow's indexes rebuilt, the
+// WAL checkpointed). The cycle is reported done without waiting for it; its
+// sync_log line and last_sync are written when the writer is free, also
+// when the engine is stopped right after the cycle (`sync --once`).
+func TestEngine_CycleDoneBeforeBookkeeping(t *testing.T) {
+	r := newRig(t)
+	r.p.seed(3)
+	held := make(chan struct{})
+	r.store.mu.Lock()
+	r.store.held = held
+	r.store.mu.Unlock()
+	r.start()
+	r.idleAfter(0) // would wait for ever if the cycle waited for the writer
+	if st := r.eng.Stats(); st.OK != 1 || st.LastErr != nil {
+		t.Fatalf("stats %+v", st)
+	}
+	r.store.mu.Lock()
+	logged, last := r.store.S.Log, r.store.S.State["last_sync"]
+	r.store.mu.Unlock()
+	if logged != 0 || last != "" {
+		t.Fatalf("written before the writer was free: %d log lines, last_sync %q", logged, last)
+	}
+	stopped := make(chan struct{})
+	go func() { r.stop(); close(stopped) }()
+	close(held)
+	<-stopped
+	r.store.mu.Lock()
+	defer r.store.mu.Unlock()
+	if r.store.S.Log != 1 || r.store.S.State["last_sync"] == "" {
+		t.Fatalf("after the stop: %d log lines (want the pull's), last_sync %q", r.store.S.Log, r.store.S.State["last_sync"])
+	}
+}

@@ -25,6 +25,10 @@ type memStore struct {
 	S    memState
 	fail error // every call fails with this (a broken local DB)
 	fast bool  // no rollback copy (benchmarks of the sync path alone)
+	// held, when set, holds Log and SetState of last_sync until it is
+	// closed: the writer busy elsewhere (localdb's indexer after a first
+	// sync) when the cycle's bookkeeping is written.
+	held chan struct{}
 }
 
 type memRow struct {
@@ -81,6 +85,20 @@ func newMemStore(path string) *memStore {
 		}
 	}
 	return s
+}
+
+// wait waits while held is open, as a write waits for the writer: until
+// it is free or ctx ends.
+func (s *memStore) wait(ctx context.Context) {
+	s.mu.Lock()
+	h := s.held
+	s.mu.Unlock()
+	if h != nil {
+		select {
+		case <-h:
+		case <-ctx.Done():
+		}
+	}
 }
 
 func (s *memStore) tx(f func() error) error {
@@ -435,9 +453,13 @@ func (s *memStore) State(ctx context.Context, key string) (string, error) {
 }
 
 func (s *memStore) SetState(ctx context.Context, key, value string) error {
+	if key == "last_sync" {
+		s.wait(ctx)
+	}
 	return s.tx(func() error { s.S.State[key] = value; return nil })
 }
 
 func (s *memStore) Log(ctx context.Context, e sync.LogEntry) error {
+	s.wait(ctx)
 	return s.tx(func() error { s.S.Log++; return nil })
 }
