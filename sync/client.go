@@ -589,13 +589,25 @@ type wireChange struct {
 	Order gojson.RawMessage `json:"order,omitempty"`
 }
 
-// pageBufs keeps the buffers pages are read into: growing a new one by
-// doubling for every page cost a first sync ~4% of its CPU in clearing fresh
-// memory. A sync.Pool lost them at every garbage collection, and a first
-// sync collects many times a page. Two are kept (the page being applied and
-// the one fetched ahead); goccy/go-json copies its input, so nothing decoded
-// points into them.
+// pageBufs keeps the buffers pages are read into during a pull: growing a
+// new one by doubling for every page cost a first sync ~4% of its CPU in
+// clearing fresh memory, and a sync.Pool drops what it holds within two
+// garbage collections, of which a first sync has several a page. Two are
+// kept (the page being applied and the one fetched ahead), until the pull
+// ends (releasePageBufs): an idle desk holds none. goccy/go-json copies its
+// input, so nothing decoded points into them.
 var pageBufs = make(chan *bytes.Buffer, 2)
+
+// releasePageBufs lets pageBufs' buffers go.
+func releasePageBufs() {
+	for {
+		select {
+		case <-pageBufs:
+		default:
+			return
+		}
+	}
+}
 
 func (r *pullResponse) decode(body io.Reader) error {
 	var buf *bytes.Buffer

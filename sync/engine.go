@@ -783,6 +783,7 @@ func (e *Engine) probeFork(ctx context.Context, cid string) error {
 
 // pull applies pages until hasMore is false, then checks the checksum.
 func (e *Engine) pull(ctx context.Context, cid string) error {
+	defer releasePageBufs() // after the page fetched ahead is joined (below)
 	cursor, err := e.store.PullCursor(ctx)
 	if err != nil {
 		return fmt.Errorf("read cursor: %w", err)
