@@ -592,8 +592,9 @@ type wireChange struct {
 // pageBufs keeps the buffers pages are read into during a pull: growing a
 // new one by doubling for every page cost a first sync ~4% of its CPU in
 // clearing fresh memory, and a sync.Pool drops what it holds within two
-// garbage collections, of which a first sync has several a page. Two are
-// kept (the page being applied and the one fetched ahead), until the pull
+// garbage collections, of which a first sync has several a page. A pull
+// decodes one page at a time (the one fetched ahead); two are kept so that
+// another client in the process does not take its buffer, until the pull
 // ends (releasePageBufs): an idle desk holds none. goccy/go-json copies its
 // input, so nothing decoded points into them.
 var pageBufs = make(chan *bytes.Buffer, 2)

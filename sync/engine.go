@@ -363,25 +363,9 @@ func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 			break
 		}
 	}
-	counted := false
-	countCycle := func() {
-		if counted {
-			return
-		}
-		counted = true
-		e.count(func(s *Stats) {
-			// Counted after the status is published, so a test that sees the
-			// count also sees the status and NextTry of this cycle.
-			s.Cycles++
-			s.LastErr = err
-			if err == nil {
-				s.OK++
-			}
-		})
-	}
-	defer countCycle()
 	if ctx.Err() != nil {
 		e.flushLog(ctx)
+		e.countCycle(err)
 		return
 	}
 	if err == nil {
@@ -396,7 +380,7 @@ func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 			s.Activity, s.Reason = streetdesk.Message{}, streetdesk.Message{}
 			s.Uploads = nil
 		})
-		countCycle()
+		e.countCycle(err)
 		e.flushLog(ctx)
 		if now.Sub(e.stateWritten) >= 30*time.Second || now.Before(e.stateWritten) {
 			// For `streetdesk status`; at most twice a minute (an fsync each).
@@ -412,6 +396,20 @@ func (e *Engine) cycle(ctx context.Context, arm func(time.Duration)) {
 	}
 	e.flushLog(ctx)
 	e.failed(ctx, err, arm)
+	e.countCycle(err)
+}
+
+// countCycle counts a cycle that ended with err. It is called after the
+// cycle's status is published, so a test that sees the count also sees
+// the status and NextTry of this cycle.
+func (e *Engine) countCycle(err error) {
+	e.count(func(s *Stats) {
+		s.Cycles++
+		s.LastErr = err
+		if err == nil {
+			s.OK++
+		}
+	})
 }
 
 // flushLog writes the cycle's held sync_log lines. They wait for the end

@@ -313,10 +313,11 @@ func TestEngine_CycleDoneBeforeBookkeeping(t *testing.T) {
 	if logged != 0 || last != "" {
 		t.Fatalf("written before the writer was free: %d log lines, last_sync %q", logged, last)
 	}
-	stopped := make(chan struct{})
-	go func() { r.stop(); close(stopped) }()
+	// Stopped (as `sync --once` does once it sees the count) before the
+	// writer is free: the writes must not be cancelled with the engine.
+	r.cancel()
 	close(held)
-	<-stopped
+	r.stop()
 	r.store.mu.Lock()
 	defer r.store.mu.Unlock()
 	if r.store.S.Log != 1 || r.store.S.State["last_sync"] == "" {

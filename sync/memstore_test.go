@@ -87,18 +87,20 @@ func newMemStore(path string) *memStore {
 	return s
 }
 
-// wait waits while held is open, as a write waits for the writer: until
-// it is free or ctx ends.
-func (s *memStore) wait(ctx context.Context) {
+// wait waits while held is open, as a write waits for the writer, and
+// then fails as a database write does if ctx has ended meanwhile.
+func (s *memStore) wait(ctx context.Context) error {
 	s.mu.Lock()
 	h := s.held
 	s.mu.Unlock()
-	if h != nil {
-		select {
-		case <-h:
-		case <-ctx.Done():
-		}
+	if h == nil {
+		return nil
 	}
+	select {
+	case <-h:
+	case <-ctx.Done():
+	}
+	return ctx.Err()
 }
 
 func (s *memStore) tx(f func() error) error {
@@ -454,12 +456,16 @@ func (s *memStore) State(ctx context.Context, key string) (string, error) {
 
 func (s *memStore) SetState(ctx context.Context, key, value string) error {
 	if key == "last_sync" {
-		s.wait(ctx)
+		if err := s.wait(ctx); err != nil {
+			return err
+		}
 	}
 	return s.tx(func() error { s.S.State[key] = value; return nil })
 }
 
 func (s *memStore) Log(ctx context.Context, e sync.LogEntry) error {
-	s.wait(ctx)
+	if err := s.wait(ctx); err != nil {
+		return err
+	}
 	return s.tx(func() error { s.S.Log++; return nil })
 }
