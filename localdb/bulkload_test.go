@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"os"
 	"slices"
 	"testing"
 	"time"
@@ -196,7 +197,16 @@ func TestDeferredIndexesVersionGuard(t *testing.T) {
 // WAL's checkpoint waits for the indexer too.
 func TestSearchBacklogAfterFirstSync(t *testing.T) {
 	ctx := context.Background()
-	db, _ := openTest(t, localdb.Options{})
+	db, path := openTest(t, localdb.Options{})
+	fileSize := func() int64 {
+		t.Helper()
+		fi, err := os.Stat(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return fi.Size()
+	}
+	before := fileSize()
 	entered, release := make(chan struct{}), make(chan struct{})
 	localdb.SetFailHook(db, func(stage string) error {
 		if stage == "indexes" {
@@ -258,6 +268,11 @@ func TestSearchBacklogAfterFirstSync(t *testing.T) {
 	}
 	if got := checkpoints(); got != "8192" {
 		t.Fatalf("automatic checkpoints after the rebuild: every %s pages, want 8192", got)
+	}
+	// The checkpoint (on a reader connection, off the writer) copied the
+	// first sync into the database file.
+	if after := fileSize(); after <= before {
+		t.Fatalf("database file %d bytes after the first sync's checkpoint, %d before: nothing copied from the WAL", after, before)
 	}
 	if err := db.AddNote(ctx, "S001", "现场勘察"); err != nil {
 		t.Fatal(err)
