@@ -289,9 +289,11 @@ func (db *DB) recordAnswered(ctx context.Context, tx *sql.Tx, rs []streetdesk.Mu
 	if err != nil {
 		return fmt.Errorf("record results: %w", err)
 	}
+	// Only a resolution's args are read back (the others' would be copied
+	// out for nothing: 1,000 strings for a push of notes).
 	rows, err := tx.QueryContext(ctx, `UPDATE outbox SET state = ?, result = j.value
 		FROM json_each(?) AS j WHERE outbox.key = j.value ->> '$.key'
-		RETURNING outbox.name, outbox.args`, stateAnswered, string(raw))
+		RETURNING outbox.name, iif(outbox.name = ?, outbox.args, '')`, stateAnswered, string(raw), streetdesk.MutSubmitResolution)
 	var resolutions []string
 	err = sqlrows.Each(rows, err, func(rows *sql.Rows) error {
 		var name, args string

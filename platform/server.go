@@ -646,7 +646,14 @@ func decodeBody(r *http.Request, limit int64, v any) error {
 	default:
 		return &httpError{http.StatusUnsupportedMediaType, streetdesk.EINVALID, "unsupported Content-Encoding"}
 	}
-	data, err := io.ReadAll(io.LimitReader(body, limit+1))
+	var buf bytes.Buffer
+	if body == r.Body && r.ContentLength > 0 && r.ContentLength <= limit {
+		// Read into one buffer of the announced size: ReadAll's doubling
+		// copied a 2 MB push ~3 times over.
+		buf.Grow(int(r.ContentLength) + bytes.MinRead)
+	}
+	_, err := buf.ReadFrom(io.LimitReader(body, limit+1))
+	data := buf.Bytes()
 	if err != nil {
 		return &httpError{http.StatusBadRequest, streetdesk.EINVALID, "could not read the body"}
 	}

@@ -279,7 +279,10 @@ func (c *Client) do(ctx context.Context, k call) error {
 			if err != nil {
 				return fmt.Errorf("%s: encode: %w", k.op, err)
 			}
-			req.SetHeader("Content-Type", "application/json").SetBody(b)
+			// A reader, not the bytes: resty copies a []byte body twice
+			// (into its buffer, then into the request's), 2 MB each for a
+			// push of 1,000; http.NewRequest takes a *bytes.Reader's length.
+			req.SetHeader("Content-Type", "application/json").SetBody(bytes.NewReader(b))
 		}
 		start := time.Now()
 		// The body is decoded as it streams in (a 1,000-change pull page is
