@@ -649,7 +649,8 @@ func decodeBody(r *http.Request, limit int64, v any) error {
 	var buf bytes.Buffer
 	if body == r.Body && r.ContentLength > 0 && r.ContentLength <= limit {
 		// Read into one buffer of the announced size: ReadAll's doubling
-		// copied a 2 MB push ~3 times over.
+		// copied a 2 MB push ~3 times over. At most limit, as a whole
+		// body would take, and only for a caller the route let in.
 		buf.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	_, err := buf.ReadFrom(io.LimitReader(body, limit+1))
