@@ -2,12 +2,15 @@ package sync_test
 
 import (
 	"encoding/json"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
 	gojson "github.com/goccy/go-json"
 
 	"github.com/streetdesk/streetdesk"
+	"github.com/streetdesk/streetdesk/sync"
 )
 
 // TestClientEncodesAsEncodingJSON: the client encodes request bodies with
@@ -33,10 +36,23 @@ func TestClientEncodesAsEncodingJSON(t *testing.T) {
 		req.Chain = append(req.Chain, e)
 		prev = &req.Chain[len(req.Chain)-1]
 	}
+	withChecks := req
+	withChecks.Mutations = append([]streetdesk.Mutation(nil), req.Mutations...)
+	withChecks.Mutations[3].Name = streetdesk.MutSubmitResolution
+	withChecks.Mutations[3].EvidenceChecks = []streetdesk.EvidenceCheck{{Code: "NO_TIME", Explanation: "<旧照片> & \"说明\""}}
+	// Escapes lengthen what the encoder sized the body for: "<" is six bytes.
+	long := req
+	long.Mutations = []streetdesk.Mutation{req.Mutations[0]}
+	long.Mutations[0].Args = json.RawMessage(`{"body":"` + strings.Repeat("<&>\u2028", 500) + `"}`)
+	long.Chain = nil
 	for name, body := range map[string]any{
-		"push":  &req,
-		"login": streetdesk.LoginRequest{Username: "cw01", Password: "p<a>&s\"s"},
-		"empty": streetdesk.PushRequest{},
+		"push":        &req,
+		"push checks": &withChecks,
+		"push long":   &long,
+		"no chain":    &streetdesk.PushRequest{PushVersion: 2, ClientID: "c", Mutations: req.Mutations[:1]},
+		"no mutation": &streetdesk.PushRequest{Mutations: []streetdesk.Mutation{}, Chain: req.Chain[:1]},
+		"login":       streetdesk.LoginRequest{Username: "cw01", Password: "p<a>&s\"s"},
+		"empty":       &streetdesk.PushRequest{},
 	} {
 		want, err := json.Marshal(body)
 		if err != nil {
@@ -49,5 +65,26 @@ func TestClientEncodesAsEncodingJSON(t *testing.T) {
 		if string(got) != string(want) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
 		}
+		if p, ok := body.(*streetdesk.PushRequest); ok {
+			got, err := sync.EncodePush(p)
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if string(got) != string(want) {
+				t.Errorf("%s, pushed:\n got %s\nwant %s", name, got, want)
+			}
+		}
+	}
+}
+
+// TestEncodePushKnowsEveryField: the push encoder writes PushRequest's
+// fields itself; a new field must be added there (and to the test above).
+func TestEncodePushKnowsEveryField(t *testing.T) {
+	var names []string
+	for f := range reflect.TypeFor[streetdesk.PushRequest]().Fields() {
+		names = append(names, f.Tag.Get("json"))
+	}
+	if want := []string{"pushVersion", "schemaVersion", "clientId", "mutations", "chain,omitempty"}; !reflect.DeepEqual(names, want) {
+		t.Errorf("PushRequest's fields are %q; encodePush writes %q", names, want)
 	}
 }

@@ -31,3 +31,6 @@ func DecodePull(body io.Reader) (*streetdesk.PullResponse, error) {
 
 // EntryJSONBound is entryJSONBound (tests).
 var EntryJSONBound = entryJSONBound
+
+// EncodePush is the client's encoder of a push body.
+var EncodePush = encodePush
